@@ -1,0 +1,42 @@
+// The one function that turns a query into a response. It knows no sockets: UDP, TCP, unit
+// tests, fuzzers and benchmarks all call it with bytes in and bytes out. It never allocates,
+// never locks and never throws; everything it copies was rendered by zone::compile.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "dns/query.hpp"
+#include "util/rng.hpp"
+#include "zone/snapshot.hpp"
+
+namespace nolb::answer {
+
+enum class Transport : std::uint8_t { udp, tcp };
+
+// Per-worker tallies, written only by their worker and summed when someone asks.
+struct Counters {
+    std::uint64_t queries = 0;    // packets handed to answer_packet
+    std::uint64_t dropped = 0;    // no response sent (QR set, too short to answer)
+    std::uint64_t truncated = 0;  // UDP responses sent with TC
+    std::array<std::uint64_t, 24> by_rcode{};    // index: extended rcode (BADVERS = 16)
+    std::array<std::uint64_t, 8> by_qtype{};     // see qtype_slot()
+    void add(const Counters& other);
+};
+// Index into Counters::by_qtype: A, AAAA, ANY, SOA, NS, CNAME, other-known, meta/unknown.
+std::size_t qtype_slot(std::uint16_t qtype);
+
+// Answers a parsed query. Returns the response length written to `out` (0: send nothing).
+// `out` must hold at least 512 bytes; for TCP give it 65535.
+std::size_t respond(const zone::Snapshot& snapshot, const dns::Query& query, Transport transport,
+                    util::Rng& rng, std::span<std::uint8_t> out);
+
+// Parses and answers one packet: what every transport calls. Returns the response length,
+// 0 when the packet must be dropped.
+std::size_t answer_packet(const zone::Snapshot& snapshot, std::span<const std::uint8_t> packet,
+                          Transport transport, util::Rng& rng, std::span<std::uint8_t> out,
+                          Counters& counters);
+
+}  // namespace nolb::answer

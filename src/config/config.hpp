@@ -1,0 +1,108 @@
+// The validated configuration: plain structs that config::load fills from TOML and everything
+// else reads. Nothing here parses or validates; by the time a Config exists it is known good
+// (names absolute and lower-cased, addresses parsed, every service inside a zone).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "util/ip.hpp"
+
+namespace nolb::config {
+
+// Where a value came from, for messages that point at the line an operator must fix.
+struct Source {
+    std::string file;
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+    std::string to_string() const;  // "file:line:column" (or just "file" when line is 0)
+};
+
+struct Server {
+    std::vector<util::Endpoint> listen;  // UDP and TCP are both opened on each
+    unsigned workers = 1;
+    std::uint16_t edns_payload = 1232;
+    std::chrono::milliseconds tcp_idle_timeout{10'000};
+    unsigned tcp_max_connections = 256;  // in total, across workers
+    bool chaos = false;                  // answer version.bind / id.server in class CH
+    std::string identity;                // id.server / hostname.bind answer; default: hostname
+    std::string version;                 // version.bind answer; default: "nolbd <version>"
+    std::string log_level = "info";
+};
+
+struct Soa {
+    std::string mname;                   // absolute; defaults to the first NS
+    std::string rname;                   // absolute mailbox name; default hostmaster.<origin>
+    std::optional<std::uint32_t> serial; // nullopt: "auto" (seconds since the epoch at load)
+    std::uint32_t refresh = 3600;
+    std::uint32_t retry = 600;
+    std::uint32_t expire = 1'209'600;
+    std::uint32_t minimum = 60;          // negative-caching TTL (RFC 2308)
+    std::optional<std::uint32_t> ttl;    // SOA RR TTL; default: the zone's ttl
+};
+
+struct NameServer {
+    std::string name;                      // absolute
+    std::vector<util::IpAddress> addresses; // glue, published when name is inside the zone
+    Source where;
+};
+
+// A record in zone-file syntax ("mail 300 IN MX 10 mx1"), relative to the zone origin.
+struct RecordText {
+    std::string text;
+    Source where;
+};
+
+struct Zone {
+    std::string origin;  // absolute, lower case, with the trailing dot
+    std::uint32_t ttl = 3600;
+    Soa soa;
+    std::vector<NameServer> ns;
+    std::optional<std::string> file;  // master file, path resolved against the config's folder
+    std::vector<RecordText> records;
+    Source where;
+};
+
+struct Node {
+    std::string name;
+    std::vector<util::IpAddress> addresses;
+    Source where;
+};
+
+enum class HealthMode { none };  // zero-admin: publish every address (probes come later)
+
+struct Service {
+    std::string name;  // absolute, lower case; inside exactly one configured zone (the deepest)
+    std::uint32_t ttl = 20;
+    HealthMode health = HealthMode::none;
+    std::vector<Node> nodes;
+    Source where;
+};
+
+struct Config {
+    std::string path;  // the file it was loaded from
+    Server server;
+    std::vector<Zone> zones;
+    std::vector<Service> services;
+};
+
+// Every problem found in a config, each "file:line:column: key: message", in file order.
+class Error : public std::runtime_error {
+public:
+    explicit Error(std::vector<std::string> problems);
+    const std::vector<std::string>& problems() const { return problems_; }
+
+private:
+    std::vector<std::string> problems_;
+};
+
+// Reads and validates the whole file; throws config::Error listing every problem found.
+Config load(const std::string& path);
+// The same for text already in memory (tests, fuzzers); `path` names it in messages.
+Config load_string(std::string_view text, const std::string& path);
+
+}  // namespace nolb::config

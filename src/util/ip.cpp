@@ -1,0 +1,85 @@
+// Text <-> bytes for addresses and endpoints, with inet_pton/inet_ntop doing the grammar.
+#include "util/ip.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace nolb::util {
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+    if (text.empty() || text.size() > INET6_ADDRSTRLEN) return std::nullopt;
+    std::string s(text);
+    IpAddress a;
+    if (inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) {
+        a.family = AF_INET;
+        return a;
+    }
+    if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) {
+        a.family = AF_INET6;
+        return a;
+    }
+    return std::nullopt;
+}
+
+std::string IpAddress::to_string() const {
+    char buf[INET6_ADDRSTRLEN] = {};
+    inet_ntop(family, bytes.data(), buf, sizeof buf);
+    return buf;
+}
+
+std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t default_port) {
+    std::string_view host = text;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        host = text.substr(1, close - 1);
+        auto rest = text.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.front() != ':') return std::nullopt;
+            port = rest.substr(1);
+        }
+    } else if (text.find(':') != text.rfind(':')) {
+        host = text;  // a bare IPv6 address
+    } else if (auto colon = text.find(':'); colon != std::string_view::npos) {
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    auto address = IpAddress::parse(host);
+    if (!address) return std::nullopt;
+    Endpoint e{*address, default_port};
+    if (!port.empty() || (text.size() && text.back() == ':')) {
+        unsigned value = 0;
+        auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+        if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535)
+            return std::nullopt;
+        e.port = static_cast<std::uint16_t>(value);
+    }
+    return e;
+}
+
+std::string Endpoint::to_string() const {
+    if (address.is_v4()) return address.to_string() + ":" + std::to_string(port);
+    return "[" + address.to_string() + "]:" + std::to_string(port);
+}
+
+socklen_t Endpoint::to_sockaddr(sockaddr_storage& out) const {
+    std::memset(&out, 0, sizeof out);
+    if (address.is_v4()) {
+        auto* sin = reinterpret_cast<sockaddr_in*>(&out);
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+        std::memcpy(&sin->sin_addr, address.bytes.data(), 4);
+        return sizeof(sockaddr_in);
+    }
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(port);
+    std::memcpy(&sin6->sin6_addr, address.bytes.data(), 16);
+    return sizeof(sockaddr_in6);
+}
+
+}  // namespace nolb::util
