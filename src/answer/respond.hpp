@@ -18,11 +18,11 @@ enum class Transport : std::uint8_t { udp, tcp };
 
 // Per-worker tallies, written only by their worker and summed when someone asks.
 struct Counters {
-    std::uint64_t queries = 0;    // packets handed to answer_packet
-    std::uint64_t dropped = 0;    // no response sent (QR set, too short to answer)
-    std::uint64_t truncated = 0;  // UDP responses sent with TC
-    std::array<std::uint64_t, 24> by_rcode{};    // index: extended rcode (BADVERS = 16)
-    std::array<std::uint64_t, 8> by_qtype{};     // see qtype_slot()
+    std::uint64_t queries = 0;                 // packets handed to answer_packet
+    std::uint64_t dropped = 0;                 // no response sent (QR set, too short to answer)
+    std::uint64_t truncated = 0;               // UDP responses sent with TC
+    std::array<std::uint64_t, 24> by_rcode{};  // index: extended rcode (BADVERS = 16)
+    std::array<std::uint64_t, 8> by_qtype{};   // see qtype_slot()
     void add(const Counters& other);
 };
 // Index into Counters::by_qtype: A, AAAA, ANY, SOA, NS, CNAME, other-known, meta/unknown.

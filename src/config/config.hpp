@@ -35,19 +35,19 @@ struct Server {
 };
 
 struct Soa {
-    std::string mname;                   // absolute; defaults to the first NS
-    std::string rname;                   // absolute mailbox name; default hostmaster.<origin>
-    std::optional<std::uint32_t> serial; // nullopt: "auto" (seconds since the epoch at load)
+    std::string mname;                    // absolute; defaults to the first NS
+    std::string rname;                    // absolute mailbox name; default hostmaster.<origin>
+    std::optional<std::uint32_t> serial;  // nullopt: "auto" (seconds since the epoch at load)
     std::uint32_t refresh = 3600;
     std::uint32_t retry = 600;
     std::uint32_t expire = 1'209'600;
-    std::uint32_t minimum = 60;          // negative-caching TTL (RFC 2308)
-    std::optional<std::uint32_t> ttl;    // SOA RR TTL; default: the zone's ttl
+    std::uint32_t minimum = 60;        // negative-caching TTL (RFC 2308)
+    std::optional<std::uint32_t> ttl;  // SOA RR TTL; default: the zone's ttl
 };
 
 struct NameServer {
-    std::string name;                      // absolute
-    std::vector<util::IpAddress> addresses; // glue, published when name is inside the zone
+    std::string name;                        // absolute
+    std::vector<util::IpAddress> addresses;  // glue, published when name is inside the zone
     Source where;
 };
 
@@ -92,11 +92,11 @@ struct Config {
 
 // Every problem found in a config, each "file:line:column: key: message", in file order.
 class Error : public std::runtime_error {
-public:
+  public:
     explicit Error(std::vector<std::string> problems);
     const std::vector<std::string>& problems() const { return problems_; }
 
-private:
+  private:
     std::vector<std::string> problems_;
 };
 

@@ -14,10 +14,14 @@ std::string g_program = "nolb";
 
 const char* level_name(Level l) {
     switch (l) {
-        case Level::debug: return "debug";
-        case Level::info: return "info";
-        case Level::warning: return "warning";
-        case Level::error: return "error";
+        case Level::debug:
+            return "debug";
+        case Level::info:
+            return "info";
+        case Level::warning:
+            return "warning";
+        case Level::error:
+            return "error";
     }
     return "info";
 }
@@ -53,9 +57,15 @@ void append_value(std::string& line, std::string_view v) {
 
 }  // namespace
 
-void set_level(Level l) { g_level.store(l, std::memory_order_relaxed); }
-Level level() { return g_level.load(std::memory_order_relaxed); }
-void set_program(std::string_view name) { g_program = name; }
+void set_level(Level l) {
+    g_level.store(l, std::memory_order_relaxed);
+}
+Level level() {
+    return g_level.load(std::memory_order_relaxed);
+}
+void set_program(std::string_view name) {
+    g_program = name;
+}
 
 bool parse_level(std::string_view name, Level& out) {
     for (Level l : {Level::debug, Level::info, Level::warning, Level::error}) {

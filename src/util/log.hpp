@@ -17,8 +17,8 @@ struct Field {
     Field(std::string_view k, const char* v) : key(k), value(v) {}
     Field(std::string_view k, const std::string& v) : key(k), value(v) {}
     template <typename N>
-        requires std::is_arithmetic_v<N>
-    Field(std::string_view k, N n) : key(k), value(std::to_string(n)) {}
+    requires std::is_arithmetic_v<N> Field(std::string_view k, N n)
+        : key(k), value(std::to_string(n)) {}
 };
 
 void set_level(Level level);
@@ -29,7 +29,9 @@ void set_program(std::string_view name);
 
 void write(Level level, std::string_view message, std::initializer_list<Field> fields = {});
 
-inline bool enabled(Level l) { return l >= level(); }
+inline bool enabled(Level l) {
+    return l >= level();
+}
 inline void debug(std::string_view m, std::initializer_list<Field> f = {}) {
     if (enabled(Level::debug)) write(Level::debug, m, f);
 }

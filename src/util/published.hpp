@@ -14,7 +14,7 @@ namespace nolb::util {
 
 template <typename T>
 class Published {
-public:
+  public:
     explicit Published(std::shared_ptr<const T> initial) : current_(std::move(initial)) {}
 
     void publish(std::shared_ptr<const T> next) {
@@ -34,7 +34,7 @@ public:
 
     // A reader's own view: refresh() once per batch, then use the reference freely.
     class Reader {
-    public:
+      public:
         explicit Reader(const Published& source)
             : source_(source), generation_(source.generation()), value_(source.get()) {}
 
@@ -48,13 +48,13 @@ public:
         }
         const T& value() const { return *value_; }
 
-    private:
+      private:
         const Published& source_;
         std::uint64_t generation_;
         std::shared_ptr<const T> value_;
     };
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::shared_ptr<const T> current_;
     std::atomic<std::uint64_t> generation_{0};

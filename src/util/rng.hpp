@@ -10,7 +10,7 @@
 namespace nolb::util {
 
 class Rng {
-public:
+  public:
     Rng() { seed_from_kernel(); }
     explicit Rng(std::uint64_t seed) { seed_with(seed); }
 
@@ -42,7 +42,7 @@ public:
         return static_cast<std::uint32_t>(m >> 32);
     }
 
-private:
+  private:
     static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
     void seed_from_kernel() {

@@ -1,0 +1,111 @@
+// Wire-name parsing for untrusted input and the load-time name helpers.
+#include "dns/name.hpp"
+
+#include "util/ldns.hpp"
+
+#include <memory>
+
+namespace nolb::dns {
+
+void skip_name(Reader& reader) {
+    std::size_t total = 0;
+    for (;;) {
+        const std::size_t at = reader.pos();
+        const std::uint8_t len = reader.u8();
+        if (reader.failed()) return;
+        if (len == 0) return;
+        switch (len & 0xc0) {
+            case 0x00:
+                total += len + 1u;
+                if (total + 1 > kMaxNameSize) return reader.fail();
+                reader.skip(len);
+                if (reader.failed()) return;
+                break;
+            case 0xc0: {
+                const std::uint16_t target =
+                    static_cast<std::uint16_t>(((len & 0x3f) << 8) | reader.u8());
+                if (reader.failed() || target >= at) return reader.fail();
+                return;
+            }
+            default:  // 0x40 extended and 0x80 reserved label types
+                return reader.fail();
+        }
+    }
+}
+
+bool wire_from_text(std::string_view text, const WireName& origin, WireName& out,
+                    std::string& error) {
+    if (text.empty()) {
+        error = "empty name";
+        return false;
+    }
+    if (text == "@") {
+        out = origin;
+        return true;
+    }
+    std::string s(text);
+    ldns_rdf* raw = nullptr;
+    if (ldns_str2rdf_dname(&raw, s.c_str()) != LDNS_STATUS_OK || raw == nullptr) {
+        error = "malformed name (labels must be 1-63 octets, the name at most 255)";
+        return false;
+    }
+    std::unique_ptr<ldns_rdf, decltype(&ldns_rdf_deep_free)> rdf(raw, ldns_rdf_deep_free);
+    WireName name(reinterpret_cast<const char*>(ldns_rdf_data(rdf.get())),
+                  ldns_rdf_size(rdf.get()));
+    if (text.back() != '.' || (text.size() >= 2 && text[text.size() - 2] == '\\')) {
+        // Relative: drop the root label and append the origin.
+        if (!name.empty() && name.back() == '\0') name.pop_back();
+        name += origin;
+        if (name.size() > kMaxNameSize) {
+            error = "name longer than 255 octets";
+            return false;
+        }
+    }
+    out = std::move(name);
+    return true;
+}
+
+std::string text_from_wire(const WireName& name) {
+    ldns_rdf* rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, name.size(), name.data());
+    if (!rdf) return "?";
+    char* s = ldns_rdf2str(rdf);
+    std::string out = s ? s : "?";
+    free(s);
+    ldns_rdf_deep_free(rdf);
+    return out;
+}
+
+WireName lowered(WireName name) {
+    for (auto& c : name)
+        c = static_cast<char>(lower(static_cast<std::uint8_t>(c)));
+    return name;
+}
+
+WireName parent_of(const WireName& name) {
+    if (name.empty() || name[0] == '\0') return name;
+    return name.substr(static_cast<std::uint8_t>(name[0]) + 1u);
+}
+
+std::size_t label_count(const WireName& name) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < name.size() && name[i] != '\0';
+         i += static_cast<std::uint8_t>(name[i]) + 1u)
+        ++n;
+    return n;
+}
+
+bool is_subdomain(const WireName& name, const WireName& ancestor) {
+    if (ancestor.size() > name.size()) return false;
+    // Walk label boundaries of `name` until the remaining suffix has ancestor's length.
+    std::size_t i = 0;
+    while (name.size() - i > ancestor.size())
+        i += static_cast<std::uint8_t>(name[i]) + 1u;
+    if (name.size() - i != ancestor.size()) return false;
+    for (std::size_t k = 0; k < ancestor.size(); ++k)
+        if (lower(static_cast<std::uint8_t>(name[i + k])) !=
+            lower(static_cast<std::uint8_t>(ancestor[k])))
+            return false;
+    return true;
+}
+
+}  // namespace nolb::dns

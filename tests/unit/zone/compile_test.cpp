@@ -1,0 +1,136 @@
+// zone::compile: master files through ldns, the checks RFC 1034 asks for, and the problems it
+// reports with file and line.
+#include "zone/compile.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "support.hpp"
+
+namespace nolb::test {
+namespace {
+
+struct TempFile {
+    std::string path;
+    explicit TempFile(const std::string& text) {
+        char name[] = "/tmp/nolb-zone-XXXXXX";
+        int fd = mkstemp(name);
+        path = name;
+        if (fd >= 0) {
+            ssize_t w = write(fd, text.data(), text.size());
+            (void)w;
+            close(fd);
+        }
+    }
+    ~TempFile() { unlink(path.c_str()); }
+};
+
+std::string problems_of(const config::Config& c) {
+    try {
+        zone::compile(c);
+    } catch (const config::Error& e) {
+        std::string all;
+        for (const auto& p : e.problems())
+            all += p + "\n";
+        return all;
+    }
+    return "";
+}
+
+TEST(Compile, ZoneFileRecordsAreServed) {
+    TempFile file(
+        "$ORIGIN demo.test.\n"
+        "$TTL 300\n"
+        "; a comment\n"
+        "\n"
+        "files  IN TXT \"from the file\"\n"
+        "files6    AAAA 2001:db8::66\n"
+        "@         MX 20 files\n");
+    config::Config c = demo_config();
+    c.zones[0].file = file.path;
+    Responder r(c);
+    auto p = r.ask("files.demo.test.", LDNS_RR_TYPE_TXT);
+    EXPECT_EQ(rr_strings(ldns_pkt_answer(p.get())),
+              (std::vector<std::string>{"files.demo.test.\t300\tIN\tTXT\t\"from the file\""}));
+    auto mx = r.ask("demo.test.", LDNS_RR_TYPE_MX);
+    EXPECT_EQ(ldns_rr_list_rr_count(ldns_pkt_answer(mx.get())), 2u);
+}
+
+TEST(Compile, ZoneFileSyntaxErrorNamesFileAndLine) {
+    TempFile file(
+        "$ORIGIN demo.test.\n\n; comment\nok TXT \"fine\"\nbad A 300.1.2.3\nok2 TXT \"x\"\n");
+    config::Config c = demo_config();
+    c.zones[0].file = file.path;
+    const std::string problems = problems_of(c);
+    EXPECT_NE(problems.find(file.path + ":5: "), std::string::npos) << problems;
+}
+
+TEST(Compile, RecordOutsideTheZoneIsAnError) {
+    TempFile file("www.example.com. A 192.0.2.1\n");
+    config::Config c = demo_config();
+    c.zones[0].file = file.path;
+    const std::string problems = problems_of(c);
+    EXPECT_NE(problems.find(file.path + ":1: www.example.com. is outside zone demo.test."),
+              std::string::npos)
+        << problems;
+}
+
+TEST(Compile, SoaInTheFileIsAnError) {
+    TempFile file("@ SOA ns1 hostmaster 1 2 3 4 5\n");
+    config::Config c = demo_config();
+    c.zones[0].file = file.path;
+    EXPECT_NE(problems_of(c).find("SOA comes from [zone.soa]"), std::string::npos);
+}
+
+TEST(Compile, CnameBesideOtherDataIsAnError) {
+    config::Config c = demo_config();
+    c.zones[0].records.push_back({"info CNAME www", {"x.toml", 7, 3}});
+    EXPECT_NE(problems_of(c).find("info.demo.test.: CNAME and other data"), std::string::npos);
+}
+
+TEST(Compile, BadRecordTextNamesWhereItCameFrom) {
+    config::Config c = demo_config();
+    c.zones[0].records.push_back({"broken A not-an-address", {"x.toml", 9, 5}});
+    EXPECT_NE(problems_of(c).find("x.toml:9:5: record \"broken A not-an-address\""),
+              std::string::npos)
+        << problems_of(c);
+}
+
+TEST(Compile, ServiceWithStaticAddressesIsAnError) {
+    config::Config c = demo_config();
+    c.zones[0].records.push_back({"www A 192.0.2.80", {}});
+    EXPECT_NE(problems_of(c).find("also has static A, AAAA or CNAME"), std::string::npos);
+}
+
+TEST(Compile, SoaSerialAutoIsTheLoadTime) {
+    config::Config c = demo_config();
+    c.zones[0].soa.serial.reset();
+    const auto before = static_cast<std::uint32_t>(time(nullptr));
+    auto s = zone::compile(c);
+    EXPECT_GE(s->zones[0].serial, before);
+    EXPECT_LE(s->zones[0].serial, before + 5);
+}
+
+TEST(Compile, ChildZoneWinsOverTheParentsDelegation) {
+    config::Config c = demo_config();
+    config::Zone child;
+    child.origin = "sub.demo.test.";
+    child.ttl = 600;
+    child.soa.mname = "ns.sub.demo.test.";
+    child.soa.rname = "hostmaster.sub.demo.test.";
+    child.soa.serial = 7;
+    child.ns.push_back({"ns.sub.demo.test.", {ip("192.0.2.53")}, {}});
+    child.records.push_back({"host A 192.0.2.99", {}});
+    c.zones.push_back(child);
+    Responder r(c);
+    auto p = r.ask("host.sub.demo.test.", LDNS_RR_TYPE_A);
+    EXPECT_TRUE(ldns_pkt_aa(p.get()));
+    EXPECT_EQ(rr_strings(ldns_pkt_answer(p.get())),
+              (std::vector<std::string>{"host.sub.demo.test.\t600\tIN\tA\t192.0.2.99"}));
+}
+
+}  // namespace
+}  // namespace nolb::test
