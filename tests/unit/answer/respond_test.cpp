@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "support.hpp"
+#include "unit/support.hpp"
 
 namespace nolb::test {
 namespace {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "answer/respond.hpp"
-#include "support.hpp"
+#include "unit/support.hpp"
 
 namespace nolb::dns {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "support.hpp"
+#include "unit/support.hpp"
 
 namespace nolb::test {
 namespace {
