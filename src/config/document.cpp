@@ -1,0 +1,153 @@
+// toml++ to config::Value: the only place the loader touches the TOML library. Table members are
+// put back in the order they were written (toml++ keeps them sorted by key), so that anything
+// walking the tree meets them as the operator does.
+#include "config/document.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "config/config.hpp"
+
+namespace nolb::config {
+
+namespace {
+
+Position position_of(const toml::source_region& region) {
+    return {region.begin.line, region.begin.column};
+}
+
+bool is_bare_key(std::string_view key) {
+    if (key.empty()) return false;
+    return std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
+}
+
+bool earlier(const Position& a, const Position& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+}
+
+Value convert(const toml::node& node, std::string path, std::string key, Position key_at) {
+    Value v;
+    v.path = std::move(path);
+    v.key = std::move(key);
+    v.at = position_of(node.source());
+    v.key_at = key_at.line != 0 ? key_at : v.at;
+    switch (node.type()) {
+        case toml::node_type::table:
+            v.kind = Value::Kind::table;
+            v.kind_name = "a table";
+            for (auto&& [k, child] : *node.as_table()) {
+                v.items.push_back(convert(child, child_path(v.path, k.str()), std::string(k.str()),
+                                          position_of(k.source())));
+            }
+            std::stable_sort(v.items.begin(), v.items.end(), [](const Value& a, const Value& b) {
+                return earlier(a.key_at, b.key_at);
+            });
+            break;
+        case toml::node_type::array: {
+            v.kind = Value::Kind::array;
+            v.kind_name = "an array";
+            std::size_t index = 0;
+            for (const toml::node& element : *node.as_array()) {
+                v.items.push_back(
+                    convert(element, v.path + "[" + std::to_string(index++) + "]", "", Position{}));
+            }
+            break;
+        }
+        case toml::node_type::string:
+            v.kind = Value::Kind::string;
+            v.kind_name = "a string";
+            v.string = node.as_string()->get();
+            break;
+        case toml::node_type::integer:
+            v.kind = Value::Kind::integer;
+            v.kind_name = "an integer";
+            v.integer = node.as_integer()->get();
+            break;
+        case toml::node_type::floating_point:
+            v.kind = Value::Kind::floating;
+            v.kind_name = "a float";
+            v.floating = node.as_floating_point()->get();
+            break;
+        case toml::node_type::boolean:
+            v.kind = Value::Kind::boolean;
+            v.kind_name = "a boolean";
+            v.boolean = node.as_boolean()->get();
+            break;
+        case toml::node_type::date:
+            v.kind = Value::Kind::other;
+            v.kind_name = "a date";
+            break;
+        case toml::node_type::time:
+            v.kind = Value::Kind::other;
+            v.kind_name = "a time";
+            break;
+        default:
+            v.kind = Value::Kind::other;
+            v.kind_name = "a date-time";
+            break;
+    }
+    return v;
+}
+
+void forget_positions(Value& value) {
+    value.at = value.key_at = Position{};
+    for (Value& item : value.items)
+        forget_positions(item);
+}
+
+}  // namespace
+
+const Value* Value::member(std::string_view name) const {
+    if (kind != Kind::table) return nullptr;
+    for (const Value& item : items) {
+        if (item.key == name) return &item;
+    }
+    return nullptr;
+}
+
+std::string child_path(std::string_view parent, std::string_view key) {
+    std::string out(parent);
+    if (!out.empty()) out += '.';
+    if (is_bare_key(key)) {
+        out += key;
+    } else {
+        out += '"';
+        for (char c : key) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out;
+}
+
+Value parse_document(std::string_view text, const std::string& file) {
+    try {
+        toml::table root = toml::parse(text, std::string_view(file));
+        return convert(root, "", "", Position{});
+    } catch (const toml::parse_error& e) {
+        Source where{file, e.source().begin.line, e.source().begin.column};
+        throw Error({where.to_string() + ": " + std::string(e.description())});
+    }
+}
+
+Value parse_literal(std::string_view literal, const std::string& path) {
+    std::string text = "v = ";
+    text += literal;
+    try {
+        toml::table root = toml::parse(text);
+        Value v = convert(*root.get("v"), path, "", Position{});
+        forget_positions(v);  // a default has no place in the file
+        return v;
+    } catch (const toml::parse_error& e) {
+        throw std::logic_error("config schema: bad default " + std::string(literal) + ": " +
+                               std::string(e.description()));
+    }
+}
+
+}  // namespace nolb::config

@@ -1,0 +1,637 @@
+// config::load: what a good file turns into, and how each kind of mistake is reported
+// (file:line:column, the dotted key, a reason), all of them at once and in file order.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "util/version.hpp"
+
+namespace nolb::config {
+namespace {
+
+const std::string kSourceDir = NOLB_SOURCE_DIR;
+
+// Loads `text` expecting it to fail, and returns the problems.
+std::vector<std::string> problems(std::string_view text, const std::string& path = "t.toml") {
+    try {
+        load_string(text, path);
+    } catch (const Error& e) {
+        return e.problems();
+    }
+    ADD_FAILURE() << "loaded without errors:\n" << text;
+    return {};
+}
+
+// The only problem of `text`.
+std::string problem(std::string_view text) {
+    auto all = problems(text);
+    if (all.size() != 1) {
+        std::string joined;
+        for (const auto& p : all)
+            joined += "\n  " + p;
+        ADD_FAILURE() << "expected one problem, got " << all.size() << ":" << joined;
+        return all.empty() ? "" : all.front();
+    }
+    return all.front();
+}
+
+util::IpAddress ip(const char* text) {
+    return *util::IpAddress::parse(text);
+}
+
+// A zone that needs nothing else: the tests below add one mistake at a time.
+constexpr const char* kMinimal = R"([[zone]]
+origin = "demo.test."
+[[zone.ns]]
+name = "ns1.example.net."
+)";
+
+std::string with_minimal(std::string_view tail) {
+    return kMinimal + std::string(tail);
+}
+
+// The same zone with `keys` (starting on line 3) in its [[zone]] table.
+std::string zone_with(std::string_view keys) {
+    return "[[zone]]\norigin = \"demo.test.\"\n" + std::string(keys) +
+           "[[zone.ns]]\nname = \"ns1.example.net.\"\n";
+}
+
+TEST(Load, FullConfigRoundTrips) {
+    const std::string path = kSourceDir + "/conf/full.toml";  // only names the text
+    Config c = load_string(R"([server]
+listen = ["192.0.2.1:5300", "[2001:db8::1]:5300", "192.0.2.2"]
+workers = 4
+edns_payload = 1400
+tcp_idle_timeout = 2.5
+tcp_max_connections = 1000
+chaos = true
+identity = "ns-a"
+version = "hidden"
+log_level = "debug"
+
+[[zone]]
+origin = "Demo.TEST"
+ttl = 600
+file = "zones/demo.test.zone"
+records = ["@ MX 10 mail", "mail A 192.0.2.25"]
+[[zone.ns]]
+name = "NS1"
+addresses = ["192.0.2.53", "2001:db8::53"]
+[[zone.ns]]
+name = "ns.Example.NET."
+[zone.soa]
+mname = "@"
+rname = "John.Doe@Demo.Test"
+serial = 2024010101
+refresh = 1
+retry = 2
+expire = 3
+minimum = 4
+ttl = 5
+
+[[service]]
+name = "WWW.demo.test"
+ttl = 30
+health = "none"
+[[service.node]]
+name = "london"
+addresses = ["192.0.2.10", "2001:db8::10"]
+[[service.node]]
+name = "geneva-2"
+addresses = ["192.0.2.11"]
+)",
+                           path);
+
+    EXPECT_EQ(c.path, path);
+    const Server& s = c.server;
+    ASSERT_EQ(s.listen.size(), 3u);
+    EXPECT_EQ(s.listen[0].to_string(), "192.0.2.1:5300");
+    EXPECT_EQ(s.listen[1].to_string(), "[2001:db8::1]:5300");
+    EXPECT_EQ(s.listen[2].to_string(), "192.0.2.2:53");
+    EXPECT_EQ(s.workers, 4u);
+    EXPECT_EQ(s.edns_payload, 1400);
+    EXPECT_EQ(s.tcp_idle_timeout, std::chrono::milliseconds(2500));
+    EXPECT_EQ(s.tcp_max_connections, 1000u);
+    EXPECT_TRUE(s.chaos);
+    EXPECT_EQ(s.identity, "ns-a");
+    EXPECT_EQ(s.version, "hidden");
+    EXPECT_EQ(s.log_level, "debug");
+
+    ASSERT_EQ(c.zones.size(), 1u);
+    const Zone& z = c.zones[0];
+    EXPECT_EQ(z.origin, "demo.test.");
+    EXPECT_EQ(z.ttl, 600u);
+    EXPECT_EQ(z.where.to_string(), path + ":12:1");
+    ASSERT_TRUE(z.file.has_value());
+    EXPECT_EQ(*z.file, kSourceDir + "/conf/zones/demo.test.zone");
+    ASSERT_EQ(z.records.size(), 2u);
+    EXPECT_EQ(z.records[0].text, "@ MX 10 mail");
+    EXPECT_EQ(z.records[1].text, "mail A 192.0.2.25");
+    EXPECT_EQ(z.records[1].where.to_string(), path + ":16:28");
+    ASSERT_EQ(z.ns.size(), 2u);
+    EXPECT_EQ(z.ns[0].name, "ns1.demo.test.");
+    EXPECT_EQ(z.ns[0].addresses, (std::vector{ip("192.0.2.53"), ip("2001:db8::53")}));
+    EXPECT_EQ(z.ns[0].where.line, 17u);
+    EXPECT_EQ(z.ns[1].name, "ns.example.net.");
+    EXPECT_TRUE(z.ns[1].addresses.empty());
+    EXPECT_EQ(z.soa.mname, "demo.test.");
+    EXPECT_EQ(z.soa.rname, "john\\.doe.demo.test.");
+    EXPECT_EQ(z.soa.serial, 2024010101u);
+    EXPECT_EQ(z.soa.refresh, 1u);
+    EXPECT_EQ(z.soa.retry, 2u);
+    EXPECT_EQ(z.soa.expire, 3u);
+    EXPECT_EQ(z.soa.minimum, 4u);
+    EXPECT_EQ(z.soa.ttl, 5u);
+
+    ASSERT_EQ(c.services.size(), 1u);
+    const Service& w = c.services[0];
+    EXPECT_EQ(w.name, "www.demo.test.");
+    EXPECT_EQ(w.ttl, 30u);
+    EXPECT_EQ(w.health, HealthMode::none);
+    EXPECT_EQ(w.where.line, 32u);
+    ASSERT_EQ(w.nodes.size(), 2u);
+    EXPECT_EQ(w.nodes[0].name, "london");
+    EXPECT_EQ(w.nodes[0].addresses, (std::vector{ip("192.0.2.10"), ip("2001:db8::10")}));
+    EXPECT_EQ(w.nodes[1].name, "geneva-2");
+    EXPECT_EQ(w.nodes[1].where.to_string(), path + ":39:1");
+}
+
+TEST(Load, DefaultsApplied) {
+    Config c = load_string(R"([[zone]]
+origin = "demo.test"
+[[zone.ns]]
+name = "ns1"
+addresses = ["127.0.0.1"]
+[[service]]
+name = "www.demo.test"
+[[service.node]]
+name = "a"
+addresses = ["127.0.0.2"]
+)",
+                           "t.toml");
+    const Server& s = c.server;
+    ASSERT_EQ(s.listen.size(), 2u);
+    EXPECT_EQ(s.listen[0].to_string(), "0.0.0.0:53");
+    EXPECT_EQ(s.listen[1].to_string(), "[::]:53");
+    EXPECT_EQ(s.workers, 1u);
+    EXPECT_EQ(s.edns_payload, 1232);
+    EXPECT_EQ(s.tcp_idle_timeout, std::chrono::seconds(10));
+    EXPECT_EQ(s.tcp_max_connections, 256u);
+    EXPECT_FALSE(s.chaos);
+    char host[256] = {};
+    ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+    EXPECT_EQ(s.identity, host);
+    EXPECT_EQ(s.version, std::string("nolbd ") + kVersion);
+    EXPECT_EQ(s.log_level, "info");
+
+    const Zone& z = c.zones.at(0);
+    EXPECT_EQ(z.ttl, 3600u);
+    EXPECT_FALSE(z.file.has_value());
+    EXPECT_TRUE(z.records.empty());
+    EXPECT_EQ(z.ns.at(0).name, "ns1.demo.test.");
+    EXPECT_EQ(z.soa.mname, "ns1.demo.test.");
+    EXPECT_EQ(z.soa.rname, "hostmaster.demo.test.");
+    EXPECT_FALSE(z.soa.serial.has_value());
+    EXPECT_EQ(z.soa.refresh, 3600u);
+    EXPECT_EQ(z.soa.retry, 600u);
+    EXPECT_EQ(z.soa.expire, 1'209'600u);
+    EXPECT_EQ(z.soa.minimum, 60u);
+    EXPECT_EQ(z.soa.ttl, 3600u);
+
+    const Service& w = c.services.at(0);
+    EXPECT_EQ(w.ttl, 20u);
+    EXPECT_EQ(w.health, HealthMode::none);
+}
+
+TEST(Load, ZoneNamesAreRelativeToTheOrigin) {
+    Config c = load_string(R"([[zone]]
+origin = "Example.TEST."
+ttl = 7
+[[zone.ns]]
+name = "@"
+addresses = ["192.0.2.1"]
+[[zone.ns]]
+name = "a\\.b.NS"
+addresses = ["192.0.2.2"]
+[zone.soa]
+mname = "ns.elsewhere.example."
+rname = "dns-admin"
+)",
+                           "t.toml");
+    const Zone& z = c.zones.at(0);
+    EXPECT_EQ(z.ns.at(0).name, "example.test.");
+    EXPECT_EQ(z.ns.at(1).name, "a\\.b.ns.example.test.");
+    EXPECT_EQ(z.soa.mname, "ns.elsewhere.example.");
+    EXPECT_EQ(z.soa.rname, "dns-admin.example.test.");
+    EXPECT_EQ(z.soa.ttl, 7u);
+}
+
+TEST(Load, SerialIsAutoOrAnInteger) {
+    auto serial_of = [](const std::string& value) {
+        return load_string(with_minimal("[zone.soa]\nserial = " + value + "\n"), "t.toml")
+            .zones.at(0)
+            .soa.serial;
+    };
+    EXPECT_EQ(serial_of(R"("auto")"), std::nullopt);
+    EXPECT_EQ(serial_of("0"), 0u);
+    EXPECT_EQ(serial_of("4294967295"), 4294967295u);
+    EXPECT_EQ(problem(with_minimal("[zone.soa]\nserial = \"tomorrow\"\n")),
+              R"(t.toml:6:10: zone[0].soa.serial: "tomorrow" is neither "auto" nor an integer)");
+    EXPECT_EQ(problem(with_minimal("[zone.soa]\nserial = 4294967296\n")),
+              "t.toml:6:10: zone[0].soa.serial: 4294967296 is out of range (0..4294967295)");
+    EXPECT_EQ(problem(with_minimal("[zone.soa]\nserial = true\n")),
+              R"(t.toml:6:10: zone[0].soa.serial: expected an integer or "auto", found a boolean)");
+}
+
+TEST(Load, ReferenceConfigurationsLoad) {
+    Config reference = load(kSourceDir + "/conf/nolb.toml");
+    EXPECT_EQ(reference.path, kSourceDir + "/conf/nolb.toml");
+    EXPECT_EQ(reference.zones.size(), 2u);
+    EXPECT_FALSE(reference.services.empty());
+
+    Config demo = load(kSourceDir + "/conf/demo.toml");
+    ASSERT_EQ(demo.server.listen.size(), 2u);
+    EXPECT_EQ(demo.server.listen[0].to_string(), "127.0.0.1:5353");
+    EXPECT_EQ(demo.server.listen[1].to_string(), "[::1]:5353");
+    EXPECT_EQ(demo.server.workers, 1u);
+    ASSERT_EQ(demo.zones.size(), 1u);
+    EXPECT_EQ(demo.zones[0].origin, "demo.test.");
+    EXPECT_EQ(demo.zones[0].file, kSourceDir + "/conf/zones/demo.test.zone");
+    ASSERT_EQ(demo.zones[0].ns.size(), 1u);
+    EXPECT_EQ(demo.zones[0].ns[0].name, "ns1.demo.test.");
+    EXPECT_EQ(demo.zones[0].ns[0].addresses, std::vector{ip("127.0.0.1")});
+    ASSERT_EQ(demo.services.size(), 1u);
+    EXPECT_EQ(demo.services[0].name, "www.demo.test.");
+    EXPECT_EQ(demo.services[0].ttl, 20u);
+    ASSERT_EQ(demo.services[0].nodes.size(), 2u);
+    EXPECT_EQ(demo.services[0].nodes[0].name, "london");
+    EXPECT_EQ(demo.services[0].nodes[0].addresses, std::vector{ip("127.0.0.2")});
+    EXPECT_EQ(demo.services[0].nodes[1].name, "geneva");
+    EXPECT_EQ(demo.services[0].nodes[1].addresses, std::vector{ip("127.0.0.3")});
+}
+
+TEST(Load, UnreadableFile) {
+    try {
+        load("/nonexistent/nolb.toml");
+        FAIL() << "loaded a missing file";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "/nonexistent/nolb.toml: cannot read: No such file or directory");
+    }
+}
+
+TEST(Load, SyntaxErrorReportsItsPosition) {
+    auto all = problems("[server]\nworkers = 2\nlisten = [\"127.0.0.1\",\n  = 3\n");
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].rfind("t.toml:4:3: ", 0), 0u) << all[0];
+
+    auto repeated = problems("[server]\nworkers = 2\nworkers = 3\n");
+    ASSERT_EQ(repeated.size(), 1u);
+    EXPECT_EQ(repeated[0].rfind("t.toml:3:", 0), 0u) << repeated[0];
+}
+
+TEST(Load, UnknownKeysInEveryTable) {
+    auto all = problems(R"(colour = "blue"
+[server]
+wokers = 2
+[[zone]]
+origin = "demo.test."
+tll = 60
+[[zone.ns]]
+name = "ns1.example.net."
+glue = ["192.0.2.1"]
+[zone.soa]
+serial = 1
+mnmae = "ns1"
+[[service]]
+name = "www.demo.test."
+zzz = 1
+[[service.node]]
+name = "a"
+addresses = ["192.0.2.2"]
+weight = 5
+)");
+    ASSERT_EQ(all.size(), 7u);
+    EXPECT_EQ(all[0], "t.toml:1:1: colour: unknown key (expected one of: server zone service)");
+    EXPECT_EQ(all[1], R"(t.toml:3:1: server.wokers: unknown key (did you mean "workers"?))");
+    EXPECT_EQ(all[2], R"(t.toml:6:1: zone[0].tll: unknown key (did you mean "ttl"?))");
+    EXPECT_EQ(all[3],
+              "t.toml:9:1: zone[0].ns[0].glue: unknown key (expected one of: name "
+              "addresses)");
+    EXPECT_EQ(all[4], R"(t.toml:12:1: zone[0].soa.mnmae: unknown key (did you mean "mname"?))");
+    EXPECT_EQ(all[5],
+              "t.toml:15:1: service[0].zzz: unknown key (expected one of: name ttl "
+              "health node)");
+    EXPECT_EQ(all[6],
+              "t.toml:19:1: service[0].node[0].weight: unknown key (expected one of: "
+              "name addresses)");
+}
+
+TEST(Load, UnknownTableAndOddKeys) {
+    EXPECT_EQ(problem(with_minimal("[servers]\nworkers = 2\n")),
+              R"(t.toml:5:2: servers: unknown key (did you mean "server"?))");
+    EXPECT_EQ(problem("\"two words\" = 1\n" + std::string(kMinimal)),
+              "t.toml:1:1: \"two words\": unknown key (expected one of: server zone service)");
+}
+
+TEST(Load, WrongTypes) {
+    EXPECT_EQ(problem(with_minimal("[server]\nworkers = \"2\"\n")),
+              "t.toml:6:11: server.workers: expected an integer, found a string");
+    EXPECT_EQ(problem(with_minimal("[server]\nchaos = 1\n")),
+              "t.toml:6:9: server.chaos: expected a boolean, found an integer");
+    EXPECT_EQ(problem(with_minimal("[server]\nlisten = \"127.0.0.1\"\n")),
+              "t.toml:6:10: server.listen: expected an array of strings, found a string");
+    EXPECT_EQ(problem(with_minimal("[server]\nlisten = [\"127.0.0.1\", 53]\n")),
+              "t.toml:6:24: server.listen[1]: expected a string, found an integer");
+    EXPECT_EQ(problem(with_minimal("[server]\ntcp_idle_timeout = 1979-05-27\n")),
+              "t.toml:6:20: server.tcp_idle_timeout: expected a number of seconds, found a date");
+    EXPECT_EQ(problem("[zone]\norigin = \"demo.test.\"\n"),
+              "t.toml:1:1: zone: expected an array of tables ([[zone]]), found a table");
+    EXPECT_EQ(problem(with_minimal("[[server]]\nworkers = 1\n")),
+              "t.toml:5:1: server: expected a table ([server]), found an array");
+    EXPECT_EQ(problem(with_minimal("[[service]]\nname = \"www.demo.test\"\nnode = 3\n")),
+              "t.toml:7:8: service[0].node: expected an array of tables ([[service.node]]), "
+              "found an integer");
+    auto both =
+        problems(with_minimal("[[service]]\nname = \"www.demo.test\"\nnode = [3]\n"
+                              "health = { kind = \"http\" }\n"));
+    ASSERT_EQ(both.size(), 2u);
+    EXPECT_EQ(both[0], "t.toml:7:9: service[0].node[0]: expected a table, found an integer");
+    EXPECT_EQ(both[1], "t.toml:8:10: service[0].health: expected a string, found a table");
+}
+
+TEST(Load, OutOfRange) {
+    auto all = problems(with_minimal(R"([server]
+workers = 0
+edns_payload = 4097
+tcp_idle_timeout = 0.05
+tcp_max_connections = 1000001
+identity = ")" + std::string(256, 'x') +
+                                     R"("
+[[service]]
+name = "www.demo.test"
+ttl = 86401
+[[service.node]]
+name = "a"
+addresses = ["192.0.2.1"]
+)"));
+    ASSERT_EQ(all.size(), 6u);
+    EXPECT_EQ(all[0], "t.toml:6:11: server.workers: 0 is out of range (1..64)");
+    EXPECT_EQ(all[1], "t.toml:7:16: server.edns_payload: 4097 is out of range (512..4096)");
+    EXPECT_EQ(all[2], "t.toml:8:20: server.tcp_idle_timeout: 0.05 is out of range (0.1..3600)");
+    EXPECT_EQ(all[3],
+              "t.toml:9:23: server.tcp_max_connections: 1000001 is out of range (1..1000000)");
+    EXPECT_EQ(all[4], "t.toml:10:12: server.identity: longer than 255 octets");
+    EXPECT_EQ(all[5], "t.toml:13:7: service[0].ttl: 86401 is out of range (0..86400)");
+    EXPECT_EQ(problem(zone_with("ttl = -1\n")),
+              "t.toml:3:7: zone[0].ttl: -1 is out of range (0..2147483647)");
+}
+
+TEST(Load, MissingRequiredKeys) {
+    EXPECT_EQ(problem("[server]\nworkers = 1\n"),
+              "t.toml:1:1: zone: at least one [[zone]] is required");
+    EXPECT_EQ(problem("zone = []\n"), "t.toml:1:8: zone: at least one [[zone]] is required");
+    EXPECT_EQ(problem("[[zone]]\n[[zone.ns]]\nname = \"ns.example.\"\n"),
+              "t.toml:1:1: zone[0].origin: required key is missing");
+    EXPECT_EQ(problem("\n[[zone]]\norigin = \"demo.test\"\n"),
+              "t.toml:2:1: zone[0].ns: at least one [[zone.ns]] is required");
+    EXPECT_EQ(problem(with_minimal("[[zone.ns]]\naddresses = [\"192.0.2.1\"]\n")),
+              "t.toml:5:1: zone[0].ns[1].name: required key is missing");
+    EXPECT_EQ(problem(with_minimal("[[service]]\nname = \"www.demo.test\"\n")),
+              "t.toml:5:1: service[0].node: at least one [[service.node]] is required");
+    EXPECT_EQ(problem(with_minimal("[[service]]\n[[service.node]]\nname = \"a\"\n"
+                                   "addresses = [\"192.0.2.1\"]\n")),
+              "t.toml:5:1: service[0].name: required key is missing");
+    auto node =
+        problems(with_minimal("[[service]]\nname = \"www.demo.test\"\n"
+                              "[[service.node]]\n[[service.node]]\nname = \"b\"\n"
+                              "addresses = []\n"));
+    ASSERT_EQ(node.size(), 3u);
+    EXPECT_EQ(node[0], "t.toml:7:1: service[0].node[0].name: required key is missing");
+    EXPECT_EQ(node[1], "t.toml:7:1: service[0].node[0].addresses: required key is missing");
+    EXPECT_EQ(node[2], "t.toml:10:13: service[0].node[1].addresses: must not be empty");
+}
+
+TEST(Load, EveryErrorIsReportedInFileOrder) {
+    auto all = problems(R"([[service]]
+name = "www.nowhere.test."
+[[service.node]]
+name = "bad name"
+addresses = ["192.0.2.300"]
+
+[server]
+listen = []
+log_level = "chatty"
+
+[[zone]]
+origin = "demo.test"
+ttl = -5
+[[zone.ns]]
+name = "ns1..example.net."
+)");
+    ASSERT_EQ(all.size(), 7u);
+    EXPECT_EQ(all[0],
+              "t.toml:2:8: service[0].name: www.nowhere.test. is not inside any "
+              "configured zone");
+    EXPECT_EQ(all[1], R"(t.toml:4:8: service[0].node[0].name: "bad name" is not a node name )"
+                      R"((letters, digits, _ . -))");
+    EXPECT_EQ(all[2], R"(t.toml:5:14: service[0].node[0].addresses[0]: "192.0.2.300" is not )"
+                      R"(an IPv4 or IPv6 address)");
+    EXPECT_EQ(all[3], "t.toml:8:10: server.listen: must not be empty");
+    EXPECT_EQ(all[4], R"(t.toml:9:13: server.log_level: "chatty" is not a log level )"
+                      R"((debug, info, warning, error))");
+    EXPECT_EQ(all[5], "t.toml:13:7: zone[0].ttl: -5 is out of range (0..2147483647)");
+    EXPECT_EQ(all[6], R"(t.toml:15:8: zone[0].ns[0].name: "ns1..example.net." is not a valid )"
+                      R"(name: empty label)");
+
+    try {
+        load_string("[server]\nworkers = 0\nchaos = 2\n", "t.toml");
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "t.toml:1:1: zone: at least one [[zone]] is required\n"
+                  "t.toml:2:11: server.workers: 0 is out of range (1..64)\n"
+                  "t.toml:3:9: server.chaos: expected a boolean, found an integer");
+    }
+}
+
+TEST(Load, ServiceOutsideEveryZone) {
+    const std::string nodes = "[[service.node]]\nname = \"a\"\naddresses = [\"192.0.2.1\"]\n";
+    EXPECT_EQ(problem(with_minimal("[[service]]\nname = \"www.example.test\"\n" + nodes)),
+              "t.toml:6:8: service[0].name: www.example.test. is not inside any configured zone");
+    EXPECT_EQ(problem(with_minimal("[[service]]\nname = \"xdemo.test.\"\n" + nodes)),
+              "t.toml:6:8: service[0].name: xdemo.test. is not inside any configured zone");
+    EXPECT_EQ(problem(with_minimal("[[service]]\nname = \".\"\n" + nodes)),
+              "t.toml:6:8: service[0].name: . is not inside any configured zone");
+    // The apex itself and deeper names are fine, whatever the order of tables in the file.
+    Config c = load_string("[[service]]\nname = \"demo.test\"\n" + nodes + kMinimal +
+                               "[[service]]\nname = \"a.b.demo.test\"\n" + nodes,
+                           "t.toml");
+    EXPECT_EQ(c.services.size(), 2u);
+    // A zone whose origin is wrong may be the one meant: only the origin is reported.
+    EXPECT_EQ(problem("[[zone]]\norigin = \"demo..test\"\n[[zone.ns]]\nname = \"ns.example.\"\n"
+                      "[[service]]\nname = \"www.demo.test\"\n" +
+                      nodes),
+              R"(t.toml:2:10: zone[0].origin: "demo..test" is not a valid name: empty label)");
+}
+
+TEST(Load, Duplicates) {
+    const std::string nodes = "[[service.node]]\nname = \"a\"\naddresses = [\"192.0.2.1\"]\n";
+    EXPECT_EQ(problem(with_minimal("[[zone]]\norigin = \"DEMO.test\"\n[[zone.ns]]\n"
+                                   "name = \"ns.example.\"\n")),
+              "t.toml:6:10: zone[1].origin: zone demo.test. is already defined on line 2");
+    EXPECT_EQ(problem(with_minimal("[[service]]\nname = \"www.demo.test\"\n" + nodes +
+                                   "[[service]]\nname = \"WWW.demo.test.\"\n" + nodes)),
+              "t.toml:11:8: service[1].name: service www.demo.test. is already defined on line 6");
+    EXPECT_EQ(problem(with_minimal("[[service]]\nname = \"www.demo.test\"\n" + nodes +
+                                   "[[service.node]]\nname = \"a\"\n"
+                                   "addresses = [\"192.0.2.2\"]\n")),
+              R"(t.toml:11:8: service[0].node[1].name: node "a" is already defined on line 8)");
+    // An address belongs to one node of a service; another service may reuse it.
+    auto all = problems(with_minimal("[[service]]\nname = \"www.demo.test\"\n" + nodes +
+                                     "[[service.node]]\nname = \"b\"\n"
+                                     "addresses = [\"192.0.2.2\", \"192.0.2.1\", \"192.0.2.2\"]\n"
+                                     "[[service]]\nname = \"api.demo.test\"\n" +
+                                     nodes));
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0],
+              "t.toml:12:27: service[0].node[1].addresses[1]: 192.0.2.1 is already "
+              "listed on line 9");
+    EXPECT_EQ(all[1],
+              "t.toml:12:40: service[0].node[1].addresses[2]: 192.0.2.2 is already "
+              "listed on line 12");
+    EXPECT_EQ(problem(with_minimal("[server]\nlisten = [\"127.0.0.1\", \"127.0.0.1:53\"]\n")),
+              "t.toml:6:24: server.listen[1]: 127.0.0.1:53 is already listed on line 6");
+    EXPECT_EQ(problem(with_minimal("[[zone.ns]]\nname = \"NS1.example.net.\"\n")),
+              "t.toml:6:8: zone[0].ns[1].name: ns1.example.net. is already listed on line 4");
+}
+
+TEST(Load, GlueRules) {
+    const std::string zone = "[[zone]]\norigin = \"demo.test\"\n[[zone.ns]]\n";
+    // Inside the zone: glue required and not empty.
+    EXPECT_EQ(problem(zone + "name = \"ns1\"\n"),
+              "t.toml:3:1: zone[0].ns[0].addresses: required key is missing: ns1.demo.test. is "
+              "inside the zone and needs glue");
+    EXPECT_EQ(problem(zone + "name = \"@\"\naddresses = []\n"),
+              "t.toml:5:13: zone[0].ns[0].addresses: must not be empty: demo.test. is inside "
+              "the zone and needs glue");
+    // Outside: no glue.
+    EXPECT_EQ(problem(zone + "name = \"ns1.example.net.\"\naddresses = [\"192.0.2.1\"]\n"),
+              "t.toml:5:13: zone[0].ns[0].addresses: glue is not allowed: ns1.example.net. is "
+              "outside the zone demo.test.");
+    EXPECT_EQ(problem(zone + "name = \"ns1.xdemo.test.\"\naddresses = [\"192.0.2.1\"]\n"),
+              "t.toml:5:13: zone[0].ns[0].addresses: glue is not allowed: ns1.xdemo.test. is "
+              "outside the zone demo.test.");
+    EXPECT_EQ(problem(zone + "name = \"ns1\"\naddresses = [\"1.2.3\", \"192.0.2.1\"]\n"),
+              R"(t.toml:5:14: zone[0].ns[0].addresses[0]: "1.2.3" is not an IPv4 or IPv6 address)");
+    Config c = load_string(zone + "name = \"ns1.DEMO.test.\"\naddresses = [\"::1\"]\n", "t.toml");
+    EXPECT_EQ(c.zones[0].ns[0].addresses, std::vector{ip("::1")});
+}
+
+TEST(Load, BadListenEndpoints) {
+    auto all = problems(with_minimal(R"([server]
+listen = ["1.2.3.4:0", "1.2.3.4:65536", "localhost:53", "1.2.3", "[::1", "[::1]:x", "::1", "[::1]"]
+)"));
+    ASSERT_EQ(all.size(), 7u);
+    const std::string why = " is not an endpoint (ADDR:PORT, [V6]:PORT or an address)";
+    EXPECT_EQ(all[0], R"(t.toml:6:11: server.listen[0]: "1.2.3.4:0")" + why);
+    EXPECT_EQ(all[1], R"(t.toml:6:24: server.listen[1]: "1.2.3.4:65536")" + why);
+    EXPECT_EQ(all[2], R"(t.toml:6:41: server.listen[2]: "localhost:53")" + why);
+    EXPECT_EQ(all[3], R"(t.toml:6:57: server.listen[3]: "1.2.3")" + why);
+    EXPECT_EQ(all[4], R"(t.toml:6:66: server.listen[4]: "[::1")" + why);
+    EXPECT_EQ(all[5], R"(t.toml:6:74: server.listen[5]: "[::1]:x")" + why);
+    // "::1" and "[::1]" are the same endpoint, port 53.
+    EXPECT_EQ(all[6], "t.toml:6:92: server.listen[7]: [::1]:53 is already listed on line 6");
+}
+
+TEST(Load, ZoneFileIsResolvedAndMustBeReadable) {
+    const std::string path = kSourceDir + "/conf/x.toml";
+    const std::string text =
+        "[[zone]]\norigin = \"demo.test\"\nfile = \"zones/missing.zone\"\n"
+        "[[zone.ns]]\nname = \"ns.example.\"\n";
+    auto all = problems(text, path);
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0], path + ":3:8: zone[0].file: cannot read \"" + kSourceDir +
+                          "/conf/zones/missing.zone\": No such file or directory");
+    EXPECT_EQ(problem("[[zone]]\norigin = \"demo.test\"\nfile = \"/\"\n"
+                      "[[zone.ns]]\nname = \"ns.example.\"\n"),
+              R"(t.toml:3:8: zone[0].file: cannot read "/": not a regular file)");
+    // An absolute path is kept as written.
+    Config c = load_string("[[zone]]\norigin = \"demo.test\"\nfile = \"" + kSourceDir +
+                               "/conf/zones/../zones/demo.test.zone\"\n"
+                               "[[zone.ns]]\nname = \"ns.example.\"\n",
+                           "t.toml");
+    EXPECT_EQ(c.zones[0].file, kSourceDir + "/conf/zones/demo.test.zone");
+}
+
+TEST(Load, BadNames) {
+    auto all = problems(R"([[zone]]
+origin = "."
+[[zone.ns]]
+name = "ns1.example.net."
+[[zone]]
+origin = "a\\256.test"
+[[zone.ns]]
+name = ")" + std::string(64, 'x') +
+                        R"("
+[[zone]]
+origin = "example.test"
+[[zone.ns]]
+name = "ns..x"
+[zone.soa]
+rname = "@example.test"
+)");
+    ASSERT_EQ(all.size(), 5u);
+    EXPECT_EQ(all[0], "t.toml:2:10: zone[0].origin: the root zone cannot be served");
+    EXPECT_EQ(all[1], R"(t.toml:6:10: zone[1].origin: "a\\256.test" is not a valid name: )"
+                      R"(\DDD escape above 255)");
+    EXPECT_EQ(all[2], "t.toml:8:8: zone[1].ns[0].name: \"" + std::string(64, 'x') +
+                          "\" is not a valid name: label longer than 63 octets");
+    EXPECT_EQ(all[3], R"(t.toml:12:8: zone[2].ns[0].name: "ns..x" is not a valid name: )"
+                      R"(empty label)");
+    EXPECT_EQ(all[4], R"(t.toml:14:9: zone[2].soa.rname: "@example.test" is not a mailbox )"
+                      R"((user@domain))");
+
+    // 249 octets alone, 259 once demo.test. is appended.
+    std::string label(63, 'a');
+    std::string long_name = label + "." + label + "." + label + "." + label.substr(0, 55);
+    EXPECT_EQ(problem(with_minimal("[[zone.ns]]\nname = \"" + long_name + "\"\n")),
+              "t.toml:6:8: zone[0].ns[1].name: \"" + long_name +
+                  "\" is not a valid name: longer than 255 octets once the origin is appended");
+}
+
+TEST(Load, HealthChecksAreNotAvailableYet) {
+    EXPECT_EQ(problem(with_minimal("[[service]]\nname = \"www.demo.test\"\nhealth = \"http\"\n"
+                                   "[[service.node]]\nname = \"a\"\n"
+                                   "addresses = [\"192.0.2.1\"]\n")),
+              R"(t.toml:7:10: service[0].health: "http": health checks are not available )"
+              R"(in this version (only "none"))");
+}
+
+TEST(Load, RecordsKeepTheirPosition) {
+    Config c = load_string(zone_with("records = [\n  \"@ MX 10 mail\",\n"
+                                     "  'info TXT \"hi\"',\n]\n"),
+                           "t.toml");
+    ASSERT_EQ(c.zones[0].records.size(), 2u);
+    EXPECT_EQ(c.zones[0].records[1].text, "info TXT \"hi\"");
+    EXPECT_EQ(c.zones[0].records[1].where.to_string(), "t.toml:5:3");
+    EXPECT_EQ(problem(zone_with("records = [\"a A 192.0.2.1\\n$INCLUDE /etc/passwd\"]\n")),
+              "t.toml:3:12: zone[0].records[0]: a record must fit on one line");
+}
+
+TEST(Source, ToString) {
+    EXPECT_EQ((Source{"a.toml", 3, 7}).to_string(), "a.toml:3:7");
+    EXPECT_EQ((Source{"a.toml", 0, 0}).to_string(), "a.toml");
+}
+
+TEST(ErrorTest, JoinsProblemsWithNewlines) {
+    Error e({"one", "two"});
+    EXPECT_EQ(std::string(e.what()), "one\ntwo");
+    EXPECT_EQ(e.problems().size(), 2u);
+}
+
+}  // namespace
+}  // namespace nolb::config
