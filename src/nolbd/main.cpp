@@ -1,0 +1,51 @@
+// nolbd: the command line, and nothing else; nolbd/daemon.cpp does the work.
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "nolbd/daemon.hpp"
+#include "util/log.hpp"
+#include "util/version.hpp"
+
+int main(int argc, char** argv) {
+    using namespace nolb;
+    CLI::App app(
+        "nolbd is an authoritative DNS server for the zones and services in its configuration "
+        "file. A service name publishes the addresses of all its nodes, in a new random order "
+        "on every response and with a short TTL, so that clients spread across them. It "
+        "answers over UDP and TCP on every server.listen address, with one thread per worker. "
+        "SIGHUP reloads the file (a file with errors is rejected and the running one keeps "
+        "serving); SIGINT and SIGTERM stop it. Exit status: 0 after a clean stop, 1 when it "
+        "cannot start (such as an address in use), 2 for errors in the configuration or on "
+        "the command line.",
+        "nolbd");
+    nolbd::Options options;
+    std::string check_path;
+    std::string level_name;
+    app.add_option("-c,--config", options.config_path,
+                   "Configuration file (default: " + options.config_path + ")")
+        ->option_text("FILE");
+    app.add_option("--check-config", check_path,
+                   "Check FILE (configuration and zone files), print \"FILE: ok\" or every "
+                   "problem, and exit")
+        ->option_text("FILE");
+    app.add_option("--log-level", level_name,
+                   "debug, info, warning or error; overrides server.log_level")
+        ->option_text("LEVEL")
+        ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
+    app.set_version_flag("--version", std::string("nolbd ") + kVersion);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int status = app.exit(e);
+        return status == 0 ? nolbd::kExitOk : nolbd::kExitConfigError;
+    }
+
+    if (app.count("--check-config") > 0) return nolbd::check_config(check_path);
+    if (!level_name.empty()) {
+        log::Level level;
+        if (log::parse_level(level_name, level)) options.log_level = level;
+    }
+    return nolbd::run(options);
+}

@@ -1,0 +1,67 @@
+// What the transports count about themselves (DNS outcomes are the handler's business). Each
+// worker owns one WorkerCounters and is its only writer, so an increment is a relaxed load and
+// store, no read-modify-write; any thread may read them, and Server sums them into Counters.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace nolb::server {
+
+// One counter with a single writer.
+class Count {
+  public:
+    void add(std::uint64_t n = 1) {
+        value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    std::uint64_t get() const { return value_.load(std::memory_order_relaxed); }
+
+  private:
+    std::atomic<std::uint64_t> value_{0};
+};
+
+struct Counters {
+    std::uint64_t udp_received = 0;       // datagrams read from the sockets
+    std::uint64_t udp_sent = 0;           // responses the kernel took
+    std::uint64_t udp_dropped = 0;        // no response: the handler returned 0 or it did not fit
+    std::uint64_t udp_send_errors = 0;    // responses the kernel refused (full buffer, bad peer)
+    std::uint64_t tcp_accepted = 0;       // connections served
+    std::uint64_t tcp_refused = 0;        // connections reset at once because of the cap
+    std::uint64_t tcp_timed_out = 0;      // connections closed by the idle timeout
+    std::uint64_t tcp_accept_errors = 0;  // accept() failures such as running out of descriptors
+    std::uint64_t tcp_messages = 0;       // framed messages handed to the handler
+
+    void add(const Counters& other);
+};
+
+struct WorkerCounters {
+    Count udp_received;
+    Count udp_sent;
+    Count udp_dropped;
+    Count udp_send_errors;
+    Count tcp_accepted;
+    Count tcp_refused;
+    Count tcp_timed_out;
+    Count tcp_accept_errors;
+    Count tcp_messages;
+
+    Counters read() const {
+        return Counters{udp_received.get(),    udp_sent.get(),          udp_dropped.get(),
+                        udp_send_errors.get(), tcp_accepted.get(),      tcp_refused.get(),
+                        tcp_timed_out.get(),   tcp_accept_errors.get(), tcp_messages.get()};
+    }
+};
+
+inline void Counters::add(const Counters& other) {
+    udp_received += other.udp_received;
+    udp_sent += other.udp_sent;
+    udp_dropped += other.udp_dropped;
+    udp_send_errors += other.udp_send_errors;
+    tcp_accepted += other.tcp_accepted;
+    tcp_refused += other.tcp_refused;
+    tcp_timed_out += other.tcp_timed_out;
+    tcp_accept_errors += other.tcp_accept_errors;
+    tcp_messages += other.tcp_messages;
+}
+
+}  // namespace nolb::server

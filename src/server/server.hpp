@@ -1,0 +1,56 @@
+// The network side of nolbd: binds every listen endpoint for every worker, runs the workers
+// and stops them. Built from the [server] section of the config and a HandlerFactory that
+// makes each worker's Handler on that worker's thread; it knows sockets and threads, and
+// nothing of DNS. Reloading content is the handler's business (it reads a published
+// snapshot), so a running Server never changes.
+#pragma once
+
+#include <future>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "config/config.hpp"
+#include "server/counters.hpp"
+#include "server/handler.hpp"
+#include "util/ip.hpp"
+
+namespace nolb::server {
+
+class Worker;
+
+class Server {
+  public:
+    Server(const config::Server& config, HandlerFactory factory);
+    ~Server();  // stops and joins the workers
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds UDP and TCP on every endpoint for every worker. Throws ListenError ("cannot listen
+    // on 127.0.0.1:53/udp: Address already in use") or another std::exception; nothing is
+    // served before start().
+    void open();
+    // Makes one Handler per worker on its thread and starts serving; rethrows what a factory
+    // threw, after stopping the others. Once only, after open().
+    void start();
+    // Stops and joins every worker. Call from one thread that is not a worker; idempotent.
+    void stop();
+
+    // The endpoints as bound, in config order: port 0 in the config becomes the real port.
+    const std::vector<util::Endpoint>& endpoints() const { return endpoints_; }
+    unsigned workers() const { return static_cast<unsigned>(workers_.size()); }
+    // Sum over the workers; any thread, any time after open().
+    Counters counters() const;
+
+  private:
+    // A worker thread's body: make the handler, report, serve until stopped.
+    void serve(unsigned index, std::promise<void>& ready);
+
+    config::Server config_;
+    HandlerFactory factory_;
+    std::vector<util::Endpoint> endpoints_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace nolb::server
