@@ -1,7 +1,8 @@
-// zone::compile: from a validated Config to a Snapshot. It gathers every record by owner
-// (config SOA/NS/glue, record strings, master files, services), checks what RFC 1034 forbids
-// (CNAME beside other data, data below a zone cut), then renders each response a query can
-// get: per node and type, the zone's negative answers, referrals and CNAME chains.
+// zone::load and zone::compile. Loading gathers every record by owner (config SOA/NS/glue,
+// record strings, master files, services) and checks what RFC 1034 forbids (CNAME beside other
+// data, data below a zone cut). Compiling adds the service addresses that are up and renders
+// each response a query can get: per node and type, the zone's negative answers, referrals and
+// CNAME chains.
 #include "zone/compile.hpp"
 
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "dns/types.hpp"
 #include "util/log.hpp"
 #include "util/version.hpp"
+#include "zone/model.hpp"
 #include "zone/records.hpp"
 #include "zone/render.hpp"
 
@@ -68,14 +70,38 @@ bool is_wildcard(const WireName& name) {
     return name.size() >= 2 && name[0] == 1 && name[1] == '*';
 }
 
-struct ZoneInfo {
-    const config::Zone* config = nullptr;
-    WireName origin;     // lower-cased
-    RRset negative_soa;  // SOA with the RFC 2308 negative TTL
-    std::uint32_t serial = 0;
-    std::uint32_t nodata = kNoAnswer;
-    std::uint32_t nxdomain = kNoAnswer;
-};
+// The deepest zone containing `name` (lower-cased).
+std::optional<std::uint32_t> zone_of(const std::vector<ZoneModel>& zones, const WireName& name) {
+    std::optional<std::uint32_t> best;
+    for (std::uint32_t i = 0; i < zones.size(); ++i) {
+        if (!dns::is_subdomain(name, zones[i].origin)) continue;
+        if (!best || zones[i].origin.size() > zones[*best].origin.size()) best = i;
+    }
+    return best;
+}
+
+// The highest delegation point at or above `n` inside its zone, if any: everything below it
+// belongs to the child.
+const NodeData* cut_above(const std::map<WireName, NodeData>& nodes,
+                          const std::vector<ZoneModel>& zones, const NodeData& n) {
+    const WireName& apex = zones[n.zone].origin;
+    const NodeData* cut = nullptr;
+    for (WireName p = n.name; p.size() > apex.size(); p = dns::parent_of(p)) {
+        auto it = nodes.find(p);
+        if (it != nodes.end() && it->second.rrsets.count(type::NS)) cut = &it->second;
+    }
+    return cut;
+}
+
+RData soa_rdata(const ZoneModel& z, std::uint32_t serial) {
+    RData soa;
+    soa.pieces.push_back(Piece{true, z.mname});
+    soa.pieces.push_back(Piece{true, z.rname});
+    soa.pieces.push_back(Piece{false, u32_bytes(serial) + u32_bytes(z.refresh) +
+                                          u32_bytes(z.retry) + u32_bytes(z.expire) +
+                                          u32_bytes(z.minimum)});
+    return soa;
+}
 
 // The outcome of looking a name up at load time (CNAME chains).
 struct Resolution {
@@ -83,11 +109,11 @@ struct Resolution {
     const NodeData* node = nullptr;
 };
 
-class Compiler {
+class Loader {
   public:
-    explicit Compiler(const config::Config& config) : config_(config) {}
+    explicit Loader(const config::Config& config) : config_(config) {}
 
-    std::shared_ptr<Snapshot> run() {
+    std::shared_ptr<const Model> run() {
         for (const config::Zone& z : config_.zones)
             add_zone(z);
         for (std::uint32_t i = 0; i < zones_.size(); ++i)
@@ -97,29 +123,34 @@ class Compiler {
         add_empty_non_terminals();
         check_nodes();
         if (!problems_.empty()) throw config::Error(problems_);
-        render();
-        return std::move(snapshot_);
+        auto model = std::make_shared<Model>();
+        model->config = config_;
+        model->zones = std::move(zones_);
+        model->nodes = std::move(nodes_);
+        model->services = std::move(services_);
+        return model;
     }
 
   private:
     // ---- gathering -------------------------------------------------------------------------
 
     void add_zone(const config::Zone& z) {
-        ZoneInfo info;
-        info.config = &z;
+        ZoneModel info;
         info.origin = must_wire(z.origin);
-        info.serial = z.soa.serial ? *z.soa.serial : static_cast<std::uint32_t>(std::time(nullptr));
+        info.origin_text = z.origin;
+        info.serial = z.soa.serial;
+        info.soa_ttl = z.soa.ttl.value_or(z.ttl);
+        info.minimum = z.soa.minimum;
+        info.mname = must_wire(z.soa.mname);
+        info.rname = must_wire(z.soa.rname);
+        info.refresh = z.soa.refresh;
+        info.retry = z.soa.retry;
+        info.expire = z.soa.expire;
         zones_.push_back(std::move(info));
     }
 
-    // The deepest configured zone containing `name` (lower-cased).
     std::optional<std::uint32_t> zone_of(const WireName& name) const {
-        std::optional<std::uint32_t> best;
-        for (std::uint32_t i = 0; i < zones_.size(); ++i) {
-            if (!dns::is_subdomain(name, zones_[i].origin)) continue;
-            if (!best || zones_[i].origin.size() > zones_[*best].origin.size()) best = i;
-        }
-        return best;
+        return zone::zone_of(zones_, name);
     }
 
     NodeData& node(const WireName& lower_name, std::uint32_t zone) {
@@ -137,7 +168,7 @@ class Compiler {
         const auto deepest = zone_of(lower);
         if (!deepest || !dns::is_subdomain(lower, zones_[zone].origin)) {
             problems_.push_back(where + ": " + dns::text_from_wire(owner) + " is outside zone " +
-                                zones_[zone].config->origin);
+                                zones_[zone].origin_text);
             return;
         }
         // A child zone we also serve owns its names; the parent's delegation data yields to it.
@@ -184,23 +215,13 @@ class Compiler {
     }
 
     void collect_zone(std::uint32_t zi) {
-        ZoneInfo& z = zones_[zi];
-        const config::Zone& cz = *z.config;
+        ZoneModel& z = zones_[zi];
+        const config::Zone& cz = config_.zones[zi];
         const std::string where = cz.where.to_string();
         node(z.origin, zi);  // the apex exists even when every record is elsewhere
-
-        // SOA (RFC 1035 §3.3.13); its negative TTL per RFC 2308 §5.
-        const std::uint32_t soa_ttl = cz.soa.ttl.value_or(cz.ttl);
-        RData soa;
-        soa.pieces.push_back(Piece{true, must_wire(cz.soa.mname)});
-        soa.pieces.push_back(Piece{true, must_wire(cz.soa.rname)});
-        std::string numbers = u32_bytes(z.serial) + u32_bytes(cz.soa.refresh) +
-                              u32_bytes(cz.soa.retry) + u32_bytes(cz.soa.expire) +
-                              u32_bytes(cz.soa.minimum);
-        soa.pieces.push_back(Piece{false, numbers});
-        add_rdata(zi, z.origin, type::SOA, soa_ttl, soa, where);
-        z.negative_soa =
-            RRset{type::SOA, dns::cls::IN, std::min(soa_ttl, cz.soa.minimum), {soa}, false};
+        // The SOA (RFC 1035 §3.3.13) is rendered with each snapshot's serial; this placeholder
+        // marks the apex as holding one.
+        add_rdata(zi, z.origin, type::SOA, z.soa_ttl, soa_rdata(z, 0), where);
 
         for (const config::NameServer& ns : cz.ns) {
             const WireName target = must_wire(ns.name);
@@ -242,16 +263,11 @@ class Compiler {
                 return;
             }
         }
-        for (const config::Node& cn : s.nodes) {
-            for (const util::IpAddress& a : cn.addresses) {
-                RRset& set = n.rrsets[a.is_v4() ? type::A : type::AAAA];
-                set.type = a.is_v4() ? type::A : type::AAAA;
-                set.ttl = s.ttl;
-                set.shuffled = true;
-                set.rdatas.push_back(address_rdata(a));
-            }
-        }
-        services_.insert(name);
+        ServiceModel model{name, *zone, s.ttl, {}};
+        for (const config::Node& cn : s.nodes)
+            model.addresses.insert(model.addresses.end(), cn.addresses.begin(), cn.addresses.end());
+        services_.push_back(std::move(model));
+        service_names_.insert(name);
     }
 
     // RFC 8020: a name with nothing but descendants exists; give it a node.
@@ -266,15 +282,8 @@ class Compiler {
             node(name, zone);
     }
 
-    // The delegation point at or above `name` inside its zone, if any.
     const NodeData* cut_above(const NodeData& n) const {
-        const WireName& apex = zones_[n.zone].origin;
-        const NodeData* cut = nullptr;
-        for (WireName p = n.name; p.size() > apex.size(); p = dns::parent_of(p)) {
-            auto it = nodes_.find(p);
-            if (it != nodes_.end() && it->second.rrsets.count(type::NS)) cut = &it->second;
-        }
-        return cut;  // the highest one: everything below it is the child's
+        return zone::cut_above(nodes_, zones_, n);
     }
 
     void check_nodes() {
@@ -292,7 +301,7 @@ class Compiler {
                     problems_.push_back(text + ": more than one CNAME at the same name");
             }
             const NodeData* cut = cut_above(n);
-            if (cut && cut != &n && services_.count(name))
+            if (cut && cut != &n && service_names_.count(name))
                 problems_.push_back(text + ": service below the zone cut at " +
                                     dns::text_from_wire(cut->name));
             if (cut && cut != &n) {
@@ -304,10 +313,40 @@ class Compiler {
         }
     }
 
+    const config::Config& config_;
+    std::vector<std::string> problems_;
+    std::vector<ZoneModel> zones_;
+    std::map<WireName, NodeData> nodes_;
+    std::vector<ServiceModel> services_;
+    std::set<WireName> service_names_;
+};
+
+class Renderer {
+  public:
+    Renderer(const Model& model, const Availability& available,
+             const std::vector<std::uint32_t>& serials)
+        : model_(model), available_(available), serials_(serials), nodes_(model.nodes) {}
+
+    std::shared_ptr<const Snapshot> run() {
+        render();
+        return std::move(snapshot_);
+    }
+
+  private:
+    struct ZoneState {
+        RRset negative_soa;  // the SOA with the RFC 2308 negative TTL
+        std::uint32_t nodata = kNoAnswer;
+        std::uint32_t nxdomain = kNoAnswer;
+    };
+
     // ---- rendering -------------------------------------------------------------------------
 
+    const NodeData* cut_above(const NodeData& n) const {
+        return zone::cut_above(nodes_, model_.zones, n);
+    }
+
     Resolution resolve(const WireName& lower, std::uint32_t zone) const {
-        const auto z = zone_of(lower);
+        const auto z = zone_of(model_.zones, lower);
         if (!z || *z != zone) return {};
         auto it = nodes_.find(lower);
         if (it != nodes_.end()) {
@@ -333,7 +372,7 @@ class Compiler {
                 if (!p.is_name) continue;
                 const WireName target = dns::lowered(p.bytes);
                 if (!done.insert(target).second) continue;
-                if (!dns::is_subdomain(target, zones_[zone].origin)) continue;
+                if (!dns::is_subdomain(target, model_.zones[zone].origin)) continue;
                 auto it = nodes_.find(target);
                 if (it == nodes_.end()) continue;
                 for (std::uint16_t at : {type::A, type::AAAA}) {
@@ -346,8 +385,8 @@ class Compiler {
     }
 
     std::uint32_t negative(std::uint32_t zone, std::uint8_t rcode) {
-        TailBuilder t(zones_[zone].origin);
-        t.add(Section::authority, zones_[zone].origin, zones_[zone].negative_soa);
+        TailBuilder t(model_.zones[zone].origin);
+        t.add(Section::authority, model_.zones[zone].origin, state_[zone].negative_soa);
         t.set_rcode(rcode);
         return t.finish(*snapshot_);
     }
@@ -366,7 +405,7 @@ class Compiler {
                 const WireName target = dns::lowered(p.bytes);
                 const bool below = dns::is_subdomain(target, cut.name);
                 if ((pass == 0) != below) continue;
-                if (!dns::is_subdomain(target, zones_[cut.zone].origin)) continue;
+                if (!dns::is_subdomain(target, model_.zones[cut.zone].origin)) continue;
                 auto it = nodes_.find(target);
                 if (it == nodes_.end()) continue;
                 for (std::uint16_t at : {type::A, type::AAAA}) {
@@ -385,10 +424,11 @@ class Compiler {
 
     // Answers for one node: a typed answer per RRset, ANY, and the rest (NODATA or a chain).
     void render_node(const NodeData& n, Node& out, std::vector<TypedAnswer>& typed) {
-        ZoneInfo& z = zones_[n.zone];
+        const ZoneModel& z = model_.zones[n.zone];
+        const ZoneState& zs = state_[n.zone];
         const bool apex = n.name == z.origin;
         const WireName match = is_wildcard(n.name) ? dns::parent_of(n.name) : n.name;
-        out.other = z.nodata;
+        out.other = zs.nodata;
 
         if (const NodeData* cut = cut_above(n); cut && !apex) {
             out.referral = referral(*cut);
@@ -459,7 +499,7 @@ class Compiler {
         add_chain(t);
         if (end.kind != Resolution::stop) {
             // RFC 6604: the rcode speaks of the last name in the chain.
-            t.add(Section::authority, z.origin, z.negative_soa);
+            t.add(Section::authority, z.origin, zs.negative_soa);
             if (end.kind == Resolution::nxdomain)
                 t.set_rcode(static_cast<std::uint8_t>(dns::rcode::NXDOMAIN));
         }
@@ -467,7 +507,7 @@ class Compiler {
     }
 
     void render_chaos() {
-        const config::Server& s = config_.server;
+        const config::Server& s = model_.config.server;
         if (!s.chaos) return;
         std::string identity = s.identity;
         if (identity.empty()) {
@@ -491,12 +531,37 @@ class Compiler {
         snapshot_->chaos_nodata = empty.finish(*snapshot_);
     }
 
+    // Service addresses that are up join the static data as shuffled RRsets.
+    void add_services() {
+        for (std::size_t si = 0; si < model_.services.size(); ++si) {
+            const ServiceModel& s = model_.services[si];
+            NodeData& n = nodes_.at(s.name);
+            for (std::size_t ai = 0; ai < s.addresses.size(); ++ai) {
+                if (!available_.empty() && !available_[si][ai]) continue;
+                const util::IpAddress& a = s.addresses[ai];
+                RRset& set = n.rrsets[a.is_v4() ? type::A : type::AAAA];
+                set.type = a.is_v4() ? type::A : type::AAAA;
+                set.ttl = s.ttl;
+                set.shuffled = true;
+                set.rdatas.push_back(address_rdata(a));
+            }
+        }
+    }
+
     void render() {
         snapshot_ = std::make_shared<Snapshot>();
-        snapshot_->edns_payload = config_.server.edns_payload;
-        for (std::uint32_t i = 0; i < zones_.size(); ++i) {
-            zones_[i].nodata = negative(i, static_cast<std::uint8_t>(dns::rcode::NOERROR));
-            zones_[i].nxdomain = negative(i, static_cast<std::uint8_t>(dns::rcode::NXDOMAIN));
+        snapshot_->edns_payload = model_.config.server.edns_payload;
+        add_services();
+        state_.resize(model_.zones.size());
+        for (std::uint32_t i = 0; i < model_.zones.size(); ++i) {
+            const ZoneModel& z = model_.zones[i];
+            RRset soa{type::SOA, dns::cls::IN, z.soa_ttl, {soa_rdata(z, serials_.at(i))}, false};
+            nodes_.at(z.origin).rrsets[type::SOA] = soa;
+            // RFC 2308 §5: the negative TTL is the lower of the SOA's TTL and MINIMUM.
+            soa.ttl = std::min(z.soa_ttl, z.minimum);
+            state_[i].negative_soa = soa;
+            state_[i].nodata = negative(i, static_cast<std::uint8_t>(dns::rcode::NOERROR));
+            state_[i].nxdomain = negative(i, static_cast<std::uint8_t>(dns::rcode::NXDOMAIN));
         }
 
         std::map<WireName, std::uint32_t> index;
@@ -524,9 +589,10 @@ class Compiler {
                     snapshot_->nodes[parent->second].wildcard = index.at(name);
             }
         }
-        for (const ZoneInfo& z : zones_) {
+        for (std::uint32_t i = 0; i < model_.zones.size(); ++i) {
+            const ZoneModel& z = model_.zones[i];
             snapshot_->zones.push_back(
-                {z.config->origin, index.at(z.origin), z.nxdomain, z.serial});
+                {z.origin_text, index.at(z.origin), state_[i].nxdomain, serials_.at(i)});
         }
         render_chaos();
         build_table();
@@ -548,19 +614,45 @@ class Compiler {
         }
     }
 
-    const config::Config& config_;
-    std::vector<std::string> problems_;
-    std::vector<ZoneInfo> zones_;
-    std::map<WireName, NodeData> nodes_;
-    std::set<WireName> services_;
+    const Model& model_;
+    const Availability& available_;
+    const std::vector<std::uint32_t>& serials_;
+    std::map<WireName, NodeData> nodes_;  // the model's, plus the service addresses that are up
+    std::vector<ZoneState> state_;
     std::map<WireName, std::uint32_t> referrals_;
     std::shared_ptr<Snapshot> snapshot_;
 };
 
 }  // namespace
 
+std::shared_ptr<const Model> load(const config::Config& config) {
+    return Loader(config).run();
+}
+
+std::shared_ptr<const Snapshot> compile(const Model& model, const Availability& available,
+                                        const std::vector<std::uint32_t>& serials) {
+    return Renderer(model, available, serials).run();
+}
+
+std::vector<std::uint32_t> next_serials(const Model& model,
+                                        const std::vector<std::uint32_t>& previous) {
+    const auto now = static_cast<std::uint32_t>(std::time(nullptr));
+    std::vector<std::uint32_t> out;
+    for (std::size_t i = 0; i < model.zones.size(); ++i) {
+        if (model.zones[i].serial) {
+            out.push_back(*model.zones[i].serial);
+        } else if (i < previous.size() && static_cast<std::int32_t>(now - previous[i]) <= 0) {
+            out.push_back(previous[i] + 1);  // not newer in RFC 1982 terms: step past it
+        } else {
+            out.push_back(now);
+        }
+    }
+    return out;
+}
+
 std::shared_ptr<const Snapshot> compile(const config::Config& config) {
-    return Compiler(config).run();
+    auto model = load(config);
+    return compile(*model, {}, next_serials(*model, {}));
 }
 
 }  // namespace nolb::zone

@@ -134,3 +134,45 @@ TEST(Compile, ChildZoneWinsOverTheParentsDelegation) {
 
 }  // namespace
 }  // namespace nolb::test
+
+namespace nolb::test {
+namespace {
+
+TEST(Compile, OnlyAvailableServiceAddressesArePublished) {
+    auto model = zone::load(demo_config());
+    // www: london 127.0.0.2, 2001:db8::2; geneva 127.0.0.3, 2001:db8::3
+    zone::Availability up{{true, false, false, true}};
+    auto snapshot = zone::compile(*model, up, zone::next_serials(*model, {}));
+    Responder r(demo_config());
+    r.snapshot = snapshot;
+    EXPECT_EQ(rr_strings(ldns_pkt_answer(r.ask("www.demo.test.", LDNS_RR_TYPE_A).get())),
+              (std::vector<std::string>{"www.demo.test.\t20\tIN\tA\t127.0.0.2"}));
+    EXPECT_EQ(rr_strings(ldns_pkt_answer(r.ask("www.demo.test.", LDNS_RR_TYPE_AAAA).get())),
+              (std::vector<std::string>{"www.demo.test.\t20\tIN\tAAAA\t2001:db8::3"}));
+
+    zone::Availability none{{false, false, false, false}};
+    r.snapshot = zone::compile(*model, none, zone::next_serials(*model, {}));
+    auto p = r.ask("www.demo.test.", LDNS_RR_TYPE_A);
+    EXPECT_EQ(ldns_pkt_get_rcode(p.get()), LDNS_RCODE_NOERROR);
+    EXPECT_EQ(ldns_pkt_ancount(p.get()), 0);
+    EXPECT_EQ(ldns_pkt_nscount(p.get()), 1);  // NODATA: the SOA
+    // A CNAME to the service follows it to the empty answer.
+    EXPECT_EQ(ldns_pkt_ancount(r.ask("alias.demo.test.", LDNS_RR_TYPE_A).get()), 2);
+}
+
+TEST(Compile, AutomaticSerialsMoveForwardOnEveryRendering) {
+    config::Config c = demo_config();
+    c.zones[0].soa.serial.reset();
+    auto model = zone::load(c);
+    const auto now = static_cast<std::uint32_t>(time(nullptr));
+    EXPECT_EQ(zone::next_serials(*model, {now + 100})[0], now + 101);
+    EXPECT_GE(zone::next_serials(*model, {now - 100})[0], now);
+    EXPECT_EQ(zone::next_serials(*model, {0xffffffffu})[0], now);  // RFC 1982: now is newer
+    auto fixed = zone::load(demo_config());
+    EXPECT_EQ(zone::next_serials(*fixed, {5})[0], 2024010101u);
+    auto snapshot = zone::compile(*model, {}, {now + 7});
+    EXPECT_EQ(snapshot->zones[0].serial, now + 7);
+}
+
+}  // namespace
+}  // namespace nolb::test
