@@ -192,7 +192,7 @@ Outcome decide(const zone::Snapshot& s, const dns::Query& q) {
 
 }  // namespace
 
-void Counters::add(const Counters& o) {
+void Totals::add(const Totals& o) {
     queries += o.queries;
     dropped += o.dropped;
     truncated += o.truncated;
@@ -200,6 +200,31 @@ void Counters::add(const Counters& o) {
         by_rcode[i] += o.by_rcode[i];
     for (std::size_t i = 0; i < by_qtype.size(); ++i)
         by_qtype[i] += o.by_qtype[i];
+}
+
+Totals Counters::read() const {
+    Totals t;
+    t.queries = queries.get();
+    t.dropped = dropped.get();
+    t.truncated = truncated.get();
+    for (std::size_t i = 0; i < by_rcode.size(); ++i)
+        t.by_rcode[i] = by_rcode[i].get();
+    for (std::size_t i = 0; i < by_qtype.size(); ++i)
+        t.by_qtype[i] = by_qtype[i].get();
+    return t;
+}
+
+const char* qtype_slot_name(std::size_t slot) {
+    static const char* const names[] = {"A", "AAAA", "ANY", "SOA", "NS", "CNAME", "other", "meta"};
+    return slot < std::size(names) ? names[slot] : "meta";
+}
+
+const char* rcode_name(std::size_t rcode) {
+    static const char* const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                        "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                        "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI"};
+    if (rcode < std::size(names)) return names[rcode];
+    return rcode == 16 ? "BADVERS" : "other";
 }
 
 std::size_t qtype_slot(std::uint16_t qtype) {
@@ -236,19 +261,19 @@ std::size_t answer_packet(const zone::Snapshot& snapshot, std::span<const std::u
                           Counters& counters) {
     dns::Query q;
     dns::parse_query(packet, q);
-    ++counters.queries;
+    counters.queries.add();
     const std::size_t size = respond(snapshot, q, transport, rng, out);
     if (size == 0) {
-        ++counters.dropped;
+        counters.dropped.add();
         return 0;
     }
-    if (q.has_question) ++counters.by_qtype[qtype_slot(q.qtype)];
+    if (q.has_question) counters.by_qtype[qtype_slot(q.qtype)].add();
     std::uint16_t rcode = out[3] & dns::flag::RCODE_MASK;
     if (size >= dns::kHeaderSize + dns::kOptSize && load16(out.data() + 10) != 0 &&
         out[size - dns::kOptSize] == 0 && load16(out.data() + size - 10) == dns::type::OPT)
         rcode = static_cast<std::uint16_t>(rcode | (out[size - 6] << 4));
-    ++counters.by_rcode[std::min<std::size_t>(rcode, counters.by_rcode.size() - 1)];
-    if (out[2] & (dns::flag::TC >> 8)) ++counters.truncated;
+    counters.by_rcode[std::min<std::size_t>(rcode, counters.by_rcode.size() - 1)].add();
+    if (out[2] & (dns::flag::TC >> 8)) counters.truncated.add();
     return size;
 }
 

@@ -9,6 +9,7 @@
 #include <span>
 
 #include "dns/query.hpp"
+#include "util/counter.hpp"
 #include "util/rng.hpp"
 #include "zone/snapshot.hpp"
 
@@ -16,16 +17,29 @@ namespace nolb::answer {
 
 enum class Transport : std::uint8_t { udp, tcp };
 
-// Per-worker tallies, written only by their worker and summed when someone asks.
-struct Counters {
+// What the answering path counts, as read: a sum over workers or one worker's view.
+struct Totals {
     std::uint64_t queries = 0;                 // packets handed to answer_packet
     std::uint64_t dropped = 0;                 // no response sent (QR set, too short to answer)
     std::uint64_t truncated = 0;               // UDP responses sent with TC
     std::array<std::uint64_t, 24> by_rcode{};  // index: extended rcode (BADVERS = 16)
     std::array<std::uint64_t, 8> by_qtype{};   // see qtype_slot()
-    void add(const Counters& other);
+    void add(const Totals& other);
 };
-// Index into Counters::by_qtype: A, AAAA, ANY, SOA, NS, CNAME, other-known, meta/unknown.
+
+// Per-worker tallies, written only by their worker, readable from any thread.
+struct Counters {
+    util::Count queries, dropped, truncated;
+    std::array<util::Count, 24> by_rcode;
+    std::array<util::Count, 8> by_qtype;
+    Totals read() const;
+};
+
+// Names for Totals' slots, for stats and metrics: "A", "AAAA", ...; "NOERROR", "BADVERS", ...
+const char* qtype_slot_name(std::size_t slot);
+const char* rcode_name(std::size_t rcode);
+
+// Index into Totals::by_qtype: A, AAAA, ANY, SOA, NS, CNAME, other-known, meta/unknown.
 std::size_t qtype_slot(std::uint16_t qtype);
 
 // Answers a parsed query. Returns the response length written to `out` (0: send nothing).

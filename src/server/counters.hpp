@@ -3,22 +3,13 @@
 // store, no read-modify-write; any thread may read them, and Server sums them into Counters.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
+
+#include "util/counter.hpp"
 
 namespace nolb::server {
 
-// One counter with a single writer.
-class Count {
-  public:
-    void add(std::uint64_t n = 1) {
-        value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-    }
-    std::uint64_t get() const { return value_.load(std::memory_order_relaxed); }
-
-  private:
-    std::atomic<std::uint64_t> value_{0};
-};
+using util::Count;
 
 struct Counters {
     std::uint64_t udp_received = 0;       // datagrams read from the sockets

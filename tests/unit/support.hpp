@@ -22,6 +22,13 @@ inline util::IpAddress ip(const char* text) {
     return *util::IpAddress::parse(text);
 }
 
+inline config::Node node(const char* name, std::vector<util::IpAddress> addresses) {
+    config::Node n;
+    n.name = name;
+    n.addresses = std::move(addresses);
+    return n;
+}
+
 // demo.test. with NS ns1 (glue), a service www with two nodes (v4 and v6), static records of
 // several kinds, a CNAME chain, a wildcard, an empty non-terminal and a delegation.
 inline config::Config demo_config() {
@@ -45,8 +52,8 @@ inline config::Config demo_config() {
     config::Service s;
     s.name = "www.demo.test.";
     s.ttl = 20;
-    s.nodes.push_back({"london", {ip("127.0.0.2"), ip("2001:db8::2")}, {}});
-    s.nodes.push_back({"geneva", {ip("127.0.0.3"), ip("2001:db8::3")}, {}});
+    s.nodes.push_back(node("london", {ip("127.0.0.2"), ip("2001:db8::2")}));
+    s.nodes.push_back(node("geneva", {ip("127.0.0.3"), ip("2001:db8::3")}));
     c.services.push_back(s);
     return c;
 }

@@ -51,8 +51,8 @@ TEST_F(RespondTest, ServiceAnswersEveryAddressOfTheFamilyWithTheServiceTtl) {
 
 TEST_F(RespondTest, ServiceOrderIsUniformlyRandomPerResponse) {
     config::Config c = demo_config();
-    c.services[0].nodes.push_back({"paris", {ip("127.0.0.4")}, {}});
-    c.services[0].nodes.push_back({"tokyo", {ip("127.0.0.5")}, {}});
+    c.services[0].nodes.push_back(node("paris", {ip("127.0.0.4")}));
+    c.services[0].nodes.push_back(node("tokyo", {ip("127.0.0.5")}));
     Responder four(c);
     const auto query = make_query("www.demo.test.", LDNS_RR_TYPE_A);
     // 4 addresses x 4 positions; chi-square with 9 degrees of freedom (rows and columns fixed).
@@ -268,7 +268,7 @@ TEST_F(RespondTest, EdnsVersionAboveZeroGetsBadvers) {
     EXPECT_EQ(bytes[3] & 0x0f, 0);          // low bits of 16
     EXPECT_EQ(bytes[bytes.size() - 6], 1);  // extended rcode upper bits
     EXPECT_EQ(bytes[7], 0);                 // no answers
-    EXPECT_EQ(r.counters.by_rcode[16], 1u);
+    EXPECT_EQ(r.counters.read().by_rcode[16], 1u);
 }
 
 TEST_F(RespondTest, LargeAnswersAreTruncatedToWholeRRsetsOverUdp) {
@@ -315,11 +315,12 @@ TEST_F(RespondTest, CountersTallyRcodesAndTypes) {
     r.ask("www.demo.test.", LDNS_RR_TYPE_A);
     r.ask("nope.demo.test.", LDNS_RR_TYPE_AAAA);
     r.ask("example.com.", LDNS_RR_TYPE_A);
-    EXPECT_EQ(r.counters.queries, 3u);
-    EXPECT_EQ(r.counters.by_rcode[LDNS_RCODE_NOERROR], 1u);
-    EXPECT_EQ(r.counters.by_rcode[LDNS_RCODE_NXDOMAIN], 1u);
-    EXPECT_EQ(r.counters.by_rcode[LDNS_RCODE_REFUSED], 1u);
-    EXPECT_EQ(r.counters.by_qtype[answer::qtype_slot(LDNS_RR_TYPE_A)], 2u);
+    const answer::Totals t = r.counters.read();
+    EXPECT_EQ(t.queries, 3u);
+    EXPECT_EQ(t.by_rcode[LDNS_RCODE_NOERROR], 1u);
+    EXPECT_EQ(t.by_rcode[LDNS_RCODE_NXDOMAIN], 1u);
+    EXPECT_EQ(t.by_rcode[LDNS_RCODE_REFUSED], 1u);
+    EXPECT_EQ(t.by_qtype[answer::qtype_slot(LDNS_RR_TYPE_A)], 2u);
 }
 
 }  // namespace
