@@ -67,20 +67,71 @@ struct Zone {
     Source where;
 };
 
-struct Node {
-    std::string name;
-    std::vector<util::IpAddress> addresses;
-    Source where;
+// How a node's addresses are checked. `none` is zero-admin: publish every address.
+enum class HealthMode { none, http, tcp };
+
+struct StatusRange {  // accepted HTTP status codes, inclusive
+    std::uint16_t low = 200;
+    std::uint16_t high = 299;
+    bool operator==(const StatusRange&) const = default;
 };
 
-enum class HealthMode { none };  // zero-admin: publish every address (probes come later)
+struct HealthCheck {
+    HealthMode type = HealthMode::none;
+    std::uint16_t port = 80;
+    std::string path = "/";  // http: the request target
+    std::string host;        // http: Host header; default: service name
+    // http: accepted codes; one default range, 200-299 (the {{200, 299}} spelling trips a false
+    // maybe-uninitialized warning in GCC 12 at -O2 wherever a HealthCheck is built inline)
+    std::vector<StatusRange> status = std::vector<StatusRange>(1);
+    std::string body;                          // http: substring the body must hold ("" = any)
+    std::chrono::milliseconds interval{1000};  // between probes of one address
+    std::chrono::milliseconds timeout{1000};   // connect + response
+    double jitter = 0.1;                       // each interval drawn in interval * (1 +- jitter)
+    unsigned rise = 2;                         // consecutive successes to go up
+    unsigned fall = 2;                         // consecutive failures to go down
+    bool operator==(const HealthCheck&) const = default;
+};
+
+// What a service publishes for an address family whose every address is down.
+enum class AllDown {
+    all,   // every address (fail open: clients may still find one that works)
+    none,  // nothing (NODATA)
+};
+
+// An address's state before its first probe completes.
+enum class Startup {
+    probe,  // the first probe result decides at once (nolbd waits for it before answering)
+    up,     // assume up; `fall` failures take it out
+    down,   // assume down; `rise` successes bring it in
+};
+
+struct Node {
+    std::string name;
+    std::vector<util::IpAddress> addresses;        // published
+    std::vector<util::IpAddress> probe_addresses;  // empty: probe `addresses`; else paired by index
+    HealthCheck health;  // the service's check with this node's [service.node.health] overrides
+    Source where;
+};
 
 struct Service {
     std::string name;  // absolute, lower case; inside exactly one configured zone (the deepest)
     std::uint32_t ttl = 20;
-    HealthMode health = HealthMode::none;
+    HealthCheck health;  // [service.health], or `health = "none"`
+    AllDown all_down = AllDown::all;
+    Startup startup = Startup::probe;
     std::vector<Node> nodes;
     Source where;
+};
+
+struct Control {
+    std::string socket = "/run/nolb/nolbd.sock";  // Unix socket for nolbctl ("" = none)
+    unsigned mode = 0660;                         // its permission bits
+    std::string state_file;  // where drains are kept across restarts ("" = not kept)
+};
+
+struct Metrics {
+    std::optional<util::Endpoint> listen;  // Prometheus text endpoint, off when unset
 };
 
 struct Config {
@@ -88,6 +139,8 @@ struct Config {
     Server server;
     std::vector<Zone> zones;
     std::vector<Service> services;
+    Control control;
+    Metrics metrics;
 };
 
 // Every problem found in a config, each "file:line:column: key: message", in file order.

@@ -9,8 +9,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -88,6 +91,249 @@ std::string unreadable(const std::filesystem::path& path) {
     return regular ? "" : "not a regular file";
 }
 
+// ---- [service.health] and [service.node.health]
+
+bool parse_health_type(std::string_view text, HealthMode& out) {
+    if (text == "http") {
+        out = HealthMode::http;
+    } else if (text == "tcp") {
+        out = HealthMode::tcp;
+    } else if (text == "none") {
+        out = HealthMode::none;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void store_health_type(HealthCheck& check, const Value& value, Context& ctx) {
+    if (!parse_health_type(value.string, check.type)) {
+        ctx.error(value, in_quotes(value.string) +
+                             " is not a check type (\"http\", \"tcp\" or "
+                             "\"none\")");
+    }
+}
+
+// A node inherits its service's type: mixing kinds of checks in one service would make the
+// all-down policy compare unlike things.
+void refuse_type_override(HealthCheck&, const Value& value, Context& ctx) {
+    ctx.error(value.key_at, value.path,
+              "the type is set in [service.health]; a node overrides only the other keys");
+}
+
+// Request targets go on the request line as written: anything that would split or end the
+// line is refused here rather than escaped on the wire.
+bool is_request_token(std::string_view text) {
+    return std::none_of(text.begin(), text.end(), [](char c) {
+        auto octet = static_cast<unsigned char>(c);
+        return octet <= 0x20 || octet == 0x7f;
+    });
+}
+
+void store_health_path(HealthCheck& check, const Value& value, Context& ctx) {
+    if (value.string.front() != '/') {
+        ctx.error(value, in_quotes(value.string) + " must start with \"/\"");
+    } else if (!is_request_token(value.string)) {
+        ctx.error(value, in_quotes(value.string) +
+                             " must not hold spaces or control characters (encode them as %XX)");
+    } else {
+        check.path = value.string;
+    }
+}
+
+void store_health_host(HealthCheck& check, const Value& value, Context& ctx) {
+    if (!is_request_token(value.string)) {
+        ctx.error(value, in_quotes(value.string) + " must not hold spaces or control characters");
+        return;
+    }
+    check.host = value.string;
+}
+
+constexpr std::int64_t kMinStatus = 100, kMaxStatus = 599;
+
+std::optional<std::uint16_t> read_status_code(std::string_view text) {
+    if (text.size() != 3 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
+    }
+    int code = (text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0');
+    if (code < kMinStatus || code > kMaxStatus) return std::nullopt;
+    return static_cast<std::uint16_t>(code);
+}
+
+// [200, 301, "200-299"]: single codes as integers, ranges as "LOW-HIGH" strings.
+void store_health_status(HealthCheck& check, const Value& value, Context& ctx) {
+    std::vector<StatusRange> ranges;
+    bool ok = true;
+    for (const Value& element : value.items) {
+        if (element.kind == Value::Kind::integer) {
+            if (element.integer < kMinStatus || element.integer > kMaxStatus) {
+                ctx.error(element, std::to_string(element.integer) + " is out of range (100..599)");
+                ok = false;
+                continue;
+            }
+            auto code = static_cast<std::uint16_t>(element.integer);
+            ranges.push_back({code, code});
+        } else if (element.kind == Value::Kind::string) {
+            std::string_view text = element.string;
+            auto dash = text.find('-');
+            std::optional<std::uint16_t> low, high;
+            if (dash != std::string_view::npos) {
+                low = read_status_code(text.substr(0, dash));
+                high = read_status_code(text.substr(dash + 1));
+            }
+            if (!low || !high) {
+                ctx.error(element, in_quotes(element.string) +
+                                       " is not a range of status codes (\"LOW-HIGH\", 100..599)");
+                ok = false;
+            } else if (*low > *high) {
+                ctx.error(element, in_quotes(element.string) + " is an empty range");
+                ok = false;
+            } else {
+                ranges.push_back({*low, *high});
+            }
+        } else {
+            ctx.error(element, "expected a status code or a \"LOW-HIGH\" string, found " +
+                                   element.kind_name);
+            ok = false;
+        }
+    }
+    if (ok) check.status = std::move(ranges);
+}
+
+std::chrono::milliseconds to_milliseconds(const Value& value) {
+    return std::chrono::milliseconds(std::llround(value.number() * 1000));
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+    std::string text = std::to_string(ms.count() / 1000);
+    if (auto fraction = ms.count() % 1000; fraction != 0) {
+        std::string digits = std::to_string(fraction + 1000).substr(1);  // zero-padded to 3
+        while (digits.back() == '0')
+            digits.pop_back();
+        text += "." + digits;
+    }
+    return text + " s";
+}
+
+// Keys that make sense for one type only. A check of type "none" keeps the others unused, so
+// that checks can be switched off for a while without deleting their settings.
+void finish_health(HealthCheck& check, const Value& table, Context& ctx) {
+    if (check.type == HealthMode::tcp) {
+        for (std::string_view key : {"path", "host", "status", "body"}) {
+            if (const Value* given = table.member(key)) {
+                ctx.error(given->key_at, given->path,
+                          "only for type = \"http\" (this check is \"tcp\")");
+            }
+        }
+    }
+    if (check.timeout > check.interval) {
+        // Blame the key written here: a node override may break the rule either way.
+        const Value* given = table.member("timeout");
+        if (!given) given = table.member("interval");
+        std::string message = "timeout (" + seconds_text(check.timeout) +
+                              ") must not exceed interval (" + seconds_text(check.interval) +
+                              "): one probe at a time per address";
+        if (given) {
+            ctx.error(*given, message);
+        } else {
+            ctx.error(table.at, child_path(table.path, "timeout"), message);
+        }
+    }
+}
+
+constexpr Item<HealthCheck> kHealthItems[] = {
+    {.key = "type",
+     .type = Type::string,
+     .required = true,
+     .meaning = "\"http\" (a GET and its status), \"tcp\" (a connection) or \"none\"",
+     .store = store_health_type},
+    {.key = "port",
+     .type = Type::integer,
+     .min = 1,
+     .max = 65'535,
+     .fallback = "80",
+     .meaning = "TCP port probed on each address",
+     .store = [](HealthCheck& c, const Value& v,
+                 Context&) { c.port = static_cast<std::uint16_t>(v.integer); }},
+    {.key = "path",
+     .type = Type::string,
+     .min = 1,
+     .max = 1024,
+     .fallback = R"("/")",
+     .meaning = "http: the request target; starts with \"/\", no spaces or control characters",
+     .store = store_health_path},
+    {.key = "host",
+     .type = Type::string,
+     .min = 1,
+     .max = 255,
+     .meaning = "http: the Host header; default: the service name without its trailing dot",
+     .store = store_health_host},
+    {.key = "status",
+     .type = Type::array,
+     .min = 1,
+     .fallback = R"(["200-299"])",
+     .meaning = "http: accepted status codes, integers and/or \"LOW-HIGH\" ranges",
+     .store = store_health_status},
+    {.key = "body",
+     .type = Type::string,
+     .max = 1024,
+     .fallback = R"("")",
+     .meaning = "http: a substring the body must hold; \"\" checks nothing",
+     .store = [](HealthCheck& c, const Value& v, Context&) { c.body = v.string; }},
+    {.key = "interval",
+     .type = Type::seconds,
+     .min = 0.1,
+     .max = 3600,
+     .fallback = "1",
+     .meaning = "seconds from the start of one probe of an address to the start of the next",
+     .store = [](HealthCheck& c, const Value& v, Context&) { c.interval = to_milliseconds(v); }},
+    {.key = "timeout",
+     .type = Type::seconds,
+     .min = 0.05,
+     .max = 60,
+     .fallback = "1",
+     .meaning = "seconds a probe may take, connection and response; at most interval",
+     .store = [](HealthCheck& c, const Value& v, Context&) { c.timeout = to_milliseconds(v); }},
+    {.key = "jitter",
+     .type = Type::number,
+     .max = 0.5,
+     .fallback = "0.1",
+     .meaning = "each interval is drawn in interval * (1 +- jitter)",
+     .store = [](HealthCheck& c, const Value& v, Context&) { c.jitter = v.number(); }},
+    {.key = "rise",
+     .type = Type::integer,
+     .min = 1,
+     .max = 100,
+     .fallback = "2",
+     .meaning = "consecutive successes that bring a down address up",
+     .store = [](HealthCheck& c, const Value& v,
+                 Context&) { c.rise = static_cast<unsigned>(v.integer); }},
+    {.key = "fall",
+     .type = Type::integer,
+     .min = 1,
+     .max = 100,
+     .fallback = "2",
+     .meaning = "consecutive failures that take an up address down",
+     .store = [](HealthCheck& c, const Value& v,
+                 Context&) { c.fall = static_cast<unsigned>(v.integer); }},
+};
+constexpr Table<HealthCheck> kHealth{kHealthItems, finish_health};
+
+// [service.node.health] is the same rows read onto a copy of the service's check: no defaults
+// (what is not written stays as the service has it) and no type.
+constexpr auto kHealthOverrideItems = [] {
+    std::array<Item<HealthCheck>, std::size(kHealthItems)> items{};
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        items[i] = kHealthItems[i];
+        items[i].fallback = {};
+        items[i].required = false;
+        if (items[i].key == "type") items[i].store = refuse_type_override;
+    }
+    return items;
+}();
+constexpr Table<HealthCheck> kHealthOverride{kHealthOverrideItems, finish_health};
+
 // ---- [[service.node]]
 
 bool is_node_name(std::string_view name) {
@@ -123,6 +369,41 @@ void store_node_addresses(Node& node, const Value& value, Context& ctx) {
     }
 }
 
+// Probe addresses pair with published ones by index: a node published on a public address may
+// be checked on a private one, the same family (the check must test the same stack).
+void store_probe_addresses(Node& node, const Value& value, Context& ctx) {
+    const Value* published = ctx.enclosing(0).member("addresses");
+    if (published && published->kind == Value::Kind::array &&
+        published->items.size() != value.items.size()) {
+        ctx.error(value, "has " + std::to_string(value.items.size()) + " where addresses has " +
+                             std::to_string(published->items.size()) + ": they pair by index");
+        return;
+    }
+    std::vector<util::IpAddress> probes;
+    bool ok = true;
+    for (std::size_t i = 0; i < value.items.size(); ++i) {
+        const Value& element = value.items[i];
+        auto address = read_address(element, ctx);
+        if (!address) {
+            ok = false;
+            continue;
+        }
+        std::optional<util::IpAddress> pair;
+        if (published && published->kind == Value::Kind::array &&
+            published->items[i].kind == Value::Kind::string) {
+            pair = util::IpAddress::parse(published->items[i].string);
+        }
+        if (pair && pair->family != address->family) {
+            ctx.error(element, address->to_string() + " is not of the same family as " +
+                                   pair->to_string() + ", the address it probes for");
+            ok = false;
+            continue;
+        }
+        probes.push_back(*address);
+    }
+    if (ok) node.probe_addresses = std::move(probes);
+}
+
 constexpr Item<Node> kNodeItems[] = {
     {.key = "name",
      .type = Type::string,
@@ -136,6 +417,16 @@ constexpr Item<Node> kNodeItems[] = {
      .min = 1,
      .meaning = "IPv4/IPv6 addresses the node serves on; each published as A or AAAA",
      .store = store_node_addresses},
+    {.key = "probe_addresses",
+     .type = Type::strings,
+     .min = 1,
+     .meaning = "addresses probed instead, paired with `addresses` by index, same family",
+     .store = store_probe_addresses},
+    {.key = "health",
+     .type = Type::table,
+     .meaning = "this node's changes to [service.health], any key but type",
+     .store = [](Node& n, const Value& v,
+                 Context& ctx) { walk(kHealthOverride, v, n.health, ctx); }},
 };
 constexpr Table<Node> kNode{kNodeItems};
 
@@ -157,19 +448,56 @@ void store_service_name(Service& service, const Value& value, Context& ctx) {
     ctx.unique("service", service.name, value, "service " + service.name + " is already defined");
 }
 
+// `health = "none"` is the zero-admin shorthand; a check is a [service.health] table.
 void store_health(Service& service, const Value& value, Context& ctx) {
-    if (value.string != "none") {
-        ctx.error(value, in_quotes(value.string) +
-                             ": health checks are not available in this version (only \"none\")");
+    if (value.kind == Value::Kind::string) {
+        if (value.string == "none") {
+            service.health = HealthCheck{};
+            service.health.type = HealthMode::none;
+        } else {
+            HealthMode mode;
+            std::string hint =
+                parse_health_type(value.string, mode)
+                    ? "write a [service.health] table with type = " + in_quotes(value.string)
+                    : "write a [service.health] table";
+            ctx.error(value,
+                      in_quotes(value.string) + ": only \"none\" is written as a string; " + hint);
+        }
         return;
     }
-    service.health = HealthMode::none;
+    walk(kHealth, value, service.health, ctx);
+    if (service.health.host.empty() && !service.name.empty()) {
+        service.health.host = service.name.substr(0, service.name.size() - 1);
+    }
+}
+
+void store_all_down(Service& service, const Value& value, Context& ctx) {
+    if (value.string == "all") {
+        service.all_down = AllDown::all;
+    } else if (value.string == "none") {
+        service.all_down = AllDown::none;
+    } else {
+        ctx.error(value, in_quotes(value.string) + " is not \"all\" or \"none\"");
+    }
+}
+
+void store_startup(Service& service, const Value& value, Context& ctx) {
+    if (value.string == "probe") {
+        service.startup = Startup::probe;
+    } else if (value.string == "up") {
+        service.startup = Startup::up;
+    } else if (value.string == "down") {
+        service.startup = Startup::down;
+    } else {
+        ctx.error(value, in_quotes(value.string) + " is not \"probe\", \"up\" or \"down\"");
+    }
 }
 
 void store_nodes(Service& service, const Value& value, Context& ctx) {
     for (const Value& element : value.items) {
         Node node;
         node.where = ctx.source(element);
+        node.health = service.health;  // [service.node.health] changes this copy
         walk(kNode, element, node, ctx);
         service.nodes.push_back(std::move(node));
     }
@@ -190,10 +518,21 @@ constexpr Item<Service> kServiceItems[] = {
      .store = [](Service& s, const Value& v,
                  Context&) { s.ttl = static_cast<std::uint32_t>(v.integer); }},
     {.key = "health",
-     .type = Type::string,
+     .type = Type::string_or_table,
+     .min = 1,
      .fallback = R"("none")",
-     .meaning = "how nodes are checked; \"none\" publishes every address",
+     .meaning = "\"none\" (publish every address) or the check, [service.health]",
      .store = store_health},
+    {.key = "all_down",
+     .type = Type::string,
+     .fallback = R"("all")",
+     .meaning = "when a family has no address up: \"all\" publishes them all, \"none\" none",
+     .store = store_all_down},
+    {.key = "startup",
+     .type = Type::string,
+     .fallback = R"("probe")",
+     .meaning = "state before the first probe: \"probe\" (its result), \"up\" or \"down\"",
+     .store = store_startup},
     {.key = "node",
      .type = Type::tables,
      .required = true,
@@ -549,6 +888,86 @@ constexpr Item<Server> kServerItems[] = {
 };
 constexpr Table<Server> kServer{kServerItems, finish_server};
 
+// ---- [control] and [metrics]
+
+// Paths are resolved against the config's folder, as zone files are, so that a config and the
+// files next to it move together.
+std::string resolve_path(const std::string& text, Context& ctx) {
+    std::filesystem::path path(text);
+    if (path.is_relative()) path = ctx.folder() / path;
+    return path.lexically_normal().string();
+}
+
+void store_control_socket(Control& control, const Value& value, Context& ctx) {
+    if (value.string.empty()) {
+        control.socket.clear();
+        return;
+    }
+    std::string path = resolve_path(value.string, ctx);
+    constexpr std::size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
+    if (path.size() > kMaxSocketPath) {
+        ctx.error(value, in_quotes(path) + " is longer than " + std::to_string(kMaxSocketPath) +
+                             " octets, the limit of a Unix socket path");
+        return;
+    }
+    control.socket = path;
+}
+
+void store_control_mode(Control& control, const Value& value, Context& ctx) {
+    const std::string& text = value.string;
+    bool octal = text.size() >= 3 && text.size() <= 4 &&
+                 std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '7'; });
+    unsigned mode = 0;
+    for (char c : text)
+        mode = mode * 8 + static_cast<unsigned>(c - '0');
+    if (!octal || mode > 0777) {
+        ctx.error(value, in_quotes(text) + " is not a permission mode (octal, e.g. \"0660\")");
+        return;
+    }
+    control.mode = mode;
+}
+
+constexpr Item<Control> kControlItems[] = {
+    {.key = "socket",
+     .type = Type::string,
+     .fallback = R"("/run/nolb/nolbd.sock")",
+     .meaning = "Unix socket nolbctl talks to; \"\" turns it off",
+     .store = store_control_socket},
+    {.key = "mode",
+     .type = Type::string,
+     .fallback = R"("0660")",
+     .meaning = "the socket's permission bits, an octal string",
+     .store = store_control_mode},
+    {.key = "state_file",
+     .type = Type::string,
+     .fallback = R"("")",
+     .meaning = "file that keeps drains across restarts; \"\": drains end with the process",
+     .store =
+         [](Control& c, const Value& v, Context& ctx) {
+             c.state_file = v.string.empty() ? "" : resolve_path(v.string, ctx);
+         }},
+};
+constexpr Table<Control> kControl{kControlItems};
+
+constexpr std::uint16_t kMetricsPort = 9153;
+
+constexpr Item<Metrics> kMetricsItems[] = {
+    {.key = "listen",
+     .type = Type::string,
+     .min = 1,
+     .meaning = "HTTP endpoint for Prometheus: \"ADDR:PORT\", \"[V6]:PORT\" or an address "
+                "(port 9153); absent: off",
+     .store =
+         [](Metrics& m, const Value& v, Context& ctx) {
+             m.listen = util::Endpoint::parse(v.string, kMetricsPort);
+             if (!m.listen) {
+                 ctx.error(v, in_quotes(v.string) +
+                                  " is not an endpoint (ADDR:PORT, [V6]:PORT or an address)");
+             }
+         }},
+};
+constexpr Table<Metrics> kMetrics{kMetricsItems};
+
 // ---- The document
 
 void store_zones(Config& config, const Value& value, Context& ctx) {
@@ -588,6 +1007,16 @@ constexpr Item<Config> kConfigItems[] = {
      .type = Type::tables,
      .meaning = "names answered with their nodes' addresses, [[service]]",
      .store = store_services},
+    {.key = "control",
+     .type = Type::table,
+     .fallback = "{}",
+     .meaning = "the nolbctl socket and what survives a restart, [control]",
+     .store = [](Config& c, const Value& v, Context& ctx) { walk(kControl, v, c.control, ctx); }},
+    {.key = "metrics",
+     .type = Type::table,
+     .fallback = "{}",
+     .meaning = "the Prometheus endpoint, [metrics]",
+     .store = [](Config& c, const Value& v, Context& ctx) { walk(kMetrics, v, c.metrics, ctx); }},
 };
 constexpr Table<Config> kConfig{kConfigItems};
 

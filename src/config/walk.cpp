@@ -117,6 +117,11 @@ bool Context::accepts(const Value& value, Type type, double min, double max) {
                 return wrong_type("a number of seconds");
             }
             return in_range();
+        case Type::number:
+            if (value.kind != Kind::integer && value.kind != Kind::floating) {
+                return wrong_type("a number");
+            }
+            return in_range();
         case Type::integer_or_auto:
             if (value.kind == Kind::string) {
                 if (value.string == "auto") return true;
@@ -125,6 +130,12 @@ bool Context::accepts(const Value& value, Type type, double min, double max) {
             }
             if (value.kind != Kind::integer) return wrong_type("an integer or \"auto\"");
             return in_range();
+        case Type::string_or_table:
+            if (value.kind == Kind::table) return true;
+            if (value.kind != Kind::string) {
+                return wrong_type("a string or a table ([" + header_name(value.path) + "])");
+            }
+            [[fallthrough]];
         case Type::string: {
             if (value.kind != Kind::string) return wrong_type("a string");
             double size = static_cast<double>(value.string.size());
@@ -153,6 +164,13 @@ bool Context::accepts(const Value& value, Type type, double min, double max) {
             }
             return ok;
         }
+        case Type::array:
+            if (value.kind != Kind::array) return wrong_type("an array");
+            if (static_cast<double>(value.items.size()) < min) {
+                error(value, "must not be empty");
+                return false;
+            }
+            return true;
         case Type::table:
             if (value.kind != Kind::table) {
                 return wrong_type("a table ([" + header_name(value.path) + "])");
@@ -194,7 +212,8 @@ void Context::unknown_key(const Value& member, const std::vector<std::string_vie
         message.append(" (did you mean \"").append(best).append("\"?)");
     } else {
         message += " (expected one of:";
-        for (std::string_view key : known) message.append(" ").append(key);
+        for (std::string_view key : known)
+            message.append(" ").append(key);
         message += ")";
     }
     error(member.key_at, member.path, message);

@@ -31,10 +31,13 @@ enum class Type {
     boolean,
     integer,          // min..max
     seconds,          // integer or float, min..max
+    number,           // integer or float, min..max (not a duration)
     string,           // min..max octets
     strings,          // array of strings, at least min of them
+    array,            // array of anything, at least min elements; the store checks each one
     integer_or_auto,  // integer in min..max, or the string "auto"
     table,            // a [table] or an inline table
+    string_or_table,  // a string (min..max octets) or a table: a shorthand and its long form
     tables,           // an array of tables ([[name]]), at least min of them
 };
 

@@ -150,7 +150,7 @@ addresses = ["192.0.2.11"]
     const Service& w = c.services[0];
     EXPECT_EQ(w.name, "www.demo.test.");
     EXPECT_EQ(w.ttl, 30u);
-    EXPECT_EQ(w.health, HealthMode::none);
+    EXPECT_EQ(w.health.type, HealthMode::none);
     EXPECT_EQ(w.where.line, 32u);
     ASSERT_EQ(w.nodes.size(), 2u);
     EXPECT_EQ(w.nodes[0].name, "london");
@@ -203,7 +203,16 @@ addresses = ["127.0.0.2"]
 
     const Service& w = c.services.at(0);
     EXPECT_EQ(w.ttl, 20u);
-    EXPECT_EQ(w.health, HealthMode::none);
+    EXPECT_EQ(w.health.type, HealthMode::none);
+    EXPECT_EQ(w.all_down, AllDown::all);
+    EXPECT_EQ(w.startup, Startup::probe);
+    EXPECT_TRUE(w.nodes.at(0).probe_addresses.empty());
+    EXPECT_EQ(w.nodes.at(0).health, w.health);
+
+    EXPECT_EQ(c.control.socket, "/run/nolb/nolbd.sock");
+    EXPECT_EQ(c.control.mode, 0660u);
+    EXPECT_EQ(c.control.state_file, "");
+    EXPECT_FALSE(c.metrics.listen.has_value());
 }
 
 TEST(Load, ZoneNamesAreRelativeToTheOrigin) {
@@ -271,6 +280,16 @@ TEST(Load, ReferenceConfigurationsLoad) {
     EXPECT_EQ(demo.services[0].nodes[0].addresses, std::vector{ip("127.0.0.2")});
     EXPECT_EQ(demo.services[0].nodes[1].name, "geneva");
     EXPECT_EQ(demo.services[0].nodes[1].addresses, std::vector{ip("127.0.0.3")});
+    const HealthCheck& h = demo.services[0].health;
+    EXPECT_EQ(h.type, HealthMode::http);
+    EXPECT_EQ(h.port, 8080);
+    EXPECT_EQ(h.path, "/health");
+    EXPECT_EQ(h.interval, std::chrono::seconds(1));
+    EXPECT_EQ(h.timeout, std::chrono::milliseconds(500));
+    EXPECT_EQ(h.rise, 2u);
+    EXPECT_EQ(h.fall, 2u);
+    EXPECT_EQ(demo.services[0].all_down, AllDown::all);
+    EXPECT_EQ(demo.control.socket, "/tmp/nolb-demo.sock");
 }
 
 TEST(Load, UnreadableFile) {
@@ -315,7 +334,9 @@ addresses = ["192.0.2.2"]
 weight = 5
 )");
     ASSERT_EQ(all.size(), 7u);
-    EXPECT_EQ(all[0], "t.toml:1:1: colour: unknown key (expected one of: server zone service)");
+    EXPECT_EQ(all[0],
+              "t.toml:1:1: colour: unknown key (expected one of: server zone service control "
+              "metrics)");
     EXPECT_EQ(all[1], R"(t.toml:3:1: server.wokers: unknown key (did you mean "workers"?))");
     EXPECT_EQ(all[2], R"(t.toml:6:1: zone[0].tll: unknown key (did you mean "ttl"?))");
     EXPECT_EQ(all[3],
@@ -324,17 +345,18 @@ weight = 5
     EXPECT_EQ(all[4], R"(t.toml:12:1: zone[0].soa.mnmae: unknown key (did you mean "mname"?))");
     EXPECT_EQ(all[5],
               "t.toml:15:1: service[0].zzz: unknown key (expected one of: name ttl "
-              "health node)");
+              "health all_down startup node)");
     EXPECT_EQ(all[6],
               "t.toml:19:1: service[0].node[0].weight: unknown key (expected one of: "
-              "name addresses)");
+              "name addresses probe_addresses health)");
 }
 
 TEST(Load, UnknownTableAndOddKeys) {
     EXPECT_EQ(problem(with_minimal("[servers]\nworkers = 2\n")),
               R"(t.toml:5:2: servers: unknown key (did you mean "server"?))");
     EXPECT_EQ(problem("\"two words\" = 1\n" + std::string(kMinimal)),
-              "t.toml:1:1: \"two words\": unknown key (expected one of: server zone service)");
+              "t.toml:1:1: \"two words\": unknown key (expected one of: server zone service "
+              "control metrics)");
 }
 
 TEST(Load, WrongTypes) {
@@ -357,10 +379,12 @@ TEST(Load, WrongTypes) {
               "found an integer");
     auto both =
         problems(with_minimal("[[service]]\nname = \"www.demo.test\"\nnode = [3]\n"
-                              "health = { kind = \"http\" }\n"));
+                              "health = 5\n"));
     ASSERT_EQ(both.size(), 2u);
     EXPECT_EQ(both[0], "t.toml:7:9: service[0].node[0]: expected a table, found an integer");
-    EXPECT_EQ(both[1], "t.toml:8:10: service[0].health: expected a string, found a table");
+    EXPECT_EQ(both[1],
+              "t.toml:8:10: service[0].health: expected a string or a table ([service.health]), "
+              "found an integer");
 }
 
 TEST(Load, OutOfRange) {
@@ -603,12 +627,279 @@ rname = "@example.test"
                   "\" is not a valid name: longer than 255 octets once the origin is appended");
 }
 
-TEST(Load, HealthChecksAreNotAvailableYet) {
-    EXPECT_EQ(problem(with_minimal("[[service]]\nname = \"www.demo.test\"\nhealth = \"http\"\n"
-                                   "[[service.node]]\nname = \"a\"\n"
-                                   "addresses = [\"192.0.2.1\"]\n")),
-              R"(t.toml:7:10: service[0].health: "http": health checks are not available )"
-              R"(in this version (only "none"))");
+// A service with one node, and `health` (lines from 7 on) between its name and the node.
+std::string service_with(std::string_view health, std::string_view node_tail = "") {
+    return with_minimal("[[service]]\nname = \"www.demo.test\"\n" + std::string(health) +
+                        "[[service.node]]\nname = \"a\"\naddresses = [\"192.0.2.1\"]\n" +
+                        std::string(node_tail));
+}
+
+TEST(Load, HealthCheckTableAndNodeOverrides) {
+    Config c = load_string(with_minimal(R"([[service]]
+name = "WWW.demo.test"
+all_down = "none"
+startup = "up"
+[service.health]
+type = "http"
+port = 8080
+path = "/health?full=1"
+status = [200, "300-399", 204]
+body = "ok"
+interval = 2.5
+timeout = 0.5
+jitter = 0
+rise = 3
+fall = 1
+[[service.node]]
+name = "london"
+addresses = ["192.0.2.1", "2001:db8::1"]
+probe_addresses = ["10.0.0.1", "fd00::1"]
+[service.node.health]
+port = 9090
+host = "london.internal"
+[[service.node]]
+name = "geneva"
+addresses = ["192.0.2.2"]
+)"),
+                           "t.toml");
+    const Service& s = c.services.at(0);
+    EXPECT_EQ(s.all_down, AllDown::none);
+    EXPECT_EQ(s.startup, Startup::up);
+    const HealthCheck& h = s.health;
+    EXPECT_EQ(h.type, HealthMode::http);
+    EXPECT_EQ(h.port, 8080);
+    EXPECT_EQ(h.path, "/health?full=1");
+    EXPECT_EQ(h.host, "www.demo.test");  // the service name, without its dot
+    EXPECT_EQ(h.status, (std::vector<StatusRange>{{200, 200}, {300, 399}, {204, 204}}));
+    EXPECT_EQ(h.body, "ok");
+    EXPECT_EQ(h.interval, std::chrono::milliseconds(2500));
+    EXPECT_EQ(h.timeout, std::chrono::milliseconds(500));
+    EXPECT_EQ(h.jitter, 0.0);
+    EXPECT_EQ(h.rise, 3u);
+    EXPECT_EQ(h.fall, 1u);
+
+    const Node& london = s.nodes.at(0);
+    EXPECT_EQ(london.probe_addresses, (std::vector{ip("10.0.0.1"), ip("fd00::1")}));
+    HealthCheck expected = h;
+    expected.port = 9090;
+    expected.host = "london.internal";
+    EXPECT_EQ(london.health, expected);
+    // Without an override, a node's check is its service's.
+    EXPECT_EQ(s.nodes.at(1).health, h);
+    EXPECT_TRUE(s.nodes.at(1).probe_addresses.empty());
+}
+
+TEST(Load, HealthCheckDefaults) {
+    Config c = load_string(service_with("[service.health]\ntype = \"tcp\"\n"), "t.toml");
+    const HealthCheck& h = c.services.at(0).health;
+    EXPECT_EQ(h.type, HealthMode::tcp);
+    EXPECT_EQ(h.port, 80);
+    EXPECT_EQ(h.path, "/");
+    EXPECT_EQ(h.host, "www.demo.test");
+    EXPECT_EQ(h.status, (std::vector<StatusRange>{{200, 299}}));
+    EXPECT_EQ(h.body, "");
+    EXPECT_EQ(h.interval, std::chrono::seconds(1));
+    EXPECT_EQ(h.timeout, std::chrono::seconds(1));
+    EXPECT_EQ(h.jitter, 0.1);
+    EXPECT_EQ(h.rise, 2u);
+    EXPECT_EQ(h.fall, 2u);
+    EXPECT_EQ(c.services[0].nodes.at(0).health, h);
+
+    // "none", as a string or as a type, checks nothing; a type "none" table keeps its other
+    // keys unused, so that checks can be switched off without deleting them.
+    Config none = load_string(service_with("health = \"none\"\n"), "t.toml");
+    EXPECT_EQ(none.services[0].health.type, HealthMode::none);
+    Config off =
+        load_string(service_with("[service.health]\ntype = \"none\"\nport = 8080\npath = \"/x\"\n",
+                                 "[service.node.health]\nport = 9090\n"),
+                    "t.toml");
+    EXPECT_EQ(off.services[0].health.type, HealthMode::none);
+    EXPECT_EQ(off.services[0].health.port, 8080);
+    EXPECT_EQ(off.services[0].nodes[0].health.port, 9090);
+}
+
+TEST(Load, HealthAsAStringIsOnlyNone) {
+    EXPECT_EQ(problem(service_with("health = \"http\"\n")),
+              R"(t.toml:7:10: service[0].health: "http": only "none" is written as a string; )"
+              R"(write a [service.health] table with type = "http")");
+    EXPECT_EQ(problem(service_with("health = \"ping\"\n")),
+              R"(t.toml:7:10: service[0].health: "ping": only "none" is written as a string; )"
+              R"(write a [service.health] table)");
+}
+
+TEST(Load, HealthCheckTypeIsRequiredAndSetPerService) {
+    EXPECT_EQ(problem(service_with("[service.health]\nport = 80\n")),
+              "t.toml:7:1: service[0].health.type: required key is missing");
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"htp\"\n")),
+              R"(t.toml:8:8: service[0].health.type: "htp" is not a check type ("http", "tcp" )"
+              R"(or "none"))");
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"http\"\n",
+                                   "[service.node.health]\ntype = \"tcp\"\n")),
+              "t.toml:13:1: service[0].node[0].health.type: the type is set in [service.health]; "
+              "a node overrides only the other keys");
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"http\"\n",
+                                   "[service.node.health]\nrise = 2\nfal = 3\n")),
+              R"(t.toml:14:1: service[0].node[0].health.fal: unknown key (did you mean "fall"?))");
+}
+
+TEST(Load, HttpKeysNeedAnHttpCheck) {
+    auto all =
+        problems(service_with("[service.health]\ntype = \"tcp\"\npath = \"/x\"\n"
+                              "body = \"ok\"\n",
+                              "[service.node.health]\nstatus = [200]\nport = 81\n"));
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(
+        all[0],
+        R"(t.toml:9:1: service[0].health.path: only for type = "http" (this check is "tcp"))");
+    EXPECT_EQ(
+        all[1],
+        R"(t.toml:10:1: service[0].health.body: only for type = "http" (this check is "tcp"))");
+    EXPECT_EQ(all[2],
+              "t.toml:15:1: service[0].node[0].health.status: only for type = \"http\" "
+              "(this check is \"tcp\")");
+}
+
+TEST(Load, TimeoutMustNotExceedInterval) {
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"http\"\ninterval = 1\n"
+                                   "timeout = 1.5\n")),
+              "t.toml:10:11: service[0].health.timeout: timeout (1.5 s) must not exceed interval "
+              "(1 s): one probe at a time per address");
+    // A node override breaks the rule from either side; the key it wrote is blamed.
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"tcp\"\ntimeout = 0.5\n",
+                                   "[service.node.health]\ninterval = 0.2\n")),
+              "t.toml:14:12: service[0].node[0].health.interval: timeout (0.5 s) must not exceed "
+              "interval (0.2 s): one probe at a time per address");
+    // Equal is fine.
+    EXPECT_NO_THROW(load_string(
+        service_with("[service.health]\ntype = \"tcp\"\ninterval = 0.25\ntimeout = 0.25\n"),
+        "t.toml"));
+}
+
+TEST(Load, HealthCheckRanges) {
+    auto all = problems(service_with(R"([service.health]
+type = "http"
+port = 0
+interval = 0.05
+timeout = 61
+jitter = 0.6
+rise = 0
+fall = 101
+path = "health"
+host = "a b"
+status = [99, "200-600", "2xx", "300-200", true, 600]
+)"));
+    ASSERT_EQ(all.size(), 14u);
+    EXPECT_EQ(all[0], "t.toml:9:8: service[0].health.port: 0 is out of range (1..65535)");
+    EXPECT_EQ(all[1], "t.toml:10:12: service[0].health.interval: 0.05 is out of range (0.1..3600)");
+    EXPECT_EQ(all[2], "t.toml:11:11: service[0].health.timeout: 61 is out of range (0.05..60)");
+    EXPECT_EQ(all[3], "t.toml:12:10: service[0].health.jitter: 0.6 is out of range (0..0.5)");
+    EXPECT_EQ(all[4], "t.toml:13:8: service[0].health.rise: 0 is out of range (1..100)");
+    EXPECT_EQ(all[5], "t.toml:14:8: service[0].health.fall: 101 is out of range (1..100)");
+    EXPECT_EQ(all[6], R"(t.toml:15:8: service[0].health.path: "health" must start with "/")");
+    EXPECT_EQ(all[7], R"(t.toml:16:8: service[0].health.host: "a b" must not hold spaces or )"
+                      R"(control characters)");
+    EXPECT_EQ(all[8], "t.toml:17:11: service[0].health.status[0]: 99 is out of range (100..599)");
+    EXPECT_EQ(all[9], R"(t.toml:17:15: service[0].health.status[1]: "200-600" is not a range of )"
+                      R"(status codes ("LOW-HIGH", 100..599))");
+    EXPECT_EQ(all[10], R"(t.toml:17:26: service[0].health.status[2]: "2xx" is not a range of )"
+                       R"(status codes ("LOW-HIGH", 100..599))");
+    EXPECT_EQ(all[11], R"(t.toml:17:33: service[0].health.status[3]: "300-200" is an empty range)");
+    EXPECT_EQ(all[12], R"(t.toml:17:44: service[0].health.status[4]: expected a status code or )"
+                       R"(a "LOW-HIGH" string, found a boolean)");
+    EXPECT_EQ(all[13], "t.toml:17:50: service[0].health.status[5]: 600 is out of range (100..599)");
+
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"http\"\nstatus = []\n")),
+              "t.toml:9:10: service[0].health.status: must not be empty");
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"http\"\npath = \"/a\\r\\nX: y\"\n")),
+              R"(t.toml:9:8: service[0].health.path: "/a\x0d\x0aX: y" must not hold spaces or )"
+              R"(control characters (encode them as %XX))");
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"http\"\njitter = \"0.1\"\n")),
+              "t.toml:9:10: service[0].health.jitter: expected a number, found a string");
+}
+
+TEST(Load, ProbeAddressesPairWithAddresses) {
+    auto all = problems(with_minimal(R"([[service]]
+name = "www.demo.test"
+[[service.node]]
+name = "a"
+addresses = ["192.0.2.1", "2001:db8::1"]
+probe_addresses = ["10.0.0.1"]
+[[service.node]]
+name = "b"
+addresses = ["192.0.2.2", "2001:db8::2"]
+probe_addresses = ["fd00::2", "10.0.0.2"]
+[[service.node]]
+name = "c"
+addresses = ["192.0.2.3"]
+probe_addresses = ["10.0.0.300"]
+)"));
+    ASSERT_EQ(all.size(), 4u);
+    EXPECT_EQ(all[0],
+              "t.toml:10:19: service[0].node[0].probe_addresses: has 1 where addresses "
+              "has 2: they pair by index");
+    EXPECT_EQ(all[1],
+              "t.toml:14:20: service[0].node[1].probe_addresses[0]: fd00::2 is not of "
+              "the same family as 192.0.2.2, the address it probes for");
+    EXPECT_EQ(all[2],
+              "t.toml:14:31: service[0].node[1].probe_addresses[1]: 10.0.0.2 is not of "
+              "the same family as 2001:db8::2, the address it probes for");
+    EXPECT_EQ(all[3], R"(t.toml:18:20: service[0].node[2].probe_addresses[0]: "10.0.0.300" is )"
+                      R"(not an IPv4 or IPv6 address)");
+}
+
+TEST(Load, AllDownAndStartupValues) {
+    auto all =
+        problems(with_minimal("[[service]]\nname = \"www.demo.test\"\n"
+                              "all_down = \"some\"\nstartup = \"later\"\n"
+                              "[[service.node]]\nname = \"a\"\n"
+                              "addresses = [\"192.0.2.1\"]\n"));
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0], R"(t.toml:7:12: service[0].all_down: "some" is not "all" or "none")");
+    EXPECT_EQ(all[1], R"(t.toml:8:11: service[0].startup: "later" is not "probe", "up" or "down")");
+    for (auto [text, value] : {std::pair{"probe", Startup::probe}, std::pair{"up", Startup::up},
+                               std::pair{"down", Startup::down}}) {
+        Config c = load_string(service_with("startup = \"" + std::string(text) + "\"\n"), "t.toml");
+        EXPECT_EQ(c.services[0].startup, value);
+    }
+}
+
+TEST(Load, ControlAndMetrics) {
+    const std::string path = kSourceDir + "/conf/x.toml";
+    Config c = load_string(with_minimal("[control]\nsocket = \"run/nolbd.sock\"\nmode = \"0600\"\n"
+                                        "state_file = \"state/drains.json\"\n"
+                                        "[metrics]\nlisten = \"127.0.0.1\"\n"),
+                           path);
+    // Relative paths hang from the config's folder, as zone files do.
+    EXPECT_EQ(c.control.socket, kSourceDir + "/conf/run/nolbd.sock");
+    EXPECT_EQ(c.control.mode, 0600u);
+    EXPECT_EQ(c.control.state_file, kSourceDir + "/conf/state/drains.json");
+    ASSERT_TRUE(c.metrics.listen.has_value());
+    EXPECT_EQ(c.metrics.listen->to_string(), "127.0.0.1:9153");
+
+    Config off = load_string(with_minimal("[control]\nsocket = \"\"\nmode = \"640\"\n"
+                                          "[metrics]\nlisten = \"[::1]:9999\"\n"),
+                             "t.toml");
+    EXPECT_EQ(off.control.socket, "");
+    EXPECT_EQ(off.control.mode, 0640u);
+    EXPECT_EQ(off.metrics.listen->to_string(), "[::1]:9999");
+
+    auto all = problems(with_minimal("[control]\nsocket = \"/" + std::string(120, 'x') +
+                                     "\"\nmode = \"rw\"\nowner = \"nolb\"\n"
+                                     "[metrics]\nlisten = \"localhost:9153\"\n"));
+    ASSERT_EQ(all.size(), 4u);
+    EXPECT_EQ(all[0], "t.toml:6:10: control.socket: \"/" + std::string(120, 'x') +
+                          "\" is longer than 107 octets, the limit of a Unix socket path");
+    EXPECT_EQ(all[1], R"(t.toml:7:8: control.mode: "rw" is not a permission mode (octal, )"
+                      R"(e.g. "0660"))");
+    EXPECT_EQ(all[2],
+              "t.toml:8:1: control.owner: unknown key (expected one of: socket mode "
+              "state_file)");
+    EXPECT_EQ(all[3], R"(t.toml:10:10: metrics.listen: "localhost:9153" is not an endpoint )"
+                      R"((ADDR:PORT, [V6]:PORT or an address))");
+    EXPECT_EQ(problem(with_minimal("[control]\nmode = \"1777\"\n")),
+              R"(t.toml:6:8: control.mode: "1777" is not a permission mode (octal, e.g. "0660"))");
+    EXPECT_EQ(problem(with_minimal("[control]\nmode = \"0680\"\n")),
+              R"(t.toml:6:8: control.mode: "0680" is not a permission mode (octal, e.g. "0660"))");
 }
 
 TEST(Load, RecordsKeepTheirPosition) {

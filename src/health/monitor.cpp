@@ -1,0 +1,458 @@
+// The monitor keeps one AddressState per configured service address and, for each probed one, a
+// slot: its timer, its probe in flight and its place in the schedule. Everything runs on the
+// loop the monitor was given; nothing here blocks or waits for a thread.
+//
+// Scheduling: each address's next probe is due interval * (1 + U(-jitter, +jitter)) after its
+// previous probe *started*, so a backend that hangs costs its own address one timeout and never
+// stretches the schedule. When a probe is due while the previous one still runs (possible only
+// when the timeout is close to the interval), it is skipped and counted in probes_skipped: the
+// running probe reports its own failure when its timeout ends, so counting the skip as a
+// failure too would let one hung probe count twice against `fall`.
+//
+// Probes in flight are capped by the open-file limit (half of it; the rest is for DNS over TCP
+// and the control socket): past the cap, due probes wait in a queue and start as others end,
+// which shows as late_probes rather than as "Too many open files" failures.
+#include "health/monitor.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <deque>
+#include <limits>
+#include <unordered_map>
+#include <utility>
+
+#include "health/probe.hpp"
+#include "util/event.hpp"
+#include "util/log.hpp"
+#include "util/rng.hpp"
+
+namespace nolb::health {
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+constexpr auto kLate = std::chrono::milliseconds(100);
+
+timeval to_timeval(Steady::duration d) {
+    if (d < Steady::duration::zero()) d = Steady::duration::zero();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(us / 1'000'000);
+    tv.tv_usec = static_cast<suseconds_t>(us % 1'000'000);
+    return tv;
+}
+
+// What makes an address "the same" across a reload, together with its check.
+std::string identity(const AddressState& state) {
+    std::string key{static_cast<char>(state.published.family),
+                    static_cast<char>(state.probed.family)};
+    key += state.service_name;
+    key += '\0';
+    key += state.node_name;
+    key += '\0';
+    key.append(reinterpret_cast<const char*>(state.published.bytes.data()), state.published.size());
+    key += '\0';
+    key.append(reinterpret_cast<const char*>(state.probed.bytes.data()), state.probed.size());
+    return key;
+}
+
+std::size_t probe_budget() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 65536;
+    return std::max<std::size_t>(16, static_cast<std::size_t>(limit.rlim_cur / 2));
+}
+
+std::string milliseconds_text(std::chrono::microseconds us) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f", static_cast<double>(us.count()) / 1000.0);
+    return text;
+}
+
+}  // namespace
+
+struct Monitor::Impl {
+    struct Slot {
+        Impl* impl = nullptr;
+        std::size_t index = 0;  // into Impl::states
+        std::shared_ptr<const ProbeSpec> spec;
+        std::chrono::milliseconds interval{1000};
+        double jitter = 0;
+        util::Event timer;
+        std::unique_ptr<Probe> probe;  // in flight
+        Steady::time_point due{};      // of the next periodic probe
+        Steady::time_point started{};  // of the last probe
+        Steady::time_point queued_due{};
+        bool queued = false;       // due, waiting for room under the probe budget
+        bool first_round = false;  // its probe belongs to start()'s round
+        bool retired = false;      // removed by configure(), about to be freed
+    };
+
+    explicit Impl(event_base* b)
+        : base(b),
+          change_event(util::make_event(b, -1, 0, &Impl::on_change_event, this)),
+          round_event(util::make_event(b, -1, 0, &Impl::on_round_event, this)),
+          budget(probe_budget()) {}
+
+    void configure(const config::Config& config);
+    void start(std::function<void()> done);
+
+    std::unique_ptr<Slot> make_slot(std::size_t index, const AddressState& state);
+    double uniform() { return static_cast<double>(rng.next() >> 11) * 0x1.0p-53; }
+    Steady::duration jittered(const Slot& slot) {
+        double factor = 1 + slot.jitter * (2 * uniform() - 1);
+        return std::chrono::duration_cast<Steady::duration>(slot.interval * factor);
+    }
+    void schedule(Slot& slot, Steady::time_point due);
+    void launch(Slot& slot, Steady::time_point due);
+    void launch_waiting();
+    void on_due(Slot& slot);
+    void on_result(Slot& slot, ProbeResult result);
+    void judge(AddressState& state, ProbeResult result);
+    void transition(AddressState& state, Observed to);
+    void round_finished_soon();
+
+    static void on_timer(evutil_socket_t, short, void* arg) {
+        auto* slot = static_cast<Slot*>(arg);
+        slot->impl->on_due(*slot);
+    }
+    static void on_change_event(evutil_socket_t, short, void* arg) {
+        auto* self = static_cast<Impl*>(arg);
+        if (self->change_fn) self->change_fn();
+    }
+    static void on_round_event(evutil_socket_t, short, void* arg) {
+        auto* self = static_cast<Impl*>(arg);
+        if (self->round_pending != 0 || !self->round_done) return;
+        auto done = std::move(self->round_done);
+        self->round_done = nullptr;
+        done();
+    }
+
+    event_base* base;
+    // One ChangeFn per loop pass: transitions make this event active, and libevent runs it
+    // after the callbacks already queued in the same pass.
+    util::Event change_event;
+    util::Event round_event;  // calls round_done from the loop
+    std::vector<AddressState> states;
+    std::vector<std::unique_ptr<Slot>> slots;  // parallel to states; null when not probed
+    std::deque<Slot*> waiting;
+    std::size_t budget;
+    std::size_t in_flight = 0;
+    bool warned_budget = false;
+    bool started = false;
+    std::function<void()> round_done;
+    std::size_t round_pending = 0;
+    ChangeFn change_fn;
+    TransitionFn transition_fn;
+    MonitorStats stats;
+    util::Rng rng;
+};
+
+std::unique_ptr<Monitor::Impl::Slot> Monitor::Impl::make_slot(std::size_t index,
+                                                              const AddressState& state) {
+    auto slot = std::make_unique<Slot>();
+    slot->impl = this;
+    slot->index = index;
+    slot->spec = make_probe_spec(state.probed, state.check);
+    slot->interval = state.check.interval;
+    slot->jitter = state.check.jitter;
+    slot->timer = util::make_event(base, -1, 0, &Impl::on_timer, slot.get());
+    return slot;
+}
+
+void Monitor::Impl::configure(const config::Config& config) {
+    budget = probe_budget();
+    std::unordered_map<std::string, std::size_t> previous;
+    previous.reserve(states.size());
+    for (std::size_t i = 0; i < states.size(); ++i)
+        previous.emplace(identity(states[i]), i);
+
+    std::vector<AddressState> next_states;
+    std::vector<std::unique_ptr<Slot>> next_slots;
+    const auto now = Clock::now();
+    const auto steady_now = Steady::now();
+    for (std::size_t si = 0; si < config.services.size(); ++si) {
+        const config::Service& service = config.services[si];
+        for (std::size_t ni = 0; ni < service.nodes.size(); ++ni) {
+            const config::Node& node = service.nodes[ni];
+            for (std::size_t ai = 0; ai < node.addresses.size(); ++ai) {
+                AddressState fresh;
+                fresh.service = si;
+                fresh.node = ni;
+                fresh.address = ai;
+                fresh.service_name = service.name;
+                fresh.node_name = node.name;
+                fresh.published = node.addresses[ai];
+                fresh.probed =
+                    ai < node.probe_addresses.size() ? node.probe_addresses[ai] : fresh.published;
+                fresh.check = node.health;
+                const std::size_t index = next_states.size();
+
+                auto it = previous.find(identity(fresh));
+                if (it != previous.end() && states[it->second].check == fresh.check) {
+                    AddressState& kept = states[it->second];
+                    kept.service = si;
+                    kept.node = ni;
+                    kept.address = ai;
+                    next_states.push_back(std::move(kept));
+                    std::unique_ptr<Slot>& slot = slots[it->second];
+                    if (slot) slot->index = index;
+                    next_slots.push_back(std::move(slot));
+                    previous.erase(it);
+                    continue;
+                }
+
+                fresh.since = now;
+                std::unique_ptr<Slot> slot;
+                if (fresh.check.type == config::HealthMode::none) {
+                    fresh.observed = Observed::up;
+                    fresh.reason = "not health-checked";
+                } else {
+                    switch (service.startup) {
+                        case config::Startup::probe:
+                            fresh.observed = Observed::unknown;
+                            fresh.reason = "not probed yet";
+                            break;
+                        case config::Startup::up:
+                            fresh.observed = Observed::up;
+                            fresh.reason = "startup = up";
+                            break;
+                        case config::Startup::down:
+                            fresh.observed = Observed::down;
+                            fresh.reason = "startup = down";
+                            break;
+                    }
+                    slot = make_slot(index, fresh);
+                    if (started) {
+                        // Unknown addresses are unpublished until probed: probe them now.
+                        // Others join the schedule at a random phase.
+                        Steady::duration delay{};
+                        if (fresh.observed != Observed::unknown) {
+                            delay = std::chrono::duration_cast<Steady::duration>(slot->interval *
+                                                                                 uniform());
+                        }
+                        schedule(*slot, steady_now + delay);
+                    }
+                }
+                next_states.push_back(std::move(fresh));
+                next_slots.push_back(std::move(slot));
+            }
+        }
+    }
+
+    // What is left in `slots` was removed or changed: cancel its probes.
+    for (std::unique_ptr<Slot>& slot : slots) {
+        if (!slot) continue;
+        slot->retired = true;
+        if (slot->probe) {
+            --in_flight;
+            if (slot->first_round) --round_pending;
+        } else if (slot->queued && slot->first_round) {
+            --round_pending;
+        }
+    }
+    std::erase_if(waiting, [](const Slot* slot) { return slot->retired; });
+    states = std::move(next_states);
+    slots = std::move(next_slots);  // frees the retired slots, closing their sockets
+    if (started) {
+        round_finished_soon();
+        launch_waiting();
+    }
+}
+
+void Monitor::Impl::start(std::function<void()> done) {
+    round_done = std::move(done);
+    if (!started) {
+        started = true;
+        budget = probe_budget();
+        const auto t0 = Steady::now();
+        for (std::unique_ptr<Slot>& slot : slots) {
+            if (!slot) continue;
+            slot->first_round = true;
+            ++round_pending;
+            launch(*slot, t0);
+            // Periodic probes start one interval on, each at its own random phase within one
+            // interval, so that ten thousand addresses do not stay in step.
+            schedule(*slot, t0 + std::chrono::duration_cast<Steady::duration>(slot->interval *
+                                                                              (1 + uniform())));
+        }
+    }
+    round_finished_soon();
+}
+
+void Monitor::Impl::round_finished_soon() {
+    if (round_pending != 0 || !round_done) return;
+    timeval now{};
+    event_add(round_event.get(), &now);
+}
+
+void Monitor::Impl::schedule(Slot& slot, Steady::time_point due) {
+    slot.due = due;
+    timeval delay = to_timeval(due - Steady::now());
+    event_add(slot.timer.get(), &delay);
+}
+
+void Monitor::Impl::launch(Slot& slot, Steady::time_point due) {
+    if (in_flight >= budget) {
+        if (!warned_budget) {
+            warned_budget = true;
+            log::warning("probes wait for sockets",
+                         {{"in_flight", in_flight}, {"why", "half the open-file limit in use"}});
+        }
+        if (!slot.queued) {
+            slot.queued = true;
+            slot.queued_due = due;
+            waiting.push_back(&slot);
+        }
+        return;
+    }
+    const auto now = Steady::now();
+    if (now - due > kLate) ++stats.late_probes;
+    slot.started = now;
+    ++stats.probes_sent;
+    ++in_flight;
+    Slot* target = &slot;
+    slot.probe = start_probe(base, slot.spec, [target](ProbeResult result) {
+        target->impl->on_result(*target, std::move(result));
+    });
+}
+
+void Monitor::Impl::launch_waiting() {
+    while (!waiting.empty() && in_flight < budget) {
+        Slot* slot = waiting.front();
+        waiting.pop_front();
+        slot->queued = false;
+        launch(*slot, slot->queued_due);
+    }
+}
+
+void Monitor::Impl::on_due(Slot& slot) {
+    const Steady::time_point due = slot.due;
+    if (slot.probe || slot.queued) {
+        ++stats.probes_skipped;
+        schedule(slot, due + jittered(slot));
+        return;
+    }
+    launch(slot, due);
+    schedule(slot, (slot.probe ? slot.started : due) + jittered(slot));
+}
+
+void Monitor::Impl::on_result(Slot& slot, ProbeResult result) {
+    slot.probe.reset();  // we are in its callback; it touches nothing after this returns
+    --in_flight;
+    const bool first = std::exchange(slot.first_round, false);
+    // judge() may call the transition callback, which may reconfigure: `slot` is not used
+    // after this line.
+    judge(states[slot.index], std::move(result));
+    launch_waiting();
+    if (first) {
+        --round_pending;
+        if (round_pending == 0 && round_done) {
+            auto done = std::move(round_done);
+            round_done = nullptr;
+            done();
+        }
+    }
+}
+
+// rise/fall: consecutive results move the counters; an unknown address (startup = "probe")
+// takes its first result as its state.
+void Monitor::Impl::judge(AddressState& state, ProbeResult result) {
+    ++state.probes;
+    state.last_at = Clock::now();
+    const bool ok = result.outcome == Outcome::ok;
+    std::optional<Observed> to;
+    if (ok) {
+        state.failures = 0;
+        if (state.successes < std::numeric_limits<unsigned>::max()) ++state.successes;
+        if (state.observed == Observed::unknown ||
+            (state.observed == Observed::down && state.successes >= state.check.rise)) {
+            to = Observed::up;
+        }
+    } else {
+        ++state.probe_failures;
+        ++stats.probes_failed;
+        state.successes = 0;
+        if (state.failures < std::numeric_limits<unsigned>::max()) ++state.failures;
+        if (state.observed == Observed::unknown ||
+            (state.observed == Observed::up && state.failures >= state.check.fall)) {
+            to = Observed::down;
+        }
+    }
+    if (log::enabled(log::Level::debug)) {  // thousands a second: build nothing unless wanted
+        log::debug("probe", {{"service", state.service_name},
+                             {"node", state.node_name},
+                             {"address", state.probed.to_string()},
+                             {"outcome", outcome_name(result.outcome)},
+                             {"detail", result.detail},
+                             {"latency_ms", milliseconds_text(result.latency)}});
+    }
+    state.last = std::move(result);
+    if (to) transition(state, *to);
+}
+
+void Monitor::Impl::transition(AddressState& state, Observed to) {
+    const auto now = Clock::now();
+    const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(now - state.since);
+    Transition t;
+    t.service_name = state.service_name;
+    t.node_name = state.node_name;
+    t.published = state.published;
+    t.from = state.observed;
+    t.to = to;
+    t.reason = state.last ? state.last->detail : "";
+    t.at = now;
+
+    state.observed = to;
+    state.since = now;
+    state.reason = t.reason;
+    ++state.transitions;
+    ++stats.transitions;
+    log::info(to == Observed::up ? "address up" : "address down",
+              {{"service", t.service_name},
+               {"node", t.node_name},
+               {"address", t.published.to_string()},
+               {"probe", state.probed.to_string()},
+               {"from", observed_name(t.from)},
+               {"reason", t.reason},
+               {"after_ms", after.count()},
+               {"latency_ms", milliseconds_text(state.last ? state.last->latency
+                                                           : std::chrono::microseconds{})}});
+    event_active(change_event.get(), EV_TIMEOUT, 0);
+    if (transition_fn) transition_fn(t);
+}
+
+// ---- Monitor
+
+Monitor::Monitor(event_base* base) : impl_(std::make_unique<Impl>(base)) {}
+Monitor::~Monitor() = default;
+
+void Monitor::configure(const config::Config& config) {
+    impl_->configure(config);
+}
+
+void Monitor::start(std::function<void()> done) {
+    impl_->start(std::move(done));
+}
+
+const std::vector<AddressState>& Monitor::states() const {
+    return impl_->states;
+}
+
+MonitorStats Monitor::stats() const {
+    MonitorStats stats = impl_->stats;
+    stats.probes_in_flight = impl_->in_flight;
+    return stats;
+}
+
+void Monitor::on_change(ChangeFn fn) {
+    impl_->change_fn = std::move(fn);
+}
+
+void Monitor::on_transition(TransitionFn fn) {
+    impl_->transition_fn = std::move(fn);
+}
+
+}  // namespace nolb::health

@@ -1,0 +1,202 @@
+// plan(): drains, health, and the all-down policy per address family, with the reason shown for
+// each address; availability() as the zone compiler reads it.
+#include "health/plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace nolb::health {
+namespace {
+
+util::IpAddress ip(const char* text) {
+    return *util::IpAddress::parse(text);
+}
+
+// 12:00:03 UTC on some day.
+const Clock::time_point kNoon =
+    Clock::from_time_t(1'700'000'000 - 1'700'000'000 % 86'400 + 12 * 3600 + 3);
+
+// One service; each node is (name, addresses), every address checked over http.
+config::Config service(std::vector<std::pair<std::string, std::vector<const char*>>> nodes,
+                       config::AllDown all_down = config::AllDown::all,
+                       config::HealthMode type = config::HealthMode::http) {
+    config::Config c;
+    config::Service s;
+    s.name = "www.demo.test.";
+    s.health.type = type;
+    s.all_down = all_down;
+    for (auto& [name, addresses] : nodes) {
+        config::Node n;
+        n.name = name;
+        for (const char* a : addresses)
+            n.addresses.push_back(ip(a));
+        n.health = s.health;
+        s.nodes.push_back(n);
+    }
+    c.services.push_back(s);
+    return c;
+}
+
+// States as the monitor would give them, each `observed` as listed (in address order).
+std::vector<AddressState> states(const config::Config& c, std::vector<Observed> observed) {
+    std::vector<AddressState> out;
+    std::size_t next = 0;
+    for (std::size_t si = 0; si < c.services.size(); ++si) {
+        for (std::size_t ni = 0; ni < c.services[si].nodes.size(); ++ni) {
+            const config::Node& n = c.services[si].nodes[ni];
+            for (std::size_t ai = 0; ai < n.addresses.size(); ++ai) {
+                AddressState s;
+                s.service = si;
+                s.node = ni;
+                s.address = ai;
+                s.service_name = c.services[si].name;
+                s.node_name = n.name;
+                s.published = s.probed = n.addresses[ai];
+                s.observed = observed.at(next++);
+                s.since = kNoon;
+                s.reason = s.observed == Observed::unknown ? "not probed yet" : "";
+                if (s.observed == Observed::down) {
+                    ProbeResult r;
+                    r.outcome = Outcome::status;
+                    r.detail = "status 503";
+                    s.last = r;
+                }
+                out.push_back(s);
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<bool> published(const ServicePlan& p) {
+    std::vector<bool> out;
+    for (const AddressPlan& a : p.addresses)
+        out.push_back(a.published);
+    return out;
+}
+
+using enum Observed;
+
+TEST(Plan, HealthAndReasons) {
+    config::Config c =
+        service({{"london", {"192.0.2.1", "2001:db8::1"}}, {"geneva", {"192.0.2.2"}}});
+    auto plans = plan(c, states(c, {up, down, unknown}), {});
+    ASSERT_EQ(plans.size(), 1u);
+    const ServicePlan& p = plans[0];
+    EXPECT_EQ(published(p), (std::vector<bool>{true, true, false}));
+    EXPECT_EQ(p.addresses[0].reason, "up since 12:00:03Z");
+    // The only IPv6 address is down: the family fails open.
+    EXPECT_EQ(p.addresses[1].reason, "all down: failing open");
+    EXPECT_EQ(p.addresses[2].reason, "unknown since 12:00:03Z (not probed yet)");
+    EXPECT_FALSE(p.all_down_v4);
+    EXPECT_TRUE(p.all_down_v6);
+}
+
+TEST(Plan, DownReasonCarriesTheLastProbe) {
+    config::Config c = service({{"london", {"192.0.2.1"}}, {"geneva", {"192.0.2.2"}}});
+    auto plans = plan(c, states(c, {up, down}), {});
+    EXPECT_EQ(published(plans[0]), (std::vector<bool>{true, false}));
+    EXPECT_EQ(plans[0].addresses[1].reason, "down since 12:00:03Z (status 503)");
+}
+
+TEST(Plan, DrainedNodesAreNeverPublished) {
+    config::Config c = service({{"london", {"192.0.2.1"}}, {"geneva", {"192.0.2.2"}}});
+    Drains drains;
+    drains.nodes = {"london"};
+    auto p = plan(c, states(c, {up, up}), drains)[0];
+    EXPECT_EQ(published(p), (std::vector<bool>{false, true}));
+    EXPECT_EQ(p.addresses[0].reason, "drained");
+    // Service-qualified drains apply to that service only.
+    drains.nodes = {"other.demo.test./geneva", "www.demo.test./london"};
+    p = plan(c, states(c, {up, up}), drains)[0];
+    EXPECT_EQ(published(p), (std::vector<bool>{false, true}));
+}
+
+TEST(Plan, AllDownFailsOpenPerFamilyWithoutDrainedNodes) {
+    config::Config c = service({{"london", {"192.0.2.1", "2001:db8::1"}},
+                                {"geneva", {"192.0.2.2", "2001:db8::2"}},
+                                {"paris", {"192.0.2.3"}}});
+    Drains drains;
+    drains.nodes = {"paris"};
+    // Every IPv4 address down (paris drained); IPv6 has one up.
+    auto p = plan(c, states(c, {down, up, down, down, down}), drains)[0];
+    EXPECT_TRUE(p.all_down_v4);
+    EXPECT_FALSE(p.all_down_v6);
+    EXPECT_EQ(published(p), (std::vector<bool>{true, true, true, false, false}));
+    EXPECT_EQ(p.addresses[0].reason, "all down: failing open");
+    EXPECT_EQ(p.addresses[2].reason, "all down: failing open");
+    EXPECT_EQ(p.addresses[3].reason, "down since 12:00:03Z (status 503)");
+    EXPECT_EQ(p.addresses[4].reason, "drained");
+}
+
+TEST(Plan, AllDownNonePublishesNothing) {
+    config::Config c =
+        service({{"london", {"192.0.2.1", "2001:db8::1"}}, {"geneva", {"192.0.2.2"}}},
+                config::AllDown::none);
+    auto p = plan(c, states(c, {down, up, unknown}), {})[0];
+    EXPECT_TRUE(p.all_down_v4);
+    EXPECT_FALSE(p.all_down_v6);
+    EXPECT_EQ(published(p), (std::vector<bool>{false, true, false}));
+    EXPECT_EQ(p.addresses[0].reason, "down since 12:00:03Z (status 503)");
+}
+
+TEST(Plan, FamilyWithEveryAddressDrainedPublishesNothing) {
+    config::Config c = service({{"london", {"192.0.2.1"}}, {"geneva", {"2001:db8::2"}}});
+    Drains drains;
+    drains.nodes = {"london"};
+    auto p = plan(c, states(c, {down, up}), drains)[0];
+    EXPECT_FALSE(p.all_down_v4);  // nothing to fail open to
+    EXPECT_EQ(published(p), (std::vector<bool>{false, true}));
+}
+
+TEST(Plan, UncheckedServicesPublishEverythingButDrains) {
+    config::Config c = service({{"london", {"192.0.2.1"}}, {"geneva", {"192.0.2.2"}}},
+                               config::AllDown::none, config::HealthMode::none);
+    Drains drains;
+    drains.nodes = {"geneva"};
+    auto p = plan(c, states(c, {down, up}), drains)[0];
+    EXPECT_EQ(published(p), (std::vector<bool>{true, false}));
+    EXPECT_EQ(p.addresses[0].reason, "up (not health-checked)");
+    EXPECT_FALSE(p.all_down_v4);
+}
+
+TEST(Plan, StatesOfAnotherConfigAreNotTrusted) {
+    config::Config c =
+        service({{"london", {"192.0.2.1"}}, {"geneva", {"192.0.2.2"}}}, config::AllDown::none);
+    auto other = states(c, {up, up});
+    other[1].published = ip("192.0.2.99");
+    auto p = plan(c, other, {})[0];
+    EXPECT_EQ(published(p), (std::vector<bool>{true, false}));
+    EXPECT_EQ(p.addresses[1].reason, "unknown (no health state)");
+    EXPECT_EQ(published(plan(c, {}, {})[0]), (std::vector<bool>{false, false}));
+}
+
+TEST(Plan, AvailabilityFollowsThePlans) {
+    config::Config c =
+        service({{"london", {"192.0.2.1", "2001:db8::1"}}, {"geneva", {"192.0.2.2"}}});
+    config::Config two = c;
+    two.services.push_back(c.services[0]);
+    two.services[1].name = "api.demo.test.";
+    auto s = states(c, {up, up, down});
+    auto s2 = states(c, {down, up, up});
+    for (AddressState& x : s2)
+        x.service = 1;
+    s.insert(s.end(), s2.begin(), s2.end());
+    zone::Availability a = availability(plan(two, s, {}));
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_EQ(a[0], (std::vector<bool>{true, true, false}));
+    EXPECT_EQ(a[1], (std::vector<bool>{false, true, true}));
+}
+
+TEST(Names, AreStable) {
+    EXPECT_STREQ(observed_name(Observed::unknown), "unknown");
+    EXPECT_STREQ(observed_name(Observed::down), "down");
+    EXPECT_STREQ(outcome_name(Outcome::ok), "ok");
+    EXPECT_STREQ(outcome_name(Outcome::protocol), "protocol");
+    EXPECT_STREQ(outcome_name(Outcome::unreachable), "unreachable");
+}
+
+}  // namespace
+}  // namespace nolb::health
