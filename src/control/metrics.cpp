@@ -1,0 +1,334 @@
+// Prometheus text format, rendered per scrape. Every family is declared with its HELP and TYPE
+// in one place (below, in render_metrics) and filled from the backend's documents; label
+// values are escaped per the format, since service and node names come from the operator.
+#include "control/metrics.hpp"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "server/socket.hpp"
+#include "util/log.hpp"
+
+namespace nolb::control {
+namespace {
+
+constexpr char kContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+constexpr int kHttpTimeoutSeconds = 10;
+
+std::string escape_label(std::string_view value) {
+    std::string out;
+    out.reserve(value.size());
+    for (char c : value) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string format_double(double value) {
+    if (std::isnan(value)) return "NaN";
+    if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+    // Plain decimals where they stay short ("0.0004", not "4e-04"); exponents beyond that.
+    double magnitude = std::fabs(value);
+    bool plain = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15);
+    char text[400];
+    auto result = plain ? std::to_chars(text, text + sizeof text, value, std::chars_format::fixed)
+                        : std::to_chars(text, text + sizeof text, value);
+    return std::string(text, result.ptr);
+}
+
+// A sample value from a JSON field: numbers as they are, booleans as 1 and 0.
+std::optional<std::string> value_of(const Json* field) {
+    if (!field) return std::nullopt;
+    if (field->is_number_unsigned()) return std::to_string(field->get<std::uint64_t>());
+    if (field->is_number_integer()) return std::to_string(field->get<std::int64_t>());
+    if (field->is_number_float()) return format_double(field->get<double>());
+    if (field->is_boolean()) return field->get<bool>() ? "1" : "0";
+    return std::nullopt;
+}
+
+// document[a][b]..., or null when any step is missing.
+const Json* at(const Json& document, std::initializer_list<const char*> path) {
+    const Json* node = &document;
+    for (const char* key : path) {
+        if (!node->is_object()) return nullptr;
+        auto it = node->find(key);
+        if (it == node->end()) return nullptr;
+        node = &*it;
+    }
+    return node;
+}
+
+std::string string_at(const Json& document, const char* key) {
+    const Json* field = at(document, {key});
+    return field && field->is_string() ? field->get<std::string>() : std::string();
+}
+
+using Labels = std::vector<std::pair<std::string_view, std::string>>;
+
+struct Family {
+    std::string_view name;
+    std::string_view type;  // counter or gauge
+    std::string_view help;
+    std::vector<std::string> samples = {};
+
+    void add(const Labels& labels, const std::optional<std::string>& value) {
+        if (!value) return;
+        std::string line(name);
+        if (!labels.empty()) {
+            line += '{';
+            for (std::size_t i = 0; i < labels.size(); ++i) {
+                if (i > 0) line += ',';
+                line += labels[i].first;
+                line += "=\"";
+                line += escape_label(labels[i].second);
+                line += '"';
+            }
+            line += '}';
+        }
+        line += ' ';
+        line += *value;
+        samples.push_back(std::move(line));
+    }
+    void add(const Json* field) { add({}, value_of(field)); }
+    // One sample per member of an object such as {"A": 10, "AAAA": 4}.
+    void add_each(const Json* object, std::string_view label) {
+        if (!object || !object->is_object()) return;
+        for (const auto& [key, value] : object->items())
+            add({{label, key}}, value_of(&value));
+    }
+
+    void render(std::string& out) const {
+        out += "# HELP ";
+        out += name;
+        out += ' ';
+        out += help;
+        out += "\n# TYPE ";
+        out += name;
+        out += ' ';
+        out += type;
+        out += '\n';
+        for (const std::string& sample : samples) {
+            out += sample;
+            out += '\n';
+        }
+    }
+};
+
+std::optional<std::string> latency_seconds(const Json& address) {
+    const Json* ms = at(address, {"last", "latency_ms"});
+    if (!ms || !ms->is_number()) return std::nullopt;
+    return format_double(ms->get<double>() / 1000.0);
+}
+
+}  // namespace
+
+std::string render_metrics(const Json& stats, const Json& status) {
+    Family queries{"nolb_dns_queries_total", "counter", "DNS queries received, by query type"};
+    Family responses{"nolb_dns_responses_total", "counter", "DNS responses sent, by rcode"};
+    Family dropped{"nolb_dns_dropped_total", "counter", "DNS messages dropped without a response"};
+    Family truncated{"nolb_dns_truncated_total", "counter",
+                     "UDP responses sent truncated (TC set)"};
+    Family udp{"nolb_udp_datagrams_total", "counter", "UDP datagrams, by direction"};
+    Family udp_errors{"nolb_udp_errors_total", "counter", "UDP receive and send errors"};
+    Family tcp{"nolb_tcp_connections_total", "counter", "TCP connections, by what became of them"};
+    Family probes{"nolb_probes_total", "counter", "Health probes sent"};
+    Family probe_failures{"nolb_probe_failures_total", "counter", "Health probes that failed"};
+    Family late{"nolb_probes_late_total", "counter",
+                "Health probes started more than 100 ms after they were due"};
+    Family transitions{"nolb_health_transitions_total", "counter",
+                       "Address health transitions (up to down and back)"};
+    Family generation{"nolb_snapshot_generation", "gauge",
+                      "Generation of the published answer snapshot"};
+    Family uptime{"nolb_uptime_seconds", "gauge", "Seconds since nolbd started"};
+    Family up{"nolb_address_up", "gauge", "1 when the address's health state is up"};
+    Family published{"nolb_address_published", "gauge",
+                     "1 when the address is in the service's answers"};
+    Family latency{"nolb_probe_latency_seconds", "gauge", "Latency of the address's last probe"};
+    Family address_probes{"nolb_address_probes_total", "counter", "Health probes of the address"};
+    Family address_failures{"nolb_address_probe_failures_total", "counter",
+                            "Failed health probes of the address"};
+    Family address_transitions{"nolb_address_transitions_total", "counter",
+                               "Health transitions of the address"};
+    Family drained{"nolb_node_drained", "gauge", "1 when the node is drained by an operator"};
+    Family all_down{"nolb_service_all_down", "gauge",
+                    "1 when every address of the service is down and its all_down rule applies"};
+
+    queries.add_each(at(stats, {"queries", "by_type"}), "qtype");
+    responses.add_each(at(stats, {"queries", "by_rcode"}), "rcode");
+    dropped.add(at(stats, {"queries", "dropped"}));
+    truncated.add(at(stats, {"queries", "truncated"}));
+    udp.add({{"direction", "received"}}, value_of(at(stats, {"udp", "received"})));
+    udp.add({{"direction", "sent"}}, value_of(at(stats, {"udp", "sent"})));
+    udp_errors.add(at(stats, {"udp", "errors"}));
+    for (const char* result : {"accepted", "refused", "timed_out"})
+        tcp.add({{"result", result}}, value_of(at(stats, {"tcp", result})));
+    probes.add(at(stats, {"probes", "sent"}));
+    probe_failures.add(at(stats, {"probes", "failed"}));
+    late.add(at(stats, {"probes", "late"}));
+    transitions.add(at(stats, {"transitions"}));
+    generation.add(at(stats, {"generation"}));
+    uptime.add(at(stats, {"uptime_s"}));
+
+    const Json* services = at(status, {"services"});
+    if (services && services->is_array()) {
+        for (const Json& service : *services) {
+            std::string service_name = string_at(service, "name");
+            all_down.add({{"service", service_name}}, value_of(at(service, {"all_down_fired"})));
+            const Json* nodes = at(service, {"nodes"});
+            if (!nodes || !nodes->is_array()) continue;
+            for (const Json& node : *nodes) {
+                std::string node_name = string_at(node, "name");
+                drained.add({{"service", service_name}, {"node", node_name}},
+                            value_of(at(node, {"drained"})));
+                const Json* addresses = at(node, {"addresses"});
+                if (!addresses || !addresses->is_array()) continue;
+                for (const Json& address : *addresses) {
+                    Labels labels{{"service", service_name},
+                                  {"node", node_name},
+                                  {"address", string_at(address, "address")}};
+                    const Json* state = at(address, {"state"});
+                    if (state && state->is_string())
+                        up.add(labels, state->get<std::string>() == "up" ? "1" : "0");
+                    published.add(labels, value_of(at(address, {"published"})));
+                    latency.add(labels, latency_seconds(address));
+                    address_probes.add(labels, value_of(at(address, {"probes"})));
+                    address_failures.add(labels, value_of(at(address, {"probe_failures"})));
+                    address_transitions.add(labels, value_of(at(address, {"transitions"})));
+                }
+            }
+        }
+    }
+
+    std::string out;
+    for (const Family* family : {&queries,
+                                 &responses,
+                                 &dropped,
+                                 &truncated,
+                                 &udp,
+                                 &udp_errors,
+                                 &tcp,
+                                 &probes,
+                                 &probe_failures,
+                                 &late,
+                                 &transitions,
+                                 &generation,
+                                 &uptime,
+                                 &up,
+                                 &published,
+                                 &latency,
+                                 &address_probes,
+                                 &address_failures,
+                                 &address_transitions,
+                                 &drained,
+                                 &all_down})
+        family->render(out);
+    return out;
+}
+
+void MetricsServer::HttpFree::operator()(evhttp* http) const {
+    evhttp_free(http);
+}
+
+MetricsServer::MetricsServer(event_base* base, const util::Endpoint& listen, Backend& backend)
+    : base_(base), endpoint_(listen), backend_(backend) {}
+
+MetricsServer::~MetricsServer() = default;
+
+void MetricsServer::open() {
+    auto failure = [&](int error) {
+        return std::runtime_error("cannot serve metrics on " + endpoint_.to_string() + ": " +
+                                  std::strerror(error));
+    };
+    sockaddr_storage address{};
+    socklen_t length = endpoint_.to_sockaddr(address);
+    server::Fd fd(socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) throw failure(errno);
+    int on = 1;
+    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (address.ss_family == AF_INET6)
+        setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0 ||
+        listen(fd.get(), 16) != 0)
+        throw failure(errno);
+    endpoint_ = server::local_endpoint(fd.get());
+
+    http_.reset(evhttp_new(base_));
+    if (!http_) throw std::runtime_error("cannot create the metrics HTTP server");
+    // Every method reaches on_request, so the answer to a wrong one is ours (405), not a 501.
+    evhttp_set_allowed_methods(http_.get(), EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                                                EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                                EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                                EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+    evhttp_set_timeout(http_.get(), kHttpTimeoutSeconds);
+    evhttp_set_max_headers_size(http_.get(), 16 * 1024);
+    evhttp_set_max_body_size(http_.get(), 16 * 1024);
+    evhttp_set_gencb(http_.get(), on_request, this);
+    if (!evhttp_accept_socket_with_handle(http_.get(), fd.get()))
+        throw std::runtime_error("cannot serve metrics on " + endpoint_.to_string());
+    fd.release();  // the evhttp listener closes it
+    log::info("metrics endpoint open", {{"listen", endpoint_.to_string()}});
+}
+
+void MetricsServer::on_request(evhttp_request* request, void* self_pointer) {
+    auto& self = *static_cast<MetricsServer*>(self_pointer);
+    evkeyvalq* headers = evhttp_request_get_output_headers(request);
+    std::unique_ptr<evbuffer, decltype(&evbuffer_free)> body(evbuffer_new(), &evbuffer_free);
+    if (!body) {
+        evhttp_send_error(request, HTTP_INTERNAL, nullptr);
+        return;
+    }
+    auto reply = [&](int code, const char* reason, std::string_view text) {
+        evhttp_add_header(headers, "Content-Type",
+                          code == HTTP_OK ? kContentType : "text/plain; charset=utf-8");
+        evbuffer_add(body.get(), text.data(), text.size());
+        evhttp_send_reply(request, code, reason, body.get());
+    };
+
+    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+    const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
+    if (!path || std::strcmp(path, "/metrics") != 0) {
+        reply(HTTP_NOTFOUND, "Not Found", "not found; metrics are at /metrics\n");
+        return;
+    }
+    evhttp_cmd_type method = evhttp_request_get_command(request);
+    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+        evhttp_add_header(headers, "Allow", "GET, HEAD");
+        reply(405, "Method Not Allowed", "only GET\n");
+        return;
+    }
+    std::string text;
+    try {
+        text = render_metrics(self.backend_.stats(), self.backend_.status(std::nullopt));
+    } catch (const std::exception& e) {
+        log::warning("metrics scrape failed", {{"error", e.what()}});
+        reply(HTTP_INTERNAL, "Internal Server Error", "cannot read the daemon's state\n");
+        return;
+    }
+    if (method == EVHTTP_REQ_HEAD) {
+        // The headers a GET would get, without the body (evhttp would send it otherwise).
+        evhttp_add_header(headers, "Content-Length", std::to_string(text.size()).c_str());
+        text.clear();
+    }
+    reply(HTTP_OK, "OK", text);
+}
+
+}  // namespace nolb::control

@@ -1,0 +1,48 @@
+// The Prometheus endpoint: GET /metrics on the daemon's main loop, in the text exposition
+// format 0.0.4, rendered on each scrape from the same stats and status documents the control
+// socket serves, so the two never disagree.
+#pragma once
+
+#include <event2/event.h>
+
+#include <memory>
+#include <string>
+
+#include "control/protocol.hpp"
+#include "util/ip.hpp"
+
+struct evhttp;
+struct evhttp_request;
+
+namespace nolb::control {
+
+// The exposition text for a stats and a status document (shaped as in protocol.hpp). Fields
+// that are missing or not numbers are left out, never guessed.
+std::string render_metrics(const Json& stats, const Json& status);
+
+class MetricsServer {
+  public:
+    // Nothing is opened until open(); `base` and `backend` must outlive the server.
+    MetricsServer(event_base* base, const util::Endpoint& listen, Backend& backend);
+    ~MetricsServer();
+    MetricsServer(const MetricsServer&) = delete;
+    MetricsServer& operator=(const MetricsServer&) = delete;
+
+    // Binds and listens; throws std::runtime_error ("cannot serve metrics on ...: ...").
+    void open();
+    // Where it listens; after open(), the real port when the configured one was 0.
+    const util::Endpoint& endpoint() const { return endpoint_; }
+
+  private:
+    struct HttpFree {
+        void operator()(evhttp* http) const;
+    };
+    static void on_request(evhttp_request* request, void* self);
+
+    event_base* base_;
+    util::Endpoint endpoint_;
+    Backend& backend_;
+    std::unique_ptr<evhttp, HttpFree> http_;
+};
+
+}  // namespace nolb::control
