@@ -1,37 +1,21 @@
-// The daemon's life: load and compile the configuration, publish the snapshot, open the
-// listeners, start the workers, then wait on the main thread's own event loop for signals.
-// SIGHUP loads and compiles the same file again and publishes the result; a file that fails
-// is reported and the running snapshot keeps serving.
+// The daemon's life: load, bind, probe once, publish, serve, and on SIGHUP or `nolbctl reload`
+// load again. A file that fails is reported and the running configuration keeps serving.
 #include "nolbd/daemon.hpp"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <iostream>
-#include <memory>
-#include <string>
-#include <vector>
 
-#include "config/config.hpp"
+#include "control/metrics.hpp"
+#include "control/server.hpp"
+#include "nolbd/daemon_state.hpp"
 #include "nolbd/dns_handler.hpp"
-#include "server/server.hpp"
-#include "util/event.hpp"
-#include "util/published.hpp"
+#include "util/log.hpp"
 #include "zone/compile.hpp"
 
 namespace nolb::nolbd {
 namespace {
-
-struct Loaded {
-    config::Config config;
-    std::shared_ptr<const zone::Snapshot> snapshot;
-};
-
-Loaded load(const std::string& path) {
-    Loaded loaded;
-    loaded.config = config::load(path);
-    loaded.snapshot = zone::compile(loaded.config);
-    return loaded;
-}
 
 void print_problems(const config::Error& error) {
     if (error.problems().empty()) {
@@ -61,99 +45,210 @@ std::string join(const std::vector<util::Endpoint>& endpoints) {
 }
 
 // Settings a running server::Server was built from; a reload cannot change them.
-std::string restart_only_changes(const config::Server& running, const config::Server& next) {
+std::string restart_only_changes(const config::Config& running, const config::Config& next) {
     std::string changed;
     auto note = [&changed](bool differs, const char* key) {
         if (!differs) return;
         if (!changed.empty()) changed += ',';
         changed += key;
     };
-    note(running.listen != next.listen, "listen");
-    note(running.workers != next.workers, "workers");
-    note(running.tcp_idle_timeout != next.tcp_idle_timeout, "tcp_idle_timeout");
-    note(running.tcp_max_connections != next.tcp_max_connections, "tcp_max_connections");
+    note(running.server.listen != next.server.listen, "server.listen");
+    note(running.server.workers != next.server.workers, "server.workers");
+    note(running.server.tcp_idle_timeout != next.server.tcp_idle_timeout,
+         "server.tcp_idle_timeout");
+    note(running.server.tcp_max_connections != next.server.tcp_max_connections,
+         "server.tcp_max_connections");
+    note(running.control.socket != next.control.socket || running.control.mode != next.control.mode,
+         "control.socket");
+    note(running.control.state_file != next.control.state_file, "control.state_file");
+    note(running.metrics.listen != next.metrics.listen, "metrics.listen");
     return changed;
 }
 
-// The main thread's loop: signals in, reloads and the stop out.
-class Daemon {
-  public:
-    Daemon(const Options& options, const config::Server& running,
-           std::shared_ptr<const zone::Snapshot> snapshot)
-        : options_(options),
-          running_(running),
-          published_(std::move(snapshot)),
-          base_(util::make_event_base()) {
-        for (int signal : {SIGINT, SIGTERM})
-            signals_.push_back(
-                util::make_signal_event(base_.get(), signal, &Daemon::on_stop, this));
-        signals_.push_back(util::make_signal_event(base_.get(), SIGHUP, &Daemon::on_reload, this));
-        for (auto& event : signals_)
-            event_add(event.get(), nullptr);
+}  // namespace
+
+Loaded load(const std::string& path) {
+    Loaded loaded;
+    loaded.config = config::load(path);
+    loaded.model = zone::load(loaded.config);
+    return loaded;
+}
+
+Daemon::Daemon(const Options& options, Loaded loaded)
+    : options_(options),
+      loaded_(std::move(loaded)),
+      base_(util::make_event_base()),
+      monitor_(base_.get()),
+      published_(nullptr),
+      started_(std::chrono::steady_clock::now()) {
+    for (int signal : {SIGINT, SIGTERM})
+        signals_.push_back(util::make_signal_event(base_.get(), signal, &Daemon::on_stop, this));
+    signals_.push_back(util::make_signal_event(base_.get(), SIGHUP, &Daemon::on_reload, this));
+    for (auto& event : signals_)
+        event_add(event.get(), nullptr);
+
+    if (!loaded_.config.control.state_file.empty())
+        drains_ = read_drains(loaded_.config.control.state_file);
+    monitor_.configure(loaded_.config);
+    monitor_.on_change([this] { republish("health", false); });
+    monitor_.on_transition([this](const health::Transition& t) { on_transition(t); });
+    // Before the first probe round every address is unknown; this snapshot is never served
+    // (workers start after the round) but readers need one to exist.
+    republish("startup", true);
+}
+
+Daemon::~Daemon() = default;
+
+int Daemon::serve() {
+    const config::Config& config = loaded_.config;
+    server_ = std::make_unique<server::Server>(config.server, [this](unsigned) {
+        auto handler = std::make_unique<DnsHandler>(published_);
+        std::lock_guard lock(handlers_mutex_);
+        handler_counters_.push_back(&handler->counters());
+        return handler;
+    });
+    try {
+        server_->open();
+        if (!config.control.socket.empty()) {
+            control_ = std::make_unique<control::Server>(base_.get(), config.control, *this);
+            control_->open();
+        }
+        if (config.metrics.listen) {
+            metrics_ = std::make_unique<control::MetricsServer>(base_.get(), *config.metrics.listen,
+                                                                *this);
+            metrics_->open();
+        }
+    } catch (const std::exception& e) {
+        log::error(e.what());
+        return kExitFailure;
     }
 
-    int serve(const config::Config& config) {
-        server::Server server(
-            config.server, [this](unsigned) { return std::make_unique<DnsHandler>(published_); });
+    // Probe every address once, then answer: the first answer already reflects health.
+    bool started = false;
+    std::string start_error;
+    monitor_.start([&] {
+        republish("first probe round", true);
         try {
-            server.open();
-            server.start();
+            server_->start();
         } catch (const std::exception& e) {
-            log::error(e.what());
-            return kExitFailure;
+            start_error = e.what();
+            event_base_loopbreak(base_.get());
+            return;
         }
-        log::info("ready", {{"listen", join(server.endpoints())},
+        started = true;
+        log::info("ready", {{"listen", join(server_->endpoints())},
                             {"zones", config.zones.size()},
                             {"services", config.services.size()},
-                            {"workers", server.workers()}});
-        event_base_dispatch(base_.get());
-        log::info("stopping");
-        server.stop();
-        log::info("stopped");
-        return kExitOk;
+                            {"workers", server_->workers()},
+                            {"generation", generation_}});
+    });
+    event_base_dispatch(base_.get());
+    if (!start_error.empty()) {
+        log::error(start_error);
+        return kExitFailure;
     }
+    log::info("stopping");
+    if (started) server_->stop();
+    log::info("stopped");
+    return kExitOk;
+}
 
-  private:
-    static void on_stop(evutil_socket_t, short, void* argument) {
-        event_base_loopbreak(static_cast<Daemon*>(argument)->base_.get());
+void Daemon::on_stop(evutil_socket_t, short, void* self) {
+    event_base_loopbreak(static_cast<Daemon*>(self)->base_.get());
+}
+
+void Daemon::on_reload(evutil_socket_t, short, void* self) {
+    static_cast<Daemon*>(self)->reload();
+}
+
+control::Json Daemon::reload() {
+    log::info("reloading", {{"config", options_.config_path}});
+    Loaded next;
+    std::vector<std::string> problems;
+    try {
+        next = load(options_.config_path);
+    } catch (const config::Error& e) {
+        problems = e.problems();
+        if (problems.empty()) problems.push_back(e.what());
+    } catch (const std::exception& e) {
+        problems.push_back(options_.config_path + ": " + e.what());
     }
-
-    static void on_reload(evutil_socket_t, short, void* argument) {
-        static_cast<Daemon*>(argument)->reload();
+    if (!problems.empty()) {
+        for (const auto& problem : problems)
+            log::error("reload rejected", {{"problem", problem}});
+        return {{"reloaded", false}, {"problems", problems}};
     }
+    const std::string changed = restart_only_changes(loaded_.config, next.config);
+    if (!changed.empty())
+        log::warning("some settings take effect only after a restart", {{"settings", changed}});
+    loaded_ = std::move(next);
+    monitor_.configure(loaded_.config);
+    republish("reload", true);
+    apply_log_level(options_, loaded_.config.server);
+    log::info("reloaded", {{"zones", loaded_.config.zones.size()},
+                           {"services", loaded_.config.services.size()},
+                           {"generation", generation_}});
+    return {{"reloaded", true}, {"problems", control::Json::array()}};
+}
 
-    void reload() {
-        log::info("reloading", {{"config", options_.config_path}});
-        Loaded next;
-        try {
-            next = load(options_.config_path);
-        } catch (const config::Error& e) {
-            for (const auto& problem : e.problems())
-                log::error("reload rejected", {{"problem", problem}});
-            if (e.problems().empty()) log::error("reload rejected", {{"error", e.what()}});
-            return;
-        } catch (const std::exception& e) {
-            log::error("reload rejected", {{"error", e.what()}});
-            return;
+std::string Daemon::address_key(const health::AddressState& s) const {
+    return s.service_name + "/" + s.node_name + "/" + s.published.to_string();
+}
+
+void Daemon::republish(const char* why, bool force) {
+    const auto& states = monitor_.states();
+    std::vector<health::ServicePlan> plan = health::plan(loaded_.config, states, drains_);
+    zone::Availability available = health::availability(plan);
+    if (!force && available == available_) {
+        plan_ = std::move(plan);  // reasons may have changed even if the answers did not
+        return;
+    }
+    // Remember when addresses leave the answers, for drain's "safe to stop" time. States come
+    // service by service in the same order as the availability rows.
+    const auto now = health::Clock::now();
+    std::size_t at = 0;
+    for (std::size_t si = 0; si < available.size(); ++si) {
+        for (std::size_t ai = 0; ai < available[si].size(); ++ai, ++at) {
+            const bool was =
+                si < available_.size() && ai < available_[si].size() && available_[si][ai];
+            if (was && !available[si][ai] && at < states.size())
+                left_at_[address_key(states[at])] = now;
         }
-        published_.publish(std::move(next.snapshot));
-        std::string changed = restart_only_changes(running_, next.config.server);
-        if (!changed.empty())
-            log::warning("some server settings take effect only after a restart",
-                         {{"settings", changed}});
-        log::info("reloaded",
-                  {{"zones", next.config.zones.size()}, {"services", next.config.services.size()}});
-        apply_log_level(options_, next.config.server);
     }
+    serials_ = zone::next_serials(*loaded_.model, serials_);
+    published_.publish(zone::compile(*loaded_.model, available, serials_));
+    ++generation_;
+    plan_ = std::move(plan);
+    available_ = std::move(available);
+    log::info("published", {{"generation", generation_}, {"why", why}});
+}
 
-    const Options& options_;
-    config::Server running_;
-    util::Published<zone::Snapshot> published_;
-    util::EventBase base_;  // before the events, so it is freed after them
-    std::vector<util::Event> signals_;
-};
+void Daemon::on_transition(const health::Transition& t) {
+    control::Json event = {{"event", "transition"},
+                           {"at", std::chrono::duration<double>(t.at.time_since_epoch()).count()},
+                           {"service", t.service_name},
+                           {"node", t.node_name},
+                           {"address", t.published.to_string()},
+                           {"from", health::observed_name(t.from)},
+                           {"to", health::observed_name(t.to)},
+                           {"reason", t.reason}};
+    // A listener may unwatch from inside its call: iterate over a copy of the ids.
+    std::vector<int> ids;
+    for (const auto& [id, fn] : watchers_)
+        ids.push_back(id);
+    for (int id : ids) {
+        auto it = watchers_.find(id);
+        if (it != watchers_.end()) it->second(event);
+    }
+}
 
-}  // namespace
+answer::Totals Daemon::query_totals() const {
+    answer::Totals totals;
+    std::lock_guard lock(handlers_mutex_);
+    for (const answer::Counters* c : handler_counters_)
+        totals.add(c->read());
+    return totals;
+}
 
 int check_config(const std::string& path) {
     try {
@@ -169,9 +264,20 @@ int check_config(const std::string& path) {
     return kExitOk;
 }
 
+// Probes and TCP clients each hold a descriptor; the soft limit (often 1024) is a default for
+// interactive programs, not for a server. Raise it to the hard limit.
+static void raise_descriptor_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+        log::warning("cannot raise the open-file limit", {{"limit", limit.rlim_max}});
+}
+
 int run(const Options& options) {
     log::set_program("nolbd");
     signal(SIGPIPE, SIG_IGN);
+    raise_descriptor_limit();
     if (options.log_level) log::set_level(*options.log_level);
 
     Loaded loaded;
@@ -188,8 +294,8 @@ int run(const Options& options) {
     apply_log_level(options, loaded.config.server);
 
     try {
-        Daemon daemon(options, loaded.config.server, std::move(loaded.snapshot));
-        return daemon.serve(loaded.config);
+        Daemon daemon(options, std::move(loaded));
+        return daemon.serve();
     } catch (const std::exception& e) {
         log::error(e.what());
         return kExitFailure;
