@@ -144,6 +144,7 @@ Server::~Server() {
 
 void Server::open() {
     const std::string& path = config_.socket;
+    if (listener_) throw std::logic_error("the control socket is already open");
     if (path.empty()) throw std::runtime_error("no control socket path configured");
     sockaddr_un address = unix_address(path);
     make_folders(path);
@@ -165,12 +166,15 @@ void Server::open() {
     if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
         throw std::runtime_error("cannot create the control socket " + path + ": " +
                                  errno_text(errno));
-    bound_ = true;
     // Before listen(), so no client can connect while the mode is still the umask's.
     if (chmod(path.c_str(), static_cast<mode_t>(config_.mode)) != 0 ||
-        lstat(path.c_str(), &st) != 0)
+        lstat(path.c_str(), &st) != 0) {
+        int error = errno;
+        unlink(path.c_str());
         throw std::runtime_error("cannot set mode " + octal(config_.mode) + " on " + path + ": " +
-                                 errno_text(errno));
+                                 errno_text(error));
+    }
+    bound_ = true;
     socket_dev_ = st.st_dev;
     socket_ino_ = st.st_ino;
     socket_gid_ = st.st_gid;

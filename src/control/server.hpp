@@ -36,7 +36,7 @@ class Server {
     using PeerCheck = std::function<bool(const Peer&)>;
     static constexpr std::size_t kMaxClients = 64;
 
-    // Nothing is opened until open(); `base`, and `backend` must outlive the server.
+    // Nothing is opened until open(); `base` and `backend` must outlive the server.
     Server(event_base* base, const config::Control& config, Backend& backend);
     ~Server();  // closes every connection (unwatching watchers) and removes the socket file
     Server(const Server&) = delete;

@@ -62,8 +62,13 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t def
 }
 
 std::string Endpoint::to_string() const {
-    if (address.is_v4()) return address.to_string() + ":" + std::to_string(port);
-    return "[" + address.to_string() + "]:" + std::to_string(port);
+    std::string text;
+    if (address.is_v4()) {
+        text = address.to_string();
+    } else {
+        text.append("[").append(address.to_string()).append("]");
+    }
+    return text.append(":").append(std::to_string(port));
 }
 
 socklen_t Endpoint::to_sockaddr(sockaddr_storage& out) const {
