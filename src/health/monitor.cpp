@@ -4,10 +4,12 @@
 //
 // Scheduling: each address's next probe is due interval * (1 + U(-jitter, +jitter)) after its
 // previous probe *started*, so a backend that hangs costs its own address one timeout and never
-// stretches the schedule. When a probe is due while the previous one still runs (possible only
-// when the timeout is close to the interval), it is skipped and counted in probes_skipped: the
-// running probe reports its own failure when its timeout ends, so counting the skip as a
-// failure too would let one hung probe count twice against `fall`.
+// stretches the schedule. start() probes every address at once; each address's first periodic
+// probe then falls at its own random point of the following interval, so that ten thousand
+// addresses do not stay in step. When a probe is due while the previous one still runs (the
+// timeout close to the interval, or a starved loop), it is skipped and counted in
+// probes_skipped: the running probe reports its own failure when its timeout ends, so counting
+// the skip as a failure too would let one hung probe count twice against `fall`.
 //
 // Probes in flight are capped by the open-file limit (half of it; the rest is for DNS over TCP
 // and the control socket): past the cap, due probes wait in a queue and start as others end,
@@ -272,7 +274,9 @@ void Monitor::Impl::start(std::function<void()> done) {
             if (!slot) continue;
             slot->first_round = true;
             ++round_pending;
-            launch(*slot, t0);
+            // Due as it is reached: starting ten thousand sockets takes a while, and that is
+            // not lateness.
+            launch(*slot, Steady::now());
             // Periodic probes start one interval on, each at its own random phase within one
             // interval, so that ten thousand addresses do not stay in step.
             schedule(*slot, t0 + std::chrono::duration_cast<Steady::duration>(slot->interval *
