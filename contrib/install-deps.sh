@@ -1,27 +1,69 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages that building and testing nolb need, and only those that are
 # missing: when everything is present it does not touch apt at all. Run as root (or via sudo).
+#
+#     contrib/install-deps.sh [GROUP...]
+#
+# Groups: build (toolchain and libraries), test (the clients, resolver and tools the system tests
+# drive), chromium (Debian's browser, for the demo's --chromium and the browser tests), browser
+# (chromium, plus node and npm for the browser tests' playwright-core), compare (the load balancer
+# and the firewall nolb-compare drives). No group: all of them,
+# which is what contrib/test.sh and CI use. contrib/demo.sh asks for build and test, and for
+# chromium only when it is to open one.
 set -euo pipefail
 
-# The one list: build tools, libraries, and the real DNS clients and resolver the system tests
-# drive. Keep it sorted by purpose; README.md explains why each library is here.
-packages=(
+# The one list, by purpose; README.md explains why each library is here.
+build=(
     # toolchain
     build-essential cmake pkg-config g++ clang libclang-rt-14-dev
     # libraries nolb links
     libldns-dev libevent-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+)
+test=(
     # unit and system tests
     libgtest-dev libgmock-dev ldnsutils dnsutils knot-dnsutils unbound iproute2 procps curl jq
 )
+compare=(
+    # nolb-compare: the load balancer it measures, and nftables for its blackhole faults
+    haproxy nftables
+)
+chromium=(
+    # the browser the demo opens and the browser tests drive; its fonts, so that pages and
+    # screenshots show text the same everywhere
+    chromium fonts-liberation
+)
+browser=("${chromium[@]}")
+# playwright-core runs on node 18 or newer. A node installed outside Debian's packages (from
+# another distribution channel, say) is used as it is; Debian's is installed only when there is
+# none, and so is npm.
+command -v node >/dev/null || browser+=(nodejs)
+command -v npm >/dev/null || browser+=(npm)
+
+groups=("$@")
+((${#groups[@]})) || groups=(build test compare browser)
+packages=()
+for group in "${groups[@]}"; do
+    case "$group" in
+    build) packages+=("${build[@]}") ;;
+    test) packages+=("${test[@]}") ;;
+    compare) packages+=("${compare[@]}") ;;
+    chromium) packages+=("${chromium[@]}") ;;
+    browser) packages+=("${browser[@]}") ;;
+    *)
+        echo "install-deps: unknown group '$group' (build, test, compare, chromium, browser)" >&2
+        exit 2
+        ;;
+    esac
+done
 
 missing=()
 for pkg in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-    [[ "$status" == installed ]] || missing+=("$pkg")
+    [[ "$status" == installed || " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
 done
 
 if ((${#missing[@]} == 0)); then
-    echo "install-deps: all ${#packages[@]} packages present"
+    echo "install-deps: all ${#packages[@]} packages present (${groups[*]})"
     exit 0
 fi
 

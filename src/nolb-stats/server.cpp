@@ -45,6 +45,7 @@ constexpr ev_ssize_t kMaxBody = 4096;   // nothing here takes a body; this only 
 constexpr ev_ssize_t kMaxHeaders = 16384;
 constexpr int kTimeoutSeconds = 30;  // for clients that stall mid-request
 constexpr int kHttpForbidden = 403;  // evhttp 2.1 names no constant for it
+constexpr int kHttpConflict = 409;
 
 constexpr unsigned kGetHead = EVHTTP_REQ_GET | EVHTTP_REQ_HEAD;
 constexpr unsigned kPost = EVHTTP_REQ_POST;
@@ -296,6 +297,17 @@ void Server::get_stats(evhttp_request* req) {
 }
 
 void Server::post_malloc(evhttp_request* req) {
+    // The page names the site it shows. A click that the host name sent elsewhere (a site that
+    // came back while the page stayed on another) allocates nothing, so memory never grows on a
+    // site nobody is watching; the page follows the site that answered instead.
+    if (std::string shown = http::query_parameter(req, "site");
+        !shown.empty() && shown != options_.site) {
+        http::reply_json(req, kHttpConflict,
+                         {{"site", options_.site},
+                          {"shown", shown},
+                          {"error", "this is " + options_.site + ", not " + shown}});
+        return;
+    }
     bool was_degraded = ballast_.degraded();
     Ballast::Outcome outcome = ballast_.allocate();
     if (outcome != Ballast::Outcome::allocated) {

@@ -263,7 +263,9 @@
   async function allocate() {
     let response;
     try {
-      response = await fetch('/malloc', { method: 'POST', cache: 'no-store' });
+      // The site shown goes along: a site the page is not watching refuses the click (409).
+      const shown = current && current.site ? '?site=' + encodeURIComponent(current.site) : '';
+      response = await fetch('/malloc' + shown, { method: 'POST', cache: 'no-store' });
     } catch (e) {
       log('error', 'allocation failed: no site answered');
       return;
@@ -277,6 +279,10 @@
     if (response.ok && d) {
       log('alloc', d.site + ' allocated ' + d.allocated_mb + ' MB: ' + d.memory_used_mb + ' of ' +
         d.memory_limit_mb + ' MB in use');
+    } else if (response.status === 409 && d && d.site) {
+      // The host name now reaches another site than the one on screen: follow it.
+      log('warn', 'the click reached ' + d.site + ', not ' + d.shown + ': following ' + d.site);
+      lose('clicks now reach ' + d.site);
     } else if (d && d.out_of_memory) {
       log('error', d.site + ' is out of memory after ' + d.memory_used_mb + ' MB and exits');
     } else {

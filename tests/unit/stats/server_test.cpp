@@ -504,6 +504,21 @@ TEST(StatsServer, UnknownPathsWrongMethodsAndLargeBodiesAreRefused) {
     EXPECT_EQ(site.stop(), 0) << site.stderr_text();
 }
 
+TEST(StatsServer, AClickForAnotherSiteAllocatesNothing) {
+    StatsProcess site(london());
+    ASSERT_EQ(site.start(), "");
+    Response elsewhere = request(site.port(), "POST", "/malloc?site=geneva");
+    EXPECT_EQ(elsewhere.status, 409);
+    EXPECT_EQ(elsewhere.json()["site"], "london");
+    EXPECT_EQ(elsewhere.json()["shown"], "geneva");
+    EXPECT_EQ(request(site.port(), "GET", "/stats").json()["memory_used_mb"], 0);
+
+    Response here = request(site.port(), "POST", "/malloc?site=london");
+    EXPECT_EQ(here.status, 200);
+    EXPECT_GT(here.json()["memory_used_mb"].get<int>(), 0);
+    EXPECT_EQ(site.stop(), 0) << site.stderr_text();
+}
+
 // ------------------------------------------------------------------ fault injection
 
 TEST(StatsServer, FaultInjectionIsRefusedWithoutItsFlag) {
