@@ -4,35 +4,9 @@
 #include "nolb-stats/page.hpp"
 
 #include "page_assets.hpp"
+#include "util/markup.hpp"
 
 namespace nolb::stats {
-namespace {
-
-void append_escaped(std::string& out, std::string_view text) {
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-}
-
-}  // namespace
 
 std::string render_page(const PageValues& v) {
     std::string_view tmpl = page::kIndexHtml;
@@ -53,9 +27,9 @@ std::string render_page(const PageValues& v) {
         } else if (name == "script") {
             out += page::kAppJs;
         } else if (name == "site") {
-            append_escaped(out, v.site);
+            util::append_markup_escaped(out, v.site);
         } else if (name == "address") {
-            append_escaped(out, v.address);
+            util::append_markup_escaped(out, v.address);
         } else if (name == "chunk_mb") {
             out += std::to_string(v.chunk_mb);
         } else if (name == "limit_mb") {
