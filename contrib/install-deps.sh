@@ -22,6 +22,7 @@ build=(
 test=(
     # unit and system tests
     libgtest-dev libgmock-dev ldnsutils dnsutils knot-dnsutils unbound iproute2 procps curl jq
+    libxml2-utils
 )
 compare=(
     # nolb-compare: the load balancer it measures, and nftables for its blackhole faults

@@ -1,0 +1,164 @@
+// Builds the request and judges the response of the clients' HTTP exchange. The clients read
+// to the server's close (Connection: close), so a body without Content-Length or chunks is
+// complete at the close, while a declared length or a chunked body not fully received means the
+// connection ended early. Only what nolb-stats and HAProxy send is understood; anything else is
+// judged conservatively (not complete).
+#include "nolb-compare/http_exchange.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+namespace nolb::compare {
+namespace {
+
+constexpr std::string_view kCrlf = "\r\n";
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// "HTTP/1.1 200 OK" -> 200; nullopt when the line is not an HTTP/1.x status line.
+std::optional<std::uint16_t> status_of(std::string_view line) {
+    if (line.size() < 12 || line.substr(0, 5) != "HTTP/" || !std::isdigit(line[5]) ||
+        line[6] != '.' || !std::isdigit(line[7]) || line[8] != ' ')
+        return std::nullopt;
+    std::uint16_t status = 0;
+    for (std::size_t i = 9; i < 12; ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(line[i]))) return std::nullopt;
+        status = static_cast<std::uint16_t>(status * 10 + (line[i] - '0'));
+    }
+    if (line.size() > 12 && line[12] != ' ') return std::nullopt;
+    if (status < 100) return std::nullopt;
+    return status;
+}
+
+std::optional<std::size_t> decimal(std::string_view text) {
+    if (text.empty() || text.size() > 18) return std::nullopt;
+    std::size_t value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + static_cast<std::size_t>(c - '0');
+    }
+    return value;
+}
+
+// Decodes a chunked body into `out`; true when the last (empty) chunk was reached.
+bool dechunk(std::string_view body, std::string& out) {
+    for (int chunks = 0; chunks < 100000; ++chunks) {
+        const std::size_t eol = body.find(kCrlf);
+        if (eol == std::string_view::npos) return false;
+        std::string_view size_text = body.substr(0, eol);
+        size_text = trim(size_text.substr(0, size_text.find(';')));
+        if (size_text.empty() || size_text.size() > 15) return false;
+        std::size_t size = 0;
+        for (char c : size_text) {
+            const int digit = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+                              : (std::tolower(static_cast<unsigned char>(c)) >= 'a' &&
+                                 std::tolower(static_cast<unsigned char>(c)) <= 'f')
+                                  ? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
+                                  : -1;
+            if (digit < 0) return false;
+            size = size * 16 + static_cast<std::size_t>(digit);
+        }
+        body.remove_prefix(eol + kCrlf.size());
+        if (size == 0) return true;  // trailers may follow; the close ends them anyway
+        if (body.size() < size + kCrlf.size()) return false;
+        out.append(body.substr(0, size));
+        body.remove_prefix(size + kCrlf.size());
+    }
+    return false;
+}
+
+}  // namespace
+
+std::string stats_request(std::string_view host) {
+    std::string request = "GET /stats HTTP/1.1\r\nHost: ";
+    request.append(host);
+    request.append(
+        "\r\nUser-Agent: nolb-compare\r\nAccept: application/json\r\n"
+        "Connection: close\r\n\r\n");
+    return request;
+}
+
+HttpResponse parse_response(std::string_view bytes) {
+    HttpResponse response;
+    const std::size_t head_end = bytes.find("\r\n\r\n");
+    const std::size_t line_end = bytes.find(kCrlf);
+    if (line_end != std::string_view::npos) {
+        if (auto status = status_of(bytes.substr(0, line_end))) response.status = *status;
+    }
+    if (head_end == std::string_view::npos) return response;
+    response.headers_complete = true;
+
+    std::optional<std::size_t> content_length;
+    bool chunked = false;
+    bool framing_ok = true;
+    std::string_view headers = bytes.substr(0, head_end + kCrlf.size());
+    headers.remove_prefix(std::min(headers.size(), line_end + kCrlf.size()));
+    while (!headers.empty()) {
+        const std::size_t eol = headers.find(kCrlf);
+        const std::string_view line = headers.substr(0, eol);
+        headers.remove_prefix(eol == std::string_view::npos ? headers.size() : eol + 2);
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        const std::string_view name = trim(line.substr(0, colon));
+        const std::string_view value = trim(line.substr(colon + 1));
+        if (iequals(name, "Content-Length")) {
+            content_length = decimal(value);
+            if (!content_length) framing_ok = false;
+        } else if (iequals(name, "Transfer-Encoding")) {
+            chunked = iequals(value, "chunked");
+            if (!chunked) framing_ok = false;
+        }
+    }
+
+    const std::string_view body = bytes.substr(head_end + 4);
+    if (response.status == 0 || !framing_ok) return response;
+    if (chunked) {
+        std::string decoded;
+        response.complete = dechunk(body, decoded);
+        response.site = find_site(decoded);
+    } else if (content_length) {
+        response.complete = body.size() >= *content_length;
+        response.site = find_site(body.substr(0, *content_length));
+    } else {
+        response.complete = true;  // delimited by the close we read to
+        response.site = find_site(body);
+    }
+    return response;
+}
+
+std::string find_site(std::string_view body) {
+    constexpr std::string_view kKey = "\"site\"";
+    for (std::size_t at = body.find(kKey); at != std::string_view::npos;
+         at = body.find(kKey, at + 1)) {
+        std::size_t i = at + kKey.size();
+        auto skip_space = [&] {
+            while (i < body.size() && std::isspace(static_cast<unsigned char>(body[i])))
+                ++i;
+        };
+        skip_space();
+        if (i >= body.size() || body[i] != ':') continue;  // "site" as a value, not a key
+        ++i;
+        skip_space();
+        if (i >= body.size() || body[i] != '"') return "";
+        const std::size_t end = body.find('"', i + 1);
+        if (end == std::string_view::npos) return "";
+        return std::string(body.substr(i + 1, end - i - 1));
+    }
+    return "";
+}
+
+}  // namespace nolb::compare

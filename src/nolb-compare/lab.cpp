@@ -1,0 +1,909 @@
+// The lab: starts the servers a model needs and waits until each one really serves, plays the
+// scenario's faults on the clients' event loop, samples what nolbd publishes, and reads what the
+// servers cost. A start is blocking and bounded (nothing is measured yet); during the measured
+// run the lab shares the loop with the clients, so everything it does there either returns at
+// once or is a short exchange with a local process on loopback, bounded by a 1 s deadline: a
+// POST that injects a fault is answered by the node within a millisecond, and waiting for that
+// answer keeps the fault's time exact. Anything that lasts (a degraded node's hold, a restarted
+// node coming up, a dying node's exit) is a timer, never a wait. Every process is stopped by PID.
+#include "nolb-compare/lab.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "control/protocol.hpp"
+#include "nolb-compare/lab_io.hpp"
+#include "nolb-compare/lab_process.hpp"
+#include "nolb-compare/lab_servers.hpp"
+#include "util/event.hpp"
+
+namespace nolb::compare {
+
+std::string node_address(unsigned node) {
+    return "127.0.0." + std::to_string(11 + node);
+}
+
+std::string node_site(unsigned node) {
+    return "node" + std::to_string(node + 1);
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+constexpr auto kNodeStartBound = 5s;
+constexpr auto kNolbdStartBound = 10s;
+constexpr auto kHaproxyStartBound = 10s;
+constexpr auto kStopGrace = 2s;
+constexpr auto kExchangeTimeout = 1s;       // a fault's POST, a counter read
+constexpr auto kReadyProbeTimeout = 300ms;  // one GET /health while waiting for a node
+constexpr auto kSampleEvery = 100ms;
+constexpr auto kWatchEvery = 200ms;
+constexpr auto kRestartPollEvery = 50ms;
+constexpr auto kExitPollEvery = 10ms;
+constexpr auto kExitBound = 3s;           // a node past its memory limit exits within ~1 s
+constexpr unsigned kMaxAllocations = 64;  // far more than --memory-limit / --chunk needs
+constexpr const char* kNodeMemoryLimit = "64";
+constexpr const char* kNodeChunk = "16";
+constexpr const char* kNodeDegradeAt = "50";
+constexpr int kOutOfMemoryStatus = 3;  // nolb-stats' simulated crash
+constexpr std::size_t kMaxSocketPath = 107;
+constexpr const char* kBlackholeNeedsRoot =
+    "blackhole needs root: run nolb-compare as root; it then runs in a network namespace of its "
+    "own";
+
+timeval to_timeval(Clock::duration d) {
+    if (d < Clock::duration::zero()) d = Clock::duration::zero();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+}
+
+std::string seconds_text(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f s", s);
+    return buf;
+}
+
+// A libevent timer running a closure, which gets the timer to arm it again. Owned by the lab
+// until the run ends, never destroyed from its own callback.
+class Timer {
+  public:
+    Timer(event_base* base, bool persist, std::function<void(Timer&)> fire)
+        : fire_(std::move(fire)),
+          event_(util::make_event(base, -1, persist ? EV_PERSIST : 0, &Timer::on_fire, this)) {}
+    void arm(Clock::duration after) {
+        timeval tv = to_timeval(after);
+        event_add(event_.get(), &tv);
+    }
+    void disarm() { event_del(event_.get()); }
+
+  private:
+    static void on_fire(evutil_socket_t, short, void* arg) {
+        auto* self = static_cast<Timer*>(arg);
+        self->fire_(*self);
+    }
+    std::function<void(Timer&)> fire_;
+    util::Event event_;
+};
+
+void write_file(const fs::path& path, const std::string& text) {
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
+}
+
+fs::path find_program(std::string_view name) {
+    for (const char* dir : {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) {
+        fs::path p = fs::path(dir) / name;
+        if (::access(p.c_str(), X_OK) == 0) return p;
+    }
+    return fs::path(name);
+}
+
+std::optional<unsigned> node_of_address(const std::string& address, unsigned nodes) {
+    for (unsigned i = 0; i < nodes; ++i)
+        if (node_address(i) == address) return i;
+    return std::nullopt;
+}
+
+// A JSON body, or null when it is not JSON.
+Json parse_json(const std::string& body) {
+    return Json::parse(body, nullptr, false);
+}
+
+bool json_flag(const Json& body, const char* key) {
+    return body.is_object() && body.contains(key) && body[key].is_boolean() &&
+           body[key].get<bool>();
+}
+
+// What the lab reads before and after the measured run.
+struct Counters {
+    std::optional<double> nolbd_cpu;
+    std::optional<double> haproxy_cpu;
+    std::optional<std::uint64_t> dns_queries;
+    std::optional<std::uint64_t> lb_requests;
+};
+
+}  // namespace
+
+struct Lab::Impl {
+    struct Node {
+        Child process;
+        unsigned starts = 0;
+        // Crashed, or pushed past its memory limit, by the lab: its exit is no surprise.
+        bool stopped_by_lab = false;
+        bool exit_noted = false;
+    };
+
+    // Asks nolbd for the service every 100 ms without waiting for the answer; the answer comes
+    // back through a read event on the same socket.
+    struct Sampler {
+        int fd = -1;
+        util::Event readable;
+        std::uint16_t id = 0;
+        std::uint64_t sent = 0;
+        ~Sampler() { close(); }
+        void close() {
+            readable.reset();
+            if (fd >= 0) ::close(fd);
+            fd = -1;
+        }
+    };
+
+    event_base* base;
+    Scenario scenario;
+    LabOptions options;
+    std::optional<Model> model;
+    fs::path dir;
+
+    std::vector<Node> nodes;
+    Child nolbd;
+    Child haproxy;
+    bool nolbd_exit_noted = false;
+    bool haproxy_exit_noted = false;
+    fs::path nolbd_socket;
+    fs::path haproxy_socket;
+
+    Clock::time_point origin{};
+    bool begun = false;
+    bool ended = false;
+    std::vector<std::unique_ptr<Timer>> timers;
+    Sampler sampler;
+    std::optional<Counters> baseline;
+    std::uint64_t sampler_queries_at_baseline = 0;
+
+    std::vector<AppliedFault> faults;
+    std::vector<PublishedSample> published;
+    Costs costs;
+    std::vector<std::string> notes;
+    bool blackhole_noted = false;
+    bool nft_table = false;
+
+    Impl(event_base* b, const Scenario& s, LabOptions o)
+        : base(b), scenario(s), options(std::move(o)) {}
+
+    double since_origin() const {
+        return std::chrono::duration<double>(Clock::now() - origin).count();
+    }
+
+    Timer& add_timer(bool persist, std::function<void(Timer&)> fire) {
+        timers.push_back(std::make_unique<Timer>(base, persist, std::move(fire)));
+        return *timers.back();
+    }
+
+    // ---- processes ----------------------------------------------------------------------
+
+    void spawn_node(unsigned i) {
+        Node& n = nodes[i];
+        std::string log_name =
+            node_site(i) + (n.starts == 0 ? std::string() : ".restart" + std::to_string(n.starts)) +
+            ".log";
+        n.process =
+            Child::spawn({(options.bin_dir / "nolb-stats").string(), "--site", node_site(i),
+                          "--listen", node_address(i) + ":" + std::to_string(options.http_port),
+                          "--memory-limit", kNodeMemoryLimit, "--chunk", kNodeChunk, "--degrade-at",
+                          kNodeDegradeAt, "--allow-fault-injection"},
+                         dir / log_name);
+        ++n.starts;
+        n.stopped_by_lab = false;
+        n.exit_noted = false;
+    }
+
+    // True when the node answers GET /health with 200.
+    bool node_healthy(unsigned i) const {
+        return http_exchange(node_address(i), options.http_port, "GET", "/health",
+                             kReadyProbeTimeout)
+                   .status == 200;
+    }
+
+    void wait_node_ready(unsigned i) {
+        Node& n = nodes[i];
+        const auto deadline = Clock::now() + kNodeStartBound;
+        for (;;) {
+            if (n.process.poll())
+                throw std::runtime_error(node_site(i) + " (nolb-stats on " + node_address(i) + ":" +
+                                         std::to_string(options.http_port) + ") exited (" +
+                                         describe_status(*n.process.status()) +
+                                         ") while starting; its log:\n" +
+                                         log_tail(n.process.log()));
+            if (node_healthy(i)) return;
+            if (Clock::now() >= deadline)
+                throw std::runtime_error(node_site(i) + " (nolb-stats on " + node_address(i) + ":" +
+                                         std::to_string(options.http_port) +
+                                         ") did not answer GET /health with 200 within 5 s; its "
+                                         "log:\n" +
+                                         log_tail(n.process.log()));
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+
+    void start_nolbd(Model m) {
+        const fs::path config = dir / "nolbd.toml";
+        write_file(config, render_nolbd_config(scenario, m, options, nolbd_socket));
+        nolbd = Child::spawn({(options.bin_dir / "nolbd").string(), "-c", config.string()},
+                             dir / "nolbd.log");
+        nolbd_exit_noted = false;
+        std::vector<std::string> expected;
+        for (unsigned i = 0; i < scenario.nodes; ++i)
+            expected.push_back(node_address(i));
+        std::sort(expected.begin(), expected.end());
+        std::string last = "no answer";
+        const auto deadline = Clock::now() + kNolbdStartBound;
+        for (;;) {
+            if (nolbd.poll())
+                throw std::runtime_error("nolbd exited (" + describe_status(*nolbd.status()) +
+                                         ") while starting with " + config.string() +
+                                         "; its log:\n" + log_tail(nolbd.log()));
+            if (auto got = dns_lookup(options.dns_port, kServiceName, 200ms)) {
+                std::sort(got->begin(), got->end());
+                if (*got == expected) return;
+                last.clear();
+                for (const std::string& a : *got)
+                    last += (last.empty() ? "" : " ") + a;
+                if (last.empty()) last = "no addresses";
+            }
+            if (Clock::now() >= deadline)
+                throw std::runtime_error("nolbd on 127.0.0.1:" + std::to_string(options.dns_port) +
+                                         " did not publish every node for " + kServiceName +
+                                         " within 10 s (last: " + last + "); its log:\n" +
+                                         log_tail(nolbd.log()));
+            std::this_thread::sleep_for(50ms);
+        }
+    }
+
+    std::optional<HaproxyStat> haproxy_stat(std::string& error) const {
+        auto csv = unix_exchange(haproxy_socket, "show stat\n", false, kExchangeTimeout, error);
+        if (!csv) return std::nullopt;
+        auto stat = parse_haproxy_stat(*csv, kBackendName);
+        if (!stat) error = "no CSV header in: " + csv->substr(0, 200);
+        return stat;
+    }
+
+    void start_haproxy() {
+        if (::access(options.haproxy.c_str(), X_OK) != 0)
+            throw std::runtime_error("HAProxy not found at " + options.haproxy +
+                                     ": install the haproxy package");
+        const fs::path config = dir / "haproxy.cfg";
+        write_file(config, render_haproxy_config(scenario, options, haproxy_socket));
+        {
+            Child check = Child::spawn({options.haproxy, "-c", "-f", config.string()},
+                                       dir / "haproxy-check.log");
+            if (!check.wait_for(10s)) {
+                check.kill_now();
+                throw std::runtime_error("haproxy -c -f " + config.string() + " did not finish");
+            }
+            if (*check.status() != 0)
+                throw std::runtime_error("HAProxy refused " + config.string() + " (" +
+                                         describe_status(*check.status()) + "):\n" +
+                                         log_tail(check.log(), 30));
+        }
+        haproxy =
+            Child::spawn({options.haproxy, "-f", config.string(), "-db"}, dir / "haproxy.log");
+        haproxy_exit_noted = false;
+        std::string last = "no answer yet";
+        const auto deadline = Clock::now() + kHaproxyStartBound;
+        for (;;) {
+            if (haproxy.poll())
+                throw std::runtime_error("HAProxy exited (" + describe_status(*haproxy.status()) +
+                                         ") while starting; its log:\n" + log_tail(haproxy.log()));
+            std::string error;
+            if (auto stat = haproxy_stat(error)) {
+                std::size_t up = 0;
+                for (const auto& [name, status] : stat->servers)
+                    if (status == "UP") ++up;
+                if (up == scenario.nodes && stat->servers.size() == scenario.nodes) {
+                    HttpReply reply =
+                        http_exchange(kBalancerAddress, options.http_port, "GET", "/stats", 1s);
+                    if (reply.status == 200 && parse_json(reply.body).contains("site")) return;
+                    last = "every server UP, but GET /stats through " +
+                           std::string(kBalancerAddress) + " gave " +
+                           (reply.status ? std::to_string(reply.status) : reply.error);
+                } else {
+                    last = std::to_string(up) + " of " + std::to_string(scenario.nodes) +
+                           " servers UP";
+                }
+            } else {
+                last = "stats socket: " + error;
+            }
+            if (Clock::now() >= deadline)
+                throw std::runtime_error("HAProxy on " + std::string(kBalancerAddress) + ":" +
+                                         std::to_string(options.http_port) +
+                                         " was not ready within 10 s (" + last + "); its log:\n" +
+                                         log_tail(haproxy.log()));
+            std::this_thread::sleep_for(50ms);
+        }
+    }
+
+    std::vector<Child*> children() {
+        std::vector<Child*> out;
+        for (Node& n : nodes)
+            out.push_back(&n.process);
+        out.push_back(&nolbd);
+        out.push_back(&haproxy);
+        return out;
+    }
+
+    // ---- the run ------------------------------------------------------------------------
+
+    // Notes a server that died on its own (not crashed or degraded by the lab).
+    void check_exits() {
+        const std::string at = begun ? " at " + seconds_text(since_origin()) : std::string();
+        for (unsigned i = 0; i < nodes.size(); ++i) {
+            Node& n = nodes[i];
+            if (!n.process.started() || n.stopped_by_lab || n.exit_noted) continue;
+            if (!n.process.poll()) continue;
+            n.exit_noted = true;
+            notes.push_back(node_site(i) + " exited unexpectedly" + at + " (" +
+                            describe_status(*n.process.status()) +
+                            "); its log: " + n.process.log().string());
+        }
+        auto check = [&](Child& c, bool& noted, const char* name) {
+            if (!c.started() || noted || !c.poll()) return;
+            noted = true;
+            notes.push_back(std::string(name) + " exited unexpectedly" + at + " (" +
+                            describe_status(*c.status()) + "); its log: " + c.log().string());
+        };
+        check(nolbd, nolbd_exit_noted, "nolbd");
+        check(haproxy, haproxy_exit_noted, "HAProxy");
+    }
+
+    Counters read_counters() {
+        Counters c;
+        if (nolbd.running()) {
+            c.nolbd_cpu = process_cpu_seconds(nolbd.pid());
+            std::string error;
+            auto line = unix_exchange(nolbd_socket, control::request_line(control::Verb::stats),
+                                      true, kExchangeTimeout, error);
+            if (line) {
+                control::Reply reply = control::parse_reply(*line);
+                const Json& q = reply.result;
+                if (reply.ok && q.contains("queries") && q["queries"].contains("total") &&
+                    q["queries"]["total"].is_number_unsigned())
+                    c.dns_queries = q["queries"]["total"].get<std::uint64_t>();
+                else
+                    error = reply.ok ? "no queries.total in the stats reply" : reply.error;
+            }
+            if (!c.dns_queries)
+                notes.push_back("cannot read nolbd's query count from " + nolbd_socket.string() +
+                                ": " + error);
+        }
+        if (haproxy.running()) {
+            c.haproxy_cpu = process_cpu_seconds(haproxy.pid());
+            std::string error;
+            if (auto stat = haproxy_stat(error)) c.lb_requests = stat->requests;
+            if (!c.lb_requests)
+                notes.push_back("cannot read HAProxy's request count from " +
+                                haproxy_socket.string() + ": " + error);
+        }
+        return c;
+    }
+
+    void at_origin() {
+        baseline = read_counters();
+        sampler_queries_at_baseline = sampler.sent;
+        if (model != Model::load_balancer) start_sampler();
+    }
+
+    void start_sampler() {
+        sampler.fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (sampler.fd < 0) {
+            notes.push_back(std::string("no sampler of nolbd's answers: socket: ") +
+                            std::strerror(errno));
+            return;
+        }
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(options.dns_port);
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(sampler.fd, reinterpret_cast<const sockaddr*>(&sin), sizeof sin) != 0) {
+            notes.push_back(std::string("no sampler of nolbd's answers: connect: ") +
+                            std::strerror(errno));
+            sampler.close();
+            return;
+        }
+        sampler.readable = util::make_event(base, sampler.fd, EV_READ | EV_PERSIST,
+                                            &Impl::on_sampler_readable, this);
+        event_add(sampler.readable.get(), nullptr);
+        Timer& tick = add_timer(true, [this](Timer&) { sample(); });
+        tick.arm(kSampleEvery);
+        sample();
+    }
+
+    void sample() {
+        if (sampler.fd < 0) return;
+        // A new ID per query: an answer that comes after the next query went out is stale.
+        ++sampler.id;
+        std::vector<std::uint8_t> query = dns_query(kServiceName, sampler.id);
+        if (::send(sampler.fd, query.data(), query.size(), 0) >= 0) ++sampler.sent;
+    }
+
+    static void on_sampler_readable(evutil_socket_t, short, void* arg) {
+        static_cast<Impl*>(arg)->read_samples();
+    }
+
+    void read_samples() {
+        std::uint8_t buffer[4096];
+        for (int i = 0; i < 64; ++i) {
+            ssize_t n = ::recv(sampler.fd, buffer, sizeof buffer, 0);
+            if (n < 0) return;  // drained, or refused while nolbd is down
+            auto addresses =
+                dns_addresses(std::span(buffer, static_cast<std::size_t>(n)), sampler.id);
+            if (!addresses) continue;
+            PublishedSample s;
+            s.at = since_origin();
+            for (const std::string& a : *addresses)
+                if (auto node = node_of_address(a, scenario.nodes))
+                    s.nodes.push_back(static_cast<std::uint16_t>(*node));
+            std::sort(s.nodes.begin(), s.nodes.end());
+            s.nodes.erase(std::unique(s.nodes.begin(), s.nodes.end()), s.nodes.end());
+            published.push_back(std::move(s));
+        }
+    }
+
+    // ---- faults ---------------------------------------------------------------------------
+
+    void record(AppliedFault f) {
+        const bool blackhole_kind =
+            f.fault.kind == FaultKind::blackhole || f.fault.kind == FaultKind::unblackhole;
+        // Outside a namespace, one note says why no blackhole can be applied; see blackhole().
+        if (!f.ok && !(blackhole_kind && !options.in_namespace))
+            notes.push_back(std::string("fault ") + fault_name(f.fault.kind) + " on " +
+                            node_site(f.fault.node) + " at " + seconds_text(f.at) +
+                            " not applied: " + f.detail);
+        faults.push_back(std::move(f));
+    }
+
+    void apply(const Fault& fault) {
+        AppliedFault f;
+        f.fault = fault;
+        f.at = f.done = since_origin();
+        if (fault.node >= nodes.size()) {
+            f.ok = false;
+            f.detail = "there is no " + node_site(fault.node) + " in this scenario";
+            record(std::move(f));
+            return;
+        }
+        const unsigned i = fault.node;
+        Node& n = nodes[i];
+        switch (fault.kind) {
+            case FaultKind::crash:
+                if (!n.process.running() || n.process.poll()) {
+                    f.ok = false;
+                    f.detail = node_site(i) + " was not running";
+                } else {
+                    const pid_t pid = n.process.pid();
+                    n.stopped_by_lab = true;
+                    n.process.kill_now();
+                    f.detail = "SIGKILL to pid " + std::to_string(pid);
+                }
+                break;
+            case FaultKind::restart:
+                restart(i, f);
+                return;
+            case FaultKind::http500:
+            case FaultKind::slow:
+                post(i, std::string("/fail?mode=") + fault_name(fault.kind), f);
+                break;
+            case FaultKind::recover:
+                post(i, "/recover", f);
+                break;
+            case FaultKind::degrade:
+                degrade(i, f);
+                return;
+            case FaultKind::blackhole:
+            case FaultKind::unblackhole:
+                blackhole(i, fault.kind == FaultKind::blackhole, f);
+                break;
+        }
+        record(std::move(f));
+    }
+
+    void post(unsigned i, const std::string& target, AppliedFault& f) {
+        HttpReply reply =
+            http_exchange(node_address(i), options.http_port, "POST", target, kExchangeTimeout);
+        f.ok = reply.status == 200;
+        f.detail =
+            "POST " + target + ": " + (reply.status ? std::to_string(reply.status) : reply.error);
+    }
+
+    void restart(unsigned i, AppliedFault& f) {
+        Node& n = nodes[i];
+        if (n.process.running() && !n.process.poll()) {
+            f.ok = false;
+            f.detail = node_site(i) + " is already running";
+            record(std::move(f));
+            return;
+        }
+        try {
+            spawn_node(i);
+        } catch (const std::exception& e) {
+            f.ok = false;
+            f.detail = e.what();
+            record(std::move(f));
+            return;
+        }
+        f.detail = "started again as pid " + std::to_string(n.process.pid());
+        const std::size_t index = faults.size();
+        record(std::move(f));
+        // Coming up takes a few milliseconds; waiting for it here would stall every client.
+        const Clock::time_point spawned = Clock::now();
+        add_timer(false, [this, i, index, spawned](Timer& self) {
+            if (!restart_ready(i, index, spawned)) self.arm(kRestartPollEvery);
+        }).arm(kRestartPollEvery);
+    }
+
+    // One look at a restarted node; true when there is nothing more to wait for.
+    bool restart_ready(unsigned i, std::size_t index, Clock::time_point spawned) {
+        Node& n = nodes[i];
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - spawned);
+        auto conclude = [&](bool ok, const std::string& more) {
+            if (index >= faults.size()) return true;
+            faults[index].ok = ok;
+            faults[index].detail += more;
+            if (!ok) notes.push_back("fault restart on " + node_site(i) + more);
+            return true;
+        };
+        if (n.process.poll()) {
+            n.exit_noted = true;
+            return conclude(false, ": exited (" + describe_status(*n.process.status()) +
+                                       ") while starting; its log: " + n.process.log().string());
+        }
+        if (node_healthy(i))
+            return conclude(
+                true, "; answered GET /health after " + std::to_string(waited.count()) + " ms");
+        if (waited >= kNodeStartBound)
+            return conclude(false, ": did not answer GET /health with 200 within 5 s");
+        return false;
+    }
+
+    // One POST /malloc. Returns the reply's JSON (null when there is none) and its status.
+    std::pair<int, Json> allocate(unsigned i, std::string& error) {
+        HttpReply reply =
+            http_exchange(node_address(i), options.http_port, "POST", "/malloc", kExchangeTimeout);
+        if (!reply.status) error = reply.error;
+        return {reply.status, parse_json(reply.body)};
+    }
+
+    void degrade(unsigned i, AppliedFault& f) {
+        if (!nodes[i].process.running() || nodes[i].process.poll()) {
+            f.ok = false;
+            f.detail = node_site(i) + " was not running";
+            record(std::move(f));
+            return;
+        }
+        unsigned allocations = 0;
+        bool degraded = false;
+        std::string error;
+        while (!degraded && allocations < kMaxAllocations) {
+            auto [status, body] = allocate(i, error);
+            if (status == 0) break;
+            ++allocations;
+            if (json_flag(body, "out_of_memory")) {
+                error = "ran out of memory before it degraded";
+                nodes[i].stopped_by_lab = true;
+                break;
+            }
+            if (status != 200) {
+                error = "POST /malloc answered " + std::to_string(status);
+                break;
+            }
+            degraded = json_flag(body, "degraded");
+        }
+        if (!degraded) {
+            f.ok = false;
+            f.detail = "not degraded after " + std::to_string(allocations) +
+                       " allocations: " + (error.empty() ? "no \"degraded\": true" : error);
+            record(std::move(f));
+            return;
+        }
+        f.detail = "degraded after " + std::to_string(allocations) + " allocations";
+        const std::size_t index = faults.size();
+        record(std::move(f));
+        add_timer(false, [this, i, index](Timer&) {
+            push_over(i, index);
+        }).arm(std::chrono::duration_cast<Clock::duration>(faults[index].fault.hold));
+    }
+
+    // After the hold: allocate until the node runs out of memory, then wait for its exit.
+    void push_over(unsigned i, std::size_t index) {
+        if (index >= faults.size()) return;
+        AppliedFault& f = faults[index];
+        Node& n = nodes[i];
+        auto fail = [&](const std::string& why) {
+            f.ok = false;
+            f.detail += "; " + why;
+            notes.push_back("fault degrade on " + node_site(i) + ": " + why);
+        };
+        if (!n.process.running() || n.process.poll()) {
+            fail("the node was gone before the hold ended");
+            return;
+        }
+        unsigned more = 0;
+        bool dying = false;
+        std::string error;
+        while (!dying && more < kMaxAllocations) {
+            auto [status, body] = allocate(i, error);
+            if (status == 0) break;
+            ++more;
+            dying = json_flag(body, "out_of_memory");
+        }
+        if (!dying) {
+            fail("did not run out of memory after " + std::to_string(more) + " more allocations" +
+                 (error.empty() ? "" : ": " + error));
+            return;
+        }
+        n.stopped_by_lab = true;
+        f.detail += "; out of memory after " + std::to_string(more) + " more allocations";
+        const Clock::time_point pushed = Clock::now();
+        add_timer(false, [this, i, index, pushed](Timer& self) {
+            if (!exited(i, index, pushed)) self.arm(kExitPollEvery);
+        }).arm(kExitPollEvery);
+    }
+
+    bool exited(unsigned i, std::size_t index, Clock::time_point pushed) {
+        if (index >= faults.size()) return true;
+        AppliedFault& f = faults[index];
+        Child& c = nodes[i].process;
+        if (c.poll()) {
+            f.done = since_origin();
+            const int status = *c.status();
+            f.detail += ", then exited (" + describe_status(status) + ")";
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != kOutOfMemoryStatus) {
+                f.ok = false;
+                notes.push_back("fault degrade on " + node_site(i) + ": the node ended with " +
+                                describe_status(status) + ", not exit status 3");
+            }
+            return true;
+        }
+        if (Clock::now() - pushed >= kExitBound) {
+            f.ok = false;
+            f.detail += ", but had not exited 3 s later";
+            notes.push_back("fault degrade on " + node_site(i) +
+                            ": out of memory, but the process had not exited 3 s later");
+            return true;
+        }
+        return false;
+    }
+
+    void blackhole(unsigned i, bool add, AppliedFault& f) {
+        if (!options.in_namespace) {
+            f.ok = false;
+            f.detail = kBlackholeNeedsRoot;
+            if (!blackhole_noted) notes.push_back(kBlackholeNeedsRoot);
+            blackhole_noted = true;
+            return;
+        }
+        std::string error;
+        if (!nft_table) {
+            if (!run_nft(nft_create_table(), error)) {
+                f.ok = false;
+                f.detail = "cannot create the nftables table: " + error;
+                return;
+            }
+            nft_table = true;
+        }
+        f.ok = run_nft(nft_blackhole(node_address(i), add), error);
+        f.detail = f.ok ? std::string(add ? "packets to " : "no longer dropping packets to ") +
+                              node_address(i) + (add ? " dropped" : "")
+                        : error;
+    }
+
+    // `nft -f -` with the script on stdin; a few milliseconds.
+    bool run_nft(const std::string& script, std::string& error) {
+        const fs::path log = options.work_dir / "nft.log";
+        try {
+            Child nft = Child::spawn({find_program("nft").string(), "-f", "-"}, log, script);
+            if (!nft.wait_for(2s)) {
+                nft.kill_now();
+                error = "nft did not finish within 2 s";
+                return false;
+            }
+            if (*nft.status() != 0) {
+                error = "nft failed (" + describe_status(*nft.status()) + "): " + log_tail(log, 5);
+                return false;
+            }
+        } catch (const std::exception& e) {
+            error = e.what();
+            return false;
+        }
+        return true;
+    }
+
+    // ---- start and stop -------------------------------------------------------------------
+
+    void start(Model m) {
+        stop();
+        model = m;
+        faults.clear();
+        published.clear();
+        notes.clear();
+        costs = {};
+        baseline.reset();
+        begun = ended = false;
+        blackhole_noted = false;
+        sampler.id = 0;
+        sampler.sent = 0;
+
+        dir = options.work_dir / model_name(m);
+        fs::create_directories(dir);
+        nolbd_socket = dir / "nolbd.sock";
+        haproxy_socket = dir / "haproxy.sock";
+        for (const fs::path& p : {nolbd_socket, haproxy_socket})
+            if (p.string().size() > kMaxSocketPath)
+                throw std::runtime_error("the socket path " + p.string() +
+                                         " is too long for a Unix socket (at most 107 octets): "
+                                         "use a shorter work folder");
+        if (scenario.nodes == 0 || scenario.nodes > 200)
+            throw std::runtime_error("a scenario needs 1 to 200 nodes, not " +
+                                     std::to_string(scenario.nodes));
+
+        nodes.clear();
+        nodes.resize(scenario.nodes);
+        for (unsigned i = 0; i < scenario.nodes; ++i)
+            spawn_node(i);
+        for (unsigned i = 0; i < scenario.nodes; ++i)
+            wait_node_ready(i);
+        start_nolbd(m);
+        if (m == Model::load_balancer) start_haproxy();
+    }
+
+    void stop_run() {
+        timers.clear();
+        sampler.close();
+    }
+
+    void stop() {
+        stop_run();
+        check_exits();
+        std::vector<Child*> running;
+        for (Child* c : children())
+            if (c->running()) running.push_back(c);
+        stop_all(running, kStopGrace);
+        for (Child* c : running) {
+            if (!c->status()) continue;
+            const int status = *c->status();
+            // HAProxy ends by the signal itself; the others exit 0.
+            const bool clean =
+                (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+                (c == &haproxy && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+            if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                notes.push_back(c->log().string() +
+                                ": the process did not stop on SIGTERM within 2 s and was killed");
+            else if (!clean)
+                notes.push_back(c->log().string() + ": the process ended (" +
+                                describe_status(status) + ") when stopped");
+        }
+        nodes.clear();
+        nolbd = Child();
+        haproxy = Child();
+        model.reset();
+    }
+
+    ~Impl() {
+        stop();
+        if (nft_table) {
+            std::string error;
+            run_nft(nft_delete_table(), error);
+        }
+    }
+};
+
+Lab::Lab(event_base* base, const Scenario& scenario, LabOptions options)
+    : impl_(std::make_unique<Impl>(base, scenario, std::move(options))) {}
+
+Lab::~Lab() = default;
+
+void Lab::start(Model model) {
+    try {
+        impl_->start(model);
+    } catch (...) {
+        impl_->stop();
+        throw;
+    }
+}
+
+void Lab::stop() {
+    impl_->stop();
+}
+
+Target Lab::target() const {
+    Target t;
+    t.name = impl_->model == Model::load_balancer ? kBalancerName : kServiceName;
+    t.dns.address = *util::IpAddress::parse("127.0.0.1");
+    t.dns.port = impl_->options.dns_port;
+    t.port = impl_->options.http_port;
+    for (unsigned i = 0; i < impl_->scenario.nodes; ++i)
+        t.node_sites.push_back(node_site(i));
+    t.system_resolver = impl_->options.in_namespace && impl_->options.dns_port == 53;
+    return t;
+}
+
+void Lab::begin(Clock::time_point origin) {
+    Impl& lab = *impl_;
+    if (!lab.model || lab.begun) return;
+    lab.begun = true;
+    lab.origin = origin;
+    const auto until_origin = origin - Clock::now();
+    lab.add_timer(false, [&lab](Timer&) { lab.at_origin(); }).arm(until_origin);
+    for (const Fault& fault : lab.scenario.faults)
+        lab.add_timer(false, [&lab, fault](Timer&) { lab.apply(fault); })
+            .arm(until_origin + std::chrono::duration_cast<Clock::duration>(fault.at));
+    lab.add_timer(true, [&lab](Timer&) { lab.check_exits(); }).arm(kWatchEvery);
+}
+
+void Lab::end() {
+    Impl& lab = *impl_;
+    if (!lab.begun || lab.ended) return;
+    lab.ended = true;
+    lab.stop_run();
+    lab.check_exits();
+    if (!lab.baseline) return;
+    const Counters before = *lab.baseline;
+    const Counters after = lab.read_counters();
+    Costs& c = lab.costs;
+    if (before.nolbd_cpu && after.nolbd_cpu) c.nolbd_cpu_s = *after.nolbd_cpu - *before.nolbd_cpu;
+    if (before.haproxy_cpu && after.haproxy_cpu)
+        c.lb_cpu_s = *after.haproxy_cpu - *before.haproxy_cpu;
+    if (before.dns_queries && after.dns_queries && *after.dns_queries >= *before.dns_queries) {
+        const std::uint64_t all = *after.dns_queries - *before.dns_queries;
+        const std::uint64_t own = lab.sampler.sent - lab.sampler_queries_at_baseline;
+        c.dns_queries = all > own ? all - own : 0;
+    }
+    if (before.lb_requests && after.lb_requests && *after.lb_requests >= *before.lb_requests)
+        c.lb_requests = *after.lb_requests - *before.lb_requests;
+}
+
+std::vector<AppliedFault> Lab::take_faults() {
+    return std::exchange(impl_->faults, {});
+}
+
+std::vector<PublishedSample> Lab::take_published() {
+    return std::exchange(impl_->published, {});
+}
+
+Costs Lab::costs() const {
+    return impl_->costs;
+}
+
+std::vector<std::string> Lab::notes() const {
+    return impl_->notes;
+}
+
+}  // namespace nolb::compare

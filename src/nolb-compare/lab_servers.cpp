@@ -1,0 +1,203 @@
+// The configuration texts and the stats CSV. nolbd's file uses only keys documented in
+// conf/nolb.toml; HAProxy's follows the settings the comparison promises: the same check path,
+// interval, timeout, rise and fall as nolbd, round robin, two retries with redispatch, so each
+// model gets its usual best setup and no more.
+#include "nolb-compare/lab_servers.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace nolb::compare {
+namespace {
+
+// A TOML basic string.
+std::string toml_string(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+std::string toml_seconds(Seconds s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", s.count());
+    return buf;
+}
+
+// HAProxy times in whole milliseconds, never 0 (which would mean "no timeout").
+std::string haproxy_ms(Seconds s) {
+    long ms = std::lround(s.count() * 1000.0);
+    return std::to_string(ms < 1 ? 1 : ms) + "ms";
+}
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+    std::vector<std::string_view> out;
+    for (;;) {
+        std::size_t at = text.find(separator);
+        out.push_back(text.substr(0, at));
+        if (at == std::string_view::npos) return out;
+        text.remove_prefix(at + 1);
+    }
+}
+
+std::optional<std::uint64_t> to_u64(std::string_view text) {
+    if (text.empty()) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+}
+
+}  // namespace
+
+std::string render_nolbd_config(const Scenario& scenario, Model model, const LabOptions& options,
+                                const std::filesystem::path& control_socket) {
+    std::ostringstream out;
+    const std::string zone = std::string(kZone) + ".";
+    out << "# Written by nolb-compare for the " << model_name(model) << " model of scenario "
+        << toml_string(scenario.name) << ".\n"
+        << "[server]\n"
+        << "listen = [\"127.0.0.1:" << options.dns_port << "\"]\n"
+        << "workers = 1\n\n"
+        << "[[zone]]\n"
+        << "origin = " << toml_string(zone)
+        << "\n"
+        // The balancer's name: one address, with the service's TTL so both models cache alike.
+        << "records = ["
+        << toml_string(std::string("lb ") + std::to_string(scenario.ttl) + " A " + kBalancerAddress)
+        << "]\n\n"
+        << "[[zone.ns]]\n"
+        << "name = " << toml_string("ns1." + zone) << "\n"
+        << "addresses = [\"127.0.0.1\"]\n\n"
+        << "[[service]]\n"
+        << "name = " << toml_string(std::string(kServiceName) + ".") << "\n"
+        << "ttl = " << scenario.ttl << "\n";
+    // Under the load balancer nolbd only names the balancer; checks of its own would add probe
+    // traffic on the nodes and CPU to nolbd's costs that the model does not need.
+    if (model != Model::health_checked) {
+        out << "health = \"none\"\n";
+    } else {
+        const HealthSpec& h = scenario.health;
+        out << "all_down = \"all\"\n\n"
+            << "[service.health]\n"
+            << "type = \"http\"\n"
+            << "port = " << options.http_port << "\n"
+            << "path = \"/health\"\n"
+            << "interval = " << toml_seconds(h.interval) << "\n"
+            << "timeout = " << toml_seconds(h.timeout) << "\n"
+            << "rise = " << h.rise << "\n"
+            << "fall = " << h.fall << "\n";
+    }
+    for (unsigned i = 0; i < scenario.nodes; ++i)
+        out << "\n[[service.node]]\n"
+            << "name = " << toml_string(node_site(i)) << "\n"
+            << "addresses = [" << toml_string(node_address(i)) << "]\n";
+    out << "\n[control]\n"
+        << "socket = " << toml_string(control_socket.string()) << "\n"
+        << "mode = \"0600\"\n";
+    return out.str();
+}
+
+std::string render_haproxy_config(const Scenario& scenario, const LabOptions& options,
+                                  const std::filesystem::path& stats_socket) {
+    const HealthSpec& h = scenario.health;
+    std::ostringstream out;
+    out << "# Written by nolb-compare for the load-balancer model of scenario " << scenario.name
+        << ".\n"
+        << "global\n"
+        << "    nbthread 1\n"
+        << "    maxconn 4096\n"
+        << "    stats socket \"" << stats_socket.string() << "\" mode 600 level admin\n\n"
+        << "defaults\n"
+        << "    mode http\n"
+        << "    timeout connect 1s\n"
+        << "    timeout client 10s\n"
+        << "    timeout server 2s\n"
+        << "    retries 2\n"
+        << "    option redispatch\n\n"
+        << "frontend www\n"
+        << "    bind " << kBalancerAddress << ":" << options.http_port << "\n"
+        << "    default_backend " << kBackendName << "\n\n"
+        << "backend " << kBackendName << "\n"
+        << "    balance roundrobin\n"
+        << "    option httpchk GET /health\n"
+        << "    http-check expect status 200\n"
+        << "    timeout check " << haproxy_ms(h.timeout) << "\n"
+        << "    default-server inter " << haproxy_ms(h.interval) << " fall " << h.fall << " rise "
+        << h.rise << "\n";
+    for (unsigned i = 0; i < scenario.nodes; ++i)
+        out << "    server " << node_site(i) << " " << node_address(i) << ":" << options.http_port
+            << " check\n";
+    return out.str();
+}
+
+std::optional<HaproxyStat> parse_haproxy_stat(std::string_view csv, std::string_view backend) {
+    std::vector<std::string_view> lines = split(csv, '\n');
+    std::size_t header = 0;
+    while (header < lines.size() && lines[header].rfind("# ", 0) != 0)
+        ++header;
+    if (header == lines.size()) return std::nullopt;
+    std::vector<std::string_view> columns = split(lines[header].substr(2), ',');
+    auto column = [&](std::string_view name) -> std::optional<std::size_t> {
+        for (std::size_t i = 0; i < columns.size(); ++i)
+            if (columns[i] == name) return i;
+        return std::nullopt;
+    };
+    auto px = column("pxname"), sv = column("svname"), status = column("status");
+    auto req_tot = column("req_tot"), stot = column("stot");
+    if (!px || !sv || !status) return std::nullopt;
+
+    HaproxyStat stat;
+    for (std::size_t i = header + 1; i < lines.size(); ++i) {
+        std::vector<std::string_view> fields = split(lines[i], ',');
+        if (fields.size() <= std::max({*px, *sv, *status})) continue;
+        if (fields[*px] != backend) continue;
+        if (fields[*sv] == "BACKEND") {
+            if (req_tot && *req_tot < fields.size()) stat.requests = to_u64(fields[*req_tot]);
+            if (!stat.requests && stot && *stot < fields.size())
+                stat.requests = to_u64(fields[*stot]);
+        } else {
+            stat.servers.emplace_back(std::string(fields[*sv]), std::string(fields[*status]));
+        }
+    }
+    return stat;
+}
+
+std::string nft_create_table() {
+    const std::string t = std::string("inet ") + kNftTable;
+    // "add" then "delete" removes a leftover table without failing when there is none.
+    return "add table " + t + "\n" + "delete table " + t + "\n" + "table " + t +
+           " {\n"
+           "    set blackholed {\n"
+           "        type ipv4_addr\n"
+           "    }\n"
+           "    chain input {\n"
+           "        type filter hook input priority filter; policy accept;\n"
+           "        ip daddr @blackholed drop\n"
+           "    }\n"
+           "}\n";
+}
+
+std::string nft_delete_table() {
+    return std::string("delete table inet ") + kNftTable + "\n";
+}
+
+std::string nft_blackhole(const std::string& address, bool add) {
+    return std::string(add ? "add" : "delete") + " element inet " + kNftTable + " blackholed { " +
+           address + " }\n";
+}
+
+}  // namespace nolb::compare

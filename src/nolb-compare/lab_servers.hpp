@@ -1,0 +1,49 @@
+// What the lab writes for its servers and reads back from them, as text in and text out: nolbd's
+// configuration for a model, HAProxy's configuration with the same health-check settings, the
+// nftables rules of a blackhole, and HAProxy's `show stat` CSV. Kept apart from the processes so
+// each format is checked by a test without starting anything.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nolb-compare/lab.hpp"
+#include "nolb-compare/scenario.hpp"
+
+namespace nolb::compare {
+
+inline constexpr const char* kBackendName = "nodes";  // HAProxy's backend of the nodes
+
+// nolbd.toml for `model`: the zone, the service with one node per scenario node (HTTP checks
+// on /health for health-checked, health "none" otherwise), the balancer's name as a static A
+// record.
+std::string render_nolbd_config(const Scenario& scenario, Model model, const LabOptions& options,
+                                const std::filesystem::path& control_socket);
+
+// haproxy.cfg: one frontend on the balancer's address, round robin over the nodes, checks of
+// /health with the scenario's interval, timeout, rise and fall.
+std::string render_haproxy_config(const Scenario& scenario, const LabOptions& options,
+                                  const std::filesystem::path& stats_socket);
+
+struct HaproxyStat {
+    std::vector<std::pair<std::string, std::string>> servers;  // name, status ("UP", "DOWN")
+    std::optional<std::uint64_t> requests;  // the backend's req_tot (stot when absent)
+};
+// Reads `show stat` output (CSV with a "# pxname,..." header) for the backend `backend`;
+// nullopt when the text has no such header.
+std::optional<HaproxyStat> parse_haproxy_stat(std::string_view csv, std::string_view backend);
+
+// nftables scripts for `nft -f -`. The table is created from scratch (a leftover of an earlier
+// run is deleted first): a set of blackholed IPv4 addresses and an input chain dropping every
+// packet sent to one of them, so a connect to such an address times out as it would to a
+// machine that vanished.
+inline constexpr const char* kNftTable = "nolbcompare";
+std::string nft_create_table();
+std::string nft_delete_table();
+std::string nft_blackhole(const std::string& address, bool add);
+
+}  // namespace nolb::compare

@@ -1,0 +1,393 @@
+// nolb-compare's main: the command line, the network namespace it runs in when it can, the
+// scenarios in turn, and the report. As root it creates a namespace of its own (a private
+// loopback where nolbd answers on port 53 and the namespace's resolv.conf names it, so glibc's
+// resolver asks nolbd, and where nftables rules can blackhole a node), runs itself inside it and
+// removes it afterwards. Without root it runs on the host's loopback on free ports, without the
+// `system` profile and blackholes, and says so.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "nolb-compare/report.hpp"
+#include "nolb-compare/runner.hpp"
+#include "nolb-compare/scenario.hpp"
+#include "util/version.hpp"
+
+namespace fs = std::filesystem;
+using namespace nolb::compare;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;
+
+struct Options {
+    std::vector<std::string> scenario_files;
+    bool all = false;
+    std::string scenarios_dir;
+    std::string out = "compare-results";
+    std::vector<std::string> models;
+    std::vector<std::string> profiles;
+    std::optional<double> min_cache;
+    std::optional<unsigned> nodes;
+    std::optional<double> duration;
+    std::optional<unsigned> clients;
+    std::optional<double> rate;
+    std::string bin_dir;
+    std::string haproxy = "/usr/sbin/haproxy";
+    bool no_namespace = false;
+    bool quiet = false;
+    std::string inside_namespace;  // set when this process is the one inside the namespace
+};
+
+fs::path self_path() {
+    std::error_code ec;
+    fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path() : self;
+}
+
+fs::path default_scenarios_dir() {
+    if (fs::is_directory("conf/scenarios")) return "conf/scenarios";
+#ifdef NOLB_SCENARIOS_DIR
+    if (fs::is_directory(NOLB_SCENARIOS_DIR)) return NOLB_SCENARIOS_DIR;
+#endif
+    return "conf/scenarios";
+}
+
+// A port that nothing on 127.0.0.1 uses right now, for TCP and UDP alike.
+std::uint16_t free_port() {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        int tcp = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof sa;
+        std::uint16_t port = 0;
+        if (tcp >= 0 && ::bind(tcp, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+            ::getsockname(tcp, reinterpret_cast<sockaddr*>(&sa), &len) == 0)
+            port = ntohs(sa.sin_port);
+        int udp = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        bool udp_free =
+            udp >= 0 && port != 0 && ::bind(udp, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+        if (tcp >= 0) ::close(tcp);
+        if (udp >= 0) ::close(udp);
+        if (udp_free) return port;
+    }
+    throw std::runtime_error("no free port on 127.0.0.1");
+}
+
+// ------------------------------------------------------------------ the network namespace
+
+int run_command(const std::vector<std::string>& argv) {
+    pid_t pid = ::fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        std::vector<char*> args;
+        for (const std::string& a : argv)
+            args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        std::fprintf(stderr, "nolb-compare: cannot run %s: %s\n", args[0], std::strerror(errno));
+        ::_exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+volatile sig_atomic_t g_child = 0;
+
+void forward_signal(int signal) {
+    if (g_child > 0) ::kill(g_child, signal);
+}
+
+// Creates the namespace, runs this program inside it with the same arguments, removes the
+// namespace, and returns the inner run's exit status.
+int run_in_namespace(int argc, char** argv, bool quiet) {
+    const std::string name = "nolbcmp" + std::to_string(::getpid());
+    const fs::path etc = fs::path("/etc/netns") / name;
+    if (run_command({"ip", "netns", "add", name}) != 0) {
+        std::cerr << "nolb-compare: cannot create the network namespace " << name
+                  << " (ip netns add); run with --no-namespace to use the host's loopback\n";
+        return kExitFailed;
+    }
+    auto cleanup = [&] {
+        run_command({"ip", "netns", "delete", name});
+        std::error_code ec;
+        fs::remove_all(etc, ec);
+    };
+    std::error_code ec;
+    fs::create_directories(etc, ec);
+    {
+        std::ofstream resolv(etc / "resolv.conf");
+        resolv << "# nolb-compare: glibc's resolver in this namespace asks nolbd\n"
+                  "nameserver 127.0.0.1\noptions timeout:1 attempts:2\n";
+        if (!resolv) {
+            std::cerr << "nolb-compare: cannot write " << (etc / "resolv.conf").string() << "\n";
+            cleanup();
+            return kExitFailed;
+        }
+    }
+    if (run_command({"ip", "-n", name, "link", "set", "lo", "up"}) != 0) {
+        std::cerr << "nolb-compare: cannot bring up the loopback in " << name << "\n";
+        cleanup();
+        return kExitFailed;
+    }
+    if (!quiet) std::cerr << "nolb-compare: running in network namespace " << name << "\n";
+
+    std::vector<std::string> command = {"ip", "netns", "exec", name, self_path().string()};
+    for (int i = 1; i < argc; ++i)
+        command.push_back(argv[i]);
+    command.push_back("--inside-namespace=" + name);
+
+    struct sigaction sa {};
+    sa.sa_handler = forward_signal;
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        cleanup();
+        return kExitFailed;
+    }
+    if (pid == 0) {
+        std::vector<char*> args;
+        for (const std::string& a : command)
+            args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    g_child = pid;
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    g_child = 0;
+    cleanup();
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return kExitInterrupted;
+}
+
+// ------------------------------------------------------------------------ the scenarios
+
+std::vector<std::string> scenario_paths(const Options& options) {
+    std::vector<std::string> paths = options.scenario_files;
+    if (options.all) {
+        fs::path dir = options.scenarios_dir.empty() ? default_scenarios_dir()
+                                                     : fs::path(options.scenarios_dir);
+        std::error_code ec;
+        std::vector<std::string> found;
+        for (const auto& entry : fs::directory_iterator(dir, ec))
+            if (entry.is_regular_file() && entry.path().extension() == ".toml")
+                found.push_back(entry.path().string());
+        if (ec || found.empty())
+            throw std::runtime_error("no scenario files (*.toml) in " + dir.string());
+        std::sort(found.begin(), found.end());
+        paths.insert(paths.end(), found.begin(), found.end());
+    }
+    return paths;
+}
+
+// The command line's overrides, applied to a loaded scenario.
+void apply_overrides(Scenario& scenario, const Options& options) {
+    if (!options.models.empty()) {
+        scenario.models.clear();
+        for (const std::string& name : options.models)
+            scenario.models.push_back(*parse_model(name));
+    }
+    if (!options.profiles.empty()) {
+        std::vector<ClientSpec> kept;
+        for (const std::string& name : options.profiles) {
+            Profile profile = *parse_profile(name);
+            auto it = std::find_if(scenario.clients.begin(), scenario.clients.end(),
+                                   [&](const ClientSpec& c) { return c.profile == profile; });
+            if (it != scenario.clients.end()) {
+                kept.push_back(*it);
+            } else {
+                ClientSpec spec;
+                spec.profile = profile;
+                if (profile == Profile::browser) {
+                    spec.connect_timeout = Seconds(0);
+                    spec.min_cache = Seconds(60);
+                }
+                kept.push_back(spec);
+            }
+        }
+        std::sort(kept.begin(), kept.end(), [](const ClientSpec& a, const ClientSpec& b) {
+            return static_cast<int>(a.profile) < static_cast<int>(b.profile);
+        });
+        scenario.clients = std::move(kept);
+    }
+    for (ClientSpec& spec : scenario.clients) {
+        if (options.min_cache)
+            spec.min_cache = std::max(spec.min_cache, Seconds(*options.min_cache));
+        if (options.clients) spec.clients = *options.clients;
+        if (options.rate) spec.rate = *options.rate;
+    }
+    if (options.duration) {
+        scenario.duration = Seconds(*options.duration);
+        std::erase_if(scenario.faults, [&](const Fault& f) { return f.at >= scenario.duration; });
+    }
+    if (options.nodes) {
+        scenario.nodes = *options.nodes;
+        std::erase_if(scenario.faults, [&](const Fault& f) { return f.node >= scenario.nodes; });
+    }
+}
+
+std::string progress_line(const Progress& p, bool finished) {
+    char line[160];
+    const double shown =
+        std::clamp(p.elapsed, -p.scenario->warmup.count(), p.scenario->duration.count());
+    std::snprintf(line, sizeof line, "[%s] %zu/%zu %-15s %s %5.1f/%.0f s  in flight %llu%s",
+                  p.scenario->name.c_str(), p.model_index + 1, p.scenario->models.size(),
+                  model_name(p.model), shown < 0 ? "warm-up" : "t =", shown < 0 ? -shown : shown,
+                  p.scenario->duration.count(), static_cast<unsigned long long>(p.in_flight),
+                  finished ? "  done" : "");
+    return line;
+}
+
+int run(const Options& options) {
+    std::vector<Scenario> scenarios;
+    try {
+        for (const std::string& path : scenario_paths(options)) {
+            scenarios.push_back(load_scenario(path));
+            apply_overrides(scenarios.back(), options);
+        }
+    } catch (const nolb::config::Error& e) {
+        for (const std::string& problem : e.problems())
+            std::cerr << problem << "\n";
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        std::cerr << "nolb-compare: " << e.what() << "\n";
+        return kExitUsage;
+    }
+
+    const bool in_namespace = !options.inside_namespace.empty();
+    RunOptions run;
+    run.lab.bin_dir =
+        options.bin_dir.empty() ? self_path().parent_path() : fs::path(options.bin_dir);
+    run.lab.haproxy = options.haproxy;
+    run.lab.in_namespace = in_namespace;
+    if (in_namespace) {
+        run.lab.http_port = 8080;
+        run.lab.dns_port = 53;
+    } else {
+        run.lab.http_port = free_port();
+        run.lab.dns_port = free_port();
+        if (!options.quiet)
+            std::cerr << "nolb-compare: on the host's loopback (nolbd on 127.0.0.1:"
+                      << run.lab.dns_port
+                      << "); the system profile and blackhole faults need root, which runs "
+                         "everything in a network namespace of its own\n";
+    }
+    const bool tty = ::isatty(2) != 0;
+    if (!options.quiet) {
+        run.progress = [tty](const Progress& p, bool finished) {
+            if (tty) {
+                std::cerr << "\r\033[K" << progress_line(p, finished) << (finished ? "\n" : "")
+                          << std::flush;
+            } else if (finished) {
+                std::cerr << progress_line(p, finished) << "\n";
+            }
+        };
+    }
+
+    const fs::path out = options.out;
+    std::vector<ScenarioResult> results;
+    try {
+        for (const Scenario& scenario : scenarios) {
+            run.lab.work_dir = out / "work" / scenario.name;
+            results.push_back(run_scenario(scenario, run));
+        }
+        write_report(out, results);
+    } catch (const Interrupted&) {
+        std::cerr << "\nnolb-compare: interrupted; every process it started is stopped\n";
+        return kExitInterrupted;
+    } catch (const std::exception& e) {
+        std::cerr << "\nnolb-compare: " << e.what() << "\n";
+        return kExitFailed;
+    }
+    if (!options.quiet) {
+        std::cout << "wrote " << (out / "results.md").string() << ", results.csv, results.json";
+        for (const ScenarioResult& r : results)
+            std::cout << ", " << r.scenario.name << ".svg";
+        std::cout << "\n";
+    }
+    return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    CLI::App app{
+        "nolb-compare: zero-admin DNS, health-checked DNS and a load balancer, measured side "
+        "by side.\nStarts nolb-stats nodes, nolbd and HAProxy on loopback, runs client "
+        "profiles through each scenario's faults, and writes results.md, results.csv, "
+        "results.json and an SVG timeline per scenario.\nAs root it runs in a network "
+        "namespace of its own (needed for blackhole faults and the system profile)."};
+    app.set_version_flag("--version", std::string("nolb-compare ") + nolb::kVersion);
+    auto* scenario_opt =
+        app.add_option("-s,--scenario", options.scenario_files, "scenario file (TOML); repeatable")
+            ->check(CLI::ExistingFile);
+    auto* all_opt = app.add_flag("--all", options.all, "every scenario in --scenarios-dir");
+    app.add_option("--scenarios-dir", options.scenarios_dir,
+                   "where --all looks (default: conf/scenarios)");
+    app.add_option("-o,--out", options.out, "output folder")->capture_default_str();
+    auto model_check = CLI::IsMember({"zero-admin", "health-checked", "load-balancer"});
+    app.add_option("--models", options.models, "models to run (default: the scenario's)")
+        ->delimiter(',')
+        ->check(model_check);
+    app.add_option("--profiles", options.profiles, "client profiles (default: the scenario's)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"single", "try-all", "happy-eyeballs", "browser", "system"}));
+    app.add_option("--min-cache", options.min_cache,
+                   "keep DNS answers at least this many seconds, whatever the TTL "
+                   "(resolvers and runtimes that do)")
+        ->check(CLI::Range(0.0, 3600.0));
+    app.add_option("--nodes", options.nodes, "nodes (faults on missing nodes are dropped)")
+        ->check(CLI::Range(2, 16));
+    app.add_option("--duration", options.duration, "measured seconds per model")
+        ->check(CLI::Range(1.0, 600.0));
+    app.add_option("--clients", options.clients, "clients per profile")->check(CLI::Range(1, 64));
+    app.add_option("--rate", options.rate, "requests per second per client")
+        ->check(CLI::Range(0.1, 1000.0));
+    app.add_option("--bin-dir", options.bin_dir,
+                   "where nolbd and nolb-stats are (default: beside nolb-compare)");
+    app.add_option("--haproxy", options.haproxy, "the HAProxy binary")->capture_default_str();
+    app.add_flag("--no-namespace", options.no_namespace, "as root too, run on the host's loopback");
+    app.add_flag("-q,--quiet", options.quiet, "no progress line");
+    app.add_option("--inside-namespace", options.inside_namespace)->group("");
+    try {
+        app.parse(argc, argv);
+        if (options.scenario_files.empty() && !options.all)
+            throw CLI::RequiredError("--scenario FILE or --all");
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    }
+    (void)scenario_opt;
+    (void)all_opt;
+
+    if (options.inside_namespace.empty() && !options.no_namespace && ::geteuid() == 0)
+        return run_in_namespace(argc, argv, options.quiet);
+    return run(options);
+}

@@ -1,0 +1,74 @@
+// What one model's run leaves behind: a record per client request, the faults as applied, what
+// nolbd published over time, and the costs read from /proc and nolbd. The clients and the lab
+// write these; stats.cpp reduces them and report.cpp draws them. Times are seconds from the start
+// of the measured run (after the warm-up), on the monotonic clock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nolb-compare/scenario.hpp"
+
+namespace nolb::compare {
+
+// How a request ended. Everything but `ok` is an error the client's user sees.
+enum class Outcome : std::uint8_t {
+    ok,               // a 2xx response, read to its end
+    http_error,       // a complete response with another status (500, 503, ...)
+    refused,          // every address tried refused the connection
+    connect_timeout,  // the last attempt's connect timed out (per-attempt timeout)
+    reset,            // the connection closed or reset before a complete response
+    request_timeout,  // the request's overall deadline passed
+    dns_error,        // the name did not resolve (timeout, SERVFAIL, no addresses)
+    local_error,      // out of sockets or the like: the harness's fault, reported apart
+};
+inline constexpr int kOutcomeCount = 8;
+const char* outcome_name(Outcome);  // "ok", "http-error", "refused", ...
+
+struct RequestRecord {
+    Profile profile = Profile::try_all;
+    std::uint16_t client = 0;  // index within its profile
+    double start = 0;          // seconds
+    double end = 0;
+    Outcome outcome = Outcome::ok;
+    std::uint16_t http_status = 0;  // when a status line was read
+    std::int16_t node = -1;         // 0-based node that answered (from the body's "site"); -1
+    std::uint8_t attempts = 0;      // connection attempts made (0 when resolution failed)
+    bool resolved = false;          // this request started with a DNS lookup (not the cache)
+};
+
+// A fault as the lab applied it, with what it took.
+struct AppliedFault {
+    Fault fault;
+    double at = 0;    // when it was applied (seconds)
+    double done = 0;  // degrade: when the node exited; otherwise == at
+    bool ok = true;
+    std::string detail;  // what went wrong, or what happened ("degraded after 3 allocations")
+};
+
+// One observation of nolbd's answer for the service (the lab asks every 100 ms): which nodes
+// it published. Only for the DNS models.
+struct PublishedSample {
+    double at = 0;
+    std::vector<std::uint16_t> nodes;  // 0-based, sorted
+};
+
+struct Costs {
+    double nolbd_cpu_s = 0;         // user+sys of nolbd over the measured run
+    double lb_cpu_s = 0;            // user+sys of HAProxy (load-balancer model)
+    std::uint64_t dns_queries = 0;  // received by nolbd over the run, the lab's own excluded
+    std::uint64_t lb_requests = 0;  // requests HAProxy forwarded (from its own counters), or 0
+};
+
+struct RunResult {
+    Model model = Model::zero_admin;
+    double duration = 0;  // measured seconds
+    std::vector<RequestRecord> requests;
+    std::vector<AppliedFault> faults;
+    std::vector<PublishedSample> published;
+    Costs costs;
+    std::vector<std::string> notes;  // e.g. "profile system skipped: not in a namespace"
+};
+
+}  // namespace nolb::compare

@@ -1,0 +1,842 @@
+// Turns the runs of every scenario into the files people and programs read: a markdown page to
+// read top to bottom, a CSV for spreadsheets, a JSON document whose snake_case keys tests and
+// scripts depend on, and an SVG timeline per scenario drawn as plain text (no plotting library,
+// no scripts) so it opens anywhere. Every figure is derived here from the summaries and the raw
+// runs in one place, so the four files can never disagree about a number.
+#include "nolb-compare/report.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <system_error>
+
+#include "nolb-compare/lab.hpp"
+#include "util/markup.hpp"
+
+namespace nolb::compare {
+
+namespace {
+
+// ---- numbers and text -------------------------------------------------------------------------
+
+std::string fixed(double v, int decimals) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+std::string signed_fixed(double v, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%+.*f", decimals, v);
+    return buf;
+}
+
+// "http-error" as a column or key: snake_case like every other key of the JSON and CSV.
+std::string snake(std::string_view name) {
+    std::string out(name);
+    std::replace(out.begin(), out.end(), '-', '_');
+    return out;
+}
+
+// Free text in markdown: a '|' would split a table cell, a '<' could open an HTML tag, and a line
+// break would end a table row or a paragraph. One line, nothing the renderer can take as markup.
+std::string md_text(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '|':
+                out += "\\|";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '\r':
+            case '\n':
+                out += ' ';
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
+std::string xml_text(std::string_view text) {
+    return util::markup_escaped(text);
+}
+
+// RFC 4180: a field holding a separator, a quote or a line break is quoted, quotes doubled.
+std::string csv_field(std::string_view text) {
+    if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+std::string csv_number(std::optional<double> v, int decimals = 3) {
+    return v ? fixed(*v, decimals) : std::string();
+}
+
+// A file name from a scenario name: names come from file names or the TOML, but a '/' or a
+// space must not make the SVG land elsewhere or break the markdown link.
+std::string file_stem(std::string_view name) {
+    std::string out;
+    for (char c : name) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        out += plain ? c : '_';
+    }
+    if (out.empty() || out.front() == '.') out.insert(0, "scenario");
+    return out;
+}
+
+// One SVG name per scenario, unique even if two scenarios share a name.
+std::vector<std::string> svg_names(const std::vector<ScenarioResult>& results) {
+    std::vector<std::string> names;
+    std::set<std::string> used = {"results"};
+    for (const ScenarioResult& r : results) {
+        const std::string stem = file_stem(r.scenario.name);
+        std::string name = stem;
+        for (int i = 2; used.count(name) != 0; ++i)
+            name = stem + "-" + std::to_string(i);
+        used.insert(name);
+        names.push_back(name + ".svg");
+    }
+    return names;
+}
+
+// ---- figures derived from a run ---------------------------------------------------------------
+
+std::vector<const Summary*> summaries_of(const ScenarioResult& result, Model model) {
+    std::vector<const Summary*> out;
+    for (const Summary& s : result.summaries)
+        if (s.model == model) out.push_back(&s);
+    return out;
+}
+
+const Summary* find_summary(const ScenarioResult& result, Model model, Profile profile) {
+    for (const Summary& s : result.summaries)
+        if (s.model == model && s.profile == profile) return &s;
+    return nullptr;
+}
+
+// The profiles any run of the scenario has figures for, in kProfiles order: the timeline's
+// columns, the same in every row so that a column compares models.
+std::vector<Profile> profiles_present(const ScenarioResult& result) {
+    std::vector<Profile> out;
+    for (Profile p : kProfiles) {
+        const bool in_summaries = std::any_of(result.summaries.begin(), result.summaries.end(),
+                                              [p](const Summary& s) { return s.profile == p; });
+        const bool in_records =
+            std::any_of(result.runs.begin(), result.runs.end(), [p](const RunResult& run) {
+                return std::any_of(run.requests.begin(), run.requests.end(),
+                                   [p](const RequestRecord& r) { return r.profile == p; });
+            });
+        if (in_summaries || in_records) out.push_back(p);
+    }
+    return out;
+}
+
+bool publishes_by_health(Model model) {
+    return model != Model::load_balancer;
+}
+
+std::optional<double> nolbd_cpu_us_per_query(const RunResult& run) {
+    if (run.costs.dns_queries == 0) return std::nullopt;
+    return run.costs.nolbd_cpu_s * 1e6 / static_cast<double>(run.costs.dns_queries);
+}
+
+// HAProxy's own request counter when the lab could read it; otherwise the requests the clients
+// made, which all went through it.
+std::optional<double> lb_cpu_us_per_request(const RunResult& run) {
+    if (run.model != Model::load_balancer) return std::nullopt;
+    const std::uint64_t requests =
+        run.costs.lb_requests != 0 ? run.costs.lb_requests : run.requests.size();
+    if (requests == 0) return std::nullopt;
+    return run.costs.lb_cpu_s * 1e6 / static_cast<double>(requests);
+}
+
+std::optional<double> requests_per_dns_query(const RunResult& run) {
+    if (run.costs.dns_queries == 0) return std::nullopt;
+    return static_cast<double>(run.requests.size()) / static_cast<double>(run.costs.dns_queries);
+}
+
+// The faults after which a health check should take the node out of the answers.
+bool takes_node_out(FaultKind kind) {
+    switch (kind) {
+        case FaultKind::crash:
+        case FaultKind::http500:
+        case FaultKind::slow:
+        case FaultKind::degrade:
+        case FaultKind::blackhole:
+            return true;
+        default:
+            return false;
+    }
+}
+
+struct Detection {
+    const AppliedFault* fault = nullptr;
+    std::optional<double> after_ms;  // nullopt: nolbd never stopped publishing the node
+};
+
+// How long nolbd took to stop naming a node after each fault that should take it out. Only the
+// DNS models publish anything; for zero-admin the answer is "never" by design, and saying so is
+// the comparison.
+std::vector<Detection> detections(const RunResult& run) {
+    std::vector<Detection> out;
+    if (!publishes_by_health(run.model)) return out;
+    for (const AppliedFault& f : run.faults) {
+        if (!takes_node_out(f.fault.kind)) continue;
+        Detection d;
+        d.fault = &f;
+        if (auto at = removed_at(run.published, f.fault.node, f.at))
+            d.after_ms = (*at - f.at) * 1000.0;
+        out.push_back(d);
+    }
+    return out;
+}
+
+const Detection* detection_for(const std::vector<Detection>& all, const AppliedFault& f) {
+    for (const Detection& d : all)
+        if (d.fault == &f) return &d;
+    return nullptr;
+}
+
+std::string errors_text(const Summary& s) {
+    std::string out;
+    for (int i = 0; i < kOutcomeCount; ++i) {
+        const auto kind = static_cast<Outcome>(i);
+        if (kind == Outcome::ok || s.outcomes[static_cast<std::size_t>(i)] == 0) continue;
+        if (!out.empty()) out += ", ";
+        out += outcome_name(kind);
+        out += ' ';
+        out += std::to_string(s.outcomes[static_cast<std::size_t>(i)]);
+    }
+    return out.empty() ? "none" : out;
+}
+
+std::string models_run(const ScenarioResult& result) {
+    std::string out;
+    for (const RunResult& run : result.runs) {
+        if (!out.empty()) out += ", ";
+        out += model_name(run.model);
+    }
+    return out.empty() ? "none" : out;
+}
+
+std::string fault_detail(const AppliedFault& f) {
+    std::string out = f.ok ? "" : "failed";
+    if (f.fault.kind == FaultKind::degrade && f.done > f.at) {
+        if (!out.empty()) out += "; ";
+        out += "exited at " + fixed(f.done, 2) + " s";
+    }
+    if (!f.detail.empty()) {
+        if (!out.empty()) out += "; ";
+        out += f.detail;
+    }
+    return out;
+}
+
+// ---- markdown ---------------------------------------------------------------------------------
+
+void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
+                       const std::string& svg) {
+    const Scenario& sc = result.scenario;
+    md << "## " << md_text(sc.name) << "\n\n";
+    if (!sc.description.empty()) md << md_text(sc.description) << "\n\n";
+    md << sc.nodes << " nodes, " << fixed(sc.duration.count(), 0) << " s measured per model after "
+       << fixed(sc.warmup.count(), 0) << " s of warm-up, TTL " << sc.ttl
+       << " s. Models run: " << models_run(result) << ".\n\n";
+    md << "![" << md_text(sc.name) << " timeline](" << svg << ")\n\n";
+
+    md << "| Model | Profile | Clients | Requests | Success % | Errors | p50 ms | p99 ms | "
+          "Longest outage ms | Load max/min | Deviation % | DNS lookups |\n";
+    md << "|---|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|\n";
+    for (const RunResult& run : result.runs) {
+        for (const Summary* s : summaries_of(result, run.model)) {
+            md << "| " << model_name(s->model) << " | " << profile_name(s->profile) << " | "
+               << s->clients << " | " << s->requests << " | " << fixed(s->success_pct, 1) << " | "
+               << md_text(errors_text(*s)) << " | " << fixed(s->p50_ms, 1) << " | "
+               << fixed(s->p99_ms, 1) << " | " << fixed(s->longest_outage_ms, 1) << " | "
+               << fixed(s->share_max_min, 2) << " | " << fixed(s->share_deviation * 100, 1) << " | "
+               << s->lookups << " |\n";
+        }
+    }
+    md << "\n";
+
+    md << "### Costs\n\n";
+    md << "| Model | DNS queries at nolbd | nolbd CPU us/query | HAProxy CPU us/request | "
+          "Requests per DNS query |\n";
+    md << "|---|--:|--:|--:|--:|\n";
+    auto or_dash = [](std::optional<double> v, int decimals) {
+        return v ? fixed(*v, decimals) : std::string("-");
+    };
+    for (const RunResult& run : result.runs) {
+        md << "| " << model_name(run.model) << " | " << run.costs.dns_queries << " | "
+           << or_dash(nolbd_cpu_us_per_query(run), 1) << " | "
+           << or_dash(lb_cpu_us_per_request(run), 1) << " | "
+           << or_dash(requests_per_dns_query(run), 1) << " |\n";
+    }
+    md << "\n";
+
+    // The extra hop: the same profile's median with and without HAProxy in the path.
+    const RunResult* lb = nullptr;
+    const RunResult* hc = nullptr;
+    for (const RunResult& run : result.runs) {
+        if (run.model == Model::load_balancer && !lb) lb = &run;
+        if (run.model == Model::health_checked && !hc) hc = &run;
+    }
+    if (lb && hc) {
+        std::ostringstream lines;
+        for (Profile p : kProfiles) {
+            const Summary* a = find_summary(result, Model::load_balancer, p);
+            const Summary* b = find_summary(result, Model::health_checked, p);
+            if (!a || !b || a->ok == 0 || b->ok == 0) continue;
+            lines << "- " << profile_name(p) << ": " << signed_fixed(a->p50_ms - b->p50_ms, 1)
+                  << " ms (p50 " << fixed(a->p50_ms, 1) << " ms through HAProxy, "
+                  << fixed(b->p50_ms, 1) << " ms direct)\n";
+        }
+        if (!lines.str().empty())
+            md << "The load balancer's extra hop (p50 of load-balancer minus p50 of "
+                  "health-checked):\n\n"
+               << lines.str() << "\n";
+    }
+
+    md << "### Faults\n\n";
+    bool any_fault = false;
+    for (const RunResult& run : result.runs)
+        any_fault = any_fault || !run.faults.empty();
+    if (!any_fault) {
+        md << "No faults.\n\n";
+    } else {
+        md << "\"Out of DNS after\": for the health-checked model, how long after the fault "
+              "nolbd stopped publishing the node.\n\n";
+        md << "| Model | At s | Node | Kind | Detail | Out of DNS after |\n";
+        md << "|---|--:|---|---|---|--:|\n";
+        for (const RunResult& run : result.runs) {
+            const std::vector<Detection> found = detections(run);
+            for (const AppliedFault& f : run.faults) {
+                std::string out_after;
+                if (run.model == Model::health_checked) {
+                    if (const Detection* d = detection_for(found, f))
+                        out_after = d->after_ms ? fixed(*d->after_ms, 0) + " ms" : "never";
+                }
+                md << "| " << model_name(run.model) << " | " << fixed(f.at, 2) << " | "
+                   << md_text(node_site(f.fault.node)) << " | " << fault_name(f.fault.kind) << " | "
+                   << md_text(fault_detail(f)) << " | " << out_after << " |\n";
+            }
+        }
+        md << "\n";
+    }
+
+    bool any_note = false;
+    for (const RunResult& run : result.runs)
+        any_note = any_note || !run.notes.empty();
+    if (any_note) {
+        md << "### Notes\n\n";
+        for (const RunResult& run : result.runs)
+            for (const std::string& note : run.notes)
+                md << "- " << model_name(run.model) << ": " << md_text(note) << "\n";
+        md << "\n";
+    }
+}
+
+// ---- SVG --------------------------------------------------------------------------------------
+
+// Distinct on white and none of them red, which is kept for errors.
+constexpr const char* kNodeColours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b",
+                                        "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79"};
+constexpr const char* kErrorColour = "#d62728";
+
+const char* node_colour(unsigned node) {
+    return kNodeColours[node % (sizeof kNodeColours / sizeof kNodeColours[0])];
+}
+
+constexpr double kWidth = 1200;
+constexpr double kMargin = 16;
+constexpr double kAxisRoom = 40;  // left of each plot, for the y labels
+constexpr double kColumnGap = 14;
+constexpr double kRowHeading = 24;
+constexpr double kKeyLine = 13;
+constexpr double kPanelTitle = 16;
+constexpr double kPlotHeight = 120;
+constexpr double kTickRoom = 16;
+constexpr double kLaneHeight = 4;
+constexpr double kLaneStep = 5;
+constexpr double kRowGap = 18;
+
+std::string num(double v) {
+    return fixed(v, 1);
+}
+
+// The smallest 1, 2 or 5 times a power of ten at or above v: a y scale a reader can read.
+double nice_ceiling(double v) {
+    if (v <= 1) return 1;
+    const double power = std::pow(10.0, std::floor(std::log10(v)));
+    for (double step : {1.0, 2.0, 5.0, 10.0})
+        if (step * power >= v) return step * power;
+    return 10 * power;
+}
+
+double run_duration(const ScenarioResult& result, const RunResult& run) {
+    double d = run.duration > 0 ? run.duration : result.scenario.duration.count();
+    return d > 0 ? d : 1;
+}
+
+struct Plot {
+    double x = 0, y = 0, w = 0, h = 0;  // the plot area, in pixels
+    double duration = 1;                // seconds across it
+    double px(double t) const { return x + w * std::clamp(t, 0.0, duration) / duration; }
+};
+
+void svg_panel(std::ostringstream& svg, const ScenarioResult& result, const RunResult& run,
+               Profile profile, const Plot& plot) {
+    const unsigned nodes = result.scenario.nodes;
+    const auto bins = static_cast<std::size_t>(std::max(1.0, std::ceil(plot.duration)));
+    std::vector<std::vector<double>> ok(nodes, std::vector<double>(bins, 0));
+    std::vector<double> errors(bins, 0);
+    // By start time: the moment the user asked, so errors line up with the fault that caused them.
+    for (const RequestRecord& r : run.requests) {
+        if (r.profile != profile) continue;
+        const auto bin = static_cast<std::size_t>(
+            std::clamp(std::floor(r.start), 0.0, static_cast<double>(bins - 1)));
+        if (r.outcome != Outcome::ok)
+            errors[bin] += 1;
+        else if (r.node >= 0 && static_cast<unsigned>(r.node) < nodes)
+            ok[static_cast<std::size_t>(r.node)][bin] += 1;
+    }
+    double peak = 0;
+    for (const auto& series : ok)
+        for (double v : series)
+            peak = std::max(peak, v);
+    for (double v : errors)
+        peak = std::max(peak, v);
+    const double top = nice_ceiling(peak);
+    auto py = [&](double v) { return plot.y + plot.h - plot.h * v / top; };
+    auto bin_x = [&](std::size_t b) { return plot.px(static_cast<double>(b) + 0.5); };
+
+    const std::string id = std::string(model_name(run.model)) + "-" + profile_name(profile);
+    svg << "<g class=\"panel\" id=\"panel-" << xml_text(id) << "\">\n";
+    const Summary* s = find_summary(result, run.model, profile);
+    std::string title = profile_name(profile);
+    if (s)
+        title +=
+            ": " + std::to_string(s->clients) + " clients, " + fixed(s->success_pct, 1) + " % ok";
+    svg << "<text x=\"" << num(plot.x) << "\" y=\"" << num(plot.y - 5)
+        << "\" font-size=\"11\" font-weight=\"bold\">" << xml_text(title) << "</text>\n";
+    svg << "<rect x=\"" << num(plot.x) << "\" y=\"" << num(plot.y) << "\" width=\"" << num(plot.w)
+        << "\" height=\"" << num(plot.h) << "\" fill=\"#fbfbfb\" stroke=\"#bbbbbb\"/>\n";
+
+    // Axes: the y scale at 0, half and top; time ticks every 5 s.
+    for (double frac : {0.5, 1.0}) {
+        svg << "<line x1=\"" << num(plot.x) << "\" y1=\"" << num(py(top * frac)) << "\" x2=\""
+            << num(plot.x + plot.w) << "\" y2=\"" << num(py(top * frac))
+            << "\" stroke=\"#e4e4e4\"/>\n";
+    }
+    for (double v : {0.0, top / 2, top}) {
+        svg << "<text x=\"" << num(plot.x - 4) << "\" y=\"" << num(py(v) + 3)
+            << "\" font-size=\"9\" text-anchor=\"end\" fill=\"#555555\">"
+            << (v == std::floor(v) ? fixed(v, 0) : fixed(v, 1)) << "/s</text>\n";
+    }
+    // A tick every 5 s (a multiple of it on very long runs); labels only on every few when the
+    // ticks are close, so that labels never touch.
+    double step = 5;
+    while (plot.duration / step > 120)
+        step *= 2;
+    const double tick_px = plot.w * step / plot.duration;
+    const int label_every = static_cast<int>(std::max(1.0, std::ceil(30 / tick_px)));
+    const int ticks = static_cast<int>(std::floor(plot.duration / step + 1e-9));
+    for (int k = 0; k <= ticks; ++k) {
+        const double t = step * k;
+        svg << "<line x1=\"" << num(plot.px(t)) << "\" y1=\"" << num(plot.y + plot.h) << "\" x2=\""
+            << num(plot.px(t)) << "\" y2=\"" << num(plot.y + plot.h + 3)
+            << "\" stroke=\"#888888\"/>\n";
+        if (k % label_every != 0) continue;
+        svg << "<text x=\"" << num(plot.px(t)) << "\" y=\"" << num(plot.y + plot.h + 12)
+            << "\" font-size=\"9\" text-anchor=\"middle\" fill=\"#555555\">" << fixed(t, 0)
+            << " s</text>\n";
+    }
+
+    // Errors first, so the node lines stay visible over them.
+    for (std::size_t b = 0; b < bins; ++b) {
+        if (errors[b] == 0) continue;
+        // 0.1 .. 0.9 of the second, cut at the plot's edge when the run ends mid-second.
+        const double x = plot.px(static_cast<double>(b) + 0.1);
+        const double w = std::max(0.5, plot.px(static_cast<double>(b) + 0.9) - x);
+        svg << "<rect class=\"errors\" x=\"" << num(x) << "\" y=\"" << num(py(errors[b]))
+            << "\" width=\"" << num(w) << "\" height=\"" << num(plot.y + plot.h - py(errors[b]))
+            << "\" fill=\"" << kErrorColour << "\" fill-opacity=\"0.55\"/>\n";
+    }
+    for (unsigned n = 0; n < nodes; ++n) {
+        svg << "<polyline class=\"node\" fill=\"none\" stroke=\"" << node_colour(n)
+            << "\" stroke-width=\"1.5\" stroke-linejoin=\"round\" points=\"";
+        for (std::size_t b = 0; b < bins; ++b)
+            svg << (b ? " " : "") << num(bin_x(b)) << "," << num(py(ok[n][b]));
+        svg << "\"/>\n";
+    }
+
+    // Fault markers, numbered: the row's heading says what each number is. Names would not fit
+    // between faults a few seconds apart in a panel a fifth of the page wide.
+    for (std::size_t i = 0; i < run.faults.size(); ++i) {
+        const AppliedFault& f = run.faults[i];
+        const double x = plot.px(f.at);
+        svg << "<line class=\"fault\" x1=\"" << num(x) << "\" y1=\"" << num(plot.y) << "\" x2=\""
+            << num(x) << "\" y2=\"" << num(plot.y + plot.h)
+            << "\" stroke=\"#333333\" stroke-width=\"1\" stroke-dasharray=\"4,3\"/>\n";
+        svg << "<text x=\"" << num(x + 2) << "\" y=\""
+            << num(plot.y + 9 + static_cast<double>(i % 2) * 9)
+            << "\" font-size=\"9\" font-weight=\"bold\" fill=\"#333333\">" << (i + 1)
+            << "</text>\n";
+        if (f.fault.kind == FaultKind::degrade && f.done > f.at) {
+            const double xe = plot.px(f.done);
+            svg << "<line class=\"fault-exit\" x1=\"" << num(xe) << "\" y1=\"" << num(plot.y)
+                << "\" x2=\"" << num(xe) << "\" y2=\"" << num(plot.y + plot.h)
+                << "\" stroke=\"#333333\" stroke-width=\"1\" stroke-dasharray=\"1,2\"/>\n";
+        }
+    }
+    svg << "</g>\n";
+}
+
+// Which nodes nolbd named over time: a lane per node, coloured while published, grey while not.
+void svg_published_strip(std::ostringstream& svg, const ScenarioResult& result,
+                         const RunResult& run, const Plot& plot, double y) {
+    const unsigned nodes = result.scenario.nodes;
+    svg << "<g class=\"published\">\n";
+    svg << "<text x=\"" << num(plot.x - 4) << "\" y=\"" << num(y + kLaneStep * nodes / 2.0 + 3)
+        << "\" font-size=\"9\" text-anchor=\"end\" fill=\"#555555\">DNS</text>\n";
+    std::vector<PublishedSample> samples = run.published;
+    std::sort(samples.begin(), samples.end(),
+              [](const PublishedSample& a, const PublishedSample& b) { return a.at < b.at; });
+    for (unsigned n = 0; n < nodes; ++n) {
+        const double lane = y + kLaneStep * n;
+        svg << "<rect x=\"" << num(plot.x) << "\" y=\"" << num(lane) << "\" width=\"" << num(plot.w)
+            << "\" height=\"" << num(kLaneHeight) << "\" fill=\"#e8e8e8\"/>\n";
+        // Consecutive samples naming the node merge into one bar, each lasting to the next sample.
+        std::optional<double> from;
+        for (std::size_t i = 0; i <= samples.size(); ++i) {
+            const bool named = i < samples.size() &&
+                               std::find(samples[i].nodes.begin(), samples[i].nodes.end(), n) !=
+                                   samples[i].nodes.end();
+            if (named && !from) from = samples[i].at;
+            if (!named && from) {
+                const double to = i < samples.size() ? samples[i].at : plot.duration;
+                svg << "<rect x=\"" << num(plot.px(*from)) << "\" y=\"" << num(lane)
+                    << "\" width=\"" << num(std::max(0.5, plot.px(to) - plot.px(*from)))
+                    << "\" height=\"" << num(kLaneHeight) << "\" fill=\"" << node_colour(n)
+                    << "\"/>\n";
+                from.reset();
+            }
+        }
+    }
+    if (samples.empty())
+        svg << "<text x=\"" << num(plot.x + 4) << "\" y=\"" << num(y + kLaneStep * nodes / 2.0 + 3)
+            << "\" font-size=\"9\" fill=\"#555555\">no samples of nolbd's answer</text>\n";
+    svg << "</g>\n";
+}
+
+// The row's fault key: "1: crash node2 at 5.0 s", wrapped to lines that fit the page.
+std::vector<std::string> fault_key_lines(const RunResult& run) {
+    constexpr std::size_t kLineChars = 190;  // at font size 10, about the page's width
+    std::vector<std::string> lines;
+    std::string line;
+    for (std::size_t i = 0; i < run.faults.size(); ++i) {
+        const AppliedFault& f = run.faults[i];
+        std::string item = std::to_string(i + 1) + ": " + fault_name(f.fault.kind) + " " +
+                           node_site(f.fault.node) + " at " + fixed(f.at, 1) + " s";
+        if (f.fault.kind == FaultKind::degrade && f.done > f.at)
+            item += ", exited at " + fixed(f.done, 1) + " s";
+        if (!f.ok) item += " (failed)";
+        if (!line.empty() && line.size() + 2 + item.size() > kLineChars) {
+            lines.push_back(line);
+            line.clear();
+        }
+        line += (line.empty() ? "Faults: " : "; ") + item;
+    }
+    if (!line.empty()) lines.push_back(line);
+    return lines;
+}
+
+double row_heading_height(const RunResult& run) {
+    return kRowHeading + kKeyLine * static_cast<double>(fault_key_lines(run).size());
+}
+
+double strip_height(unsigned nodes) {
+    return 6 + kLaneStep * nodes;
+}
+
+const char* model_hint(Model model) {
+    switch (model) {
+        case Model::zero_admin:
+            return "nolbd publishes every node; clients fail over";
+        case Model::health_checked:
+            return "nolbd publishes the nodes its probes find healthy";
+        case Model::load_balancer:
+            return "HAProxy in front of the nodes; one address in DNS";
+    }
+    return "";
+}
+
+}  // namespace
+
+std::string render_markdown(const std::vector<ScenarioResult>& results) {
+    std::ostringstream md;
+    md << "# nolb-compare results\n\n";
+    md << "Three ways of keeping a service available, measured side by side on loopback: "
+          "**zero-admin** (nolbd publishes every node, clients fail over), **health-checked** "
+          "(nolbd publishes the nodes its probes find healthy) and **load-balancer** (HAProxy "
+          "in front of the nodes, one address in DNS).\n\n";
+    md << "Longest outage: the longest time one client went without an answer, from its first "
+          "failed request to the end of its next successful one. Load max/min: successful "
+          "requests of the busiest node over the least busy one's (inf: a node served none). "
+          "Deviation: the largest distance of a node's count from the mean, in % of the mean. "
+          "Latencies are of successful requests, percentiles by nearest rank.\n\n";
+    const std::vector<std::string> svgs = svg_names(results);
+    for (std::size_t i = 0; i < results.size(); ++i)
+        markdown_scenario(md, results[i], svgs[i]);
+    return md.str();
+}
+
+std::string render_csv(const std::vector<ScenarioResult>& results) {
+    std::ostringstream csv;
+    csv << "scenario,model,profile,clients,requests,ok,success_pct";
+    for (int i = 0; i < kOutcomeCount; ++i)
+        if (static_cast<Outcome>(i) != Outcome::ok)
+            csv << ',' << snake(outcome_name(static_cast<Outcome>(i)));
+    csv << ",p50_ms,p99_ms,longest_outage_ms,share_max_min,share_deviation,lookups,dns_queries,"
+           "nolbd_cpu_us_per_query,lb_cpu_us_per_request\r\n";
+    for (const ScenarioResult& result : results) {
+        for (const RunResult& run : result.runs) {
+            for (const Summary* s : summaries_of(result, run.model)) {
+                csv << csv_field(result.scenario.name) << ',' << model_name(s->model) << ','
+                    << profile_name(s->profile) << ',' << s->clients << ',' << s->requests << ','
+                    << s->ok << ',' << fixed(s->success_pct, 3);
+                for (int i = 0; i < kOutcomeCount; ++i)
+                    if (static_cast<Outcome>(i) != Outcome::ok)
+                        csv << ',' << s->outcomes[static_cast<std::size_t>(i)];
+                csv << ',' << fixed(s->p50_ms, 3) << ',' << fixed(s->p99_ms, 3) << ','
+                    << fixed(s->longest_outage_ms, 3) << ',' << fixed(s->share_max_min, 3) << ','
+                    << fixed(s->share_deviation, 4) << ',' << s->lookups << ','
+                    << run.costs.dns_queries << ',' << csv_number(nolbd_cpu_us_per_query(run))
+                    << ',' << csv_number(lb_cpu_us_per_request(run)) << "\r\n";
+            }
+        }
+    }
+    return csv.str();
+}
+
+std::string render_json(const std::vector<ScenarioResult>& results) {
+    using nlohmann::json;
+    auto number_or_null = [](std::optional<double> v) -> json {
+        if (!v || !std::isfinite(*v)) return nullptr;
+        return *v;
+    };
+    const std::vector<std::string> svgs = svg_names(results);
+    json scenarios = json::array();
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const ScenarioResult& result = results[i];
+        json runs = json::array();
+        for (const RunResult& run : result.runs) {
+            json costs = {
+                {"nolbd_cpu_s", run.costs.nolbd_cpu_s},
+                {"lb_cpu_s", run.costs.lb_cpu_s},
+                {"dns_queries", run.costs.dns_queries},
+                {"lb_requests", run.costs.lb_requests},
+                {"nolbd_cpu_us_per_query", number_or_null(nolbd_cpu_us_per_query(run))},
+                {"lb_cpu_us_per_request", number_or_null(lb_cpu_us_per_request(run))},
+                {"requests_per_dns_query", number_or_null(requests_per_dns_query(run))},
+            };
+            json faults = json::array();
+            for (const AppliedFault& f : run.faults) {
+                faults.push_back({{"at_s", f.at},
+                                  {"done_s", f.done},
+                                  {"node", f.fault.node},
+                                  {"kind", fault_name(f.fault.kind)},
+                                  {"ok", f.ok},
+                                  {"detail", f.detail}});
+            }
+            json detection = json::array();
+            for (const Detection& d : detections(run)) {
+                detection.push_back({{"node", d.fault->fault.node},
+                                     {"kind", fault_name(d.fault->fault.kind)},
+                                     {"at_s", d.fault->at},
+                                     {"removed_after_ms", number_or_null(d.after_ms)}});
+            }
+            json profiles = json::array();
+            for (const Summary* s : summaries_of(result, run.model)) {
+                json outcomes = json::object();
+                for (int k = 0; k < kOutcomeCount; ++k)
+                    outcomes[snake(outcome_name(static_cast<Outcome>(k)))] =
+                        s->outcomes[static_cast<std::size_t>(k)];
+                profiles.push_back({
+                    {"model", model_name(s->model)},
+                    {"profile", profile_name(s->profile)},
+                    {"clients", s->clients},
+                    {"requests", s->requests},
+                    {"ok", s->ok},
+                    {"outcomes", outcomes},
+                    {"success_pct", s->success_pct},
+                    {"p50_ms", s->p50_ms},
+                    {"p99_ms", s->p99_ms},
+                    {"longest_outage_ms", s->longest_outage_ms},
+                    {"per_node", s->per_node},
+                    // JSON has no infinity: null means a node served nothing while another did.
+                    {"share_max_min", number_or_null(s->share_max_min)},
+                    {"share_deviation", s->share_deviation},
+                    {"lookups", s->lookups},
+                });
+            }
+            runs.push_back({{"model", model_name(run.model)},
+                            {"duration_s", run.duration},
+                            {"costs", costs},
+                            {"faults", faults},
+                            {"detection_ms", detection},
+                            {"notes", run.notes},
+                            {"profiles", profiles}});
+        }
+        scenarios.push_back({{"name", result.scenario.name},
+                             {"description", result.scenario.description},
+                             {"nodes", result.scenario.nodes},
+                             {"timeline", svgs[i]},
+                             {"runs", runs}});
+    }
+    json doc = {{"scenarios", scenarios}};
+    // Replace invalid UTF-8 (a note quoting a log line) rather than throw halfway through a report.
+    return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string render_timeline_svg(const ScenarioResult& result) {
+    const Scenario& sc = result.scenario;
+    const std::vector<Profile> columns = profiles_present(result);
+    const std::size_t cols = std::max<std::size_t>(1, columns.size());
+    const double column_w = (kWidth - 2 * kMargin) / static_cast<double>(cols);
+
+    // Heights first: the document's size goes in the root element.
+    const double header = 78;
+    double height = header;
+    for (const RunResult& run : result.runs) {
+        height += row_heading_height(run) + kPanelTitle + kPlotHeight + kTickRoom + kRowGap;
+        if (publishes_by_health(run.model)) height += strip_height(sc.nodes);
+    }
+    height += kMargin;
+
+    std::ostringstream svg;
+    svg << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << num(kWidth)
+        << "\" height=\"" << num(height) << "\" viewBox=\"0 0 " << num(kWidth) << " " << num(height)
+        << "\" font-family=\"sans-serif\">\n";
+    svg << "<title>" << xml_text(sc.name) << ": nolb-compare timeline</title>\n";
+    svg << "<rect x=\"0\" y=\"0\" width=\"" << num(kWidth) << "\" height=\"" << num(height)
+        << "\" fill=\"#ffffff\"/>\n";
+    svg << "<text x=\"" << num(kMargin) << "\" y=\"26\" font-size=\"18\" font-weight=\"bold\">"
+        << xml_text(sc.name) << "</text>\n";
+    svg << "<text x=\"" << num(kMargin) << "\" y=\"44\" font-size=\"11\" fill=\"#444444\">"
+        << xml_text(
+               "Successful requests per node per second (lines), errors per second (red "
+               "bars), faults (dashed lines, numbered as listed under each model). " +
+               std::to_string(sc.nodes) +
+               " nodes; one row per model, one column per "
+               "client profile.")
+        << "</text>\n";
+
+    // Legend: a swatch per node, then errors and faults.
+    double lx = kMargin;
+    const double ly = 62;
+    auto legend_text = [&](const std::string& text) {
+        svg << "<text x=\"" << num(lx) << "\" y=\"" << num(ly + 4) << "\" font-size=\"11\">"
+            << xml_text(text) << "</text>\n";
+        lx += 7.0 * static_cast<double>(text.size()) + 16;
+    };
+    svg << "<g class=\"legend\">\n";
+    for (unsigned n = 0; n < sc.nodes && lx < kWidth - 200; ++n) {
+        svg << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly) << "\" x2=\"" << num(lx + 16)
+            << "\" y2=\"" << num(ly) << "\" stroke=\"" << node_colour(n)
+            << "\" stroke-width=\"3\"/>\n";
+        lx += 20;
+        legend_text(node_site(n));
+    }
+    svg << "<rect x=\"" << num(lx) << "\" y=\"" << num(ly - 5) << "\" width=\"12\" height=\"10\" "
+        << "fill=\"" << kErrorColour << "\" fill-opacity=\"0.55\"/>\n";
+    lx += 16;
+    legend_text("errors");
+    svg << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly - 6) << "\" x2=\"" << num(lx)
+        << "\" y2=\"" << num(ly + 6) << "\" stroke=\"#333333\" stroke-dasharray=\"4,3\"/>\n";
+    lx += 6;
+    legend_text("fault");
+    svg << "<rect x=\"" << num(lx) << "\" y=\"" << num(ly - 2) << "\" width=\"16\" height=\"4\" "
+        << "fill=\"#e8e8e8\"/>\n";
+    lx += 20;
+    legend_text("DNS strip: nodes nolbd published");
+    svg << "</g>\n";
+
+    double y = header;
+    for (const RunResult& run : result.runs) {
+        svg << "<g class=\"row\" id=\"row-" << xml_text(model_name(run.model)) << "\">\n";
+        svg << "<text x=\"" << num(kMargin) << "\" y=\"" << num(y + 16)
+            << "\" font-size=\"14\" font-weight=\"bold\">" << xml_text(model_name(run.model))
+            << "<tspan font-size=\"11\" font-weight=\"normal\" fill=\"#555555\"> ("
+            << xml_text(model_hint(run.model)) << ")</tspan></text>\n";
+        const std::vector<std::string> key = fault_key_lines(run);
+        for (std::size_t k = 0; k < key.size(); ++k) {
+            svg << "<text class=\"fault-key\" x=\"" << num(kMargin) << "\" y=\""
+                << num(y + kRowHeading + 6 + kKeyLine * static_cast<double>(k))
+                << "\" font-size=\"10\" fill=\"#333333\">" << xml_text(key[k]) << "</text>\n";
+        }
+        const double plot_y = y + row_heading_height(run) + kPanelTitle;
+        for (std::size_t c = 0; c < columns.size(); ++c) {
+            Plot plot;
+            plot.x = kMargin + column_w * static_cast<double>(c) + kAxisRoom;
+            plot.w = column_w - kAxisRoom - kColumnGap;
+            plot.y = plot_y;
+            plot.h = kPlotHeight;
+            plot.duration = run_duration(result, run);
+            svg_panel(svg, result, run, columns[c], plot);
+            if (publishes_by_health(run.model))
+                svg_published_strip(svg, result, run, plot, plot_y + kPlotHeight + kTickRoom + 2);
+        }
+        y += row_heading_height(run) + kPanelTitle + kPlotHeight + kTickRoom + kRowGap;
+        if (publishes_by_health(run.model)) y += strip_height(sc.nodes);
+        svg << "</g>\n";
+    }
+    svg << "</svg>\n";
+    return svg.str();
+}
+
+void write_report(const std::filesystem::path& out, const std::vector<ScenarioResult>& results) {
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec)
+        throw std::runtime_error("cannot create directory " + out.string() + ": " + ec.message());
+    auto write = [](const std::filesystem::path& path, const std::string& text) {
+        std::ofstream file(path, std::ios::binary | std::ios::trunc);
+        file << text;
+        file.close();
+        if (!file) throw std::runtime_error("cannot write " + path.string());
+    };
+    write(out / "results.md", render_markdown(results));
+    write(out / "results.csv", render_csv(results));
+    write(out / "results.json", render_json(results));
+    const std::vector<std::string> svgs = svg_names(results);
+    for (std::size_t i = 0; i < results.size(); ++i)
+        write(out / svgs[i], render_timeline_svg(results[i]));
+}
+
+}  // namespace nolb::compare

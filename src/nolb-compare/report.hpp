@@ -1,0 +1,47 @@
+// Writes what a comparison found, for people and for programs: results.md (a table per
+// scenario, the costs, the faults as applied and how fast each model reacted), results.csv (one
+// row per scenario x model x profile), results.json (the same plus the per-node counts, for
+// tests and scripts), and one SVG timeline per scenario (requests per node over time and errors,
+// a panel per model x profile, fault markers), drawn by hand: no plotting library.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "nolb-compare/record.hpp"
+#include "nolb-compare/scenario.hpp"
+#include "nolb-compare/stats.hpp"
+
+namespace nolb::compare {
+
+struct ScenarioResult {
+    Scenario scenario;
+    std::vector<RunResult> runs;     // one per model, in the order run
+    std::vector<Summary> summaries;  // summarize() of every run, concatenated
+};
+
+// Writes every file into `out` (created if missing): results.md, results.csv, results.json and
+// <scenario name>.svg per scenario (characters other than letters, digits, '-', '_' and '.'
+// become '_'); throws std::runtime_error naming the file on I/O errors.
+//
+// results.json, which tests and scripts read: {"scenarios": [{"name", "description", "nodes",
+// "timeline" (the SVG's file name), "runs": [{"model", "duration_s", "costs": {"nolbd_cpu_s",
+// "lb_cpu_s", "dns_queries", "lb_requests", "nolbd_cpu_us_per_query", "lb_cpu_us_per_request",
+// "requests_per_dns_query"}, "faults": [{"at_s", "done_s", "node", "kind", "ok", "detail"}],
+// "detection_ms": [{"node", "kind", "at_s", "removed_after_ms"}], "notes": [...], "profiles":
+// [{"model", "profile", "clients", "requests", "ok", "outcomes": {"ok", "http_error", ...},
+// "success_pct", "p50_ms", "p99_ms", "longest_outage_ms", "per_node": [...], "share_max_min",
+// "share_deviation", "lookups"}]}]}]}. Nodes are 0-based indices. A figure that cannot be
+// computed (per-query cost without queries, an infinite share ratio, a node never removed) is
+// null. detection_ms lists, for the DNS models, every crash, http500, slow, degrade and
+// blackhole fault; it is empty for the load-balancer model.
+void write_report(const std::filesystem::path& out, const std::vector<ScenarioResult>& results);
+
+// The pieces, for tests.
+std::string render_markdown(const std::vector<ScenarioResult>& results);
+std::string render_csv(const std::vector<ScenarioResult>& results);
+std::string render_json(const std::vector<ScenarioResult>& results);
+std::string render_timeline_svg(const ScenarioResult& result);
+
+}  // namespace nolb::compare

@@ -1,0 +1,143 @@
+// run_scenario: the order of events in one scenario, model after model. The timers live on one
+// event loop: the progress tick, the end of the measured run (which ends the lab's schedule and
+// asks the clients to finish what is in flight) and a hard deadline that ends the loop even if
+// something never finishes. SIGINT and SIGTERM end the loop too; the Lab's destructor then
+// stops every process it started.
+#include "nolb-compare/runner.hpp"
+
+#include <event2/event.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <optional>
+
+#include "nolb-compare/clients.hpp"
+#include "nolb-compare/stats.hpp"
+#include "util/event.hpp"
+
+namespace nolb::compare {
+
+namespace {
+
+timeval to_timeval(Clock::duration d) {
+    auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::max(d, Clock::duration::zero()));
+    return timeval{static_cast<time_t>(us.count() / 1000000),
+                   static_cast<suseconds_t>(us.count() % 1000000)};
+}
+
+// A one-shot or repeating timer whose callback is a lambda.
+class Timer {
+  public:
+    Timer(event_base* base, bool repeat, std::function<void()> fire)
+        : fire_(std::move(fire)),
+          event_(util::make_event(base, -1, repeat ? EV_PERSIST : 0, &Timer::on_fire, this)) {}
+    void arm(Clock::duration after) {
+        timeval tv = to_timeval(after);
+        event_add(event_.get(), &tv);
+    }
+    void disarm() { event_del(event_.get()); }
+
+  private:
+    static void on_fire(evutil_socket_t, short, void* self) { static_cast<Timer*>(self)->fire_(); }
+    std::function<void()> fire_;
+    util::Event event_;
+};
+
+Seconds longest_request_timeout(const Scenario& scenario) {
+    Seconds longest{0};
+    for (const ClientSpec& spec : scenario.clients)
+        longest = std::max(longest, spec.request_timeout);
+    return longest;
+}
+
+}  // namespace
+
+ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+    ScenarioResult result;
+    result.scenario = scenario;
+
+    util::EventBase base = util::make_event_base();
+    bool interrupted = false;
+    auto on_signal = [](evutil_socket_t, short, void* arg) {
+        auto* flag = static_cast<std::pair<bool*, event_base*>*>(arg);
+        *flag->first = true;
+        event_base_loopexit(flag->second, nullptr);
+    };
+    std::pair<bool*, event_base*> signal_arg{&interrupted, base.get()};
+    util::Event sigint = util::make_signal_event(base.get(), SIGINT, on_signal, &signal_arg);
+    util::Event sigterm = util::make_signal_event(base.get(), SIGTERM, on_signal, &signal_arg);
+    event_add(sigint.get(), nullptr);
+    event_add(sigterm.get(), nullptr);
+
+    Lab lab(base.get(), scenario, options.lab);
+    const auto run_length = std::chrono::duration_cast<Clock::duration>(scenario.duration);
+    const auto warmup = std::chrono::duration_cast<Clock::duration>(scenario.warmup);
+    // Past the run: every request in flight ends within its timeout; a margin for the rest.
+    const auto grace =
+        std::chrono::duration_cast<Clock::duration>(longest_request_timeout(scenario) + Seconds(5));
+
+    for (std::size_t index = 0; index < scenario.models.size(); ++index) {
+        const Model model = scenario.models[index];
+        lab.start(model);
+
+        const Clock::time_point origin = Clock::now() + warmup;
+        Fleet fleet(base.get(), lab.target(), scenario.clients, origin);
+        Progress progress{&scenario, model, 0, index, 0};
+        auto report = [&](bool finished) {
+            if (!options.progress) return;
+            progress.elapsed = std::chrono::duration<double>(Clock::now() - origin).count();
+            progress.in_flight = fleet.in_flight();
+            options.progress(progress, finished);
+        };
+
+        bool ended = false;
+        Timer tick(base.get(), true, [&] { report(false); });
+        Timer hard_stop(base.get(), false, [&] { event_base_loopexit(base.get(), nullptr); });
+        Timer end_of_run(base.get(), false, [&] {
+            ended = true;
+            lab.end();
+            fleet.stop([&] { event_base_loopexit(base.get(), nullptr); });
+        });
+
+        fleet.start();
+        lab.begin(origin);
+        tick.arm(std::chrono::milliseconds(500));
+        end_of_run.arm(origin + run_length - Clock::now());
+        hard_stop.arm(origin + run_length + grace - Clock::now());
+        event_base_dispatch(base.get());
+        tick.disarm();
+        end_of_run.disarm();
+        hard_stop.disarm();
+
+        if (interrupted) {
+            lab.stop();
+            throw Interrupted();
+        }
+        if (!ended) lab.end();
+
+        RunResult run;
+        run.model = model;
+        run.duration = scenario.duration.count();
+        run.requests = fleet.take_records();
+        run.faults = lab.take_faults();
+        run.published = lab.take_published();
+        run.costs = lab.costs();
+        run.notes = fleet.notes();
+        for (std::string& note : lab.notes())
+            run.notes.push_back(std::move(note));
+        if (fleet.in_flight() > 0)
+            run.notes.push_back(std::to_string(fleet.in_flight()) +
+                                " requests were still open when the run was cut off");
+        report(true);
+        lab.stop();
+
+        std::vector<Summary> summaries = summarize(run, scenario.nodes);
+        result.summaries.insert(result.summaries.end(), summaries.begin(), summaries.end());
+        result.runs.push_back(std::move(run));
+    }
+    return result;
+}
+
+}  // namespace nolb::compare

@@ -1,0 +1,721 @@
+// Reads a scenario file (conf/scenarios/*.toml) into the plain Scenario struct, with nolbd's own
+// configuration machinery: the document comes from config::parse_document and is walked against
+// key tables declared here, so a scenario is checked as strictly as nolbd.toml (unknown keys,
+// wrong types, out-of-range values, every problem at once as file:line:column: key: message).
+// The checks across keys that only make sense for a scenario live here too: faults that point
+// at nodes and times that exist, and a schedule in which every restart, recover and unblackhole
+// undoes something done before it. A comparison that ran for a minute only to discover a typo
+// in its fault list would waste the minute; a wrong scenario never starts.
+//
+// The file format:
+//
+//   description = "one paragraph"   # optional, for results.md
+//   name = "crash"                  # optional; default: the file name without .toml
+//   models = ["zero-admin", "health-checked", "load-balancer"]  # optional, default all three
+//   nodes = 4                       # nolb-stats processes, 2..16
+//   duration = 20                   # seconds, the measured run of each model, 1..600
+//   warmup = 2                      # seconds before it, clients run but nothing counts, 0..60
+//   ttl = 5                         # of the service's records, 1..86400
+//
+//   [health]                        # nolbd's and HAProxy's checks (the same for both)
+//   interval = 0.5                  # seconds, 0.1..60
+//   timeout = 0.4                   # seconds, less than interval
+//   rise = 2                        # 1..100
+//   fall = 2                        # 1..100
+//
+//   [clients]                       # defaults for every profile
+//   profiles = ["single", "try-all", "happy-eyeballs", "browser", "system"]  # which run
+//   clients = 4                     # per profile, 1..64
+//   rate = 10                       # requests per second per client, 0.1..1000
+//   connect_timeout = 1.0           # seconds per connection attempt, 0..60; 0 = none
+//   request_timeout = 3.0           # seconds per request, 0.01..600
+//   min_cache = 0                   # seconds answers are kept at least, 0..86400; 0 = unset
+//   fixed_cache = 0                 # seconds answers are kept whatever the TTL; 0 = the TTL
+//   attempt_delay = 0.25            # happy-eyeballs: seconds before the next attempt, 0.01..10
+//
+//   [clients.browser]               # one profile's values: the same keys but profiles
+//   clients = 2
+//
+//   [[fault]]                       # any number, in any order (they are sorted by time)
+//   at = 6                          # seconds from the start of the measured run, < duration
+//   node = 2                        # node1..nodeN, 1-based here (0-based in Fault::node)
+//   kind = "crash"                  # crash restart http500 slow recover degrade blackhole
+//                                   # unblackhole
+//   hold = 3                        # degrade only: seconds degraded before it is pushed over
+//
+// A profile's values are its built-in defaults (browser: no connect timeout, answers kept at
+// least 60 s), then [clients], then [clients.<profile>]: the most specific wins.
+#include "nolb-compare/scenario.hpp"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <system_error>
+
+#include "config/config.hpp"
+#include "config/document.hpp"
+#include "config/walk.hpp"
+
+namespace nolb::compare {
+
+using config::Context;
+using config::in_quotes;
+using config::Item;
+using config::kUnlimited;
+using config::Table;
+using config::Type;
+using config::Value;
+
+namespace {
+
+constexpr double kMaxNodes = 16;
+constexpr double kMaxDuration = 600;
+
+template <typename Enum>
+struct Named {
+    Enum value;
+    const char* name;
+};
+
+constexpr Named<Model> kModelNames[] = {
+    {Model::zero_admin, "zero-admin"},
+    {Model::health_checked, "health-checked"},
+    {Model::load_balancer, "load-balancer"},
+};
+
+constexpr Named<Profile> kProfileNames[] = {
+    {Profile::single, "single"},
+    {Profile::try_all, "try-all"},
+    {Profile::happy_eyeballs, "happy-eyeballs"},
+    {Profile::browser, "browser"},
+    {Profile::system, "system"},
+};
+
+constexpr Named<FaultKind> kFaultNames[] = {
+    {FaultKind::crash, "crash"},         {FaultKind::restart, "restart"},
+    {FaultKind::http500, "http500"},     {FaultKind::slow, "slow"},
+    {FaultKind::recover, "recover"},     {FaultKind::degrade, "degrade"},
+    {FaultKind::blackhole, "blackhole"}, {FaultKind::unblackhole, "unblackhole"},
+};
+
+template <typename Enum, std::size_t N>
+const char* name_of(const Named<Enum> (&names)[N], Enum value) {
+    for (const auto& entry : names) {
+        if (entry.value == value) return entry.name;
+    }
+    return "unknown";
+}
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> parse_named(const Named<Enum> (&names)[N], std::string_view text) {
+    for (const auto& entry : names) {
+        if (text == entry.name) return entry.value;
+    }
+    return std::nullopt;
+}
+
+// "(single, try-all, happy-eyeballs, browser or system)": the choices, for a message.
+template <typename Enum, std::size_t N>
+std::string choices(const Named<Enum> (&names)[N]) {
+    std::string out = "(";
+    for (std::size_t i = 0; i < N; ++i) {
+        if (i > 0) out += i + 1 == N ? " or " : ", ";
+        out += names[i].name;
+    }
+    return out + ")";
+}
+
+std::string seconds_text(double seconds) {
+    std::ostringstream out;
+    out << seconds << " s";
+    return out.str();
+}
+
+std::string seconds_text(Seconds seconds) {
+    return seconds_text(seconds.count());
+}
+
+std::string node_text(unsigned node) {
+    return "node" + std::to_string(node + 1);
+}
+
+Seconds to_seconds(const Value& value) {
+    return Seconds(value.number());
+}
+
+// ---- [health]
+
+void finish_health(HealthSpec& health, const Value& table, Context& ctx) {
+    if (health.timeout < health.interval) return;
+    // Blame the key written here; with neither written the defaults cannot break the rule.
+    const Value* given = table.member("timeout");
+    if (!given) given = table.member("interval");
+    if (!given) return;
+    ctx.error(*given, "timeout (" + seconds_text(health.timeout) +
+                          ") must be less than interval (" + seconds_text(health.interval) +
+                          "): one probe at a time per node");
+}
+
+constexpr Item<HealthSpec> kHealthItems[] = {
+    {.key = "interval",
+     .type = Type::seconds,
+     .min = 0.1,
+     .max = 60,
+     .fallback = "0.5",
+     .meaning = "seconds between two checks of a node, nolbd's and HAProxy's",
+     .store = [](HealthSpec& h, const Value& v, Context&) { h.interval = to_seconds(v); }},
+    {.key = "timeout",
+     .type = Type::seconds,
+     .min = 0.05,
+     .max = 60,
+     .fallback = "0.4",
+     .meaning = "seconds a check may take; less than interval",
+     .store = [](HealthSpec& h, const Value& v, Context&) { h.timeout = to_seconds(v); }},
+    {.key = "rise",
+     .type = Type::integer,
+     .min = 1,
+     .max = 100,
+     .fallback = "2",
+     .meaning = "consecutive successes that bring a node back",
+     .store = [](HealthSpec& h, const Value& v,
+                 Context&) { h.rise = static_cast<unsigned>(v.integer); }},
+    {.key = "fall",
+     .type = Type::integer,
+     .min = 1,
+     .max = 100,
+     .fallback = "2",
+     .meaning = "consecutive failures that take a node out",
+     .store = [](HealthSpec& h, const Value& v,
+                 Context&) { h.fall = static_cast<unsigned>(v.integer); }},
+};
+constexpr Table<HealthSpec> kHealth{kHealthItems, finish_health};
+
+// ---- [clients] and [clients.<profile>]
+
+// What one table of client settings says; unset keys leave the layer below as it is.
+struct ClientLayer {
+    std::optional<std::vector<Profile>> profiles;
+    std::optional<unsigned> clients;
+    std::optional<double> rate;
+    std::optional<Seconds> connect_timeout;
+    std::optional<Seconds> request_timeout;
+    std::optional<Seconds> min_cache;
+    std::optional<Seconds> fixed_cache;
+    std::optional<Seconds> attempt_delay;
+};
+
+void store_profiles(ClientLayer& layer, const Value& value, Context& ctx) {
+    std::vector<Profile> profiles;
+    for (const Value& element : value.items) {
+        auto profile = parse_profile(element.string);
+        if (!profile) {
+            ctx.error(element,
+                      in_quotes(element.string) + " is not a profile " + choices(kProfileNames));
+        } else if (ctx.unique(value.path, element.string, element,
+                              in_quotes(element.string) + " is already listed")) {
+            profiles.push_back(*profile);
+        }
+    }
+    layer.profiles = std::move(profiles);
+}
+
+constexpr Item<ClientLayer> kClientItems[] = {
+    {.key = "profiles",
+     .type = Type::strings,
+     .min = 1,
+     .meaning = "the profiles that run; default: all five",
+     .store = store_profiles},
+    {.key = "clients",
+     .type = Type::integer,
+     .min = 1,
+     .max = 64,
+     .meaning = "independent clients of the profile, each with its own cache",
+     .store = [](ClientLayer& l, const Value& v,
+                 Context&) { l.clients = static_cast<unsigned>(v.integer); }},
+    {.key = "rate",
+     .type = Type::number,
+     .min = 0.1,
+     .max = 1000,
+     .meaning = "requests per second per client, one at a time",
+     .store = [](ClientLayer& l, const Value& v, Context&) { l.rate = v.number(); }},
+    {.key = "connect_timeout",
+     .type = Type::seconds,
+     .max = 60,
+     .meaning = "seconds per connection attempt; 0: none (the kernel's retries decide)",
+     .store = [](ClientLayer& l, const Value& v, Context&) { l.connect_timeout = to_seconds(v); }},
+    {.key = "request_timeout",
+     .type = Type::seconds,
+     .min = 0.01,
+     .max = 600,
+     .meaning = "seconds a whole request may take, every attempt included",
+     .store = [](ClientLayer& l, const Value& v, Context&) { l.request_timeout = to_seconds(v); }},
+    {.key = "min_cache",
+     .type = Type::seconds,
+     .max = 86'400,
+     .meaning = "seconds answers are kept at least, whatever their TTL; 0: unset",
+     .store = [](ClientLayer& l, const Value& v, Context&) { l.min_cache = to_seconds(v); }},
+    {.key = "fixed_cache",
+     .type = Type::seconds,
+     .max = 86'400,
+     .meaning = "seconds answers are kept, the TTL ignored; 0: unset (the TTL decides)",
+     .store = [](ClientLayer& l, const Value& v, Context&) { l.fixed_cache = to_seconds(v); }},
+    {.key = "attempt_delay",
+     .type = Type::seconds,
+     .min = 0.01,
+     .max = 10,
+     .meaning = "happy-eyeballs: seconds before the next attempt starts",
+     .store = [](ClientLayer& l, const Value& v, Context&) { l.attempt_delay = to_seconds(v); }},
+};
+constexpr Table<ClientLayer> kClients{kClientItems};
+
+// [clients.<profile>]: the same keys; which profiles run is said once, in [clients].
+constexpr auto kProfileClientItems = [] {
+    std::array<Item<ClientLayer>, std::size(kClientItems) - 1> items{};
+    std::copy(std::begin(kClientItems) + 1, std::end(kClientItems), items.begin());
+    return items;
+}();
+constexpr Table<ClientLayer> kProfileClients{kProfileClientItems};
+
+// What a profile is before the file says anything: the behaviour it is named after.
+ClientSpec builtin_spec(Profile profile) {
+    ClientSpec spec;
+    spec.profile = profile;
+    switch (profile) {
+        case Profile::browser:
+            // Browsers leave connection attempts to the kernel and keep answers at least a
+            // minute whatever the TTL (Chrome's host cache, Firefox's network.dnsCacheExpiration).
+            spec.connect_timeout = Seconds(0);
+            spec.min_cache = Seconds(60);
+            break;
+        case Profile::happy_eyeballs:
+            spec.attempt_delay = Seconds(0.25);  // RFC 8305's recommended Connection Attempt Delay
+            break;
+        case Profile::single:
+        case Profile::try_all:
+        case Profile::system:
+            break;
+    }
+    return spec;
+}
+
+void apply(const ClientLayer& layer, ClientSpec& spec) {
+    if (layer.clients) spec.clients = *layer.clients;
+    if (layer.rate) spec.rate = *layer.rate;
+    if (layer.connect_timeout) spec.connect_timeout = *layer.connect_timeout;
+    if (layer.request_timeout) spec.request_timeout = *layer.request_timeout;
+    if (layer.min_cache) spec.min_cache = *layer.min_cache;
+    if (layer.fixed_cache) spec.fixed_cache = *layer.fixed_cache;
+    if (layer.attempt_delay) spec.attempt_delay = *layer.attempt_delay;
+}
+
+bool is_client_key(std::string_view key) {
+    return std::any_of(std::begin(kClientItems), std::end(kClientItems),
+                       [&](const Item<ClientLayer>& item) { return item.key == key; });
+}
+
+// [clients] holds both the shared keys and a table per profile. The walk sees the shared keys
+// (and whatever is neither, to report it as unknown); each profile table is walked on its own,
+// and a table named after no profile is reported with the names that are.
+void store_clients(std::vector<ClientSpec>& out, const Value& value, Context& ctx) {
+    Value shared = value;
+    shared.items.clear();
+    std::array<ClientLayer, std::size(kProfiles)> per_profile{};
+    for (const Value& member : value.items) {
+        if (member.kind != Value::Kind::table || is_client_key(member.key)) {
+            shared.items.push_back(member);
+            continue;
+        }
+        auto profile = parse_profile(member.key);
+        if (!profile) {
+            std::string names;
+            for (const auto& entry : kProfileNames)
+                names.append(" ").append(entry.name);
+            ctx.error(member.key_at, member.path,
+                      "unknown profile (expected one of:" + names + ")");
+            continue;
+        }
+        walk(kProfileClients, member, per_profile[static_cast<std::size_t>(*profile)], ctx);
+    }
+    ClientLayer common;
+    walk(kClients, shared, common, ctx);
+
+    out.clear();
+    for (std::size_t i = 0; i < std::size(kProfiles); ++i) {
+        Profile profile = kProfiles[i];
+        if (common.profiles && std::find(common.profiles->begin(), common.profiles->end(),
+                                         profile) == common.profiles->end()) {
+            continue;
+        }
+        ClientSpec spec = builtin_spec(profile);
+        apply(common, spec);
+        apply(per_profile[i], spec);
+        out.push_back(spec);
+    }
+}
+
+// ---- [[fault]]
+
+// A fault as read, with what is needed to judge it against the rest of the file.
+struct FaultRow {
+    Fault fault;
+    bool at_known = false;
+    bool node_known = false;
+    bool kind_known = false;
+    const Value* table = nullptr;
+};
+
+const Value& blame(const FaultRow& row, std::string_view key) {
+    const Value* given = row.table->member(key);
+    return given ? *given : *row.table;
+}
+
+void store_kind(FaultRow& row, const Value& value, Context& ctx) {
+    auto kind = parse_fault(value.string);
+    if (!kind) {
+        ctx.error(value, in_quotes(value.string) + " is not a fault kind " + choices(kFaultNames));
+        return;
+    }
+    row.fault.kind = *kind;
+    row.kind_known = true;
+}
+
+void finish_fault(FaultRow& row, const Value& table, Context& ctx) {
+    const Value* hold = table.member("hold");
+    if (hold && row.kind_known && row.fault.kind != FaultKind::degrade) {
+        ctx.error(hold->key_at, hold->path,
+                  std::string("only for kind = \"degrade\" (this fault is ") +
+                      in_quotes(fault_name(row.fault.kind)) + ")");
+    }
+}
+
+constexpr Item<FaultRow> kFaultItems[] = {
+    {.key = "at",
+     .type = Type::seconds,
+     .required = true,
+     .max = kMaxDuration,
+     .meaning = "seconds from the start of the measured run; before its end",
+     .store =
+         [](FaultRow& r, const Value& v, Context&) {
+             r.fault.at = to_seconds(v);
+             r.at_known = true;
+         }},
+    {.key = "node",
+     .type = Type::integer,
+     .required = true,
+     .min = 1,
+     .max = kMaxNodes,
+     .meaning = "the node it hits, 1 for node1; at most nodes",
+     .store =
+         [](FaultRow& r, const Value& v, Context&) {
+             r.fault.node = static_cast<unsigned>(v.integer - 1);
+             r.node_known = true;
+         }},
+    {.key = "kind",
+     .type = Type::string,
+     .required = true,
+     .meaning = "crash restart http500 slow recover degrade blackhole unblackhole",
+     .store = store_kind},
+    {.key = "hold",
+     .type = Type::seconds,
+     .max = kMaxDuration,
+     .meaning = "degrade: seconds the node stays degraded before it is pushed over (default 3)",
+     .store = [](FaultRow& r, const Value& v, Context&) { r.fault.hold = to_seconds(v); }},
+};
+constexpr Table<FaultRow> kFault{kFaultItems, finish_fault};
+
+// What the schedule has done to one node so far, to judge the next fault on it.
+struct NodeState {
+    std::optional<FaultKind> down;  // crash or degrade, until a restart
+    Seconds down_at{0};
+    Seconds exits_at{0};               // degrade: when it is pushed over; crash: when it was killed
+    std::optional<FaultKind> failing;  // http500 or slow, until a recover or a restart
+    std::optional<Seconds> blackholed_at;
+};
+
+// Walks the schedule in time order and reports the faults that undo nothing, or that hit a
+// node in no state to take them.
+void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& ctx) {
+    std::vector<NodeState> states(nodes);
+    for (const FaultRow& row : rows) {
+        const Fault& f = row.fault;
+        NodeState& node = states[f.node];
+        const Value& kind = blame(row, "kind");
+        std::string who = node_text(f.node);
+        std::string when = " at " + seconds_text(f.at);
+        auto down_text = [&] {
+            return who + " is down" + when + " (" + fault_name(*node.down) + " at " +
+                   seconds_text(node.down_at) + ")";
+        };
+        switch (f.kind) {
+            case FaultKind::restart:
+                if (!node.down) {
+                    ctx.error(kind, "restart of " + who + ", which is not down" + when +
+                                        " (crash or degrade it first)");
+                } else if (f.at <= node.exits_at && node.down == FaultKind::degrade) {
+                    ctx.error(kind, "restart of " + who + when + ", before its degrade (at " +
+                                        seconds_text(node.down_at) + ", hold " +
+                                        seconds_text(node.exits_at - node.down_at) +
+                                        ") has pushed it over");
+                } else {
+                    node.down.reset();
+                    node.failing.reset();  // a fresh process
+                }
+                break;
+            case FaultKind::recover:
+                if (node.down) {
+                    ctx.error(kind, down_text() + ": nothing to recover");
+                } else if (!node.failing) {
+                    ctx.error(kind, "recover of " + who + ", which is not failing" + when +
+                                        " (http500 or slow first)");
+                } else {
+                    node.failing.reset();
+                }
+                break;
+            case FaultKind::crash:
+            case FaultKind::degrade:
+            case FaultKind::http500:
+            case FaultKind::slow:
+                if (node.down) {
+                    ctx.error(kind, down_text() + ": restart it first");
+                } else if (f.kind == FaultKind::crash || f.kind == FaultKind::degrade) {
+                    node.down = f.kind;
+                    node.down_at = f.at;
+                    node.exits_at = f.kind == FaultKind::degrade ? f.at + f.hold : f.at;
+                    node.failing.reset();
+                } else {
+                    node.failing = f.kind;  // slow after http500 switches the mode
+                }
+                break;
+            case FaultKind::blackhole:
+                if (node.blackholed_at) {
+                    ctx.error(kind, who + " is already blackholed (since " +
+                                        seconds_text(*node.blackholed_at) + ")");
+                } else {
+                    node.blackholed_at = f.at;
+                }
+                break;
+            case FaultKind::unblackhole:
+                if (!node.blackholed_at) {
+                    ctx.error(kind, "unblackhole of " + who + ", which is not blackholed" + when +
+                                        " (blackhole it first)");
+                } else {
+                    node.blackholed_at.reset();
+                }
+                break;
+        }
+    }
+}
+
+// ---- The document
+
+struct Draft {
+    Scenario scenario;
+    bool nodes_known = false;
+    bool duration_known = false;
+    std::vector<FaultRow> faults;
+};
+
+bool is_scenario_name(std::string_view name) {
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '.' || c == '-';
+    });
+}
+
+void store_name(Draft& d, const Value& value, Context& ctx) {
+    // It names the results' folder and files, so it must be a plain file name.
+    if (!is_scenario_name(value.string) || value.string == "." || value.string == "..") {
+        ctx.error(value,
+                  in_quotes(value.string) + " is not a scenario name (letters, digits, _ . -)");
+        return;
+    }
+    d.scenario.name = value.string;
+}
+
+void store_models(Draft& d, const Value& value, Context& ctx) {
+    d.scenario.models.clear();
+    for (const Value& element : value.items) {
+        auto model = parse_model(element.string);
+        if (!model) {
+            ctx.error(element,
+                      in_quotes(element.string) + " is not a model " + choices(kModelNames));
+        } else if (ctx.unique(value.path, element.string, element,
+                              in_quotes(element.string) + " is already listed")) {
+            d.scenario.models.push_back(*model);
+        }
+    }
+}
+
+void store_faults(Draft& d, const Value& value, Context& ctx) {
+    for (const Value& element : value.items) {
+        FaultRow row;
+        row.table = &element;
+        walk(kFault, element, row, ctx);
+        d.faults.push_back(row);
+    }
+}
+
+// Faults against nodes and the run, then the schedule in time order (a tie keeps file order:
+// a crash and a restart written for the same second happen in that order).
+void finish_document(Draft& d, const Value&, Context& ctx) {
+    bool all_known = true;
+    for (const FaultRow& row : d.faults) {
+        bool ok = row.at_known && row.node_known && row.kind_known;
+        if (row.node_known && d.nodes_known && row.fault.node >= d.scenario.nodes) {
+            ctx.error(blame(row, "node"), node_text(row.fault.node) + " does not exist (nodes = " +
+                                              std::to_string(d.scenario.nodes) + ")");
+            ok = false;
+        }
+        if (row.at_known && d.duration_known && row.fault.at >= d.scenario.duration) {
+            ctx.error(blame(row, "at"), seconds_text(row.fault.at) +
+                                            " is not before the end of the run (duration = " +
+                                            seconds_text(d.scenario.duration) + ")");
+        }
+        all_known = all_known && ok;
+    }
+    std::stable_sort(d.faults.begin(), d.faults.end(),
+                     [](const FaultRow& a, const FaultRow& b) { return a.fault.at < b.fault.at; });
+    // A fault that is itself wrong would make the rest of the schedule report its echoes.
+    if (all_known && d.nodes_known) check_schedule(d.faults, d.scenario.nodes, ctx);
+    d.scenario.faults.clear();
+    for (const FaultRow& row : d.faults)
+        d.scenario.faults.push_back(row.fault);
+}
+
+constexpr Item<Draft> kScenarioItems[] = {
+    {.key = "description",
+     .type = Type::string,
+     .fallback = R"("")",
+     .meaning = "one paragraph on what the scenario shows, for results.md",
+     .store = [](Draft& d, const Value& v, Context&) { d.scenario.description = v.string; }},
+    {.key = "name",
+     .type = Type::string,
+     .min = 1,
+     .max = 64,
+     .meaning = "names the results; default: the file name without .toml",
+     .store = store_name},
+    {.key = "models",
+     .type = Type::strings,
+     .min = 1,
+     .fallback = R"(["zero-admin", "health-checked", "load-balancer"])",
+     .meaning = "the models run, in this order, each once",
+     .store = store_models},
+    {.key = "nodes",
+     .type = Type::integer,
+     .min = 2,
+     .max = kMaxNodes,
+     .fallback = "4",
+     .meaning = "nolb-stats processes behind the name, node1..nodeN",
+     .store =
+         [](Draft& d, const Value& v, Context&) {
+             d.scenario.nodes = static_cast<unsigned>(v.integer);
+             d.nodes_known = true;
+         }},
+    {.key = "duration",
+     .type = Type::seconds,
+     .min = 1,
+     .max = kMaxDuration,
+     .fallback = "20",
+     .meaning = "seconds each model's measured run lasts",
+     .store =
+         [](Draft& d, const Value& v, Context&) {
+             d.scenario.duration = to_seconds(v);
+             d.duration_known = true;
+         }},
+    {.key = "warmup",
+     .type = Type::seconds,
+     .max = 60,
+     .fallback = "2",
+     .meaning = "seconds the clients run before the measured run; nothing is recorded",
+     .store = [](Draft& d, const Value& v, Context&) { d.scenario.warmup = to_seconds(v); }},
+    {.key = "ttl",
+     .type = Type::integer,
+     .min = 1,
+     .max = 86'400,
+     .fallback = "5",
+     .meaning = "TTL of the service's records (and of the load balancer's name), seconds",
+     .store = [](Draft& d, const Value& v,
+                 Context&) { d.scenario.ttl = static_cast<std::uint32_t>(v.integer); }},
+    {.key = "health",
+     .type = Type::table,
+     .fallback = "{}",
+     .meaning = "the checks nolbd and HAProxy run against the nodes, [health]",
+     .store = [](Draft& d, const Value& v,
+                 Context& ctx) { walk(kHealth, v, d.scenario.health, ctx); }},
+    {.key = "clients",
+     .type = Type::table,
+     .fallback = "{}",
+     .meaning = "the client profiles that run and their settings, [clients]",
+     .store = [](Draft& d, const Value& v,
+                 Context& ctx) { store_clients(d.scenario.clients, v, ctx); }},
+    {.key = "fault",
+     .type = Type::tables,
+     .meaning = "what happens to the nodes and when, [[fault]]",
+     .store = store_faults},
+};
+constexpr Table<Draft> kScenario{kScenarioItems, finish_document};
+
+std::string read_text(const std::string& path) {
+    auto cannot_read = [&](const std::string& why) {
+        return config::Error({path + ": cannot read: " + why});
+    };
+    std::error_code ec;
+    auto status = std::filesystem::status(path, ec);
+    if (ec) throw cannot_read(ec.message());
+    if (!std::filesystem::is_regular_file(status)) throw cannot_read("not a regular file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw cannot_read("cannot open");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw cannot_read("read error");
+    return text;
+}
+
+}  // namespace
+
+const char* model_name(Model model) {
+    return name_of(kModelNames, model);
+}
+
+std::optional<Model> parse_model(std::string_view text) {
+    return parse_named(kModelNames, text);
+}
+
+const char* profile_name(Profile profile) {
+    return name_of(kProfileNames, profile);
+}
+
+std::optional<Profile> parse_profile(std::string_view text) {
+    return parse_named(kProfileNames, text);
+}
+
+const char* fault_name(FaultKind kind) {
+    return name_of(kFaultNames, kind);
+}
+
+std::optional<FaultKind> parse_fault(std::string_view text) {
+    return parse_named(kFaultNames, text);
+}
+
+Scenario load_scenario(const std::string& path) {
+    return load_scenario_string(read_text(path), path);
+}
+
+Scenario load_scenario_string(std::string_view text, const std::string& path) {
+    Value document = config::parse_document(text, path);
+    std::filesystem::path file(path);
+    Context ctx(path, file.parent_path());
+    Draft draft;
+    draft.scenario.file = path;
+    draft.scenario.name = file.stem().string();
+    if (draft.scenario.name.empty()) draft.scenario.name = "scenario";
+    walk(kScenario, document, draft, ctx);
+    if (auto problems = ctx.take_problems(); !problems.empty()) {
+        throw config::Error(std::move(problems));
+    }
+    return std::move(draft.scenario);
+}
+
+}  // namespace nolb::compare

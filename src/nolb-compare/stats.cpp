@@ -1,0 +1,152 @@
+// The arithmetic behind every figure nolb-compare reports: percentiles, outages, load shares and
+// when nolbd stopped naming a node. Kept free of I/O and clocks so that each rule (nearest-rank
+// percentiles, failures in a row as one outage, an idle node making the share infinite) is pinned
+// down by unit tests on hand-built records rather than rediscovered in a measured run.
+#include "nolb-compare/stats.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+namespace nolb::compare {
+
+namespace {
+
+bool publishes(const PublishedSample& sample, unsigned node) {
+    return std::any_of(sample.nodes.begin(), sample.nodes.end(),
+                       [node](std::uint16_t n) { return n == node; });
+}
+
+// Busiest over least busy node. A node that answered nothing while another did is the whole
+// point of the figure (load all on the others), so it reads as infinity, not as a huge number.
+double share_ratio(const std::vector<std::uint64_t>& per_node) {
+    if (per_node.empty()) return 0;
+    auto [lo, hi] = std::minmax_element(per_node.begin(), per_node.end());
+    if (*hi == 0) return 0;
+    if (*lo == 0) return std::numeric_limits<double>::infinity();
+    return static_cast<double>(*hi) / static_cast<double>(*lo);
+}
+
+double share_deviation(const std::vector<std::uint64_t>& per_node) {
+    if (per_node.empty()) return 0;
+    double total = 0;
+    for (std::uint64_t n : per_node)
+        total += static_cast<double>(n);
+    const double mean = total / static_cast<double>(per_node.size());
+    if (mean <= 0) return 0;
+    double worst = 0;
+    for (std::uint64_t n : per_node)
+        worst = std::max(worst, std::abs(static_cast<double>(n) - mean));
+    return worst / mean;
+}
+
+Summary summarize_profile(const RunResult& run, Profile profile, unsigned nodes) {
+    Summary s;
+    s.model = run.model;
+    s.profile = profile;
+    s.per_node.assign(nodes, 0);
+
+    std::set<std::uint16_t> clients;
+    std::map<std::uint16_t, std::vector<RequestRecord>> by_client;
+    std::vector<double> latencies;
+    for (const RequestRecord& r : run.requests) {
+        if (r.profile != profile) continue;
+        clients.insert(r.client);
+        by_client[r.client].push_back(r);
+        ++s.requests;
+        const auto kind = static_cast<std::size_t>(r.outcome);
+        if (kind < s.outcomes.size()) ++s.outcomes[kind];
+        if (r.resolved) ++s.lookups;
+        if (r.outcome != Outcome::ok) continue;
+        ++s.ok;
+        latencies.push_back(std::max(0.0, r.end - r.start) * 1000.0);
+        // A success names its node; one that could not (no "site" in the body) still counts as
+        // a success but is nobody's share.
+        if (r.node >= 0 && static_cast<unsigned>(r.node) < nodes)
+            ++s.per_node[static_cast<std::size_t>(r.node)];
+    }
+
+    s.clients = static_cast<unsigned>(clients.size());
+    s.success_pct = s.requests == 0
+                        ? 100.0
+                        : 100.0 * static_cast<double>(s.ok) / static_cast<double>(s.requests);
+    s.p50_ms = percentile(latencies, 50).value_or(0);
+    s.p99_ms = percentile(latencies, 99).value_or(0);
+    for (const auto& [client, records] : by_client)
+        s.longest_outage_ms =
+            std::max(s.longest_outage_ms, longest_outage_ms(records, run.duration));
+    s.share_max_min = share_ratio(s.per_node);
+    s.share_deviation = share_deviation(s.per_node);
+    return s;
+}
+
+}  // namespace
+
+// Nearest rank: the value at rank ceil(p/100 * n) of the sorted values (1-based, at least 1).
+// No interpolation, so every figure reported is a latency some request really had, and p100 is
+// the maximum, p0 the minimum.
+std::optional<double> percentile(std::vector<double>& values, double p) {
+    if (values.empty()) return std::nullopt;
+    std::sort(values.begin(), values.end());
+    const double clamped = std::clamp(p, 0.0, 100.0);
+    const double n = static_cast<double>(values.size());
+    auto rank = static_cast<std::size_t>(std::ceil(clamped / 100.0 * n));
+    rank = std::clamp<std::size_t>(rank, 1, values.size());
+    return values[rank - 1];
+}
+
+double longest_outage_ms(std::span<const RequestRecord> records, double run_end) {
+    // A client runs a closed loop, so its requests do not overlap: start order is its history.
+    std::vector<const RequestRecord*> ordered;
+    ordered.reserve(records.size());
+    for (const RequestRecord& r : records)
+        ordered.push_back(&r);
+    std::stable_sort(
+        ordered.begin(), ordered.end(),
+        [](const RequestRecord* a, const RequestRecord* b) { return a->start < b->start; });
+
+    double longest = 0;
+    std::optional<double> outage_start;
+    for (const RequestRecord* r : ordered) {
+        if (r->outcome != Outcome::ok) {
+            if (!outage_start) outage_start = r->start;
+            continue;
+        }
+        if (outage_start) {
+            longest = std::max(longest, r->end - *outage_start);
+            outage_start.reset();
+        }
+    }
+    // Still failing when the run ended: the outage lasted at least that long.
+    if (outage_start) longest = std::max(longest, run_end - *outage_start);
+    return longest * 1000.0;
+}
+
+std::vector<Summary> summarize(const RunResult& run, unsigned nodes) {
+    std::vector<Summary> out;
+    for (Profile profile : kProfiles) {
+        const bool present =
+            std::any_of(run.requests.begin(), run.requests.end(),
+                        [profile](const RequestRecord& r) { return r.profile == profile; });
+        if (present) out.push_back(summarize_profile(run, profile, nodes));
+    }
+    return out;
+}
+
+// A sample at `after` itself counts: the lab applies a fault and samples on the same loop, so a
+// sample taken at the fault's time already lacking the node means it was out by then. A node
+// already missing when the fault came (an earlier fault took it out) is "removed" at the first
+// sample, which is what a client asking then would have seen.
+std::optional<double> removed_at(std::span<const PublishedSample> samples, unsigned node,
+                                 double after) {
+    std::optional<double> first;
+    for (const PublishedSample& sample : samples) {
+        if (sample.at < after || publishes(sample, node)) continue;
+        if (!first || sample.at < *first) first = sample.at;
+    }
+    return first;
+}
+
+}  // namespace nolb::compare

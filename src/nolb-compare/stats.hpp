@@ -1,0 +1,54 @@
+// The figures a run comes down to, per model and client profile: how many requests, how many
+// succeeded, how slow they were, the longest outage any one client lived through, how the load
+// spread over the nodes, and what the service cost (DNS queries, CPU per request). Pure
+// functions over records, so the arithmetic is tested apart from any network.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "nolb-compare/record.hpp"
+#include "nolb-compare/scenario.hpp"
+
+namespace nolb::compare {
+
+struct Summary {
+    Model model = Model::zero_admin;
+    Profile profile = Profile::try_all;
+    unsigned clients = 0;
+    std::uint64_t requests = 0;
+    std::uint64_t ok = 0;
+    std::array<std::uint64_t, kOutcomeCount> outcomes{};  // indexed by Outcome
+    double success_pct = 0;  // 100 * ok / requests; 100 when there were none
+    double p50_ms = 0;       // latency of the successful requests
+    double p99_ms = 0;
+    // The longest time one client could not get an answer: from the start of a failed request
+    // to the end of that client's next successful one (or the run's end), failures in a row
+    // counted as one outage. 0 when no request failed.
+    double longest_outage_ms = 0;
+    std::vector<std::uint64_t> per_node;  // successful requests answered by each node
+    double share_max_min = 0;             // busiest node / least busy; infinity if one got none
+    double share_deviation = 0;  // largest |count - mean| / mean over the nodes, as a fraction
+    std::uint64_t lookups = 0;   // requests that began with a DNS lookup
+};
+
+// The p-th percentile (0..100) by nearest rank: the sorted value at rank ceil(p/100 * n), at
+// least 1, no interpolation (p0 is the minimum, p100 the maximum); nullopt for no values. Sorts
+// `values`.
+std::optional<double> percentile(std::vector<double>& values, double p);
+
+// The longest outage in one client's records (any order), per Summary::longest_outage_ms.
+double longest_outage_ms(std::span<const RequestRecord> records, double run_end);
+
+// One Summary per profile that made requests in the run, in kProfiles order.
+std::vector<Summary> summarize(const RunResult& run, unsigned nodes);
+
+// The first time after `after` when nolbd stopped publishing `node` (seconds), from the
+// samples; nullopt if it never did. Detection time = this - the fault's time.
+std::optional<double> removed_at(std::span<const PublishedSample> samples, unsigned node,
+                                 double after);
+
+}  // namespace nolb::compare

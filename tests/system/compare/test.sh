@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# compare: nolb-compare runs two short scenarios for real (nolb-stats nodes, nolbd, its clients;
+# as root in a network namespace of its own) and its results.json must show what follows from
+# the design, each of which could come out otherwise:
+# - crash: health-checked nolbd stops publishing the killed node within the detection bound
+#   (two failed probes 0.5 s apart, plus the 100 ms sampling), while zero-admin nolbd goes on
+#   publishing it; `single` clients, which never try a second address, see errors in
+#   zero-admin mode, and `try-all` clients, which move on when a connection is refused, see
+#   none at all.
+# - http500: a node that answers 500 is an answer, not a refused connection, so `try-all`
+#   clients see errors in zero-admin mode, and far fewer once health-checked nolbd has dropped
+#   the node.
+source "$(dirname "$0")/../lib.sh"
+
+: "${NOLB_COMPARE:=$(dirname "$NOLBD")/nolb-compare}"
+[[ -x "$NOLB_COMPARE" ]] || die "nolb-compare is built" "not found or not executable: $NOLB_COMPARE"
+command -v jq >/dev/null || die "jq is installed (contrib/install-deps.sh)"
+
+OUTDIR="$TMP/out"
+LAST_CMD="nolb-compare --scenario crash.toml --scenario http500.toml --out $OUTDIR --quiet"
+"$NOLB_COMPARE" --scenario "$SCENARIO_DIR/crash.toml" --scenario "$SCENARIO_DIR/http500.toml" \
+    --out "$OUTDIR" --quiet >"$TMP/compare.log" 2>&1 &
+compare_pid=$!
+track "$compare_pid" nolb-compare "$TMP/compare.log"
+wait "$compare_pid"
+RC=$?
+untrack "$compare_pid"
+OUT=$(cat "$TMP/compare.log")
+expect_eq "nolb-compare exits 0" 0 "$RC"
+expect_true "nolb-compare and everything it ran logged no sanitizer report" \
+    eval "sanitizer_clean $TMP/compare.log && ! grep -rlEq 'ERROR: (Address|Leak)Sanitizer|runtime error:' $OUTDIR/work"
+for file in results.md results.csv results.json crash.svg http500.svg; do
+    expect_true "it writes $file" test -s "$OUTDIR/$file"
+done
+[[ -s "$OUTDIR/results.json" ]] || { fail "no results.json" "$(out_excerpt)"; finish; }
+
+# field SCENARIO MODEL PROFILE JQ-EXPRESSION: a value from one profile's summary.
+field() {
+    jq -r --arg s "$1" --arg m "$2" --arg p "$3" \
+        ".scenarios[] | select(.name == \$s) | .runs[] | select(.model == \$m)
+         | .profiles[] | select(.profile == \$p) | $4" "$OUTDIR/results.json"
+}
+errors() { field "$1" "$2" "$3" '.requests - .ok'; }
+requests() { field "$1" "$2" "$3" '.requests'; }
+
+# ---------------------------------------------------------------------------- crash
+
+detection=$(jq -r '.scenarios[] | select(.name == "crash") | .runs[]
+    | select(.model == "health-checked") | .detection_ms[] | select(.kind == "crash")
+    | .removed_after_ms | if . == null then . else round end' "$OUTDIR/results.json")
+say "health-checked: the crashed node left the answers after ${detection:-?} ms"
+expect_true "health-checked nolbd drops the crashed node within 3000 ms (got ${detection:-none})" \
+    awk -v d="${detection:-null}" 'BEGIN { exit !(d != "null" && d != "" && d + 0 <= 3000) }'
+zero_admin_removed=$(jq -r '.scenarios[] | select(.name == "crash") | .runs[]
+    | select(.model == "zero-admin") | .detection_ms[] | select(.kind == "crash")
+    | .removed_after_ms' "$OUTDIR/results.json")
+expect_eq "zero-admin nolbd goes on publishing the crashed node" null "${zero_admin_removed:-null}"
+
+single_requests=$(requests crash zero-admin single)
+single_errors=$(errors crash zero-admin single)
+say "zero-admin single: $single_errors errors in $single_requests requests"
+expect_true "zero-admin: single clients made requests" test "${single_requests:-0}" -gt 50
+expect_true "zero-admin: single clients see errors after the crash (got ${single_errors:-?})" \
+    test "${single_errors:-0}" -gt 0
+expect_eq "zero-admin: those errors are refused connections" "$single_errors" \
+    "$(field crash zero-admin single '.outcomes.refused // 0')"
+
+try_requests=$(requests crash zero-admin try-all)
+say "zero-admin try-all: $(errors crash zero-admin try-all) errors in $try_requests requests"
+expect_true "zero-admin: try-all clients made requests" test "${try_requests:-0}" -gt 50
+expect_eq "zero-admin: try-all clients see no error" 0 "$(errors crash zero-admin try-all)"
+
+# ---------------------------------------------------------------------------- http500
+
+za_errors=$(errors http500 zero-admin try-all)
+hc_errors=$(errors http500 health-checked try-all)
+say "http500, try-all: $za_errors errors in zero-admin mode, $hc_errors health-checked"
+expect_true "zero-admin: try-all clients see the 500s (got ${za_errors:-?})" \
+    test "${za_errors:-0}" -gt 20
+expect_eq "zero-admin: those errors are HTTP errors" "$za_errors" \
+    "$(field http500 zero-admin try-all '.outcomes.http_error // .outcomes["http-error"] // 0')"
+expect_true "health-checked: under half as many errors ($hc_errors vs $za_errors)" \
+    test $((2 * ${hc_errors:-999999})) -lt "${za_errors:-0}"
+
+finish

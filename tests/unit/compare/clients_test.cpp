@@ -1,0 +1,682 @@
+// The client fleet against real parts on loopback: the real nolbd answering for a few services
+// (health = "none", so it publishes dead addresses too, shuffled), HTTP servers on some of
+// those addresses inside the test (evhttp on the fleet's own loop), and nothing at all on the
+// others, so connections are really refused, reset, left unanswered or dropped. The tests
+// check what each profile makes of that: which outcomes it records, how many attempts, how long,
+// and how often it asks nolbd.
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "nolb-compare/clients.hpp"
+#include "util/event.hpp"
+
+namespace nolb::compare {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kLive = "127.0.0.61";     // node1: answers /stats with 200
+constexpr const char* kDead = "127.0.0.62";     // node2: nothing listens (refused)
+constexpr const char* kFailing = "127.0.0.63";  // node3: answers 500
+constexpr const char* kSilent = "127.0.0.64";   // node4: accepts, never answers
+constexpr const char* kFull = "127.0.0.65";     // node5: backlog full, SYNs dropped
+
+// A TCP port free on every test address, and a UDP+TCP port free on 127.0.0.1.
+std::uint16_t free_port(int type) {
+    for (int tries = 0; tries < 50; ++tries) {
+        int fd = ::socket(AF_INET, type, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof a;
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length) != 0) {
+            ::close(fd);
+            continue;
+        }
+        ::close(fd);
+        const std::uint16_t port = ntohs(a.sin_port);
+        const int other_type = type == SOCK_DGRAM ? SOCK_STREAM : SOCK_DGRAM;
+        int other = ::socket(AF_INET, other_type, 0);
+        const bool free = ::bind(other, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(other);
+        if (free) return port;
+    }
+    return 0;
+}
+
+sockaddr_in address_of(const char* ip, std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    ::inet_pton(AF_INET, ip, &a.sin_addr);
+    return a;
+}
+
+std::string read_text(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// nolbd as a child process, serving compare.test. with the services the tests aim at.
+class Nolbd {
+  public:
+    std::string start() {
+        char tmpl[] = "/tmp/nolb-clients-test.XXXXXX";
+        if (!::mkdtemp(tmpl)) return "mkdtemp failed";
+        dir_ = tmpl;
+        port_ = free_port(SOCK_DGRAM);
+        if (port_ == 0) return "no free port";
+        std::ofstream(dir_ / "nolbd.toml") << config();
+        const std::string log = (dir_ / "nolbd.log").string();
+        const std::string conf = (dir_ / "nolbd.toml").string();
+        pid_ = ::fork();
+        if (pid_ < 0) return "fork failed";
+        if (pid_ == 0) {
+            int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) {
+                ::dup2(fd, 1);
+                ::dup2(fd, 2);
+            }
+            ::execl(NOLBD_PATH, NOLBD_PATH, "-c", conf.c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        const auto deadline = std::chrono::steady_clock::now() + 15s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (read_text(dir_ / "nolbd.log").find("msg=ready") != std::string::npos) return "";
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return "nolbd exited: " + read_text(dir_ / "nolbd.log");
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        return "nolbd not ready in 15 s: " + read_text(dir_ / "nolbd.log");
+    }
+
+    void stop() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGTERM);
+            int status = 0;
+            for (int i = 0; i < 250 && ::waitpid(pid_, &status, WNOHANG) != pid_; ++i)
+                std::this_thread::sleep_for(20ms);
+            if (::waitpid(pid_, &status, WNOHANG) == 0) {
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, &status, 0);
+            }
+            pid_ = -1;
+        }
+        if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    }
+
+    util::Endpoint endpoint() const {
+        util::Endpoint e;
+        e.address = *util::IpAddress::parse("127.0.0.1");
+        e.port = port_;
+        return e;
+    }
+
+  private:
+    std::string config() const {
+        std::string text = "[server]\nlisten = [\"127.0.0.1:" + std::to_string(port_) +
+                           "\"]\nworkers = 1\n\n[control]\nsocket = \"\"\n\n"
+                           "[[zone]]\norigin = \"compare.test.\"\nttl = 300\n\n"
+                           "[[zone.ns]]\nname = \"ns1\"\naddresses = [\"127.0.0.1\"]\n";
+        // name, ttl, addresses (node1..node5 are the constants above, in order)
+        const std::vector<std::tuple<std::string, int, std::vector<const char*>>> services = {
+            {"one", 1, {kLive}},          {"long", 300, {kLive}},
+            {"mixed", 0, {kLive, kDead}}, {"failing", 0, {kLive, kFailing}},
+            {"silent", 0, {kSilent}},     {"dropping", 0, {kLive, kFull}},
+        };
+        for (const auto& [name, ttl, addresses] : services) {
+            text += "\n[[service]]\nname = \"" + name +
+                    ".compare.test.\"\nttl = " + std::to_string(ttl) + "\nhealth = \"none\"\n";
+            for (const char* address : addresses) {
+                text += "\n[[service.node]]\nname = \"n" + std::string(address).substr(8) +
+                        "\"\naddresses = [\"" + address + "\"]\n";
+            }
+        }
+        return text;
+    }
+
+    pid_t pid_ = -1;
+    std::uint16_t port_ = 0;
+    std::filesystem::path dir_;
+};
+
+// An HTTP server on the test's loop answering /stats as nolb-stats does.
+class StatsServer {
+  public:
+    StatsServer(event_base* base, const char* address, std::uint16_t port, std::string site,
+                int status)
+        : site_(std::move(site)), status_(status), http_(evhttp_new(base)) {
+        if (!http_ || evhttp_bind_socket(http_, address, port) != 0)
+            throw std::runtime_error(std::string("cannot serve HTTP on ") + address);
+        evhttp_set_gencb(http_, &StatsServer::on_request, this);
+    }
+    ~StatsServer() { evhttp_free(http_); }
+    StatsServer(const StatsServer&) = delete;
+    StatsServer& operator=(const StatsServer&) = delete;
+
+    int requests = 0;
+
+  private:
+    static void on_request(evhttp_request* req, void* arg) {
+        auto* self = static_cast<StatsServer*>(arg);
+        ++self->requests;
+        evbuffer* body = evbuffer_new();
+        const std::string json = self->status_ == 200
+                                     ? "{\"site\":\"" + self->site_ + "\",\"pid\":1}"
+                                     : "{\"error\":\"injected\",\"site\":\"" + self->site_ + "\"}";
+        evbuffer_add(body, json.data(), json.size());
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                          "application/json");
+        evhttp_send_reply(req, self->status_, self->status_ == 200 ? "OK" : "Error", body);
+        evbuffer_free(body);
+    }
+
+    std::string site_;
+    int status_;
+    evhttp* http_;
+};
+
+// A listening socket that the kernel completes connections for, and nobody ever reads.
+class SilentServer {
+  public:
+    SilentServer(const char* address, std::uint16_t port, int backlog) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int on = 1;
+        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        sockaddr_in a = address_of(address, port);
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::listen(fd_, backlog) != 0)
+            throw std::runtime_error(std::string("cannot listen on ") + address);
+    }
+    ~SilentServer() {
+        for (int fd : fillers_)
+            ::close(fd);
+        ::close(fd_);
+    }
+    SilentServer(const SilentServer&) = delete;
+    SilentServer& operator=(const SilentServer&) = delete;
+
+    // Fills the accept queue (listen backlog 0) until a connection attempt goes unanswered:
+    // from then on the kernel drops every SYN, as a firewall or a vanished host would. Returns
+    // false when this kernel answers anyway.
+    bool fill(const char* address, std::uint16_t port) {
+        for (int i = 0; i < 8; ++i) {
+            int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            sockaddr_in a = address_of(address, port);
+            ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+            pollfd p{fd, POLLOUT, 0};
+            const bool answered = ::poll(&p, 1, 300) == 1;
+            fillers_.push_back(fd);
+            if (!answered) return true;
+        }
+        return false;
+    }
+
+  private:
+    int fd_ = -1;
+    std::vector<int> fillers_;
+};
+
+struct FleetRun {
+    std::vector<RequestRecord> records;
+    std::uint64_t dns_queries = 0;
+    std::vector<std::string> notes;
+    bool drained = false;
+    double stop_at = 0;     // seconds from origin
+    double drained_at = 0;  // seconds from origin
+    std::uint64_t in_flight_when_drained = 1;
+};
+
+class CompareClientsTest : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        nolbd_ = std::make_unique<Nolbd>();
+        start_error_ = nolbd_->start();
+        http_port_ = free_port(SOCK_STREAM);
+    }
+    static void TearDownTestSuite() {
+        nolbd_->stop();
+        nolbd_.reset();
+    }
+
+    void SetUp() override {
+        ASSERT_EQ(start_error_, "");
+        ASSERT_NE(http_port_, 0);
+        base_ = util::make_event_base();
+        live_ = std::make_unique<StatsServer>(base_.get(), kLive, http_port_, "node1", 200);
+        failing_ = std::make_unique<StatsServer>(base_.get(), kFailing, http_port_, "node3", 500);
+        silent_ = std::make_unique<SilentServer>(kSilent, http_port_, 64);
+    }
+
+    void TearDown() override {
+        live_.reset();
+        failing_.reset();
+        silent_.reset();
+        base_.reset();
+    }
+
+    Target target(const std::string& service) const {
+        Target t;
+        t.name = service + ".compare.test";
+        t.dns = nolbd_->endpoint();
+        t.port = http_port_;
+        t.node_sites = {"node1", "node2", "node3", "node4", "node5"};
+        return t;
+    }
+
+    static ClientSpec spec(Profile profile, unsigned clients, double rate) {
+        ClientSpec s;
+        s.profile = profile;
+        s.clients = clients;
+        s.rate = rate;
+        return s;
+    }
+
+    // Runs a fleet for `duration`, then stops it and runs the loop until it has drained (at
+    // most 10 s more).
+    FleetRun run(const Target& aim, const std::vector<ClientSpec>& specs, Seconds duration) {
+        FleetRun result;
+        const Clock::time_point origin = Clock::now();
+        Fleet fleet(base_.get(), aim, specs, origin);
+        struct Context {
+            Fleet* fleet;
+            FleetRun* result;
+            event_base* base;
+            Clock::time_point origin;
+        } context{&fleet, &result, base_.get(), origin};
+        auto on_stop = [](evutil_socket_t, short, void* arg) {
+            auto* c = static_cast<Context*>(arg);
+            c->result->stop_at = std::chrono::duration<double>(Clock::now() - c->origin).count();
+            c->fleet->stop([c] {
+                c->result->drained = true;
+                c->result->drained_at =
+                    std::chrono::duration<double>(Clock::now() - c->origin).count();
+                c->result->in_flight_when_drained = c->fleet->in_flight();
+                event_base_loopbreak(c->base);
+            });
+        };
+        auto on_limit = [](evutil_socket_t, short, void* arg) {
+            event_base_loopbreak(static_cast<event_base*>(arg));
+        };
+        util::Event stop_timer = util::make_event(base_.get(), -1, 0, on_stop, &context);
+        util::Event limit_timer = util::make_event(base_.get(), -1, 0, on_limit, base_.get());
+        const timeval stop_after = to_tv(duration.count());
+        const timeval limit_after = to_tv(duration.count() + 10);
+        event_add(stop_timer.get(), &stop_after);
+        event_add(limit_timer.get(), &limit_after);
+        fleet.start();
+        event_base_dispatch(base_.get());
+        result.records = fleet.take_records();
+        result.dns_queries = fleet.dns_queries();
+        result.notes = fleet.notes();
+        return result;
+    }
+
+    static timeval to_tv(double s) {
+        timeval tv{};
+        tv.tv_sec = static_cast<time_t>(s);
+        tv.tv_usec = static_cast<suseconds_t>((s - static_cast<double>(tv.tv_sec)) * 1e6);
+        return tv;
+    }
+
+    static std::map<Outcome, int> outcomes(const std::vector<RequestRecord>& records) {
+        std::map<Outcome, int> count;
+        for (const auto& r : records)
+            ++count[r.outcome];
+        return count;
+    }
+
+    static std::string describe(const std::vector<RequestRecord>& records) {
+        std::ostringstream out;
+        for (const auto& [outcome, n] : outcomes(records))
+            out << outcome_name(outcome) << "=" << n << " ";
+        return out.str();
+    }
+
+    static inline std::unique_ptr<Nolbd> nolbd_;
+    static inline std::string start_error_;
+    static inline std::uint16_t http_port_ = 0;
+    util::EventBase base_;
+    std::unique_ptr<StatsServer> live_;
+    std::unique_ptr<StatsServer> failing_;
+    std::unique_ptr<SilentServer> silent_;
+};
+
+TEST_F(CompareClientsTest, SingleIsRefusedExactlyWhenTheFirstAddressIsDead) {
+    // TTL 0: every request resolves again and gets a new shuffle, so both orders occur.
+    const FleetRun r = run(target("mixed"), {spec(Profile::single, 2, 25)}, 1.6s);
+    ASSERT_GE(r.records.size(), 40u);
+    auto count = outcomes(r.records);
+    EXPECT_GT(count[Outcome::ok], 0) << describe(r.records);
+    EXPECT_GT(count[Outcome::refused], 0) << describe(r.records);
+    EXPECT_EQ(count[Outcome::ok] + count[Outcome::refused], static_cast<int>(r.records.size()))
+        << describe(r.records);
+    for (const auto& rec : r.records) {
+        EXPECT_EQ(rec.profile, Profile::single);
+        EXPECT_EQ(rec.attempts, 1) << "single never tries another address";
+        EXPECT_TRUE(rec.resolved);
+        EXPECT_LE(rec.start, rec.end);
+        if (rec.outcome == Outcome::ok) {
+            EXPECT_EQ(rec.http_status, 200);
+            EXPECT_EQ(rec.node, 0);
+        } else {
+            EXPECT_EQ(rec.http_status, 0);
+            EXPECT_EQ(rec.node, -1);
+        }
+    }
+    EXPECT_EQ(r.dns_queries, r.records.size());
+}
+
+TEST_F(CompareClientsTest, TryAllFailsOverToTheLiveAddress) {
+    const FleetRun r = run(target("mixed"), {spec(Profile::try_all, 2, 25)}, 1.6s);
+    ASSERT_GE(r.records.size(), 40u);
+    int second_tries = 0;
+    for (const auto& rec : r.records) {
+        EXPECT_EQ(rec.outcome, Outcome::ok) << outcome_name(rec.outcome);
+        EXPECT_EQ(rec.node, 0);
+        EXPECT_GE(rec.attempts, 1);
+        EXPECT_LE(rec.attempts, 2);
+        if (rec.attempts == 2) ++second_tries;
+    }
+    EXPECT_GT(second_tries, 0) << "the dead address was never first";
+    EXPECT_LT(second_tries, static_cast<int>(r.records.size())) << "the live one never first";
+    std::set<std::uint16_t> clients;
+    for (const auto& rec : r.records)
+        clients.insert(rec.client);
+    EXPECT_EQ(clients, (std::set<std::uint16_t>{0, 1}));
+}
+
+TEST_F(CompareClientsTest, HttpErrorIsFinalNotRetried) {
+    const FleetRun r = run(target("failing"), {spec(Profile::try_all, 2, 25)}, 1.6s);
+    ASSERT_GE(r.records.size(), 40u);
+    auto count = outcomes(r.records);
+    EXPECT_GT(count[Outcome::ok], 0) << describe(r.records);
+    EXPECT_GT(count[Outcome::http_error], 0) << describe(r.records);
+    EXPECT_EQ(count[Outcome::ok] + count[Outcome::http_error], static_cast<int>(r.records.size()))
+        << describe(r.records);
+    for (const auto& rec : r.records) {
+        EXPECT_EQ(rec.attempts, 1) << "a complete answer, even a 500, ends the request";
+        if (rec.outcome == Outcome::http_error) {
+            EXPECT_EQ(rec.http_status, 500);
+            EXPECT_EQ(rec.node, 2) << "the body's site names node3";
+        } else {
+            EXPECT_EQ(rec.node, 0);
+        }
+    }
+    EXPECT_EQ(failing_->requests, count[Outcome::http_error]);
+}
+
+TEST_F(CompareClientsTest, RequestTimeoutBoundsAServerThatNeverAnswers) {
+    ClientSpec s = spec(Profile::try_all, 2, 10);
+    s.request_timeout = 0.3s;
+    const FleetRun r = run(target("silent"), {s}, 1.0s);
+    ASSERT_GE(r.records.size(), 4u);
+    for (const auto& rec : r.records) {
+        EXPECT_EQ(rec.outcome, Outcome::request_timeout) << outcome_name(rec.outcome);
+        EXPECT_EQ(rec.attempts, 1);
+        EXPECT_GE(rec.end - rec.start, 0.29);
+        EXPECT_LT(rec.end - rec.start, 1.0);
+    }
+}
+
+TEST_F(CompareClientsTest, UnknownNameIsADnsErrorWithNoAttempt) {
+    const FleetRun r = run(target("nowhere"), {spec(Profile::try_all, 1, 20)}, 0.6s);
+    ASSERT_GE(r.records.size(), 5u);
+    for (const auto& rec : r.records) {
+        EXPECT_EQ(rec.outcome, Outcome::dns_error) << outcome_name(rec.outcome);
+        EXPECT_EQ(rec.attempts, 0);
+        EXPECT_TRUE(rec.resolved) << "a failed lookup leaves nothing in the cache";
+    }
+    EXPECT_EQ(r.dns_queries, r.records.size());
+}
+
+TEST_F(CompareClientsTest, CacheKeepsTheTtlUnlessFixed) {
+    auto lookups = [](const FleetRun& r, Profile p) {
+        std::map<std::uint16_t, int> per_client;
+        for (const auto& rec : r.records)
+            if (rec.profile == p && rec.resolved) ++per_client[rec.client];
+        return per_client;
+    };
+    // TTL 1 s over 2.6 s: a lookup at the first request, then about one a second.
+    ClientSpec by_ttl = spec(Profile::try_all, 2, 20);
+    // A fixed cache ignores the TTL both ways: longer (one lookup in all) ...
+    ClientSpec fixed_long = spec(Profile::browser, 2, 20);
+    fixed_long.fixed_cache = 30s;
+    // ... and a minimum cache lengthens a short TTL.
+    ClientSpec min_long = spec(Profile::single, 2, 20);
+    min_long.min_cache = 30s;
+    const FleetRun short_ttl = run(target("one"), {by_ttl, fixed_long, min_long}, 2.6s);
+    for (const auto& [client, n] : lookups(short_ttl, Profile::try_all)) {
+        EXPECT_GE(n, 2) << "client " << client;
+        EXPECT_LE(n, 4) << "client " << client;
+    }
+    EXPECT_EQ(lookups(short_ttl, Profile::try_all).size(), 2u);
+    EXPECT_EQ(lookups(short_ttl, Profile::browser), (std::map<std::uint16_t, int>{{0, 1}, {1, 1}}));
+    EXPECT_EQ(lookups(short_ttl, Profile::single), (std::map<std::uint16_t, int>{{0, 1}, {1, 1}}));
+    std::uint64_t resolved = 0;
+    for (const auto& rec : short_ttl.records) {
+        EXPECT_EQ(rec.outcome, Outcome::ok);
+        resolved += rec.resolved ? 1 : 0;
+    }
+    EXPECT_EQ(short_ttl.dns_queries, resolved);
+
+    // ... and shorter: 0.25 s on a TTL of 300 s.
+    ClientSpec fixed_short = spec(Profile::try_all, 1, 20);
+    fixed_short.fixed_cache = 0.25s;
+    ClientSpec by_long_ttl = spec(Profile::single, 1, 20);
+    const FleetRun long_ttl = run(target("long"), {fixed_short, by_long_ttl}, 2.0s);
+    EXPECT_GE(lookups(long_ttl, Profile::try_all)[0], 5);
+    EXPECT_EQ(lookups(long_ttl, Profile::single)[0], 1);
+}
+
+TEST_F(CompareClientsTest, ClosedLoopKeepsTheRateAndSpreadsFirstStarts) {
+    const FleetRun r = run(target("long"), {spec(Profile::try_all, 4, 10)}, 2.0s);
+    std::map<std::uint16_t, std::vector<const RequestRecord*>> by_client;
+    for (const auto& rec : r.records)
+        by_client[rec.client].push_back(&rec);
+    ASSERT_EQ(by_client.size(), 4u);
+    std::set<long> first_starts_ms;
+    for (auto& [client, list] : by_client) {
+        std::sort(list.begin(), list.end(),
+                  [](const auto* a, const auto* b) { return a->start < b->start; });
+        EXPECT_GE(list.size(), 18u) << "client " << client;
+        EXPECT_LE(list.size(), 21u) << "client " << client;
+        EXPECT_LT(list.front()->start, 0.12);
+        first_starts_ms.insert(static_cast<long>(list.front()->start * 1000));
+        for (std::size_t i = 1; i < list.size(); ++i) {
+            EXPECT_GE(list[i]->start, list[i - 1]->end) << "one request at a time";
+            EXPECT_GE(list[i]->start - list[i - 1]->start, 0.095);
+        }
+    }
+    EXPECT_GE(first_starts_ms.size(), 3u) << "clients start in step";
+}
+
+TEST_F(CompareClientsTest, SystemProfileNeedsTheSystemResolver) {
+    const FleetRun r =
+        run(target("long"), {spec(Profile::system, 2, 20), spec(Profile::try_all, 1, 20)}, 0.5s);
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0],
+              "profile system not run: getaddrinfo would not ask nolbd here (run nolb-compare as "
+              "root, in its own network namespace)");
+    ASSERT_FALSE(r.records.empty());
+    for (const auto& rec : r.records)
+        EXPECT_EQ(rec.profile, Profile::try_all);
+    EXPECT_EQ(r.dns_queries, 1u);
+}
+
+TEST_F(CompareClientsTest, SystemProfileResolvesWithGetaddrinfo) {
+    // "localhost" comes from /etc/hosts through glibc, on the resolver thread; the order glibc
+    // returns is tried in turn (a ::1 entry, where nothing listens, is refused and skipped).
+    StatsServer local(base_.get(), "127.0.0.1", http_port_, "node1", 200);
+    Target t = target("unused");
+    t.name = "localhost";
+    t.system_resolver = true;
+    ClientSpec uncached = spec(Profile::system, 2, 20);
+    ClientSpec cached = spec(Profile::system, 1, 20);
+    cached.min_cache = 30s;
+    const FleetRun r = run(t, {uncached, cached}, 1.0s);
+    EXPECT_TRUE(r.notes.empty());
+    ASSERT_GE(r.records.size(), 30u);
+    std::map<std::uint16_t, int> resolved;
+    for (const auto& rec : r.records) {
+        EXPECT_EQ(rec.profile, Profile::system);
+        EXPECT_EQ(rec.outcome, Outcome::ok) << outcome_name(rec.outcome);
+        EXPECT_EQ(rec.node, 0);
+        if (rec.resolved) ++resolved[rec.client];
+    }
+    EXPECT_EQ(resolved[2], 1) << "kept for min_cache";
+    EXPECT_GE(resolved[0], 15) << "no cache: getaddrinfo for every request";
+    EXPECT_GE(resolved[1], 15);
+    EXPECT_EQ(r.dns_queries, 2u * static_cast<unsigned>(resolved[0] + resolved[1] + 1));
+}
+
+TEST_F(CompareClientsTest, StopDrainsRequestsInFlight) {
+    ClientSpec s = spec(Profile::try_all, 3, 10);
+    s.request_timeout = 0.5s;
+    const FleetRun r = run(target("silent"), {s}, 0.3s);
+    ASSERT_TRUE(r.drained);
+    EXPECT_EQ(r.in_flight_when_drained, 0u);
+    EXPECT_GE(r.drained_at, 0.5) << "the requests in flight were waited for";
+    EXPECT_LT(r.drained_at, r.stop_at + 0.5 + 0.5);
+    ASSERT_EQ(r.records.size(), 3u) << "one request per client, none started after stop";
+    for (const auto& rec : r.records) {
+        EXPECT_LT(rec.start, r.stop_at);
+        EXPECT_EQ(rec.outcome, Outcome::request_timeout);
+    }
+
+    // Stopping an idle fleet drains at once, from the loop.
+    const FleetRun idle = run(target("long"), {spec(Profile::try_all, 1, 1)}, 0.0s);
+    EXPECT_TRUE(idle.drained);
+    EXPECT_LT(idle.drained_at, 0.5);
+}
+
+TEST_F(CompareClientsTest, WarmUpIsNotRecorded) {
+    // Origin one second ahead: the first second of requests is the warm-up.
+    Fleet fleet(base_.get(), target("long"), {spec(Profile::try_all, 1, 10)}, Clock::now() + 1s);
+    fleet.start();
+    const timeval run_for = to_tv(1.5);
+    event_base_loopexit(base_.get(), &run_for);
+    event_base_dispatch(base_.get());
+    bool drained = false;
+    fleet.stop([&] {
+        drained = true;
+        event_base_loopbreak(base_.get());
+    });
+    const timeval limit = to_tv(5);
+    event_base_loopexit(base_.get(), &limit);
+    event_base_dispatch(base_.get());
+    EXPECT_TRUE(drained);
+    const auto records = fleet.take_records();
+    ASSERT_GE(records.size(), 3u);
+    EXPECT_LE(records.size(), 7u);
+    for (const auto& rec : records)
+        EXPECT_GE(rec.start, 0.0);
+    EXPECT_GT(fleet.dns_queries(), 0u);
+    EXPECT_TRUE(fleet.take_records().empty()) << "records are handed over once";
+}
+
+TEST_F(CompareClientsTest, DestructionMidRequestClosesEverything) {
+    auto open_fds = [] {
+        return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                             std::filesystem::directory_iterator{});
+    };
+    const auto before = open_fds();
+    {
+        ClientSpec s = spec(Profile::happy_eyeballs, 3, 50);
+        s.request_timeout = 2s;
+        Fleet fleet(base_.get(), target("silent"), {s, spec(Profile::try_all, 3, 50)},
+                    Clock::now());
+        fleet.start();
+        const timeval run_for = to_tv(0.3);
+        event_base_loopexit(base_.get(), &run_for);
+        event_base_dispatch(base_.get());
+        EXPECT_GT(fleet.in_flight(), 0u);
+    }
+    // Callbacks evdns queued for the lookups it was told to drop run now, and find nothing.
+    const timeval settle = to_tv(0.2);
+    event_base_loopexit(base_.get(), &settle);
+    event_base_dispatch(base_.get());
+    EXPECT_EQ(open_fds(), before);
+}
+
+TEST_F(CompareClientsTest, HappyEyeballsStartsTheNextAttemptAfterTheDelay) {
+    SilentServer full(kFull, http_port_, 0);
+    ASSERT_TRUE(full.fill(kFull, http_port_))
+        << "this kernel answers SYNs past a full accept queue; no dropping address to test with";
+
+    ClientSpec eyeballs = spec(Profile::happy_eyeballs, 2, 10);
+    eyeballs.attempt_delay = 0.3s;
+    eyeballs.connect_timeout = 0s;  // only the delay moves it on
+    ClientSpec try_all = spec(Profile::try_all, 2, 10);
+    try_all.connect_timeout = 0.6s;
+    ClientSpec single = spec(Profile::single, 2, 10);
+    single.connect_timeout = 0.4s;
+    const FleetRun r = run(target("dropping"), {eyeballs, try_all, single}, 3.0s);
+
+    std::map<Profile, int> dropped_first;
+    for (const auto& rec : r.records) {
+        const double took = rec.end - rec.start;
+        SCOPED_TRACE(std::string(profile_name(rec.profile)) + " " + outcome_name(rec.outcome) +
+                     " attempts " + std::to_string(rec.attempts) + " took " + std::to_string(took));
+        if (rec.profile == Profile::single) {
+            if (rec.outcome == Outcome::connect_timeout) {
+                ++dropped_first[rec.profile];
+                EXPECT_GE(took, 0.39);
+                EXPECT_LT(took, 0.9);
+            } else {
+                EXPECT_EQ(rec.outcome, Outcome::ok);
+            }
+            continue;
+        }
+        EXPECT_EQ(rec.outcome, Outcome::ok);
+        EXPECT_EQ(rec.node, 0);
+        if (rec.attempts == 1) {
+            EXPECT_LT(took, 0.25);
+            continue;
+        }
+        ++dropped_first[rec.profile];
+        EXPECT_EQ(rec.attempts, 2);
+        if (rec.profile == Profile::happy_eyeballs) {
+            EXPECT_GE(took, 0.29);  // the delay, not a timeout
+            EXPECT_LT(took, 0.55);
+        } else {
+            EXPECT_GE(took, 0.59);  // the connect timeout first
+            EXPECT_LT(took, 1.1);
+        }
+    }
+    EXPECT_GT(dropped_first[Profile::happy_eyeballs], 0);
+    EXPECT_GT(dropped_first[Profile::try_all], 0);
+    EXPECT_GT(dropped_first[Profile::single], 0);
+}
+
+}  // namespace
+}  // namespace nolb::compare

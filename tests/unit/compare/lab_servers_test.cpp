@@ -1,0 +1,148 @@
+// The texts the lab writes for its servers, judged by the servers themselves: nolbd
+// --check-config accepts the configuration of each model and HAProxy's -c accepts its own, and
+// their contents carry the scenario's TTL and health settings. The CSV reader is fed HAProxy
+// 2.6's real `show stat` layout.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "nolb-compare/lab_servers.hpp"
+
+namespace nolb::compare {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Ran {
+    int status = -1;
+    std::string output;
+};
+
+Ran run(const std::string& command) {
+    Ran r;
+    FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+    if (!p) return r;
+    char buffer[4096];
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, p))
+        r.output.append(buffer, n);
+    int status = ::pclose(p);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+class CompareLabServers : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        char templ[] = "/tmp/nolb-lab-servers-XXXXXX";
+        ASSERT_NE(::mkdtemp(templ), nullptr);
+        dir_ = templ;
+        scenario_.name = "servers";
+        scenario_.nodes = 3;
+        scenario_.ttl = 7;
+        scenario_.health.interval = Seconds(0.25);
+        scenario_.health.timeout = Seconds(0.2);
+        scenario_.health.rise = 3;
+        scenario_.health.fall = 4;
+        options_.http_port = 18080;
+        options_.dns_port = 15353;
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+    fs::path write(const std::string& name, const std::string& text) {
+        fs::path p = dir_ / name;
+        std::ofstream(p) << text;
+        return p;
+    }
+
+    fs::path dir_;
+    Scenario scenario_;
+    LabOptions options_;
+};
+
+TEST_F(CompareLabServers, NolbdAcceptsTheConfigurationOfEachModel) {
+    for (Model m : kModels) {
+        const std::string text = render_nolbd_config(scenario_, m, options_, dir_ / "nolbd.sock");
+        fs::path file = write(std::string(model_name(m)) + ".toml", text);
+        Ran r = run(std::string(NOLBD_PATH) + " --check-config " + file.string());
+        EXPECT_EQ(r.status, 0) << model_name(m) << ":\n" << r.output << "\n" << text;
+        EXPECT_NE(text.find("listen = [\"127.0.0.1:15353\"]"), std::string::npos);
+        EXPECT_NE(text.find("\"lb 7 A 127.0.0.100\""), std::string::npos) << text;
+        EXPECT_NE(text.find("addresses = [\"127.0.0.13\"]"), std::string::npos);
+        EXPECT_EQ(text.find("127.0.0.14"), std::string::npos);
+        EXPECT_NE(text.find("ttl = 7"), std::string::npos);
+        if (m != Model::health_checked) {
+            EXPECT_NE(text.find("health = \"none\""), std::string::npos);
+            EXPECT_EQ(text.find("[service.health]"), std::string::npos);
+        } else {
+            EXPECT_NE(text.find("interval = 0.250"), std::string::npos) << text;
+            EXPECT_NE(text.find("timeout = 0.200"), std::string::npos);
+            EXPECT_NE(text.find("rise = 3"), std::string::npos);
+            EXPECT_NE(text.find("fall = 4"), std::string::npos);
+            EXPECT_NE(text.find("port = 18080"), std::string::npos);
+            EXPECT_NE(text.find("all_down = \"all\""), std::string::npos);
+        }
+    }
+}
+
+TEST_F(CompareLabServers, HaproxyAcceptsItsConfiguration) {
+    const std::string text = render_haproxy_config(scenario_, options_, dir_ / "haproxy.sock");
+    fs::path file = write("haproxy.cfg", text);
+    Ran r = run("/usr/sbin/haproxy -c -f " + file.string());
+    EXPECT_EQ(r.status, 0) << r.output << "\n" << text;
+    EXPECT_NE(text.find("bind 127.0.0.100:18080"), std::string::npos);
+    EXPECT_NE(text.find("default-server inter 250ms fall 4 rise 3"), std::string::npos) << text;
+    EXPECT_NE(text.find("timeout check 200ms"), std::string::npos);
+    EXPECT_NE(text.find("server node3 127.0.0.13:18080 check"), std::string::npos);
+    EXPECT_EQ(text.find("node4"), std::string::npos);
+}
+
+TEST_F(CompareLabServers, ReadsServerStatesAndTheBackendsRequests) {
+    const std::string csv =
+        "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,"
+        "wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,"
+        "throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,"
+        "check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,"
+        "req_rate,req_rate_max,req_tot,\n"
+        "www,FRONTEND,,,0,1,4096,2,178,752,0,0,0,,,,,OPEN,,,,,,,,,1,2,0,,,,0,2,0,2,,,,0,2,0,0,0,"
+        "0,,2,2,31,\n"
+        "nodes,node1,0,0,0,1,,2,178,752,,0,,0,0,0,0,UP,1,1,0,0,0,1,0,,1,3,1,,2,,2,2,,2,L7OK,200,"
+        "1,0,2,0,0,0,0,,,,2,\n"
+        "nodes,node2,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN,1,1,0,1,1,1,1,,1,3,2,,0,,2,0,,0,L4CON,,0,0,"
+        "0,0,0,0,0,,,,0,\n"
+        "nodes,BACKEND,0,0,0,1,410,2,178,752,0,0,,0,0,0,0,UP,1,1,0,,0,1,0,,1,3,0,,2,,1,2,,2,,,,0,"
+        "2,0,0,0,0,,,,29,\n\n";
+    auto stat = parse_haproxy_stat(csv, "nodes");
+    ASSERT_TRUE(stat);
+    ASSERT_EQ(stat->servers.size(), 2u);
+    EXPECT_EQ(stat->servers[0], (std::pair<std::string, std::string>{"node1", "UP"}));
+    EXPECT_EQ(stat->servers[1], (std::pair<std::string, std::string>{"node2", "DOWN"}));
+    ASSERT_TRUE(stat->requests);
+    EXPECT_EQ(*stat->requests, 29u);
+
+    EXPECT_FALSE(parse_haproxy_stat("Unknown command\n", "nodes"));
+    auto other = parse_haproxy_stat(csv, "elsewhere");
+    ASSERT_TRUE(other);
+    EXPECT_TRUE(other->servers.empty());
+    EXPECT_FALSE(other->requests);
+}
+
+TEST_F(CompareLabServers, NftScriptsNameTheTableAndTheAddress) {
+    EXPECT_NE(nft_create_table().find("ip daddr @blackholed drop"), std::string::npos);
+    EXPECT_NE(nft_create_table().find("hook input"), std::string::npos);
+    EXPECT_EQ(nft_blackhole("127.0.0.12", true),
+              "add element inet nolbcompare blackholed { 127.0.0.12 }\n");
+    EXPECT_EQ(nft_blackhole("127.0.0.12", false),
+              "delete element inet nolbcompare blackholed { 127.0.0.12 }\n");
+    EXPECT_EQ(nft_delete_table(), "delete table inet nolbcompare\n");
+}
+
+}  // namespace
+}  // namespace nolb::compare

@@ -1,0 +1,432 @@
+// Scenario loading: every shipped scenario loads, what an empty file means, how built-in,
+// [clients] and [clients.<profile>] values stack, and how each kind of mistake is reported
+// (file:line:column, the dotted key, a reason), including the schedule checks that keep a
+// restart, recover or unblackhole from undoing something that never happened.
+#include "nolb-compare/scenario.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace nolb::compare {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kSourceDir = NOLB_SOURCE_DIR;
+
+Scenario load(std::string_view text, const std::string& path = "s/test.toml") {
+    return load_scenario_string(text, path);
+}
+
+std::vector<std::string> problems(std::string_view text, const std::string& path = "t.toml") {
+    try {
+        load_scenario_string(text, path);
+    } catch (const config::Error& e) {
+        return e.problems();
+    }
+    ADD_FAILURE() << "loaded without errors:\n" << text;
+    return {};
+}
+
+std::string problem(std::string_view text) {
+    auto all = problems(text);
+    if (all.size() != 1) {
+        std::string joined;
+        for (const auto& p : all)
+            joined += "\n  " + p;
+        ADD_FAILURE() << "expected one problem, got " << all.size() << ":" << joined;
+        return all.empty() ? "" : all.front();
+    }
+    return all.front();
+}
+
+const ClientSpec& spec_of(const Scenario& s, Profile profile) {
+    for (const ClientSpec& spec : s.clients) {
+        if (spec.profile == profile) return spec;
+    }
+    ADD_FAILURE() << "no spec for " << profile_name(profile);
+    return s.clients.front();
+}
+
+std::string fault(double at, unsigned node, const char* kind) {
+    std::ostringstream out;
+    out << "[[fault]]\nat = " << at << "\nnode = " << node << "\nkind = \"" << kind << "\"\n";
+    return out.str();
+}
+
+TEST(CompareScenario, EveryShippedScenarioLoads) {
+    const fs::path dir = fs::path(kSourceDir) / "conf" / "scenarios";
+    std::set<std::string> names;
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
+        if (entry.path().extension() != ".toml") continue;
+        SCOPED_TRACE(entry.path().string());
+        Scenario s;
+        try {
+            s = load_scenario(entry.path().string());
+        } catch (const config::Error& e) {
+            ADD_FAILURE() << e.what();
+            continue;
+        }
+        EXPECT_EQ(s.file, entry.path().string());
+        EXPECT_EQ(s.name, entry.path().stem().string());
+        EXPECT_FALSE(s.description.empty());
+        EXPECT_EQ(s.models.size(), 3u);
+        EXPECT_EQ(s.clients.size(), std::size(kProfiles));
+        // Three models in about a minute.
+        EXPECT_LE((s.duration + s.warmup).count() * static_cast<double>(s.models.size()), 75.0);
+        for (const Fault& f : s.faults) {
+            EXPECT_LT(f.at, s.duration);
+            EXPECT_LT(f.node, s.nodes);
+        }
+        names.insert(s.name);
+    }
+    for (const char* expected : {"baseline", "crash", "http500", "slow", "degrade", "blackhole"})
+        EXPECT_TRUE(names.count(expected)) << expected;
+}
+
+TEST(CompareScenario, ShippedCrashIsNode2DownFrom5To14) {
+    Scenario s = load_scenario(kSourceDir + "/conf/scenarios/crash.toml");
+    ASSERT_EQ(s.faults.size(), 2u);
+    EXPECT_EQ(s.faults[0].kind, FaultKind::crash);
+    EXPECT_EQ(s.faults[0].node, 1u);
+    EXPECT_EQ(s.faults[0].at, Seconds(5));
+    EXPECT_EQ(s.faults[1].kind, FaultKind::restart);
+    EXPECT_EQ(s.faults[1].at, Seconds(14));
+}
+
+TEST(CompareScenario, EmptyFileMeansDefaults) {
+    Scenario s = load("", "conf/scenarios/quiet.toml");
+    EXPECT_EQ(s.name, "quiet");
+    EXPECT_EQ(s.file, "conf/scenarios/quiet.toml");
+    EXPECT_EQ(s.description, "");
+    EXPECT_EQ(s.models,
+              (std::vector<Model>{Model::zero_admin, Model::health_checked, Model::load_balancer}));
+    EXPECT_EQ(s.nodes, 4u);
+    EXPECT_EQ(s.duration, Seconds(20));
+    EXPECT_EQ(s.warmup, Seconds(2));
+    EXPECT_EQ(s.ttl, 5u);
+    EXPECT_EQ(s.health.interval, Seconds(0.5));
+    EXPECT_EQ(s.health.timeout, Seconds(0.4));
+    EXPECT_EQ(s.health.rise, 2u);
+    EXPECT_EQ(s.health.fall, 2u);
+    EXPECT_TRUE(s.faults.empty());
+
+    ASSERT_EQ(s.clients.size(), std::size(kProfiles));
+    for (std::size_t i = 0; i < s.clients.size(); ++i) {
+        const ClientSpec& spec = s.clients[i];
+        SCOPED_TRACE(profile_name(spec.profile));
+        EXPECT_EQ(spec.profile, kProfiles[i]);
+        EXPECT_EQ(spec.clients, 4u);
+        EXPECT_EQ(spec.rate, 10);
+        EXPECT_EQ(spec.request_timeout, Seconds(3));
+        EXPECT_EQ(spec.fixed_cache, Seconds(0));
+        EXPECT_EQ(spec.attempt_delay, Seconds(0.25));
+        bool browser = spec.profile == Profile::browser;
+        EXPECT_EQ(spec.connect_timeout, browser ? Seconds(0) : Seconds(1));
+        EXPECT_EQ(spec.min_cache, browser ? Seconds(60) : Seconds(0));
+    }
+}
+
+TEST(CompareScenario, EveryKeyIsRead) {
+    Scenario s = load(R"(description = "all of it"
+name = "everything"
+models = ["load-balancer", "zero-admin"]
+nodes = 6
+duration = 30.5
+warmup = 0
+ttl = 60
+[health]
+interval = 1
+timeout = 0.25
+rise = 3
+fall = 1
+[clients]
+profiles = ["try-all"]
+clients = 7
+rate = 2.5
+connect_timeout = 0.5
+request_timeout = 4
+min_cache = 10
+fixed_cache = 30
+attempt_delay = 0.1
+)");
+    EXPECT_EQ(s.name, "everything");
+    EXPECT_EQ(s.description, "all of it");
+    EXPECT_EQ(s.models, (std::vector<Model>{Model::load_balancer, Model::zero_admin}));
+    EXPECT_EQ(s.nodes, 6u);
+    EXPECT_EQ(s.duration, Seconds(30.5));
+    EXPECT_EQ(s.warmup, Seconds(0));
+    EXPECT_EQ(s.ttl, 60u);
+    EXPECT_EQ(s.health.interval, Seconds(1));
+    EXPECT_EQ(s.health.timeout, Seconds(0.25));
+    EXPECT_EQ(s.health.rise, 3u);
+    EXPECT_EQ(s.health.fall, 1u);
+    ASSERT_EQ(s.clients.size(), 1u);
+    const ClientSpec& c = s.clients[0];
+    EXPECT_EQ(c.profile, Profile::try_all);
+    EXPECT_EQ(c.clients, 7u);
+    EXPECT_EQ(c.rate, 2.5);
+    EXPECT_EQ(c.connect_timeout, Seconds(0.5));
+    EXPECT_EQ(c.request_timeout, Seconds(4));
+    EXPECT_EQ(c.min_cache, Seconds(10));
+    EXPECT_EQ(c.fixed_cache, Seconds(30));
+    EXPECT_EQ(c.attempt_delay, Seconds(0.1));
+}
+
+TEST(CompareScenario, ProfileValuesOverrideClientsWhichOverrideBuiltIns) {
+    Scenario s = load(R"([clients]
+clients = 8
+min_cache = 5
+connect_timeout = 2
+[clients.browser]
+clients = 2
+[clients.single]
+fixed_cache = 30
+connect_timeout = 0.5
+)");
+    const ClientSpec& browser = spec_of(s, Profile::browser);
+    EXPECT_EQ(browser.clients, 2u);                  // [clients.browser] over [clients]
+    EXPECT_EQ(browser.min_cache, Seconds(5));        // [clients] over the built-in 60
+    EXPECT_EQ(browser.connect_timeout, Seconds(2));  // [clients] over the built-in none
+    EXPECT_EQ(browser.request_timeout, Seconds(3));  // nothing says otherwise
+    const ClientSpec& single = spec_of(s, Profile::single);
+    EXPECT_EQ(single.clients, 8u);
+    EXPECT_EQ(single.fixed_cache, Seconds(30));
+    EXPECT_EQ(single.connect_timeout, Seconds(0.5));
+    const ClientSpec& try_all = spec_of(s, Profile::try_all);
+    EXPECT_EQ(try_all.clients, 8u);
+    EXPECT_EQ(try_all.fixed_cache, Seconds(0));
+    EXPECT_EQ(try_all.connect_timeout, Seconds(2));
+
+    // Without [clients] values, a profile table still lands on the built-ins.
+    Scenario t = load("[clients.browser]\nrate = 1\n");
+    EXPECT_EQ(spec_of(t, Profile::browser).rate, 1);
+    EXPECT_EQ(spec_of(t, Profile::browser).min_cache, Seconds(60));
+    EXPECT_EQ(spec_of(t, Profile::browser).connect_timeout, Seconds(0));
+    EXPECT_EQ(spec_of(t, Profile::single).rate, 10);
+}
+
+TEST(CompareScenario, ProfilesRunInTheirOwnOrder) {
+    Scenario s = load(R"([clients]
+profiles = ["system", "single", "happy-eyeballs"]
+[clients.browser]
+clients = 1
+)");
+    ASSERT_EQ(s.clients.size(), 3u);
+    EXPECT_EQ(s.clients[0].profile, Profile::single);
+    EXPECT_EQ(s.clients[1].profile, Profile::happy_eyeballs);
+    EXPECT_EQ(s.clients[2].profile, Profile::system);
+}
+
+TEST(CompareScenario, NameComesFromTheFileUnlessSet) {
+    EXPECT_EQ(load("", "/a/b/blackhole.toml").name, "blackhole");
+    EXPECT_EQ(load("", "relative.toml").name, "relative");
+    EXPECT_EQ(load("name = \"mine\"\n", "/a/b/blackhole.toml").name, "mine");
+    EXPECT_EQ(load("", "").name, "scenario");
+    EXPECT_EQ(problem("name = \"../up\"\n"),
+              "t.toml:1:8: name: \"../up\" is not a scenario name (letters, digits, _ . -)");
+}
+
+TEST(CompareScenario, FaultsAreSortedByTimeKeepingFileOrderOnTies) {
+    Scenario s = load(fault(9, 3, "restart") + fault(2, 3, "crash") + fault(9, 1, "http500") +
+                      fault(9, 4, "degrade") + "hold = 0.5\n" + fault(2, 2, "blackhole"));
+    ASSERT_EQ(s.faults.size(), 5u);
+    EXPECT_EQ(s.faults[0].kind, FaultKind::crash);
+    EXPECT_EQ(s.faults[0].node, 2u);  // node = 3 in the file
+    EXPECT_EQ(s.faults[1].kind, FaultKind::blackhole);
+    EXPECT_EQ(s.faults[2].kind, FaultKind::restart);
+    EXPECT_EQ(s.faults[3].kind, FaultKind::http500);
+    EXPECT_EQ(s.faults[3].node, 0u);
+    EXPECT_EQ(s.faults[4].kind, FaultKind::degrade);
+    EXPECT_EQ(s.faults[4].hold, Seconds(0.5));
+    EXPECT_EQ(s.faults[2].hold, Seconds(3));  // the default, unused
+    EXPECT_EQ(s.faults[2].at, Seconds(9));
+}
+
+TEST(CompareScenario, ACrashAndARestartInTheSameSecondHappenInFileOrder) {
+    EXPECT_NO_THROW(load(fault(5, 2, "crash") + fault(5, 2, "restart")));
+    EXPECT_EQ(problem(fault(5, 2, "restart") + fault(5, 2, "crash")),
+              "t.toml:4:8: fault[0].kind: restart of node2, which is not down at 5 s "
+              "(crash or degrade it first)");
+}
+
+TEST(CompareScenario, EachUndoingFaultNeedsWhatItUndoes) {
+    // Written out of order: the schedule is judged in time order.
+    EXPECT_NO_THROW(load(fault(8, 1, "restart") + fault(1, 1, "crash") + fault(3, 2, "slow") +
+                         fault(2, 2, "http500") + fault(4, 2, "recover") +
+                         fault(6, 3, "unblackhole") + fault(5, 3, "blackhole") +
+                         fault(10, 1, "blackhole")));
+
+    EXPECT_EQ(problem(fault(4, 1, "restart")),
+              "t.toml:4:8: fault[0].kind: restart of node1, which is not down at 4 s "
+              "(crash or degrade it first)");
+    EXPECT_EQ(problem(fault(4, 2, "recover")),
+              "t.toml:4:8: fault[0].kind: recover of node2, which is not failing at 4 s "
+              "(http500 or slow first)");
+    EXPECT_EQ(problem(fault(4, 3, "unblackhole")),
+              "t.toml:4:8: fault[0].kind: unblackhole of node3, which is not blackholed at 4 s "
+              "(blackhole it first)");
+    // What undoes one node's fault does nothing for another.
+    EXPECT_EQ(problem(fault(1, 1, "crash") + fault(2, 2, "restart")),
+              "t.toml:8:8: fault[1].kind: restart of node2, which is not down at 2 s "
+              "(crash or degrade it first)");
+    // Undone once is undone.
+    EXPECT_EQ(problem(fault(1, 1, "slow") + fault(2, 1, "recover") + fault(3, 1, "recover")),
+              "t.toml:12:8: fault[2].kind: recover of node1, which is not failing at 3 s "
+              "(http500 or slow first)");
+    // A restart brings up a fresh process: nothing left to recover.
+    EXPECT_EQ(problem(fault(1, 1, "http500") + fault(2, 1, "crash") + fault(3, 1, "restart") +
+                      fault(4, 1, "recover")),
+              "t.toml:16:8: fault[3].kind: recover of node1, which is not failing at 4 s "
+              "(http500 or slow first)");
+}
+
+TEST(CompareScenario, ADownNodeTakesOnlyARestart) {
+    EXPECT_EQ(problem(fault(1, 2, "crash") + fault(2, 2, "http500")),
+              "t.toml:8:8: fault[1].kind: node2 is down at 2 s (crash at 1 s): restart it first");
+    EXPECT_EQ(problem(fault(1, 2, "crash") + fault(2, 2, "crash")),
+              "t.toml:8:8: fault[1].kind: node2 is down at 2 s (crash at 1 s): restart it first");
+    EXPECT_EQ(problem(fault(1, 2, "slow") + fault(2, 2, "crash") + fault(3, 2, "recover")),
+              "t.toml:12:8: fault[2].kind: node2 is down at 3 s (crash at 2 s): nothing to "
+              "recover");
+    // The network can still be cut from a dead node.
+    EXPECT_NO_THROW(load(fault(1, 2, "crash") + fault(2, 2, "blackhole")));
+    EXPECT_EQ(problem(fault(1, 2, "blackhole") + fault(2, 2, "blackhole")),
+              "t.toml:8:8: fault[1].kind: node2 is already blackholed (since 1 s)");
+}
+
+TEST(CompareScenario, ARestartAfterADegradeWaitsForItsHold) {
+    EXPECT_NO_THROW(load(fault(2, 1, "degrade") + "hold = 3\n" + fault(6, 1, "restart")));
+    EXPECT_EQ(problem(fault(2, 1, "degrade") + "hold = 3\n" + fault(4.5, 1, "restart")),
+              "t.toml:9:8: fault[1].kind: restart of node1 at 4.5 s, before its degrade (at 2 s, "
+              "hold 3 s) has pushed it over");
+}
+
+TEST(CompareScenario, FaultsMustHitANodeAndATimeThatExist) {
+    EXPECT_EQ(problem("nodes = 3\n" + fault(1, 4, "crash")),
+              "t.toml:4:8: fault[0].node: node4 does not exist (nodes = 3)");
+    EXPECT_EQ(problem("duration = 10\n" + fault(10, 1, "crash")),
+              "t.toml:3:6: fault[0].at: 10 s is not before the end of the run (duration = 10 s)");
+    EXPECT_EQ(problem(fault(1, 0, "crash")),
+              "t.toml:3:8: fault[0].node: 0 is out of range (1..16)");
+    EXPECT_EQ(problem(fault(1, 1, "explode")),
+              "t.toml:4:8: fault[0].kind: \"explode\" is not a fault kind (crash, restart, "
+              "http500, slow, recover, degrade, blackhole or unblackhole)");
+    EXPECT_EQ(problem(fault(1, 1, "crash") + "hold = 2\n"),
+              "t.toml:5:1: fault[0].hold: only for kind = \"degrade\" (this fault is \"crash\")");
+    EXPECT_EQ(problem("[[fault]]\nat = 1\nkind = \"crash\"\n"),
+              "t.toml:1:1: fault[0].node: required key is missing");
+}
+
+TEST(CompareScenario, ReportsUnknownKeysWrongTypesAndRanges) {
+    EXPECT_EQ(problem("node = 4\n"), "t.toml:1:1: node: unknown key (did you mean \"nodes\"?)");
+    EXPECT_EQ(problem("nodes = \"4\"\n"), "t.toml:1:9: nodes: expected an integer, found a string");
+    EXPECT_EQ(problem("nodes = 1\n"), "t.toml:1:9: nodes: 1 is out of range (2..16)");
+    EXPECT_EQ(problem("duration = 601\n"), "t.toml:1:12: duration: 601 is out of range (1..600)");
+    EXPECT_EQ(problem("[health]\nrise = 0\n"),
+              "t.toml:2:8: health.rise: 0 is out of range (1..100)");
+    EXPECT_EQ(problem("[clients]\nrate = 0\n"),
+              "t.toml:2:8: clients.rate: 0 is out of range (0.1..1000)");
+    EXPECT_EQ(problem("[clients.try-all]\nclients = 65\n"),
+              "t.toml:2:11: clients.try-all.clients: 65 is out of range (1..64)");
+    EXPECT_EQ(problem("health = 3\n"),
+              "t.toml:1:10: health: expected a table ([health]), found an integer");
+    EXPECT_EQ(problem("models = []\n"), "t.toml:1:10: models: must not be empty");
+}
+
+TEST(CompareScenario, ReportsNamesThatAreNotModelsOrProfiles) {
+    EXPECT_EQ(problem("models = [\"zero-admin\", \"dns\"]\n"),
+              "t.toml:1:25: models[1]: \"dns\" is not a model (zero-admin, health-checked or "
+              "load-balancer)");
+    EXPECT_EQ(problem("models = [\"zero-admin\", \"zero-admin\"]\n"),
+              "t.toml:1:25: models[1]: \"zero-admin\" is already listed on line 1");
+    EXPECT_EQ(problem("[clients]\nprofiles = [\"curl\"]\n"),
+              "t.toml:2:13: clients.profiles[0]: \"curl\" is not a profile (single, try-all, "
+              "happy-eyeballs, browser or system)");
+    EXPECT_EQ(problem("[clients.chrome]\nclients = 2\n"),
+              "t.toml:1:10: clients.chrome: unknown profile (expected one of: single try-all "
+              "happy-eyeballs browser system)");
+    EXPECT_EQ(problem("[clients.browser]\nprofiles = [\"single\"]\n"),
+              "t.toml:2:1: clients.browser.profiles: unknown key (expected one of: clients rate "
+              "connect_timeout request_timeout min_cache fixed_cache attempt_delay)");
+}
+
+TEST(CompareScenario, TimeoutMustBeShorterThanInterval) {
+    EXPECT_EQ(problem("[health]\ninterval = 0.5\ntimeout = 0.5\n"),
+              "t.toml:3:11: health.timeout: timeout (0.5 s) must be less than interval (0.5 s): "
+              "one probe at a time per node");
+    // Only interval written: the default timeout (0.4 s) is what breaks the rule.
+    EXPECT_EQ(problem("[health]\ninterval = 0.3\n"),
+              "t.toml:2:12: health.interval: timeout (0.4 s) must be less than interval (0.3 s): "
+              "one probe at a time per node");
+}
+
+TEST(CompareScenario, EveryProblemIsReportedInFileOrder) {
+    auto all = problems(R"(nodes = 20
+colour = "blue"
+[health]
+fall = -1
+[[fault]]
+at = 1
+node = 1
+kind = "melt"
+)");
+    EXPECT_EQ(all, (std::vector<std::string>{
+                       "t.toml:1:9: nodes: 20 is out of range (2..16)",
+                       "t.toml:2:1: colour: unknown key (expected one of: description name "
+                       "models nodes duration warmup ttl health clients fault)",
+                       "t.toml:4:8: health.fall: -1 is out of range (1..100)",
+                       "t.toml:8:8: fault[0].kind: \"melt\" is not a fault kind (crash, restart, "
+                       "http500, slow, recover, degrade, blackhole or unblackhole)",
+                   }));
+}
+
+TEST(CompareScenario, SyntaxErrorsAndUnreadableFilesAreConfigErrors) {
+    auto syntax = problems("nodes = = 4\n");
+    ASSERT_EQ(syntax.size(), 1u);
+    EXPECT_EQ(syntax[0].rfind("t.toml:1:", 0), 0u) << syntax[0];
+
+    const std::string missing = kSourceDir + "/conf/scenarios/no-such-scenario.toml";
+    try {
+        load_scenario(missing);
+        ADD_FAILURE() << "loaded a file that does not exist";
+    } catch (const config::Error& e) {
+        ASSERT_EQ(e.problems().size(), 1u);
+        EXPECT_EQ(e.problems()[0].rfind(missing + ": cannot read: ", 0), 0u) << e.problems()[0];
+    }
+    try {
+        load_scenario(kSourceDir + "/conf/scenarios");
+        ADD_FAILURE() << "loaded a folder";
+    } catch (const config::Error& e) {
+        ASSERT_EQ(e.problems().size(), 1u);
+        EXPECT_NE(e.problems()[0].find("not a regular file"), std::string::npos);
+    }
+}
+
+TEST(CompareScenario, NamesAndParsersRoundTrip) {
+    for (Model m : kModels)
+        EXPECT_EQ(parse_model(model_name(m)), m);
+    for (Profile p : kProfiles)
+        EXPECT_EQ(parse_profile(profile_name(p)), p);
+    for (FaultKind k :
+         {FaultKind::crash, FaultKind::restart, FaultKind::http500, FaultKind::slow,
+          FaultKind::recover, FaultKind::degrade, FaultKind::blackhole, FaultKind::unblackhole})
+        EXPECT_EQ(parse_fault(fault_name(k)), k);
+    EXPECT_STREQ(model_name(Model::health_checked), "health-checked");
+    EXPECT_STREQ(profile_name(Profile::happy_eyeballs), "happy-eyeballs");
+    EXPECT_STREQ(fault_name(FaultKind::unblackhole), "unblackhole");
+    EXPECT_FALSE(parse_model("Zero-Admin"));
+    EXPECT_FALSE(parse_profile("try_all"));
+    EXPECT_FALSE(parse_fault(""));
+}
+
+}  // namespace
+}  // namespace nolb::compare
