@@ -7,7 +7,8 @@
 # Groups: build (toolchain and libraries), test (the clients, resolver and tools the system tests
 # drive), chromium (Debian's browser, for the demo's --chromium and the browser tests), browser
 # (chromium, plus node and npm for the browser tests' playwright-core), compare (the load balancer
-# and the firewall nolb-compare drives). No group: all of them,
+# and the firewall nolb-compare drives), bench (the load generator, the servers and the profiler
+# contrib/bench.sh compares nolbd with). No group: all of them but bench,
 # which is what contrib/test.sh and CI use. contrib/demo.sh asks for build and test, and for
 # chromium only when it is to open one.
 set -euo pipefail
@@ -27,6 +28,11 @@ test=(
 compare=(
     # nolb-compare: the load balancer it measures, and nftables for its blackhole faults
     haproxy nftables
+)
+bench=(
+    # contrib/bench.sh: the load generator, the servers nolbd is compared with (their system
+    # services are not started, see policy-rc.d below), callgrind, and taskset for pinning
+    dnsperf gdnsd nsd knot valgrind util-linux
 )
 chromium=(
     # the browser the demo opens and the browser tests drive; its fonts, so that pages and
@@ -48,10 +54,11 @@ for group in "${groups[@]}"; do
     build) packages+=("${build[@]}") ;;
     test) packages+=("${test[@]}") ;;
     compare) packages+=("${compare[@]}") ;;
+    bench) packages+=("${bench[@]}") ;;
     chromium) packages+=("${chromium[@]}") ;;
     browser) packages+=("${browser[@]}") ;;
     *)
-        echo "install-deps: unknown group '$group' (build, test, compare, chromium, browser)" >&2
+        echo "install-deps: unknown group '$group' (build, test, compare, chromium, browser, bench)" >&2
         exit 2
         ;;
     esac
@@ -79,9 +86,10 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 
-# The unbound package would start a system resolver on port 53. The tests run their own unbound
-# on a loopback high port, so keep package scripts from starting services during this install
-# (policy-rc.d exit 101 = "action forbidden"), unless the host already has a policy of its own.
+# The unbound package would start a system resolver on port 53, and gdnsd, nsd and knot system
+# name servers. The tests and the benchmark run their own on loopback high ports, so keep
+# package scripts from starting services during this install (policy-rc.d exit 101 = "action
+# forbidden"), unless the host already has a policy of its own.
 policy=/usr/sbin/policy-rc.d
 own_policy=false
 if [[ ! -e "$policy" ]]; then
