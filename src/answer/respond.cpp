@@ -70,21 +70,34 @@ std::size_t answer_error(const zone::Snapshot& s, const dns::Query& q, std::uint
     return size;
 }
 
+// Swaps two RDATA of a fixed size; a constant size lets the compiler use plain moves.
+template <std::size_t Size>
+void swap_rdata(std::uint8_t* x, std::uint8_t* y) {
+    std::uint8_t tmp[Size];
+    std::memcpy(tmp, x, Size);
+    std::memcpy(x, y, Size);
+    std::memcpy(y, tmp, Size);
+}
+
 // Fisher-Yates over the RDATA of equal-sized records: the owner, type, class and TTL of every
-// record in the set are the same bytes, so permuting RDATA permutes the records.
-void shuffle(const zone::Answer& a, std::uint8_t* tail, util::Rng& rng) {
-    std::uint8_t tmp[16];
-    const std::size_t rdata_in_record = a.shuffle_stride - a.shuffle_rdata;
-    std::uint8_t* base = tail + a.shuffle_at + rdata_in_record;
+// record in the set are the same bytes, so permuting RDATA permutes the records. A and AAAA
+// RDATA are 4 and 16 bytes, the only sizes compile() marks for shuffling.
+template <std::size_t Size>
+void shuffle_rdata(const zone::Answer& a, std::uint8_t* tail, util::Rng& rng) {
+    std::uint8_t* base = tail + a.shuffle_at + (a.shuffle_stride - Size);
     for (std::uint32_t i = a.shuffle_count - 1; i > 0; --i) {
-        const std::uint32_t j = rng.below(i + 1);
-        if (j == i) continue;
-        std::uint8_t* x = base + std::size_t{i} * a.shuffle_stride;
-        std::uint8_t* y = base + std::size_t{j} * a.shuffle_stride;
-        std::memcpy(tmp, x, a.shuffle_rdata);
-        std::memcpy(x, y, a.shuffle_rdata);
-        std::memcpy(y, tmp, a.shuffle_rdata);
+        const std::uint32_t j = rng.below_small(i + 1);
+        if (j != i)
+            swap_rdata<Size>(base + std::size_t{i} * a.shuffle_stride,
+                             base + std::size_t{j} * a.shuffle_stride);
     }
+}
+
+void shuffle(const zone::Answer& a, std::uint8_t* tail, util::Rng& rng) {
+    if (a.shuffle_rdata == 4)
+        shuffle_rdata<4>(a, tail, rng);
+    else if (a.shuffle_rdata == 16)
+        shuffle_rdata<16>(a, tail, rng);
 }
 
 std::size_t emit(const zone::Snapshot& s, const dns::Query& q, const zone::Answer& a,

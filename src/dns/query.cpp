@@ -3,32 +3,65 @@
 // skipped, pointers checked) to find the OPT record and to reject counts that overrun.
 #include "dns/query.hpp"
 
+#include <cstring>
+
 #include "dns/name.hpp"
 #include "dns/wire.hpp"
 
 namespace nolb::dns {
 namespace {
 
-// Reads the question name into q.name (lower-cased). False on any malformation.
+// Lower-cases eight bytes at once: a byte gains 0x20 when it lies in 'A'..'Z'. Label length
+// bytes (at most 63) lie below 'A', so a whole wire name can be folded in words.
+std::uint64_t lower_word(std::uint64_t w) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    const std::uint64_t seven_bits = w & (0x7f * kOnes);
+    const std::uint64_t at_least_a = seven_bits + (0x80 - 'A') * kOnes;   // top bit: >= 'A'
+    const std::uint64_t above_z = seven_bits + (0x80 - 'Z' - 1) * kOnes;  // top bit: > 'Z'
+    const std::uint64_t upper = at_least_a & ~above_z & ~w & (0x80 * kOnes);
+    return w | (upper >> 2);
+}
+
+// Copies `size` bytes lower-cased (RFC 4343: ASCII letters only).
+void copy_lowered(std::uint8_t* to, const std::uint8_t* from, std::size_t size) {
+    if (size < 8) {
+        for (std::size_t i = 0; i < size; ++i)
+            to[i] = lower(from[i]);
+        return;
+    }
+    std::uint64_t w;
+    std::size_t at = 0;
+    for (; at + 8 <= size; at += 8) {
+        std::memcpy(&w, from + at, 8);
+        w = lower_word(w);
+        std::memcpy(to + at, &w, 8);
+    }
+    if (at < size) {  // the last eight bytes again, overlapping: folding is idempotent
+        std::memcpy(&w, from + size - 8, 8);
+        w = lower_word(w);
+        std::memcpy(to + size - 8, &w, 8);
+    }
+}
+
+// Reads the question name into q.name (lower-cased): the labels are walked first, then the
+// whole name is folded and copied at once. False on any malformation.
 bool read_question_name(Reader& r, Query& q) {
+    const std::uint8_t* name = r.data() + r.pos();
+    const std::size_t room = r.remaining();
     std::size_t size = 0;
     std::uint8_t labels = 0;
     for (;;) {
-        const std::uint8_t len = r.u8();
-        if (r.failed()) return false;
+        if (size >= room) return false;
+        const std::uint8_t len = name[size];
         if (len == 0) break;
         if (len > kMaxLabelSize) return false;  // pointers and extended label types included
         if (size + 1 + len + 1 > kMaxNameSize) return false;
         q.label_offsets[labels++] = static_cast<std::uint8_t>(size);
-        q.name[size++] = len;
-        const std::size_t at = r.pos();
-        r.skip(len);
-        if (r.failed()) return false;
-        const std::uint8_t* src = r.data() + at;
-        for (std::size_t i = 0; i < len; ++i)
-            q.name[size++] = lower(src[i]);
+        size += 1 + len;
     }
-    q.name[size++] = 0;
+    ++size;  // the root label
+    copy_lowered(q.name, name, size);
+    r.skip(size);
     q.name_size = static_cast<std::uint8_t>(size);
     q.label_count = labels;
     return true;

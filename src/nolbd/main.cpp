@@ -1,4 +1,6 @@
 // nolbd: the command line, and nothing else; nolbd/daemon.cpp does the work.
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 
 #include <string>
@@ -9,11 +11,15 @@
 
 int main(int argc, char** argv) {
     using namespace nolb;
+    // nolbd allocates at load and reload, on the main thread; the answering threads allocate
+    // only as they start. One malloc arena keeps each of them from setting up its own.
+    mallopt(M_ARENA_MAX, 1);
     CLI::App app(
         "nolbd is an authoritative DNS server for the zones and services in its configuration "
         "file. A service name publishes the addresses of all its nodes, in a new random order "
         "on every response and with a short TTL, so that clients spread across them. It "
-        "answers over UDP and TCP on every server.listen address, with one thread per worker. "
+        "answers over UDP and TCP on every server.listen address: each worker has a thread per "
+        "UDP socket and one for TCP. "
         "SIGHUP reloads the file (a file with errors is rejected and the running one keeps "
         "serving); SIGINT and SIGTERM stop it. Exit status: 0 after a clean stop, 1 when it "
         "cannot start (such as an address in use), 2 for errors in the configuration or on "

@@ -14,7 +14,7 @@ namespace nolb::server {
 enum class Transport : std::uint8_t { udp, tcp };
 
 class Handler {
-public:
+  public:
     virtual ~Handler() = default;
     // Called before a batch; a handler refreshes what it caches (e.g. the snapshot) here.
     virtual void begin_batch() = 0;

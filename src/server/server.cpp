@@ -119,22 +119,39 @@ void Server::open() {
 void Server::start() {
     if (workers_.empty()) throw std::logic_error("server not open");
     if (!threads_.empty()) throw std::logic_error("server already started");
-
-    std::vector<std::promise<void>> ready(workers_.size());
+    // Per worker: the TCP loop, then one thread per UDP socket.
+    struct Body {
+        unsigned worker;
+        std::string name;
+        std::function<void(Handler&)> run;
+    };
+    std::vector<Body> bodies;
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+        Worker& worker = *workers_[i];
+        bodies.push_back({i, "nolb-tcp-" + std::to_string(i),
+                          [&worker](Handler& handler) { worker.run(handler); }});
+        for (std::size_t u = 0; u < worker.udp().size(); ++u) {
+            UdpLoop& loop = *worker.udp()[u];
+            bodies.push_back({i, "nolb-udp-" + std::to_string(i) + "." + std::to_string(u),
+                              [&loop](Handler& handler) { loop.run(handler); }});
+        }
+    }
+    std::vector<std::promise<void>> ready(bodies.size());
     std::vector<std::future<void>> started;
     for (auto& promise : ready)
         started.push_back(promise.get_future());
     {
         SignalsBlocked blocked;
         try {
-            for (unsigned i = 0; i < workers_.size(); ++i)
-                threads_.emplace_back([this, i, promise = &ready[i]] { serve(i, *promise); });
+            for (std::size_t b = 0; b < bodies.size(); ++b)
+                threads_.emplace_back([this, body = std::move(bodies[b]), promise = &ready[b]] {
+                    serve(body.worker, body.name, body.run, *promise);
+                });
         } catch (...) {
             stop();
             throw;
         }
     }
-
     for (auto& future : started) {
         try {
             future.get();
@@ -145,8 +162,8 @@ void Server::start() {
     }
 }
 
-void Server::serve(unsigned index, std::promise<void>& ready) {
-    std::string name = "nolb-worker-" + std::to_string(index);
+void Server::serve(unsigned index, const std::string& name,
+                   const std::function<void(Handler&)>& run, std::promise<void>& ready) {
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
     std::unique_ptr<Handler> handler;
     try {
@@ -157,7 +174,7 @@ void Server::serve(unsigned index, std::promise<void>& ready) {
         return;
     }
     ready.set_value();
-    workers_[index]->run(*handler);
+    run(*handler);
 }
 
 void Server::stop() {
@@ -170,7 +187,7 @@ void Server::stop() {
 Counters Server::counters() const {
     Counters total;
     for (const auto& worker : workers_)
-        total.add(worker->counters().read());
+        total.add(worker->counters());
     return total;
 }
 

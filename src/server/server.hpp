@@ -1,12 +1,14 @@
-// The network side of nolbd: binds every listen endpoint for every worker, runs the workers
-// and stops them. Built from the [server] section of the config and a HandlerFactory that
-// makes each worker's Handler on that worker's thread; it knows sockets and threads, and
-// nothing of DNS. Reloading content is the handler's business (it reads a published
-// snapshot), so a running Server never changes.
+// The network side of nolbd: binds every listen endpoint for every worker, runs the workers'
+// threads (one per UDP socket, one for TCP) and stops them. Built from the [server] section of
+// the config and a HandlerFactory that makes each thread's Handler on that thread; it knows
+// sockets and threads, and nothing of DNS. Reloading content is the handler's business (it reads a
+// published snapshot), so a running Server never changes.
 #pragma once
 
+#include <functional>
 #include <future>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -30,8 +32,9 @@ class Server {
     // on 127.0.0.1:53/udp: Address already in use") or another std::exception; nothing is
     // served before start().
     void open();
-    // Makes one Handler per worker on its thread and starts serving; rethrows what a factory
-    // threw, after stopping the others. Once only, after open().
+    // Starts every worker's threads, each making its own Handler (the factory gets the worker's
+    // index), and serving; rethrows what a factory threw, after stopping the others. Once
+    // only, after open().
     void start();
     // Stops and joins every worker. Call from one thread that is not a worker; idempotent.
     void stop();
@@ -43,8 +46,9 @@ class Server {
     Counters counters() const;
 
   private:
-    // A worker thread's body: make the handler, report, serve until stopped.
-    void serve(unsigned index, std::promise<void>& ready);
+    // A thread's body: make the handler, report, serve until stopped.
+    void serve(unsigned index, const std::string& name, const std::function<void(Handler&)>& run,
+               std::promise<void>& ready);
 
     config::Server config_;
     HandlerFactory factory_;

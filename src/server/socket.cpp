@@ -28,8 +28,10 @@ bool set_option(int fd, int level, int name, int value) {
 }
 
 Fd make_socket(const util::Endpoint& endpoint, Protocol protocol) {
-    int type = protocol == Protocol::udp ? SOCK_DGRAM : SOCK_STREAM;
-    Fd fd(socket(family_of(endpoint), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    // UDP sockets block: their thread waits in recvmmsg (sends pass MSG_DONTWAIT). TCP
+    // sockets serve an event loop.
+    int type = protocol == Protocol::udp ? SOCK_DGRAM : SOCK_STREAM | SOCK_NONBLOCK;
+    Fd fd(socket(family_of(endpoint), type | SOCK_CLOEXEC, 0));
     if (!fd) fail(endpoint, protocol, errno);
     // Without this an IPv6 wildcard would also claim IPv4 and collide with "0.0.0.0".
     if (!endpoint.address.is_v4() && !set_option(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, 1))

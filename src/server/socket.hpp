@@ -61,7 +61,7 @@ bool is_wildcard(const util::IpAddress& address);
 // sharing its traffic with us. Throws ListenError.
 void check_port_free(const util::Endpoint& endpoint, Protocol protocol);
 
-// A bound, non-blocking UDP socket with SO_REUSEPORT; on a wildcard address it also asks for
+// A bound, blocking UDP socket with SO_REUSEPORT; on a wildcard address it also asks for
 // the destination address of every datagram. Throws ListenError.
 Fd open_udp(const util::Endpoint& endpoint);
 

@@ -64,7 +64,7 @@ TcpServer::TcpServer(event_base* base, TcpLimits limits, WorkerCounters& counter
     : base_(base),
       limits_(limits),
       counters_(counters),
-      scratch_(std::make_unique<std::uint8_t[]>(kTcpMaxMessage)) {
+      scratch_(std::make_unique_for_overwrite<std::uint8_t[]>(kTcpMaxMessage)) {
     if (limits_.idle_timeout.count() > 0) {
         auto ms = limits_.idle_timeout.count();
         idle_timeval_ = {static_cast<time_t>(ms / 1000),

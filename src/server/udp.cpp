@@ -2,6 +2,9 @@
 // sent to, which a wildcard socket learns from the IP_PKTINFO / IPV6_PKTINFO control message.
 #include "server/udp.hpp"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -48,8 +51,8 @@ socklen_t reply_control(msghdr& received, void* out, std::size_t out_size) {
 }  // namespace
 
 UdpBatch::UdpBatch()
-    : in_data_(std::make_unique<std::uint8_t[]>(kUdpBatch * kUdpBufferSize)),
-      out_data_(std::make_unique<std::uint8_t[]>(kUdpBatch * kUdpBufferSize)) {
+    : in_data_(std::make_unique_for_overwrite<std::uint8_t[]>(kUdpBatch * kUdpBufferSize)),
+      out_data_(std::make_unique_for_overwrite<std::uint8_t[]>(kUdpBatch * kUdpBufferSize)) {
     for (std::size_t i = 0; i < kUdpBatch; ++i) {
         in_iov_[i] = {in_data_.get() + i * kUdpBufferSize, kUdpBufferSize};
         msghdr& header = in_[i].msg_hdr;
@@ -61,31 +64,40 @@ UdpBatch::UdpBatch()
     }
 }
 
-void UdpBatch::serve(int fd, bool wildcard, Handler& handler, WorkerCounters& counters) {
-    for (unsigned round = 0; round < kUdpBatchesPerWakeup; ++round) {
-        unsigned received = receive(fd, wildcard);
-        if (received == 0) return;
-        counters.udp_received.add(received);
-        handler.begin_batch();
-        unsigned responses = answer(received, wildcard, handler, counters);
-        if (responses > 0) send(fd, responses, counters);
-        // A short batch means the queue was empty a moment ago; let the loop poll again
-        // instead of paying for a recvmmsg that says EAGAIN.
-        if (received < kUdpBatch) return;
-    }
+bool UdpBatch::serve(int fd, bool wildcard, Handler& handler, WorkerCounters& counters) {
+    int received = receive(fd, wildcard);
+    if (received <= 0) return received == 0;
+    counters.udp_received.add(static_cast<unsigned>(received));
+    handler.begin_batch();
+    unsigned responses = answer(static_cast<unsigned>(received), wildcard, handler, counters);
+    if (responses > 0) send(fd, responses, counters);
+    return true;
 }
 
-unsigned UdpBatch::receive(int fd, bool wildcard) {
-    for (std::size_t i = 0; i < kUdpBatch; ++i) {
+// The number of datagrams read, 0 for none (EINTR, or an error that ICMP queued), -1 once the
+// socket is shut down.
+int UdpBatch::receive(int fd, bool wildcard) {
+    // Only the headers the kernel wrote into last time need their lengths back.
+    const unsigned reset = wildcard == wildcard_ ? used_ : kUdpBatch;
+    for (unsigned i = 0; i < reset; ++i) {
         msghdr& header = in_[i].msg_hdr;
         header.msg_namelen = sizeof(sockaddr_storage);
         header.msg_control = wildcard ? in_control_[i].bytes : nullptr;
         header.msg_controllen = wildcard ? sizeof(Control::bytes) : 0;
         header.msg_flags = 0;
     }
-    int received = recvmmsg(fd, in_.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
-    // EAGAIN, EINTR, or an error queued by ICMP: nothing to answer this time.
-    return received > 0 ? static_cast<unsigned>(received) : 0;
+    wildcard_ = wildcard;
+    used_ = 0;
+    // Blocks for the first datagram, then takes what is already queued without waiting. The
+    // system call is made directly: libc's wrapper is a thread cancellation point, a cost
+    // per call for a feature nolbd never uses.
+    int received = static_cast<int>(
+        ::syscall(SYS_recvmmsg, fd, in_.data(), kUdpBatch, MSG_WAITFORONE, nullptr));
+    if (received < 0) return errno == EINVAL || errno == EBADF ? -1 : 0;
+    used_ = static_cast<unsigned>(received);
+    // A shut-down socket reads as empty datagrams; a real one always carries a DNS header.
+    if (received > 0 && in_[0].msg_len == 0 && in_[0].msg_hdr.msg_namelen == 0) return -1;
+    return received;
 }
 
 unsigned UdpBatch::answer(unsigned received, bool wildcard, Handler& handler,
@@ -123,7 +135,8 @@ void UdpBatch::send(int fd, unsigned count, WorkerCounters& counters) {
     unsigned done = 0;
     std::uint64_t failed = 0;
     while (done < count) {
-        int sent = sendmmsg(fd, out_.data() + done, count - done, MSG_DONTWAIT);
+        int sent = static_cast<int>(
+            ::syscall(SYS_sendmmsg, fd, out_.data() + done, count - done, MSG_DONTWAIT));
         if (sent > 0) {
             done += static_cast<unsigned>(sent);
             continue;
@@ -140,6 +153,19 @@ void UdpBatch::send(int fd, unsigned count, WorkerCounters& counters) {
     }
     counters.udp_sent.add(count - failed);
     if (failed) counters.udp_send_errors.add(failed);
+}
+
+void UdpLoop::run(Handler& handler) {
+    while (!stopping_.load(std::memory_order_acquire)) {
+        if (!batch_.serve(fd_.get(), wildcard_, handler, counters_)) return;
+    }
+}
+
+void UdpLoop::request_stop() {
+    stopping_.store(true, std::memory_order_release);
+    // On an unconnected UDP socket shutdown() reports ENOTCONN, yet it marks the socket shut
+    // and wakes a reader blocked in it, which is all that is wanted here.
+    ::shutdown(fd_.get(), SHUT_RDWR);
 }
 
 }  // namespace nolb::server

@@ -1,19 +1,23 @@
-// The UDP path of one worker: read up to a batch of datagrams with one recvmmsg, answer each
-// into its own preallocated buffer, send every response with one sendmmsg. The buffers, the
-// message headers and the control-message space are allocated once per worker; the per-packet
-// path allocates nothing, takes no lock and logs nothing.
+// The UDP path: one thread per UDP socket, blocked in recvmmsg until datagrams arrive, then
+// answering each into its own preallocated buffer and sending every response with one
+// sendmmsg. Two system calls per batch and no readiness polling: on a loaded socket a batch
+// holds every datagram that queued while the previous one was answered. The buffers, message
+// headers and control-message space are allocated once; the per-packet path allocates
+// nothing, takes no lock and logs nothing.
 #pragma once
 
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include "server/counters.hpp"
 #include "server/handler.hpp"
+#include "server/socket.hpp"
 
 namespace nolb::server {
 
@@ -21,8 +25,6 @@ inline constexpr std::size_t kUdpBatch = 64;
 // Per message, in and out. Larger than any UDP payload a client can ask for in practice; the
 // DNS layer applies the client's own limit inside it.
 inline constexpr std::size_t kUdpBufferSize = 4096;
-// Batches per readiness wakeup, so that TCP on the same worker is not starved.
-inline constexpr unsigned kUdpBatchesPerWakeup = 16;
 
 class UdpBatch {
   public:
@@ -30,10 +32,11 @@ class UdpBatch {
     UdpBatch(const UdpBatch&) = delete;
     UdpBatch& operator=(const UdpBatch&) = delete;
 
-    // Answers what is waiting on `fd` until the socket is drained or the budget is spent
-    // (level-triggered readiness brings the worker back for the rest). With `wildcard` the
-    // socket reports each datagram's destination and the response is sent from it.
-    void serve(int fd, bool wildcard, Handler& handler, WorkerCounters& counters);
+    // Waits for at least one datagram on `fd` (a blocking socket), takes what else is queued
+    // up to a batch, answers and sends. Returns false when the socket was shut down. With
+    // `wildcard` the socket reports each datagram's destination and the response is sent
+    // from it.
+    bool serve(int fd, bool wildcard, Handler& handler, WorkerCounters& counters);
 
   private:
     // Room for one IP_PKTINFO or IPV6_PKTINFO control message.
@@ -41,7 +44,7 @@ class UdpBatch {
         std::uint8_t bytes[CMSG_SPACE(sizeof(in6_pktinfo))];
     };
 
-    unsigned receive(int fd, bool wildcard);
+    int receive(int fd, bool wildcard);
     unsigned answer(unsigned received, bool wildcard, Handler& handler, WorkerCounters& counters);
     void send(int fd, unsigned count, WorkerCounters& counters);
 
@@ -54,6 +57,33 @@ class UdpBatch {
     std::array<mmsghdr, kUdpBatch> out_{};
     std::array<iovec, kUdpBatch> out_iov_{};
     std::array<Control, kUdpBatch> out_control_{};
+    // Headers the kernel wrote into last time (lengths, flags), to be reset before the next
+    // receive; the others still hold their initial values.
+    unsigned used_ = kUdpBatch;
+    bool wildcard_ = false;  // what the headers were last set up for
+};
+
+// One UDP socket served by the thread that calls run(). Owns its counters; the thread owns
+// its Handler.
+class UdpLoop {
+  public:
+    UdpLoop(Fd fd, bool wildcard) : fd_(std::move(fd)), wildcard_(wildcard) {}
+    UdpLoop(const UdpLoop&) = delete;
+    UdpLoop& operator=(const UdpLoop&) = delete;
+
+    // Serves until request_stop(); returns at once if that was already called.
+    void run(Handler& handler);
+    // Safe from any thread: wakes the blocked receive by shutting the socket down.
+    void request_stop();
+
+    const WorkerCounters& counters() const { return counters_; }
+
+  private:
+    Fd fd_;
+    bool wildcard_;
+    std::atomic<bool> stopping_{false};
+    UdpBatch batch_;
+    WorkerCounters counters_;
 };
 
 }  // namespace nolb::server

@@ -1,4 +1,5 @@
-// A worker's event loop. Sockets are handed over already bound; the worker only watches them.
+// A worker's TCP event loop and its UDP loops. Sockets are handed over already bound; the
+// worker only serves them.
 #include "server/worker.hpp"
 
 #include <sys/eventfd.h>
@@ -11,18 +12,9 @@
 
 namespace nolb::server {
 
-Worker::Worker(WorkerSockets sockets, TcpLimits limits)
-    : base_(util::make_event_base()), batch_(std::make_unique<UdpBatch>()) {
-    for (auto& udp : sockets.udp) {
-        auto socket = std::make_unique<UdpSocket>();
-        socket->owner = this;
-        socket->fd = std::move(udp.fd);
-        socket->wildcard = udp.wildcard;
-        socket->readable = util::make_event(base_.get(), socket->fd.get(), EV_READ | EV_PERSIST,
-                                            &Worker::on_udp, socket.get());
-        event_add(socket->readable.get(), nullptr);
-        udp_.push_back(std::move(socket));
-    }
+Worker::Worker(WorkerSockets sockets, TcpLimits limits) : base_(util::make_event_base()) {
+    for (auto& udp : sockets.udp)
+        udp_.push_back(std::make_unique<UdpLoop>(std::move(udp.fd), udp.wildcard));
     tcp_ = std::make_unique<TcpServer>(base_.get(), limits, counters_);
     for (auto& fd : sockets.tcp)
         tcp_->add_listener(std::move(fd));
@@ -45,15 +37,11 @@ void Worker::run(Handler& handler) {
 }
 
 void Worker::request_stop() {
+    for (auto& udp : udp_)
+        udp->request_stop();
     std::uint64_t one = 1;
     ssize_t ignored = ::write(stop_fd_.get(), &one, sizeof one);
     (void)ignored;  // only fails when the counter is saturated: a stop is pending anyway
-}
-
-void Worker::on_udp(evutil_socket_t, short, void* argument) {
-    auto* socket = static_cast<UdpSocket*>(argument);
-    Worker& worker = *socket->owner;
-    worker.batch_->serve(socket->fd.get(), socket->wildcard, *worker.handler_, worker.counters_);
 }
 
 void Worker::on_stop(evutil_socket_t, short, void* argument) {
@@ -62,6 +50,13 @@ void Worker::on_stop(evutil_socket_t, short, void* argument) {
     ssize_t ignored = ::read(worker->stop_fd_.get(), &value, sizeof value);
     (void)ignored;
     event_base_loopbreak(worker->base_.get());
+}
+
+Counters Worker::counters() const {
+    Counters total = counters_.read();
+    for (const auto& udp : udp_)
+        total.add(udp->counters().read());
+    return total;
 }
 
 }  // namespace nolb::server

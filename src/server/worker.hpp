@@ -1,6 +1,8 @@
-// One worker: a thread with its own event loop, its own UDP and TCP sockets for every listen
-// endpoint (the kernel spreads traffic across workers with SO_REUSEPORT), its own buffers,
-// connections, counters and Handler. Nothing on the packet path is shared with another worker.
+// One worker: its own UDP and TCP sockets for every listen endpoint (the kernel spreads
+// traffic across workers with SO_REUSEPORT), each UDP socket served by a thread of its own
+// blocked in recvmmsg (server/udp.hpp), and one thread with an event loop for the TCP
+// listeners and connections. Every thread has its own Handler, buffers and counters: nothing
+// on the packet path is shared with another thread.
 #pragma once
 
 #include <memory>
@@ -32,29 +34,24 @@ class Worker {
     Worker& operator=(const Worker&) = delete;
     ~Worker();
 
-    // Serves on the calling thread until request_stop(); `handler` must outlive the call.
+    // Serves TCP on the calling thread until request_stop(); `handler` must outlive the call.
     void run(Handler& handler);
-    // Safe from any thread; run() returns soon after (at once if it has not started yet).
+    // One per UDP socket, each to be run on a thread of its own.
+    const std::vector<std::unique_ptr<UdpLoop>>& udp() const { return udp_; }
+    // Safe from any thread; run() and every UdpLoop::run() return soon after (at once if they
+    // have not started yet).
     void request_stop();
 
-    const WorkerCounters& counters() const { return counters_; }
+    // The sum over this worker's threads.
+    Counters counters() const;
 
   private:
-    struct UdpSocket {
-        Worker* owner = nullptr;
-        Fd fd;
-        bool wildcard = false;
-        util::Event readable;
-    };
-
-    static void on_udp(evutil_socket_t fd, short what, void* argument);
     static void on_stop(evutil_socket_t fd, short what, void* argument);
 
     WorkerCounters counters_;
     util::EventBase base_;  // declared before every event, so it is freed after them
     Handler* handler_ = nullptr;
-    std::unique_ptr<UdpBatch> batch_;
-    std::vector<std::unique_ptr<UdpSocket>> udp_;
+    std::vector<std::unique_ptr<UdpLoop>> udp_;
     std::unique_ptr<TcpServer> tcp_;
     Fd stop_fd_;  // an eventfd: the one way another thread reaches this loop
     util::Event stop_event_;

@@ -42,6 +42,23 @@ class Rng {
         return static_cast<std::uint32_t>(m >> 32);
     }
 
+    // Uniform in [0, bound) for a small bound (at most 2^16), the kind a shuffle of a few
+    // addresses draws: each 64-bit output serves four draws of 16 bits. Lemire's method again;
+    // a draw in the biased sliver is replaced by a full-width one, which keeps it uniform.
+    std::uint32_t below_small(std::uint32_t bound) {
+        if (pool_left_ == 0) {
+            pool_ = next();
+            pool_left_ = 4;
+        }
+        const auto x = static_cast<std::uint32_t>(pool_ & 0xffff);
+        pool_ >>= 16;
+        --pool_left_;
+        const std::uint32_t m = x * bound;
+        const std::uint32_t low = m & 0xffff;
+        if (low < bound && low < 0x10000u % bound) return below(bound);
+        return m >> 16;
+    }
+
   private:
     static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
@@ -65,6 +82,8 @@ class Rng {
     }
 
     std::uint64_t s_[4];
+    std::uint64_t pool_ = 0;  // unused bits of the last next(), for below_small
+    unsigned pool_left_ = 0;  // 16-bit draws left in pool_
 };
 
 }  // namespace nolb::util

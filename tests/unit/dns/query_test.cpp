@@ -67,6 +67,32 @@ TEST(ParseQuery, WellFormedQuestion) {
     EXPECT_FALSE(q.edns.present);
 }
 
+// Names are folded in eight-byte words: every byte value, at every offset in a word and in
+// names of every length up to a few words, must come out as the byte-wise rule says (only
+// A-Z change), and label offsets must still be found.
+TEST(ParseQuery, EveryByteIsLowerCasedAsRfc4343Says) {
+    for (std::size_t label = 1; label <= 40; ++label) {
+        for (unsigned first = 0; first < 256; first += 7) {
+            Bytes packet = header(0, 1);
+            Bytes expected;
+            packet.push_back(static_cast<std::uint8_t>(label));
+            expected.push_back(static_cast<std::uint8_t>(label));
+            for (std::size_t i = 0; i < label; ++i) {
+                const auto c = static_cast<std::uint8_t>(first + i * 13);
+                packet.push_back(c);
+                expected.push_back(c >= 'A' && c <= 'Z' ? static_cast<std::uint8_t>(c + 32) : c);
+            }
+            append(packet, {1, 'X', 0, 0, 1, 0, 1});
+            append(expected, {1, 'x', 0});
+            Query q = parse(packet);
+            ASSERT_EQ(q.status, ParseStatus::ok) << label << " " << first;
+            ASSERT_EQ(Bytes(q.name, q.name + q.name_size), expected) << label << " " << first;
+            ASSERT_EQ(q.label_count, 2);
+            EXPECT_EQ(q.label_offsets[1], label + 1);
+        }
+    }
+}
+
 TEST(ParseQuery, ShortPacketsAreDropped) {
     for (std::size_t n = 0; n < 12; ++n) {
         Bytes b = query();

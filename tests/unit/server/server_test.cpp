@@ -22,7 +22,8 @@ TEST(Server, PortZeroBecomesTheBoundPort) {
     EXPECT_EQ(running.server->workers(), 3u);
 }
 
-TEST(Server, OneHandlerPerWorkerMadeOnItsOwnThread) {
+// Each worker runs a TCP thread and a thread per UDP socket, each with a Handler of its own.
+TEST(Server, OneHandlerPerThreadMadeOnThatThread) {
     HandlerStats stats;
     std::mutex mutex;
     std::vector<std::thread::id> threads;
@@ -38,7 +39,7 @@ TEST(Server, OneHandlerPerWorkerMadeOnItsOwnThread) {
         server.start();
     }
     std::sort(indexes.begin(), indexes.end());
-    EXPECT_EQ(indexes, (std::vector<unsigned>{0, 1, 2, 3}));
+    EXPECT_EQ(indexes, (std::vector<unsigned>{0, 0, 1, 1, 2, 2, 3, 3}));
     std::sort(threads.begin(), threads.end());
     EXPECT_EQ(std::unique(threads.begin(), threads.end()), threads.end());
     EXPECT_EQ(std::count(threads.begin(), threads.end(), std::this_thread::get_id()), 0);
@@ -104,7 +105,7 @@ TEST(Server, CountersAddUpAcrossWorkers) {
     EXPECT_EQ(counters.udp_sent, 8u);
     EXPECT_EQ(counters.tcp_accepted, 8u);
     EXPECT_EQ(counters.tcp_messages, 8u);
-    EXPECT_EQ(running.stats.handlers.load(), 2u);
+    EXPECT_EQ(running.stats.handlers.load(), 4u);  // 2 workers x (TCP + UDP)
 }
 
 TEST(Server, NoListenAddressIsAnError) {
