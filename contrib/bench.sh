@@ -70,6 +70,7 @@ done
 declare -A port=([nolbd]=15351 [gdnsd]=15352 [nsd]=15353 [knot]=15354)
 declare -A pid=()
 declare -A idle_rss=()   # KiB, right after the server first answered
+declare -A idle_mem=()   # "anon file pss" KiB, at the same moment
 demo_port=15355
 clk_tck=$(getconf CLK_TCK)
 server_cpu=0
@@ -126,6 +127,22 @@ rss_kib() {  # PID: VmRSS summed over the process tree
         total=$((total + ${kib:-0}))
     done
     echo "$total"
+}
+mem_parts() {  # PID: "anon file pss" in KiB, summed over the process tree. RssAnon is memory the
+    # server allocated or wrote (relocated library data included); RssFile is program and
+    # library pages mapped from files, mostly shared with every process using the same
+    # libraries; PSS divides each shared page among the processes that map it.
+    local p anon=0 file=0 pss=0 a f s
+    for p in $(tree_pids "$1"); do
+        a=$(awk '/^RssAnon:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+        f=$(awk '/^RssFile:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+        s=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || s=0
+        anon=$((anon + ${a:-0})); file=$((file + ${f:-0})); pss=$((pss + ${s:-0}))
+    done
+    echo "$anon $file $pss"
+}
+mem_text() {  # "anon file pss" in KiB -> "anonymous A, file-backed F, PSS P MiB"
+    awk -v a="$1" -v f="$2" -v p="$3" 'BEGIN { printf "anonymous %.1f, file-backed %.1f, PSS %.1f MiB", a / 1024, f / 1024, p / 1024 }'
 }
 
 # ---- setup -----------------------------------------------------------------------------------
@@ -276,7 +293,7 @@ EOF
 
 server_settings() {  # NAME: one line on how it is configured
     case "$1" in
-    nolbd) echo "nolbd $(build/nolbd --version 2>&1 | head -1 | awk '{print $NF}'): workers = 1, www a [[service]] with health = \"none\" (4 nodes, 1 A + 1 AAAA each), control socket off" ;;
+    nolbd) echo "nolbd $(build/nolbd --version 2>&1 | head -1 | awk '{print $NF}'): workers = 1 (one UDP thread, one TCP thread), www a [[service]] with health = \"none\" (4 nodes, 1 A + 1 AAAA each), control socket off" ;;
     gdnsd) echo "gdnsd $(dpkg-query -W -f='${Version}' gdnsd): udp_threads 1, tcp_threads 1, defaults otherwise" ;;
     nsd) echo "NSD $(dpkg-query -W -f='${Version}' nsd): server-count 1, rrl-ratelimit 0 (and whitelist 0), minimal-responses yes, round-robin no (default), tcp-count 256" ;;
     knot) echo "Knot $(dpkg-query -W -f='${Version}' knot): udp-workers 1, tcp-workers 1, background-workers 1, answer-rotation off (default), no modules (no RRL)" ;;
@@ -463,7 +480,10 @@ start_and_check() {  # every server started, its answers checked and described
     local name
     for name in "${servers[@]}"; do start_server "$name"; done
     sleep 1
-    for name in "${servers[@]}"; do idle_rss[$name]=$(rss_kib "${pid[$name]}"); done
+    for name in "${servers[@]}"; do
+        idle_rss[$name]=$(rss_kib "${pid[$name]}")
+        idle_mem[$name]=$(mem_parts "${pid[$name]}")
+    done
     for name in "${servers[@]}"; do check_answers "$name"; done
     describe_answers >"$out/answers.md"
     idle_lines >"$out/idle.md"
@@ -484,6 +504,7 @@ demo_rss() {  # KiB: nolbd serving conf/demo.toml (moved to a high port, control
     done
     sleep 1
     kib=$(rss_kib "${pid[nolbd-demo]}")
+    echo "$(mem_parts "${pid[nolbd-demo]}")" >"$dir/mem"
     stop_server nolbd-demo
     echo "$kib"
 }
@@ -493,10 +514,12 @@ idle_lines() {  # markdown: RSS of each server once it answers, before any load
     echo "## RSS before any load"
     echo
     for name in "${servers[@]}"; do
-        echo "- $name: $(awk -v k="${idle_rss[$name]}" 'BEGIN { printf "%.1f", k / 1024 }') MiB (bench.test)"
+        # shellcheck disable=SC2086
+        echo "- $name: $(awk -v k="${idle_rss[$name]}" 'BEGIN { printf "%.1f", k / 1024 }') MiB (bench.test; $(mem_text ${idle_mem[$name]}))"
     done
     demo=$(demo_rss)
-    echo "- nolbd with conf/demo.toml (its 2 nodes health-checked, nothing listening there): $(awk -v k="$demo" 'BEGIN { printf "%.1f", k / 1024 }') MiB$(
+    # shellcheck disable=SC2046
+    echo "- nolbd with conf/demo.toml (its 2 nodes health-checked, nothing listening there): $(awk -v k="$demo" 'BEGIN { printf "%.1f", k / 1024 }') MiB ($(mem_text $(cat "$out/nolbd-demo/mem")))$(
         [[ -n "${idle_rss[gdnsd]:-}" ]] && awk -v k="$demo" -v g="${idle_rss[gdnsd]}" 'BEGIN { printf "; / gdnsd with bench.test = %.2f (target <= 1.00)", k / g }')"
 }
 
