@@ -86,11 +86,19 @@ struct HealthCheck {
     std::vector<StatusRange> status = std::vector<StatusRange>(1);
     std::string body;                          // http: substring the body must hold ("" = any)
     std::chrono::milliseconds interval{1000};  // between probes of one address
-    std::chrono::milliseconds timeout{1000};   // connect + response
-    double jitter = 0.1;                       // each interval drawn in interval * (1 +- jitter)
-    unsigned rise = 2;                         // consecutive successes to go up
-    unsigned fall = 2;                         // consecutive failures to go down
+    // From a result to the next probe while the address is in transition (a failure while up,
+    // a success while down, short of fall or rise). Unset: a fifth of interval, which a node
+    // that changes only its interval then follows. At most interval.
+    std::optional<std::chrono::milliseconds> fast_interval;
+    std::chrono::milliseconds timeout{1000};  // connect + response
+    double jitter = 0.1;                      // each interval drawn in interval * (1 +- jitter)
+    unsigned rise = 2;                        // consecutive successes to go up
+    unsigned fall = 2;                        // consecutive failures to go down
     bool operator==(const HealthCheck&) const = default;
+
+    std::chrono::milliseconds fast_interval_or_default() const {
+        return fast_interval.value_or(interval / 5);
+    }
 };
 
 // What a service publishes for an address family whose every address is down.

@@ -240,6 +240,18 @@ void finish_health(HealthCheck& check, const Value& table, Context& ctx) {
             ctx.error(table.at, child_path(table.path, "timeout"), message);
         }
     }
+    if (check.fast_interval && *check.fast_interval > check.interval) {
+        const Value* given = table.member("fast_interval");
+        if (!given) given = table.member("interval");
+        std::string message = "fast_interval (" + seconds_text(*check.fast_interval) +
+                              ") must not exceed interval (" + seconds_text(check.interval) +
+                              "): it speeds probing up, never slows it down";
+        if (given) {
+            ctx.error(*given, message);
+        } else {
+            ctx.error(table.at, child_path(table.path, "fast_interval"), message);
+        }
+    }
 }
 
 constexpr Item<HealthCheck> kHealthItems[] = {
@@ -288,6 +300,15 @@ constexpr Item<HealthCheck> kHealthItems[] = {
      .fallback = "1",
      .meaning = "seconds from the start of one probe of an address to the start of the next",
      .store = [](HealthCheck& c, const Value& v, Context&) { c.interval = to_milliseconds(v); }},
+    // No fallback: unset means a fifth of interval, whichever table sets interval.
+    {.key = "fast_interval",
+     .type = Type::seconds,
+     .min = 0.01,
+     .max = 3600,
+     .meaning = "seconds from a result to the next probe while an address is in transition "
+                "(short of fall or rise); default interval / 5, at most interval",
+     .store = [](HealthCheck& c, const Value& v,
+                 Context&) { c.fast_interval = to_milliseconds(v); }},
     {.key = "timeout",
      .type = Type::seconds,
      .min = 0.05,
@@ -834,7 +855,7 @@ constexpr Item<Server> kServerItems[] = {
      .min = 1,
      .max = 64,
      .fallback = "1",
-     .meaning = "answering threads",
+     .meaning = "socket sets, each served by a thread per UDP listen address and one for TCP",
      .store = [](Server& s, const Value& v,
                  Context&) { s.workers = static_cast<unsigned>(v.integer); }},
     {.key = "edns_payload",

@@ -4,12 +4,29 @@
 //
 // Scheduling: each address's next probe is due interval * (1 + U(-jitter, +jitter)) after its
 // previous probe *started*, so a backend that hangs costs its own address one timeout and never
-// stretches the schedule. start() probes every address at once; each address's first periodic
-// probe then falls at its own random point of the following interval, so that ten thousand
-// addresses do not stay in step. When a probe is due while the previous one still runs (the
-// timeout close to the interval, or a starved loop), it is skipped and counted in
-// probes_skipped: the running probe reports its own failure when its timeout ends, so counting
-// the skip as a failure too would let one hung probe count twice against `fall`.
+// stretches the schedule. When a probe is due while the previous one still runs (the timeout
+// close to the interval, or a starved loop), it is skipped and counted in probes_skipped: the
+// running probe reports its own failure when its timeout ends, so counting the skip as a failure
+// too would let one hung probe count twice against `fall`.
+//
+// Fast re-probes (HAProxy's `fastinter`): a result that disagrees with the address's state (a
+// failure while up, a success while down) without reaching fall or rise puts the address in
+// transition, and its next probe is due fast_interval after that result rather than a whole
+// interval after the last start. Detection then costs one interval (to the first failure) plus
+// (fall - 1) fast intervals, not fall intervals. Once the transition completes or the streak
+// breaks, the normal schedule resumes at a random phase between fast_interval and one interval
+// on, so that addresses that failed together do not probe in step afterwards.
+//
+// The first round: start() probes every address once, kFirstRoundBatch probes (a few
+// milliseconds of connects) per pass of the loop, so that the results and timeouts of the early
+// probes are read between batches instead of waiting behind ten thousand connects, and backends
+// are not met with every connection at once. Up to one batch starts at once. A batch is due when
+// the previous one asked for it, so a loop too busy to come back within 100 ms shows as late
+// probes. The round's transitions make one change callback, when it ends: nothing is served
+// before then, and rendering ten thousand addresses after every batch would cost more than the
+// probes. Each address's first periodic probe falls at its own random point of the interval
+// after the one in which its first probe started, so that ten thousand addresses do not stay in
+// step.
 //
 // Probes in flight are capped by the open-file limit (half of it; the rest is for DNS over TCP
 // and the control socket): past the cap, due probes wait in a queue and start as others end,
@@ -73,6 +90,21 @@ std::string milliseconds_text(std::chrono::microseconds us) {
     return text;
 }
 
+// The address is in transition: its last result disagreed with its state (failures and
+// successes count consecutive results, so failures > 0 means the last one failed) and the streak
+// is short of fall or rise. Asked before a completed streak changes the state.
+bool in_transition(const AddressState& state) {
+    switch (state.observed) {
+        case Observed::up:
+            return state.failures > 0 && state.failures < state.check.fall;
+        case Observed::down:
+            return state.successes > 0 && state.successes < state.check.rise;
+        case Observed::unknown:
+            return false;  // the first result decides at once
+    }
+    return false;
+}
+
 }  // namespace
 
 struct Monitor::Impl {
@@ -81,6 +113,7 @@ struct Monitor::Impl {
         std::size_t index = 0;  // into Impl::states
         std::shared_ptr<const ProbeSpec> spec;
         std::chrono::milliseconds interval{1000};
+        std::chrono::milliseconds fast_interval{200};
         double jitter = 0;
         util::Event timer;
         std::unique_ptr<Probe> probe;  // in flight
@@ -89,6 +122,8 @@ struct Monitor::Impl {
         Steady::time_point queued_due{};
         bool queued = false;       // due, waiting for room under the probe budget
         bool first_round = false;  // its probe belongs to start()'s round
+        bool paced = false;        // in start()'s round, waiting for its batch
+        bool fast = false;         // in transition: its next probe is a fast re-probe
         bool retired = false;      // removed by configure(), about to be freed
     };
 
@@ -96,6 +131,7 @@ struct Monitor::Impl {
         : base(b),
           change_event(util::make_event(b, -1, 0, &Impl::on_change_event, this)),
           round_event(util::make_event(b, -1, 0, &Impl::on_round_event, this)),
+          pace_event(util::make_event(b, -1, 0, &Impl::on_pace_event, this)),
           budget(probe_budget()) {}
 
     void configure(const config::Config& config);
@@ -110,11 +146,15 @@ struct Monitor::Impl {
     void schedule(Slot& slot, Steady::time_point due);
     void launch(Slot& slot, Steady::time_point due);
     void launch_waiting();
+    void launch_first_batch(Steady::time_point due);
     void on_due(Slot& slot);
     void on_result(Slot& slot, ProbeResult result);
-    void judge(AddressState& state, ProbeResult result);
+    std::optional<Observed> judge(AddressState& state, ProbeResult result);
+    void follow_up(Slot& slot, const AddressState& state);
     void transition(AddressState& state, Observed to);
     void round_finished_soon();
+    void changed();
+    void release_changes();
 
     static void on_timer(evutil_socket_t, short, void* arg) {
         auto* slot = static_cast<Slot*>(arg);
@@ -131,12 +171,19 @@ struct Monitor::Impl {
         self->round_done = nullptr;
         done();
     }
+    static void on_pace_event(evutil_socket_t, short, void* arg) {
+        auto* self = static_cast<Impl*>(arg);
+        self->launch_first_batch(self->pace_due);
+    }
 
     event_base* base;
     // One ChangeFn per loop pass: transitions make this event active, and libevent runs it
     // after the callbacks already queued in the same pass.
     util::Event change_event;
-    util::Event round_event;  // calls round_done from the loop
+    util::Event round_event;   // calls round_done from the loop
+    util::Event pace_event;    // starts the next batch of the first round, on the next pass
+    std::deque<Slot*> pacing;  // first-round slots not yet started, in order
+    Steady::time_point pace_due{};
     std::vector<AddressState> states;
     std::vector<std::unique_ptr<Slot>> slots;  // parallel to states; null when not probed
     std::deque<Slot*> waiting;
@@ -146,6 +193,8 @@ struct Monitor::Impl {
     bool started = false;
     std::function<void()> round_done;
     std::size_t round_pending = 0;
+    bool holding_changes = false;  // start()'s round runs: its change comes when it ends
+    bool change_held = false;      // a transition happened meanwhile
     ChangeFn change_fn;
     TransitionFn transition_fn;
     MonitorStats stats;
@@ -159,6 +208,7 @@ std::unique_ptr<Monitor::Impl::Slot> Monitor::Impl::make_slot(std::size_t index,
     slot->index = index;
     slot->spec = make_probe_spec(state.probed, state.check);
     slot->interval = state.check.interval;
+    slot->fast_interval = state.check.fast_interval_or_default();
     slot->jitter = state.check.jitter;
     slot->timer = util::make_event(base, -1, 0, &Impl::on_timer, slot.get());
     return slot;
@@ -244,18 +294,17 @@ void Monitor::Impl::configure(const config::Config& config) {
         }
     }
 
-    // What is left in `slots` was removed or changed: cancel its probes.
+    // What is left in `slots` was removed or changed: cancel its probes. A first-round slot
+    // whose result is not in is running, queued or paced; either way the round stops waiting.
     for (std::unique_ptr<Slot>& slot : slots) {
         if (!slot) continue;
         slot->retired = true;
-        if (slot->probe) {
-            --in_flight;
-            if (slot->first_round) --round_pending;
-        } else if (slot->queued && slot->first_round) {
-            --round_pending;
-        }
+        if (slot->probe) --in_flight;
+        if (slot->first_round) --round_pending;
     }
     std::erase_if(waiting, [](const Slot* slot) { return slot->retired; });
+    std::erase_if(pacing, [](const Slot* slot) { return slot->retired; });
+    if (round_pending == 0) release_changes();
     states = std::move(next_states);
     slots = std::move(next_slots);  // frees the retired slots, closing their sockets
     if (started) {
@@ -269,21 +318,37 @@ void Monitor::Impl::start(std::function<void()> done) {
     if (!started) {
         started = true;
         budget = probe_budget();
-        const auto t0 = Steady::now();
         for (std::unique_ptr<Slot>& slot : slots) {
             if (!slot) continue;
             slot->first_round = true;
+            slot->paced = true;
             ++round_pending;
-            // Due as it is reached: starting ten thousand sockets takes a while, and that is
-            // not lateness.
-            launch(*slot, Steady::now());
-            // Periodic probes start one interval on, each at its own random phase within one
-            // interval, so that ten thousand addresses do not stay in step.
-            schedule(*slot, t0 + std::chrono::duration_cast<Steady::duration>(slot->interval *
-                                                                              (1 + uniform())));
+            pacing.push_back(slot.get());
         }
+        holding_changes = round_pending > 0;
+        launch_first_batch(Steady::now());
     }
     round_finished_soon();
+}
+
+void Monitor::Impl::launch_first_batch(Steady::time_point due) {
+    for (std::size_t n = 0; n < kFirstRoundBatch && !pacing.empty(); ++n) {
+        Slot& slot = *pacing.front();
+        pacing.pop_front();
+        slot.paced = false;
+        launch(slot, due);
+        // Periodic probes start one interval on, each at its own random phase within one
+        // interval, so that ten thousand addresses do not stay in step.
+        schedule(slot,
+                 (slot.probe ? slot.started : due) +
+                     std::chrono::duration_cast<Steady::duration>(slot.interval * (1 + uniform())));
+    }
+    if (pacing.empty()) return;
+    // A zero timeout, not event_active: timers are run after the loop has polled its sockets,
+    // so the probes already started are read before the next batch.
+    pace_due = Steady::now();
+    timeval now{};
+    event_add(pace_event.get(), &now);
 }
 
 void Monitor::Impl::round_finished_soon() {
@@ -347,12 +412,16 @@ void Monitor::Impl::on_result(Slot& slot, ProbeResult result) {
     slot.probe.reset();  // we are in its callback; it touches nothing after this returns
     --in_flight;
     const bool first = std::exchange(slot.first_round, false);
-    // judge() may call the transition callback, which may reconfigure: `slot` is not used
-    // after this line.
-    judge(states[slot.index], std::move(result));
+    AddressState& state = states[slot.index];
+    const std::optional<Observed> to = judge(state, std::move(result));
+    follow_up(slot, state);
+    // transition() calls the transition callback, which may reconfigure: neither `slot` nor
+    // `state` is used after this line.
+    if (to) transition(state, *to);
     launch_waiting();
     if (first) {
         --round_pending;
+        if (round_pending == 0) release_changes();
         if (round_pending == 0 && round_done) {
             auto done = std::move(round_done);
             round_done = nullptr;
@@ -361,9 +430,25 @@ void Monitor::Impl::on_result(Slot& slot, ProbeResult result) {
     }
 }
 
+// After a result: a fast re-probe while in transition; when the transition has just settled
+// (completed or broken), back to the normal schedule at a random phase no later than one
+// interval; otherwise the schedule on_due() set stands.
+void Monitor::Impl::follow_up(Slot& slot, const AddressState& state) {
+    const auto now = Steady::now();
+    if (in_transition(state)) {
+        slot.fast = true;
+        schedule(slot, now + slot.fast_interval);
+    } else if (std::exchange(slot.fast, false)) {
+        const auto spread = std::max(slot.interval - slot.fast_interval, decltype(slot.interval){});
+        schedule(slot, now + slot.fast_interval +
+                           std::chrono::duration_cast<Steady::duration>(spread * uniform()));
+    }
+}
+
 // rise/fall: consecutive results move the counters; an unknown address (startup = "probe")
-// takes its first result as its state.
-void Monitor::Impl::judge(AddressState& state, ProbeResult result) {
+// takes its first result as its state. Returns the state to move to, which the caller applies
+// with transition() once the address's next probe is scheduled.
+std::optional<Observed> Monitor::Impl::judge(AddressState& state, ProbeResult result) {
     ++state.probes;
     state.last_at = Clock::now();
     const bool ok = result.outcome == Outcome::ok;
@@ -394,7 +479,7 @@ void Monitor::Impl::judge(AddressState& state, ProbeResult result) {
                              {"latency_ms", milliseconds_text(result.latency)}});
     }
     state.last = std::move(result);
-    if (to) transition(state, *to);
+    return to;
 }
 
 void Monitor::Impl::transition(AddressState& state, Observed to) {
@@ -424,8 +509,22 @@ void Monitor::Impl::transition(AddressState& state, Observed to) {
                {"after_ms", after.count()},
                {"latency_ms", milliseconds_text(state.last ? state.last->latency
                                                            : std::chrono::microseconds{})}});
-    event_active(change_event.get(), EV_TIMEOUT, 0);
+    changed();
     if (transition_fn) transition_fn(t);
+}
+
+// One change callback per pass of the loop, or one for the whole first round.
+void Monitor::Impl::changed() {
+    if (holding_changes) {
+        change_held = true;
+        return;
+    }
+    event_active(change_event.get(), EV_TIMEOUT, 0);
+}
+
+void Monitor::Impl::release_changes() {
+    holding_changes = false;
+    if (std::exchange(change_held, false)) event_active(change_event.get(), EV_TIMEOUT, 0);
 }
 
 // ---- Monitor

@@ -6,6 +6,7 @@
 
 #include <event2/event.h>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -14,6 +15,10 @@
 #include "health/state.hpp"
 
 namespace nolb::health {
+
+// start() launches the first round this many probes per pass of the loop: a configuration of
+// up to one batch is probed at once, a larger one without every connect in one go.
+inline constexpr std::size_t kFirstRoundBatch = 128;
 
 struct MonitorStats {
     std::uint64_t probes_sent = 0;
@@ -41,10 +46,13 @@ class Monitor {
     // start afresh per their service's `startup`. Probing of removed addresses stops.
     void configure(const config::Config& config);
 
-    // Probes every probed address once, all at the same time, and calls `done` when every
-    // result is in (bounded by the longest timeout). Addresses of `startup = "probe"` services
-    // take their first result as their state. Then periodic probing starts. `done` is always
-    // called from the event loop, never from inside start().
+    // Probes every probed address once and calls `done` when every result is in (bounded by
+    // the longest timeout, plus the passes of the loop that pacing takes). The probes start
+    // kFirstRoundBatch at a time, the first batch here and one more per pass of the loop, so
+    // that ten thousand connects do not keep the loop from the results of the first ones.
+    // Addresses of `startup = "probe"` services take their first result as their state. Then
+    // periodic probing starts. `done` is always called from the event loop, never from inside
+    // start().
     void start(std::function<void()> done);
 
     // Indexed like the configured services' addresses: for each service, its nodes in order,
@@ -52,7 +60,9 @@ class Monitor {
     const std::vector<AddressState>& states() const;
     MonitorStats stats() const;
 
-    void on_change(ChangeFn fn);          // once per burst of transitions
+    // Once per burst of transitions (those of one pass of the loop; the whole first round is
+    // one burst, reported when it ends).
+    void on_change(ChangeFn fn);
     void on_transition(TransitionFn fn);  // each transition, as it happens
 
   private:

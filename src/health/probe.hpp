@@ -1,7 +1,7 @@
 // Probes: one TCP connection attempt, or one HTTP exchange, against one address, run on the
 // event loop the caller gives (the daemon's main loop). A probe is a small state machine that
-// owns everything in flight for it (its socket, its one libevent event, its read state) and
-// reports exactly once, unless its owner destroys it first, which cancels it. Nothing a backend
+// owns everything in flight for it (its socket, its readiness event and deadline, its read state)
+// and reports exactly once, unless its owner destroys it first, which cancels it. Nothing a backend
 // does can make a probe outlive its timeout or hold more than a bounded amount of memory.
 #pragma once
 
@@ -91,7 +91,7 @@ class HttpReader {
         judged,
     };
 
-    bool take_line(std::string_view& bytes, std::string& line);
+    bool take_line(std::string_view& bytes, std::string_view& line);
     void on_status_line(std::string_view line);
     void on_header(std::string_view line);
     void on_headers_end();
@@ -104,7 +104,7 @@ class HttpReader {
     std::string_view expected_body_;
     State state_ = State::status_line;
     std::size_t total_ = 0;
-    std::string line_;
+    std::string line_;    // a line split across reads, gathered
     std::string window_;  // the body's last expected_body_.size() - 1 bytes
     std::uint64_t remaining_ = 0;
     bool has_length_ = false;

@@ -77,8 +77,8 @@ bool HttpReader::feed(std::string_view bytes) {
             case State::headers:
             case State::chunk_size:
             case State::chunk_end: {
-                if (!take_line(bytes, line_)) break;
-                std::string_view line = line_;
+                std::string_view line;
+                if (!take_line(bytes, line)) break;
                 if (state_ == State::status_line) {
                     on_status_line(line);
                 } else if (state_ == State::headers) {
@@ -143,23 +143,30 @@ void HttpReader::end() {
     }
 }
 
-// Appends bytes up to the next LF to `line`; true when the line is complete (its CR removed).
-bool HttpReader::take_line(std::string_view& bytes, std::string& line) {
+// Takes bytes up to the next LF; true when `line` is complete (its CR removed). A line that
+// arrives whole is used where it lies; only one split across reads is gathered in line_.
+bool HttpReader::take_line(std::string_view& bytes, std::string_view& line) {
     std::size_t end = bytes.find('\n');
     std::size_t size = end == std::string_view::npos ? bytes.size() : end;
-    if (line.size() + size > kMaxLineBytes) {
+    if (line_.size() + size > kMaxLineBytes) {
         fail(Outcome::protocol, "line longer than " + std::to_string(kMaxLineBytes) + " bytes");
         return false;
     }
-    line.append(bytes.substr(0, size));
+    const std::string_view piece = bytes.substr(0, size);
     bytes.remove_prefix(end == std::string_view::npos ? size : size + 1);
     const bool complete = end != std::string_view::npos;
-    if (complete && !line.empty() && line.back() == '\r') line.pop_back();
+    if (complete && line_.empty()) {
+        line = piece;
+    } else {
+        line_.append(piece);
+        line = line_;
+    }
+    if (complete && !line.empty() && line.back() == '\r') line.remove_suffix(1);
     // Garbage is told from a slow status line by its first bytes, not by waiting for a LF.
     if (state_ == State::status_line) {
         constexpr std::string_view kPrefix = "HTTP/";
         std::size_t n = std::min(line.size(), kPrefix.size());
-        if (line.compare(0, n, kPrefix.substr(0, n)) != 0) {
+        if (line.substr(0, n) != kPrefix.substr(0, n)) {
             fail(Outcome::protocol, "not an HTTP response: " + excerpt(line));
             return false;
         }
@@ -315,58 +322,72 @@ class HttpProbe final : public SocketProbe {
           reader_(this->spec().status, this->spec().body) {}
 
   private:
-    void connected() override { send_request(); }
+    // The request goes out at once: on loopback the connection is already made, and elsewhere
+    // the send fails with EAGAIN and the probe waits for the socket to be writable.
+    void issued() override { send_request(); }
 
-    void ready(short) override {
+    void ready(short what) override {
         if (sent_ < spec().request.size()) {
-            send_request();
-        } else {
-            read_response();
+            if (!send_request() || sent_ < spec().request.size()) return;
         }
+        // Edge-triggered events also report the socket becoming writable again (the request
+        // acknowledged): only a readable one is read.
+        if (what & EV_READ) read_response();
     }
 
     std::string timeout_detail() const override {
+        if (sent_ == 0) return "timeout: no connection after " + timeout_ms();
         if (sent_ < spec().request.size()) return "timeout: request not sent after " + timeout_ms();
         if (reader_.bytes_read() == 0) return "timeout: no response after " + timeout_ms();
         return "timeout: response incomplete after " + timeout_ms();
     }
 
-    void send_request() {
+    // Sends what is left of the request. False when the probe has finished (and may be gone).
+    // A send on a connection still being made fails with EAGAIN, one on a failed connection
+    // with the connection's error: no getsockopt(SO_ERROR) is needed.
+    bool send_request() {
         const std::string& request = spec().request;
         while (sent_ < request.size()) {
             ssize_t n = ::send(fd(), request.data() + sent_, request.size() - sent_, MSG_NOSIGNAL);
             if (n >= 0) {
                 sent_ += static_cast<std::size_t>(n);
             } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                wait(EV_WRITE);
+                return true;
+            } else if (errno != EINTR) {
+                finish(socket_failure(errno));
+                return false;
+            }
+        }
+        reading_only();
+        return true;
+    }
+
+    // Reads what has arrived. Edge-triggered events report an arrival once, so the socket is
+    // read until it says EAGAIN (a short read does not say it: the peer's FIN or reset may wait
+    // behind the data); the kMaxResponseBytes cap bounds what one wake-up can cost. A response
+    // judged by its first read (Content-Length, chunked) costs one recv.
+    void read_response() {
+        char buffer[16 * 1024];
+        for (;;) {
+            const std::size_t room =
+                std::min(sizeof buffer, kMaxResponseBytes - reader_.bytes_read());
+            ssize_t n = ::recv(fd(), buffer, room, 0);
+            if (n > 0) {
+                if (reader_.feed({buffer, static_cast<std::size_t>(n)})) {
+                    finish(reader_.result());
+                    return;
+                }
+            } else if (n == 0) {
+                peer_closed();
+                reader_.end();
+                finish(reader_.result());
+                return;
+            } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 return;
             } else if (errno != EINTR) {
                 finish(socket_failure(errno));
                 return;
             }
-        }
-        wait(EV_READ);
-    }
-
-    // One read per wake-up, so that a fast backend cannot keep the loop from other probes.
-    void read_response() {
-        char buffer[16 * 1024];
-        std::size_t room = std::min(sizeof buffer, kMaxResponseBytes - reader_.bytes_read());
-        ssize_t n = ::recv(fd(), buffer, room, 0);
-        if (n > 0) {
-            if (reader_.feed({buffer, static_cast<std::size_t>(n)})) {
-                finish(reader_.result());
-                return;
-            }
-            wait(EV_READ);
-        } else if (n == 0) {
-            peer_closed();
-            reader_.end();
-            finish(reader_.result());
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-            wait(EV_READ);
-        } else {
-            finish(socket_failure(errno));
         }
     }
 

@@ -1,6 +1,6 @@
-// Connecting, waiting and finishing for every probe. A probe uses one event for its whole life:
-// it is re-assigned for the next thing awaited (connect, write, read) and always carries the
-// time left to the one deadline, fixed when the probe starts.
+// Connecting, waiting and finishing for every probe: the system calls of a probe are socket,
+// connect, whatever the probe itself sends or reads, and, only when it has to wait, one
+// epoll_ctl to register the socket and one to remove it; then the reset and the close.
 #include "health/probe_socket.hpp"
 
 #include <fcntl.h>
@@ -15,15 +15,6 @@
 namespace nolb::health {
 
 namespace {
-
-timeval to_timeval(Steady::duration d) {
-    if (d < Steady::duration::zero()) d = Steady::duration::zero();
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(us / 1'000'000);
-    tv.tv_usec = static_cast<suseconds_t>(us % 1'000'000);
-    return tv;
-}
 
 ProbeResult failure(Outcome outcome, std::string detail) {
     ProbeResult r;
@@ -58,72 +49,100 @@ SocketProbe::SocketProbe(event_base* base, std::shared_ptr<const ProbeSpec> spec
     : base_(base),
       spec_(std::move(spec)),
       done_(std::move(done)),
-      event_(util::make_event(base, -1, 0, &SocketProbe::on_event, this)) {}
+      io_(util::make_event(base, -1, 0, &SocketProbe::on_io, this)),
+      deadline_(util::make_event(base, -1, 0, &SocketProbe::on_deadline, this)),
+      edge_((event_base_get_features(base) & EV_FEATURE_ET) != 0) {}
 
 SocketProbe::~SocketProbe() {
+    if (armed_) event_del(io_.get());  // before the close, while epoll still knows the socket
     close_socket();
 }
 
 void SocketProbe::start() {
     started_ = Steady::now();
-    deadline_ = started_ + spec_->timeout;
-    sockaddr_storage address{};
-    socklen_t length = spec_->target.to_sockaddr(address);
-    fd_ = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    starting_ = true;
+    target_length_ = spec_->target.to_sockaddr(target_);
+    fd_ = ::socket(target_.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
-        early_ = failure(Outcome::error, std::string("socket: ") + std::strerror(errno));
-    } else if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), length) != 0 &&
+        finish(failure(Outcome::error, std::string("socket: ") + std::strerror(errno)));
+    } else if (::connect(fd_, reinterpret_cast<const sockaddr*>(&target_), target_length_) != 0 &&
                errno != EINPROGRESS) {
-        early_ = socket_failure(errno);
+        finish(socket_failure(errno));
+    } else {
+        issued();
+        if (!finished_) arm();
     }
+    starting_ = false;
     if (early_) {
         // Reported from the loop, so that whoever started the probe is never called back
-        // before start_probe has returned.
-        timeval now{};
-        event_assign(event_.get(), base_, -1, 0, &SocketProbe::on_event, this);
-        event_add(event_.get(), &now);
-        return;
+        // before start_probe has returned. Activating the unregistered event costs no system
+        // call.
+        event_assign(io_.get(), base_, -1, 0, &SocketProbe::on_io, this);
+        event_active(io_.get(), EV_TIMEOUT, 1);
     }
-    wait(EV_WRITE);  // writable: the connection is made or has failed
 }
 
-void SocketProbe::wait(short what) {
-    event_del(event_.get());
-    event_assign(event_.get(), base_, fd_, what, &SocketProbe::on_event, this);
-    timeval left = to_timeval(deadline_ - Steady::now());
-    event_add(event_.get(), &left);
+int SocketProbe::connection_state() {
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&target_), target_length_) == 0 ||
+        errno == EISCONN) {
+        return 1;
+    }
+    if (errno == EALREADY || errno == EINPROGRESS || errno == EINTR) return 0;
+    return -errno;
+}
+
+// One registration for the probe's life. Edge-triggered, reads and writes: the connection's
+// completion (or failure), then the response, arrive without the interest ever changing.
+// Without edge-triggered events, the interest is what the probe waits for: the connection
+// until the request is out, then the response.
+void SocketProbe::arm() {
+    short what = EV_PERSIST;
+    if (edge_) {
+        what |= EV_ET | EV_READ | EV_WRITE;
+    } else {
+        what |= reading_ ? EV_READ : EV_WRITE;
+    }
+    event_assign(io_.get(), base_, fd_, what, &SocketProbe::on_io, this);
+    event_add(io_.get(), nullptr);
+    armed_ = true;
+    // The deadline counts from now, microseconds after the probe started. Every probe of the
+    // same timeout shares one of libevent's common-timeout queues: adding and removing it is
+    // constant time, whatever the number of probes in flight.
+    timeval timeout{};
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(spec_->timeout).count();
+    timeout.tv_sec = static_cast<time_t>(us / 1'000'000);
+    timeout.tv_usec = static_cast<suseconds_t>(us % 1'000'000);
+    const timeval* common = event_base_init_common_timeout(base_, &timeout);
+    event_add(deadline_.get(), common != nullptr ? common : &timeout);
+}
+
+void SocketProbe::reading_only() {
+    if (reading_) return;
+    reading_ = true;
+    if (edge_ || !armed_) return;
+    event_del(io_.get());
+    event_assign(io_.get(), base_, fd_, EV_READ | EV_PERSIST, &SocketProbe::on_io, this);
+    event_add(io_.get(), nullptr);
 }
 
 std::string SocketProbe::timeout_ms() const {
     return std::to_string(spec_->timeout.count()) + " ms";
 }
 
-void SocketProbe::on_event(evutil_socket_t, short what, void* arg) {
+void SocketProbe::on_io(evutil_socket_t, short what, void* arg) {
     auto* self = static_cast<SocketProbe*>(arg);
     if (self->early_) {
         ProbeResult result = std::move(*self->early_);
-        self->finish(std::move(result));
-        return;
-    }
-    if (what & EV_TIMEOUT) {
-        self->finish(failure(Outcome::timeout, self->connecting_ ? "timeout: no connection after " +
-                                                                       self->timeout_ms()
-                                                                 : self->timeout_detail()));
-        return;
-    }
-    if (self->connecting_) {
-        int error = 0;
-        socklen_t size = sizeof error;
-        if (::getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
-        if (error != 0) {
-            self->finish(socket_failure(error));
-            return;
-        }
-        self->connecting_ = false;
-        self->connected();
+        self->early_.reset();
+        self->report(std::move(result));
         return;
     }
     self->ready(what);
+}
+
+void SocketProbe::on_deadline(evutil_socket_t, short, void* arg) {
+    auto* self = static_cast<SocketProbe*>(arg);
+    self->finish(failure(Outcome::timeout, self->timeout_detail()));
 }
 
 void SocketProbe::close_socket() {
@@ -139,10 +158,23 @@ void SocketProbe::close_socket() {
 }
 
 void SocketProbe::finish(ProbeResult result) {
-    event_del(event_.get());
+    finished_ = true;
+    if (armed_) {
+        event_del(io_.get());
+        armed_ = false;
+    }
+    event_del(deadline_.get());
     close_socket();
     result.latency =
         std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - started_);
+    if (starting_) {
+        early_ = std::move(result);
+        return;
+    }
+    report(std::move(result));
+}
+
+void SocketProbe::report(ProbeResult result) {
     ProbeDone done = std::move(done_);
     done_ = nullptr;
     if (done) done(std::move(result));

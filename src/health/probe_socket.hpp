@@ -1,8 +1,17 @@
-// The part every probe shares: a non-blocking connection to the target, one libevent event
-// re-armed with whatever time is left before the probe's deadline (so a backend that drips bytes
+// The part every probe shares: a non-blocking connection to the target, one readiness event for
+// the socket and one deadline timer fixed when the probe starts (so a backend that drips bytes
 // cannot extend it), and the one exit that closes the socket and reports. The TCP and HTTP
-// probes only say what to do once connected and when the socket is ready.
+// probes only say what to do once the connection is issued and when the socket is ready.
+//
+// The cost of a probe is mostly system calls, so the shape is set by them. A probe first tries
+// to get on without the event loop: on loopback, and on any link fast enough, the handshake is
+// done by the time connect() returns, the HTTP request goes out at once and the TCP probe's
+// answer is known at once. Only then is the socket registered, once, for edge-triggered reads
+// and writes (one epoll_ctl to add it, one to remove it, whatever the probe waits for in
+// between); the deadline sits in libevent's queue for its duration, which costs no system call.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <chrono>
 #include <memory>
@@ -23,19 +32,29 @@ class SocketProbe : public Probe {
     SocketProbe(const SocketProbe&) = delete;
     SocketProbe& operator=(const SocketProbe&) = delete;
 
-    // Opens the socket and starts connecting; failures are reported from the loop.
+    // Opens the socket, starts connecting and calls issued(); a result found before the loop
+    // runs is reported from the loop.
     void start();
 
   protected:
-    virtual void connected() = 0;
-    virtual void ready(short what) = 0;  // the socket is ready as asked in wait()
-    // The detail of a timeout once connected (the base reports a connect timeout itself).
+    // Asks connect() again whether the connection it started is made: 1 when it is, 0 while it
+    // is on its way, or minus the error that ended it.
+    int connection_state();
+    // connect() has been issued and has not failed yet: the connection may be made or still
+    // on its way. Returning without finish() waits for the socket (see ready()).
+    virtual void issued() = 0;
+    // The socket may be ready: `what` holds EV_READ and/or EV_WRITE as the kernel reported
+    // them (a failed connection reports both). With edge-triggered events a readable socket is
+    // reported once per arrival: the reader drains it (bounded by kMaxResponseBytes).
+    virtual void ready(short what) = 0;
+    // The detail of a timeout.
     virtual std::string timeout_detail() const = 0;
-
-    // Arms the event for `what` (EV_READ or EV_WRITE) until the deadline.
-    void wait(short what);
-    // Closes the socket and reports. The callback may destroy this probe: callers return at
-    // once and touch no member afterwards.
+    // A probe that has sent all it sends only reads from now on. Without edge-triggered events
+    // (a libevent backend other than epoll) this drops the write interest, which would
+    // otherwise report a writable socket on every pass of the loop.
+    void reading_only();
+    // Closes the socket and reports (or, inside start(), leaves the report to the loop). The
+    // callback may destroy this probe: callers return at once and touch no member afterwards.
     void finish(ProbeResult result);
 
     int fd() const { return fd_; }
@@ -45,19 +64,28 @@ class SocketProbe : public Probe {
     void peer_closed() { peer_closed_ = true; }
 
   private:
-    static void on_event(evutil_socket_t fd, short what, void* arg);
+    static void on_io(evutil_socket_t fd, short what, void* arg);
+    static void on_deadline(evutil_socket_t fd, short what, void* arg);
+    void arm();
     void close_socket();
+    void report(ProbeResult result);
 
     event_base* base_;
     std::shared_ptr<const ProbeSpec> spec_;
     ProbeDone done_;
-    util::Event event_;
+    util::Event io_;
+    util::Event deadline_;
     int fd_ = -1;
-    bool connecting_ = true;
+    bool edge_ = true;  // the loop has edge-triggered events (epoll)
+    bool armed_ = false;
+    bool reading_ = false;   // all is sent: only the response is awaited
+    bool starting_ = false;  // inside start(): results wait for the loop
+    bool finished_ = false;
     bool peer_closed_ = false;
     Steady::time_point started_;
-    Steady::time_point deadline_;
-    std::optional<ProbeResult> early_;  // a failure found before the loop ran, reported from it
+    sockaddr_storage target_{};
+    socklen_t target_length_ = 0;
+    std::optional<ProbeResult> early_;  // a result found inside start(), reported from the loop
 };
 
 // The result for a socket error (connect, send, recv).

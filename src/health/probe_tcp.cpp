@@ -1,5 +1,11 @@
 // The TCP probe: the address is healthy when it accepts a connection within the timeout.
-// Nothing is sent; the connection is reset as soon as it is made.
+// Nothing is sent; the connection is reset as soon as it is made. Where the handshake is over
+// by the time connect() returns (loopback, a fast link), asking connect() again says so, and the
+// probe never registers its socket with the loop.
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "health/probe_socket.hpp"
 
 namespace nolb::health {
@@ -11,13 +17,36 @@ class TcpProbe final : public SocketProbe {
     using SocketProbe::SocketProbe;
 
   private:
-    void connected() override {
+    void issued() override {
+        const int state = connection_state();
+        if (state > 0) {
+            connected();
+        } else if (state < 0) {
+            finish(socket_failure(-state));
+        }
+    }
+
+    // The first readiness is the end of the handshake, made or failed.
+    void ready(short) override {
+        int error = 0;
+        socklen_t size = sizeof error;
+        if (::getsockopt(fd(), SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
+        if (error != 0) {
+            finish(socket_failure(error));
+            return;
+        }
+        connected();
+    }
+
+    void connected() {
         ProbeResult result;
         result.detail = "connected";
         finish(std::move(result));
     }
-    void ready(short) override {}  // never waits once connected
-    std::string timeout_detail() const override { return "timeout after " + timeout_ms(); }
+
+    std::string timeout_detail() const override {
+        return "timeout: no connection after " + timeout_ms();
+    }
 };
 
 }  // namespace

@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # health-detection: nolbd follows its backends. Two nodes, london (127.0.0.2) and geneva
-# (127.0.0.3), each an HTTP backend probed every 0.25 s (timeout 0.2 s, rise 2, fall 2). A node
-# that answers 503, refuses connections, never answers, or drops the connection leaves the
-# answers within interval x fall + timeout, and comes back within interval x rise once healthy;
-# each time is measured and printed, each transition logged with its reason. When every node is
-# down, all_down = "all" publishes them all (fail open) and, after a reload to
-# all_down = "none", nothing (NODATA).
+# (127.0.0.3), each an HTTP backend probed every 0.25 s (timeout 0.2 s, rise 2, fall 2,
+# fast_interval 0.05 s). The first probe to see a change comes within an interval; the rest of
+# the streak follows a fast_interval after each result. So a node that answers 503, refuses
+# connections or drops the connection leaves the answers within interval + (fall - 1) x
+# fast_interval, one that never answers within that plus fall x timeout, and a node comes back
+# within interval + (rise - 1) x fast_interval once healthy (each with jitter and a generous
+# margin: the exact times belong to contrib/bench-health.sh); each time is measured and printed,
+# each transition logged with its reason. When every node is down, all_down = "all" publishes
+# them all (fail open) and, after a reload to all_down = "none", nothing (NODATA).
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../../tools/health.sh"
 
 need_program nolb-testhttp "$NOLB_TESTHTTP"
 
-INTERVAL_MS=250 TIMEOUT_MS=200 RISE=2 FALL=2
+INTERVAL_MS=250 TIMEOUT_MS=200 FAST_MS=50 RISE=2 FALL=2
+FIRST_MS=$((INTERVAL_MS * 11 / 10))   # the first probe after a change: an interval and jitter
 MARGIN_MS=1000
-DOWN_BOUND_MS=$((INTERVAL_MS * FALL + TIMEOUT_MS + MARGIN_MS))
-UP_BOUND_MS=$((INTERVAL_MS * RISE + MARGIN_MS))
+DOWN_BOUND_MS=$((FIRST_MS + (FALL - 1) * FAST_MS + MARGIN_MS))
+HANG_BOUND_MS=$((FIRST_MS + FALL * TIMEOUT_MS + (FALL - 1) * FAST_MS + MARGIN_MS))
+UP_BOUND_MS=$((FIRST_MS + (RISE - 1) * FAST_MS + MARGIN_MS))
 POLL_LIMIT_MS=6000   # how long to keep looking before calling it a failure
 
 DNS_PORT=$(free_port) || die "find a free port for DNS"
@@ -27,7 +32,7 @@ start_backend london "$LONDON:$HTTP_PORT"
 start_backend geneva "$GENEVA:$HTTP_PORT"
 start_nolbd "$TMP/nolbd.toml" "$DNS_PORT"
 
-say "bounds: out within ${DOWN_BOUND_MS} ms (interval x fall + timeout + ${MARGIN_MS} ms margin), back within ${UP_BOUND_MS} ms"
+say "bounds (with a ${MARGIN_MS} ms margin): out within ${DOWN_BOUND_MS} ms, ${HANG_BOUND_MS} ms for a hang; back within ${UP_BOUND_MS} ms"
 
 # transition_line MARK STATE ADDRESS: the first "address STATE" line for ADDRESS since MARK.
 transition_line() {
@@ -95,7 +100,7 @@ say "measured: restarted -> back in the answers in ${ELAPSED_MS} ms"
 mark=$(log_mark)
 T0_MS=$(now_ms)
 backend_mode london hang
-within "london never answering leaves the answers" "$DOWN_BOUND_MS" "$POLL_LIMIT_MS" \
+within "london never answering leaves the answers" "$HANG_BOUND_MS" "$POLL_LIMIT_MS" \
     answers_exclude www.demo.test "$LONDON"
 say "measured: hang -> out of the answers in ${ELAPSED_MS} ms"
 expect_transition "the transition names the timeout as reason" "$mark" down "$LONDON" 'timeout|timed out'

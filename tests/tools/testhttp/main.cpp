@@ -60,8 +60,10 @@ Options:
   --reuseport           set SO_REUSEPORT, so that several processes can share one port
   --help                this text
 
-On stderr it prints "listen ADDR:PORT" for each listener, then "ready"; on SIGTERM or SIGINT it
-prints its counters and exits 0. Exit status 1: a listener could not be opened; 2: bad usage.
+On stderr it prints "listen ADDR:PORT" for each listener, then "ready"; on SIGUSR1 it prints
+"counters ..." (connections accepted, requests answered per kind: the benchmark counts a
+prober's requests from here); on SIGTERM or SIGINT it prints its counters and exits 0. Exit
+status 1: a listener could not be opened; 2: bad usage.
 )";
 
 enum class Mode { ok, unavailable, hang, close };
@@ -447,6 +449,10 @@ void on_stop_signal(evutil_socket_t, short, void* base) {
     event_base_loopbreak(static_cast<event_base*>(base));
 }
 
+void on_counters_signal(evutil_socket_t, short, void* server) {
+    say("counters " + static_cast<const Server*>(server)->counters());
+}
+
 int usage_error(const std::string& message) {
     say(message + " (see --help)");
     return 2;
@@ -506,8 +512,10 @@ int main(int argc, char** argv) {
         server.start_control();
         EventPtr term(evsignal_new(base.get(), SIGTERM, on_stop_signal, base.get()));
         EventPtr intr(evsignal_new(base.get(), SIGINT, on_stop_signal, base.get()));
+        EventPtr usr1(evsignal_new(base.get(), SIGUSR1, on_counters_signal, &server));
         event_add(term.get(), nullptr);
         event_add(intr.get(), nullptr);
+        event_add(usr1.get(), nullptr);
         say(std::string("mode ") + mode_word(server.mode()));
         say("ready");
         if (event_base_dispatch(base.get()) < 0) status = 1;

@@ -775,6 +775,54 @@ TEST(Load, TimeoutMustNotExceedInterval) {
         "t.toml"));
 }
 
+TEST(Load, FastIntervalDefaultsToAFifthOfInterval) {
+    // Unset, it follows whichever interval applies, the service's or a node's own.
+    Config c = load_string(
+        service_with("[service.health]\ntype = \"tcp\"\ninterval = 0.25\ntimeout = 0.1\n",
+                     "[service.node.health]\ninterval = 2\n"),
+        "t.toml");
+    const HealthCheck& h = c.services.at(0).health;
+    EXPECT_FALSE(h.fast_interval.has_value());
+    EXPECT_EQ(h.fast_interval_or_default(), std::chrono::milliseconds(50));
+    EXPECT_EQ(c.services[0].nodes.at(0).health.fast_interval_or_default(),
+              std::chrono::milliseconds(400));
+
+    // Written, it is kept as written, and a node inherits it.
+    Config given = load_string(service_with("[service.health]\ntype = \"tcp\"\ninterval = "
+                                            "0.25\ntimeout = 0.1\nfast_interval = 0.01\n",
+                                            "[service.node.health]\ninterval = 2\n"),
+                               "t.toml");
+    EXPECT_EQ(given.services[0].health.fast_interval, std::chrono::milliseconds(10));
+    EXPECT_EQ(given.services[0].nodes.at(0).health.fast_interval_or_default(),
+              std::chrono::milliseconds(10));
+    // Equal to interval is allowed (HAProxy's default: no speed-up).
+    EXPECT_NO_THROW(load_string(service_with("[service.health]\ntype = \"tcp\"\ninterval = "
+                                             "0.5\ntimeout = 0.2\nfast_interval = 0.5\n"),
+                                "t.toml"));
+}
+
+TEST(Load, FastIntervalRangeAndIntervalBound) {
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"tcp\"\nfast_interval = 0.005\n")),
+              "t.toml:9:17: service[0].health.fast_interval: 0.005 is out of range (0.01..3600)");
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"tcp\"\nfast_interval = \"fast\"\n")),
+              "t.toml:9:17: service[0].health.fast_interval: expected a number of seconds, found "
+              "a string");
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"tcp\"\ninterval = 1\n"
+                                   "fast_interval = 1.5\n")),
+              "t.toml:10:17: service[0].health.fast_interval: fast_interval (1.5 s) must not "
+              "exceed interval (1 s): it speeds probing up, never slows it down");
+    // A node override breaks the rule from either side; the key it wrote is blamed.
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"tcp\"\nfast_interval = 0.5\n",
+                                   "[service.node.health]\ninterval = 0.2\ntimeout = 0.1\n")),
+              "t.toml:14:12: service[0].node[0].health.interval: fast_interval (0.5 s) must not "
+              "exceed interval (0.2 s): it speeds probing up, never slows it down");
+    EXPECT_EQ(problem(service_with("[service.health]\ntype = \"tcp\"\ninterval = 0.5\n"
+                                   "timeout = 0.2\n",
+                                   "[service.node.health]\nfast_interval = 0.75\n")),
+              "t.toml:15:17: service[0].node[0].health.fast_interval: fast_interval (0.75 s) "
+              "must not exceed interval (0.5 s): it speeds probing up, never slows it down");
+}
+
 TEST(Load, HealthCheckRanges) {
     auto all = problems(service_with(R"([service.health]
 type = "http"

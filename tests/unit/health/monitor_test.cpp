@@ -1,6 +1,7 @@
 // The monitor on a real loop with real probes to loopback backends: first round and startup
 // modes, rise/fall, no flapping, coalesced change callbacks, reloads that keep state, removed
-// addresses, a hung backend next to a good one, spreading, and how fast a failure is seen.
+// addresses, a hung backend next to a good one, spreading, how fast a failure is seen, fast
+// re-probes while an address is in transition, and the pacing of a large first round.
 #include "health/monitor.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "unit/health/backend.hpp"
@@ -20,6 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::Backend;
 using test::Behaviour;
+using Steady = std::chrono::steady_clock;
 
 util::IpAddress ip(const char* text) {
     return *util::IpAddress::parse(text);
@@ -399,6 +402,266 @@ TEST(Monitor, FailureIsDetectedWithinIntervalTimesFallPlusTimeout) {
         "detection_ms",
         static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
     EXPECT_EQ(h.state(0).reason, "connection refused");
+}
+
+// ---- Fast re-probes
+
+// A one-second interval, so that a fast re-probe (50 ms) and a normal one cannot be confused.
+config::HealthCheck slow_check() {
+    config::HealthCheck check = fast_check();
+    check.interval = 1s;
+    check.fast_interval = 50ms;
+    check.timeout = 200ms;
+    return check;
+}
+
+std::chrono::milliseconds ms(Steady::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d);
+}
+
+// Each result of address `index` as the loop delivers it (seen within a 5 ms slice).
+struct Seen {
+    Steady::time_point at;
+    Outcome outcome;
+};
+
+std::vector<Seen> watch(Harness& h, std::size_t index, std::chrono::milliseconds length) {
+    std::vector<Seen> seen;
+    std::uint64_t probes = h.state(index).probes;
+    h.run_until(
+        [&] {
+            const AddressState& s = h.state(index);
+            if (s.probes != probes && s.last) seen.push_back({Steady::now(), s.last->outcome});
+            probes = s.probes;
+            return false;
+        },
+        length);
+    return seen;
+}
+
+TEST(Monitor, RefusingAddressIsDownAFastIntervalAfterItsFirstFailure) {
+    Backend backend;
+    Harness h;
+    const config::HealthCheck check = slow_check();  // fall 2
+    h.monitor.configure(
+        with_service(check, config::Startup::up, {node("a", "192.0.2.1", backend.port(), check)}));
+    h.start();
+    ASSERT_EQ(h.state(0).observed, Observed::up);
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).probes >= 2; }, 3s));
+
+    backend.stop_listening();
+    const auto stopped = Steady::now();
+    // The first failure comes with the next periodic probe, within one interval (and jitter).
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).failures >= 1; }, 2s));
+    const auto first_failure = Steady::now();
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).observed == Observed::down; }, 2s));
+    const auto down = Steady::now();
+    // The second failure is a re-probe 50 ms after the first; without it, a whole interval.
+    EXPECT_LT(down - first_failure, 400ms);
+    EXPECT_LT(down - stopped, 1100ms + 400ms);
+    EXPECT_EQ(h.state(0).reason, "connection refused");
+    EXPECT_EQ(h.counters_at_transition, std::vector<unsigned>{2});
+    EXPECT_EQ(h.state(0).probe_failures, 2u);
+    RecordProperty("detection_after_first_failure_ms",
+                   static_cast<int>(ms(down - first_failure).count()));
+
+    // Down and still failing agrees with the state: back to one probe an interval, the first
+    // within [fast_interval, interval] of the transition.
+    const std::vector<Seen> after = watch(h, 0, 3000ms);
+    EXPECT_GE(after.size(), 2u);
+    EXPECT_LE(after.size(), 4u);
+    ASSERT_FALSE(after.empty());
+    EXPECT_LT(after.front().at - down, 1000ms + 100ms);
+    for (std::size_t i = 1; i < after.size(); ++i) {
+        EXPECT_GE(after[i].at - after[i - 1].at, 800ms) << "probe " << i;
+    }
+    EXPECT_EQ(h.state(0).transitions, 1u);
+}
+
+TEST(Monitor, RecoveringAddressIsUpAFastIntervalAfterItsFirstSuccess) {
+    Backend backend("127.0.0.1", Behaviour::status_503);
+    Harness h;
+    config::HealthCheck check = slow_check();
+    check.rise = 3;
+    h.monitor.configure(with_service(check, config::Startup::down,
+                                     {node("a", "192.0.2.1", backend.port(), check)}));
+    h.start();
+    ASSERT_EQ(h.state(0).observed, Observed::down);
+    ASSERT_EQ(h.state(0).successes, 0u);
+    // Past the first periodic probe (up to two intervals after the first round), so that the
+    // next one is at most one interval (and jitter) away.
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).probes >= 2; }, 3s));
+
+    backend.set(Behaviour::ok);
+    const auto healthy = Steady::now();
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).successes >= 1; }, 2s));
+    const auto first_success = Steady::now();
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).observed == Observed::up; }, 2s));
+    const auto up = Steady::now();
+    // Two re-probes 50 ms apart (rise 3); without them, two whole intervals.
+    EXPECT_LT(up - first_success, 500ms);
+    EXPECT_LT(up - healthy, 1100ms + 500ms);
+    EXPECT_EQ(h.counters_at_transition, std::vector<unsigned>{3});
+    EXPECT_EQ(h.state(0).reason, "status 200");
+
+    const std::vector<Seen> after = watch(h, 0, 3000ms);
+    EXPECT_GE(after.size(), 2u);
+    EXPECT_LE(after.size(), 4u);
+    EXPECT_EQ(h.state(0).transitions, 1u);
+}
+
+// A hung backend fails a probe only when its timeout ends: with fall 2 that is two timeouts and
+// the fast interval between them from the start of the first unanswered probe. A hang cannot be
+// seen sooner with fall 2 and one probe at a time.
+TEST(Monitor, HungAddressIsDownTwoTimeoutsAndAFastIntervalAfterItsFirstUnansweredProbe) {
+    Backend backend;
+    Harness h;
+    const config::HealthCheck check = slow_check();  // timeout 200 ms, fast_interval 50 ms
+    h.monitor.configure(
+        with_service(check, config::Startup::up, {node("a", "192.0.2.1", backend.port(), check)}));
+    h.start();
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).probes >= 2; }, 3s));
+    backend.set(Behaviour::hang);
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).failures >= 1; }, 2s));
+    ASSERT_EQ(h.state(0).last->outcome, Outcome::timeout);
+    const auto unanswered_start = Steady::now() - h.state(0).last->latency;
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).observed == Observed::down; }, 2s));
+    const auto took = Steady::now() - unanswered_start;
+    EXPECT_GE(took, 2 * check.timeout);
+    EXPECT_LT(took, 2 * check.timeout + 50ms + 250ms);  // one interval more without re-probe
+    EXPECT_EQ(h.state(0).last->outcome, Outcome::timeout);
+    EXPECT_EQ(h.monitor.stats().probes_skipped, 0u);
+    RecordProperty("detection_after_unanswered_start_ms", static_cast<int>(ms(took).count()));
+}
+
+// A streak broken short of fall: the fast re-probe succeeds and the address goes back to its
+// normal schedule, not to one fast probe after another.
+TEST(Monitor, BrokenStreakReturnsToTheNormalSchedule) {
+    Backend backend("127.0.0.1", Behaviour::alternate);
+    Harness h;
+    const config::HealthCheck check = slow_check();
+    h.monitor.configure(
+        with_service(check, config::Startup::up, {node("a", "192.0.2.1", backend.port(), check)}));
+    h.start();
+    // The first periodic probe comes up to two intervals after the first round.
+    const std::vector<Seen> seen = watch(h, 0, 5000ms);
+    std::size_t failures = 0;
+    for (std::size_t i = 0; i + 1 < seen.size(); ++i) {
+        const auto gap = seen[i + 1].at - seen[i].at;
+        if (seen[i].outcome != Outcome::ok) {
+            ++failures;
+            EXPECT_LT(gap, 300ms) << "re-probe after failure " << i;  // fast_interval 50 ms
+        } else {
+            EXPECT_GE(gap, 40ms) << "after success " << i;
+            EXPECT_LT(gap, 1000ms + 100ms) << "after success " << i;  // never over an interval
+        }
+    }
+    EXPECT_GE(failures, 2u);
+    // About two probes per 0.6 s (50 ms, then a phase in 50 ms .. 1 s); a fast schedule that
+    // never ended would make 100 in 5 s.
+    EXPECT_LE(seen.size(), 30u);
+    EXPECT_EQ(h.state(0).observed, Observed::up);
+    EXPECT_TRUE(h.transitions.empty());
+}
+
+// ---- First-round pacing
+
+// `count` nodes probed (TCP) on a closed loopback port, published on 10.0.x.y.
+config::Config many_refusing(int count, const config::HealthCheck& check) {
+    const std::uint16_t closed = test::closed_port();
+    std::vector<config::Node> nodes;
+    for (int i = 0; i < count; ++i) {
+        std::string published = numbered("10.0.", i / 250);
+        published += "." + std::to_string(i % 250 + 1);
+        nodes.push_back(node(numbered("n", i), published.c_str(), closed, check));
+    }
+    return with_service(check, config::Startup::probe, nodes);
+}
+
+config::HealthCheck paced_check() {
+    config::HealthCheck check = fast_check(config::HealthMode::tcp);
+    check.interval = 5s;  // no periodic probe while the test runs
+    check.timeout = 1s;
+    return check;
+}
+
+TEST(Monitor, FirstRoundStartsOneBatchPerPassOfTheLoop) {
+    Harness h;
+    const int count = static_cast<int>(2 * kFirstRoundBatch + 44);
+    h.monitor.configure(many_refusing(count, paced_check()));
+    bool done = false;
+    int changes_when_done = -1;
+    h.monitor.start([&] {
+        done = true;
+        changes_when_done = h.changes;
+    });
+    EXPECT_EQ(h.monitor.stats().probes_sent, kFirstRoundBatch);
+    EXPECT_EQ(h.monitor.stats().probes_in_flight, kFirstRoundBatch);
+    // One pass: what came back is read, then the next batch starts.
+    event_base_loop(h.base.get(), EVLOOP_ONCE);
+    EXPECT_LE(h.monitor.stats().probes_sent, 2 * kFirstRoundBatch);
+    EXPECT_GT(h.monitor.stats().probes_sent, kFirstRoundBatch);
+    ASSERT_TRUE(h.run_until([&done] { return done; }, 5s));
+    EXPECT_EQ(h.monitor.stats().probes_sent, static_cast<std::uint64_t>(count));
+    EXPECT_EQ(h.monitor.stats().probes_in_flight, 0u);
+    for (const AddressState& s : h.monitor.states()) {
+        EXPECT_EQ(s.observed, Observed::down) << s.node_name;
+        EXPECT_EQ(s.probes, 1u) << s.node_name;
+    }
+    // The round's transitions, over several passes, make one change, after it.
+    EXPECT_EQ(h.transitions.size(), static_cast<std::size_t>(count));
+    EXPECT_EQ(changes_when_done, 0);
+    h.run_for(20ms);
+    EXPECT_EQ(h.changes, 1);
+}
+
+TEST(Monitor, SmallFirstRoundStartsAtOnce) {
+    Harness h;
+    h.monitor.configure(many_refusing(static_cast<int>(kFirstRoundBatch), paced_check()));
+    bool done = false;
+    h.monitor.start([&done] { done = true; });
+    EXPECT_EQ(h.monitor.stats().probes_sent, kFirstRoundBatch);
+    ASSERT_TRUE(h.run_until([&done] { return done; }, 5s));
+    EXPECT_EQ(h.monitor.stats().probes_sent, kFirstRoundBatch);
+}
+
+// A batch is due when the previous one asked for it: a loop that comes back 150 ms later has
+// started that batch late, and says so. The batch started inside start() cannot be late.
+TEST(Monitor, FirstRoundBatchesDelayedByABusyLoopCountAsLate) {
+    Harness h;
+    const int count = static_cast<int>(2 * kFirstRoundBatch + 44);
+    h.monitor.configure(many_refusing(count, paced_check()));
+    bool done = false;
+    h.monitor.start([&done] { done = true; });
+    EXPECT_EQ(h.monitor.stats().late_probes, 0u);
+    std::this_thread::sleep_for(150ms);  // the loop's thread busy elsewhere
+    ASSERT_TRUE(h.run_until([&done] { return done; }, 5s));
+    EXPECT_GE(h.monitor.stats().late_probes, kFirstRoundBatch);
+    EXPECT_LE(h.monitor.stats().late_probes, static_cast<std::uint64_t>(count) - kFirstRoundBatch);
+}
+
+// Addresses removed while their first-round probe waits for its batch are never probed, and
+// the round ends with the results of those kept.
+TEST(Monitor, ReloadDuringAPacedFirstRoundDropsTheWaitingProbes) {
+    Harness h;
+    const config::HealthCheck check = paced_check();
+    config::Config all = many_refusing(static_cast<int>(2 * kFirstRoundBatch + 44), check);
+    h.monitor.configure(all);
+    bool done = false;
+    h.monitor.start([&done] { done = true; });
+    ASSERT_EQ(h.monitor.stats().probes_sent, kFirstRoundBatch);
+
+    config::Config few = all;
+    few.services[0].nodes.resize(10);
+    h.monitor.configure(few);
+    EXPECT_EQ(h.monitor.stats().probes_in_flight, 10u);  // the kept ones of the first batch
+    ASSERT_TRUE(h.run_until([&done] { return done; }, 5s));
+    h.run_for(100ms);
+    EXPECT_EQ(h.monitor.stats().probes_sent, kFirstRoundBatch);
+    EXPECT_EQ(h.monitor.stats().probes_in_flight, 0u);
+    ASSERT_EQ(h.monitor.states().size(), 10u);
+    for (const AddressState& s : h.monitor.states())
+        EXPECT_EQ(s.observed, Observed::down) << s.node_name;
 }
 
 }  // namespace

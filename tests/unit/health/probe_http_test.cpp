@@ -1,8 +1,12 @@
 // The HTTP probe against a backend that misbehaves in every way the probe must survive, on
 // IPv4 and IPv6 loopback; and HttpReader fed by hand, split at every byte.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -30,15 +34,23 @@ config::HealthCheck http_check(std::uint16_t port, std::chrono::milliseconds tim
     return check;
 }
 
-// Runs one probe to completion on its own loop (bounded by the probe's timeout plus a margin).
-ProbeResult run(const util::IpAddress& address, const config::HealthCheck& check) {
-    auto base = util::make_event_base();
+// Runs one probe to completion on `base`, or on its own loop (bounded by the probe's timeout plus
+// a margin); `passes` counts the passes of the loop it took.
+ProbeResult run(const util::IpAddress& address, const config::HealthCheck& check,
+                event_base* base = nullptr, int* passes = nullptr) {
+    util::EventBase own;
+    if (base == nullptr) {
+        own = util::make_event_base();
+        base = own.get();
+    }
     std::optional<ProbeResult> result;
-    auto probe = start_probe(base.get(), make_probe_spec(address, check),
+    auto probe = start_probe(base, make_probe_spec(address, check),
                              [&result](ProbeResult r) { result = std::move(r); });
     const auto give_up = std::chrono::steady_clock::now() + check.timeout + 5s;
-    while (!result && std::chrono::steady_clock::now() < give_up)
-        event_base_loop(base.get(), EVLOOP_ONCE);
+    int n = 0;
+    for (; !result && std::chrono::steady_clock::now() < give_up; ++n)
+        event_base_loop(base, EVLOOP_ONCE);
+    if (passes != nullptr) *passes = n;
     if (!result) {
         ADD_FAILURE() << "the probe never reported";
         return {};
@@ -46,8 +58,9 @@ ProbeResult run(const util::IpAddress& address, const config::HealthCheck& check
     return *result;
 }
 
-ProbeResult run(Backend& backend, config::HealthCheck check) {
-    return run(backend.address(), check);
+ProbeResult run(Backend& backend, config::HealthCheck check, event_base* base = nullptr,
+                int* passes = nullptr) {
+    return run(backend.address(), check, base, passes);
 }
 
 std::chrono::milliseconds ms(std::chrono::microseconds us) {
@@ -110,11 +123,13 @@ TEST(HttpProbe, StatusNotAccepted) {
 
 TEST(HttpProbe, NoAnswerTimesOutOnTime) {
     Backend backend("127.0.0.1", Behaviour::hang);
-    ProbeResult r = run(backend, http_check(backend.port(), 200ms));
+    int passes = 0;
+    ProbeResult r = run(backend, http_check(backend.port(), 200ms), nullptr, &passes);
     EXPECT_EQ(r.outcome, Outcome::timeout);
     EXPECT_EQ(r.detail, "timeout: no response after 200 ms");
     EXPECT_GE(ms(r.latency), 190ms);
     EXPECT_LT(ms(r.latency), 700ms);
+    EXPECT_LT(passes, 20);  // waiting costs the loop nothing
 }
 
 TEST(HttpProbe, DrippingBackendCannotExtendTheDeadline) {
@@ -198,6 +213,139 @@ TEST(HttpProbe, DestroyingAProbeCancelsIt) {
     // Nothing is left on the loop: it returns at once instead of waiting for a timeout.
     EXPECT_EQ(event_base_loop(base.get(), 0), 1);
     EXPECT_FALSE(called);
+}
+
+// Without edge-triggered events (libevent's poll backend), a probe narrows its interest to what
+// it waits for: the same results, and a silent backend costs a few passes of the loop, not one
+// per writable moment.
+TEST(HttpProbe, SameResultsWithoutEdgeTriggeredEvents) {
+    std::unique_ptr<event_config, decltype(&event_config_free)> config(event_config_new(),
+                                                                       &event_config_free);
+    event_config_avoid_method(config.get(), "epoll");
+    util::EventBase base(event_base_new_with_config(config.get()));
+    ASSERT_TRUE(base);
+    ASSERT_EQ(event_base_get_features(base.get()) & EV_FEATURE_ET, 0);
+
+    for (Behaviour behaviour : {Behaviour::ok, Behaviour::ok_chunked, Behaviour::ok_close}) {
+        Backend backend("127.0.0.1", behaviour);
+        ProbeResult r = run(backend, http_check(backend.port()), base.get());
+        EXPECT_EQ(r.outcome, Outcome::ok) << r.detail;
+    }
+    Backend unavailable("127.0.0.1", Behaviour::status_503);
+    EXPECT_EQ(run(unavailable, http_check(unavailable.port()), base.get()).outcome,
+              Outcome::status);
+    Backend reset("127.0.0.1", Behaviour::reset);
+    EXPECT_EQ(run(reset, http_check(reset.port()), base.get()).outcome, Outcome::reset);
+    EXPECT_EQ(run(*util::IpAddress::parse("::1"), http_check(test::closed_port("::1")), base.get())
+                  .outcome,
+              Outcome::refused);
+
+    Backend hung("127.0.0.1", Behaviour::hang);
+    int passes = 0;
+    ProbeResult r = run(hung, http_check(hung.port(), 200ms), base.get(), &passes);
+    EXPECT_EQ(r.outcome, Outcome::timeout);
+    EXPECT_EQ(r.detail, "timeout: no response after 200 ms");
+    EXPECT_LT(passes, 20);
+}
+
+// A connection that is not made when connect() returns: the request cannot go out at once (the
+// send fails with EAGAIN) and waits for the socket to be writable, then the probe waits for the
+// response. The listener's accept queue is full when the probe connects, so the kernel drops its
+// SYN and the connection is made by the SYN sent again a second later. With and without
+// edge-triggered events; without, a probe that kept asking for writability after sending would
+// spin the loop while the backend takes its time.
+struct SlowHandshake {
+    int listener = -1;
+    int filler = -1;
+    int peer = -1;
+    std::string request;
+    std::chrono::steady_clock::time_point started, asked{};
+    bool answered = false;
+
+    SlowHandshake() {
+        listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        ::listen(listener, 0);  // room for one connection waiting to be accepted
+        socklen_t length = sizeof address;
+        ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+        filler = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        ::connect(filler, reinterpret_cast<sockaddr*>(&address), sizeof address);
+        started = std::chrono::steady_clock::now();
+    }
+    ~SlowHandshake() {
+        for (int fd : {listener, filler, peer})
+            if (fd >= 0) ::close(fd);
+    }
+    std::uint16_t port() const {
+        sockaddr_in address{};
+        socklen_t length = sizeof address;
+        ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+        return ntohs(address.sin_port);
+    }
+    // Every 10 ms: after 100 ms, takes the filler out of the queue; then accepts the probe's
+    // connection, reads its request and answers 100 ms later.
+    void tick() {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - started < 100ms) return;
+        for (int fd;
+             (fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) {
+            if (filler >= 0) {  // the first one accepted is the filler's
+                ::close(filler);
+                filler = -1;
+                ::close(fd);
+            } else if (peer < 0) {
+                peer = fd;
+            } else {
+                ::close(fd);
+            }
+        }
+        if (peer < 0 || answered) return;
+        char buffer[1024];
+        ssize_t n = ::recv(peer, buffer, sizeof buffer, 0);
+        if (n > 0) request.append(buffer, static_cast<std::size_t>(n));
+        if (asked == std::chrono::steady_clock::time_point{} &&
+            request.find("\r\n\r\n") != std::string::npos) {
+            asked = now;
+        }
+        if (asked != std::chrono::steady_clock::time_point{} && now - asked >= 100ms) {
+            const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+            [[maybe_unused]] ssize_t sent =
+                ::send(peer, response.data(), response.size(), MSG_NOSIGNAL);
+            answered = true;
+        }
+    }
+    static void on_tick(evutil_socket_t, short, void* self) {
+        static_cast<SlowHandshake*>(self)->tick();
+    }
+};
+
+TEST(HttpProbe, ConnectionMadeAfterConnectReturnsWithAndWithoutEdgeTriggeredEvents) {
+    for (bool edge : {true, false}) {
+        std::unique_ptr<event_config, decltype(&event_config_free)> config(event_config_new(),
+                                                                           &event_config_free);
+        if (!edge) event_config_avoid_method(config.get(), "epoll");
+        util::EventBase base(event_base_new_with_config(config.get()));
+        ASSERT_TRUE(base);
+        ASSERT_EQ((event_base_get_features(base.get()) & EV_FEATURE_ET) != 0, edge);
+
+        SlowHandshake backend;
+        util::Event ticker =
+            util::make_event(base.get(), -1, EV_PERSIST, &SlowHandshake::on_tick, &backend);
+        timeval every{0, 10'000};
+        event_add(ticker.get(), &every);
+        int passes = 0;
+        ProbeResult r = run(*util::IpAddress::parse("127.0.0.1"),
+                            http_check(backend.port(), 4000ms), base.get(), &passes);
+        EXPECT_EQ(r.outcome, Outcome::ok) << (edge ? "epoll: " : "poll: ") << r.detail;
+        // The SYN was sent again after about a second: the request did wait for the connection.
+        EXPECT_GE(ms(r.latency), 800ms) << (edge ? "epoll" : "poll");
+        EXPECT_EQ(backend.request.rfind("GET /health HTTP/1.1\r\n", 0), 0u);
+        // About 120 ticks of 10 ms, and a few passes for the probe itself.
+        EXPECT_LT(passes, 400) << (edge ? "epoll" : "poll");
+    }
 }
 
 TEST(SocketFailure, ErrnoToOutcome) {
