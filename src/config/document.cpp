@@ -6,6 +6,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "config/config.hpp"
@@ -30,6 +32,19 @@ bool earlier(const Position& a, const Position& b) {
     return a.line != b.line ? a.line < b.line : a.column < b.column;
 }
 
+// A table's members in the order they were written. Most tables are small: an insertion sort
+// there needs no buffer (std::stable_sort takes one per call, and a large configuration has
+// tens of thousands of tables).
+void sort_by_key_position(std::vector<Value>& items) {
+    auto by_key = [](const Value& a, const Value& b) { return earlier(a.key_at, b.key_at); };
+    if (items.size() > 16) {
+        std::stable_sort(items.begin(), items.end(), by_key);
+        return;
+    }
+    for (auto it = items.begin(); it != items.end(); ++it)
+        std::rotate(std::upper_bound(items.begin(), it, *it, by_key), it, it + 1);
+}
+
 Value convert(const toml::node& node, std::string path, std::string key, Position key_at) {
     Value v;
     v.path = std::move(path);
@@ -40,17 +55,17 @@ Value convert(const toml::node& node, std::string path, std::string key, Positio
         case toml::node_type::table:
             v.kind = Value::Kind::table;
             v.kind_name = "a table";
+            v.items.reserve(node.as_table()->size());
             for (auto&& [k, child] : *node.as_table()) {
                 v.items.push_back(convert(child, child_path(v.path, k.str()), std::string(k.str()),
                                           position_of(k.source())));
             }
-            std::stable_sort(v.items.begin(), v.items.end(), [](const Value& a, const Value& b) {
-                return earlier(a.key_at, b.key_at);
-            });
+            sort_by_key_position(v.items);
             break;
         case toml::node_type::array: {
             v.kind = Value::Kind::array;
             v.kind_name = "an array";
+            v.items.reserve(node.as_array()->size());
             std::size_t index = 0;
             for (const toml::node& element : *node.as_array()) {
                 v.items.push_back(
@@ -100,6 +115,17 @@ void forget_positions(Value& value) {
         forget_positions(item);
 }
 
+// Gives a parsed literal, and everything in it, the paths it would have at `path`.
+void set_path(Value& value, std::string path) {
+    value.path = std::move(path);
+    std::size_t index = 0;
+    for (Value& item : value.items) {
+        set_path(item, value.kind == Value::Kind::array
+                           ? value.path + "[" + std::to_string(index++) + "]"
+                           : child_path(value.path, item.key));
+    }
+}
+
 }  // namespace
 
 const Value* Value::member(std::string_view name) const {
@@ -137,17 +163,29 @@ Value parse_document(std::string_view text, const std::string& file) {
 }
 
 Value parse_literal(std::string_view literal, const std::string& path) {
-    std::string text = "v = ";
-    text += literal;
-    try {
-        toml::table root = toml::parse(text);
-        Value v = convert(*root.get("v"), path, "", Position{});
-        forget_positions(v);  // a default has no place in the file
-        return v;
-    } catch (const toml::parse_error& e) {
-        throw std::logic_error("config schema: bad default " + std::string(literal) + ": " +
-                               std::string(e.description()));
+    // The schema's defaults are a few literals applied to every table that leaves them out:
+    // each is parsed once.
+    static std::mutex mutex;
+    static std::map<std::string, Value, std::less<>> parsed;
+    std::unique_lock lock(mutex);
+    auto it = parsed.find(literal);
+    if (it == parsed.end()) {
+        std::string text = "v = ";
+        text += literal;
+        try {
+            toml::table root = toml::parse(text);
+            Value v = convert(*root.get("v"), "", "", Position{});
+            forget_positions(v);  // a default has no place in the file
+            it = parsed.emplace(std::string(literal), std::move(v)).first;
+        } catch (const toml::parse_error& e) {
+            throw std::logic_error("config schema: bad default " + std::string(literal) + ": " +
+                                   std::string(e.description()));
+        }
     }
+    Value v = it->second;
+    lock.unlock();
+    set_path(v, path);
+    return v;
 }
 
 }  // namespace nolb::config

@@ -125,11 +125,12 @@ std::string in_quotes(std::string_view text);
 
 template <typename T>
 void walk(const Table<T>& table, const Value& value, T& out, Context& ctx) {
-    std::vector<std::string_view> known;
-    for (const Item<T>& item : table.items)
-        known.push_back(item.key);
     for (const Value& member : value.items) {
-        if (std::find(known.begin(), known.end(), member.key) == known.end()) {
+        auto is_member = [&](const Item<T>& item) { return item.key == member.key; };
+        if (std::none_of(table.items.begin(), table.items.end(), is_member)) {
+            std::vector<std::string_view> known;
+            for (const Item<T>& item : table.items)
+                known.push_back(item.key);
             ctx.unknown_key(member, known);
         }
     }

@@ -1,4 +1,4 @@
-// What each service publishes, address by address, with the words nolbctl shows for it.
+// What each service publishes, address by address, and the words nolbctl shows for it.
 //
 // The rules, in order:
 //  1. An address of a drained node is not published ("drained"), whatever its health.
@@ -11,9 +11,14 @@
 //     open"); all_down = "none" publishes none. Drained addresses stay out either way, and a
 //     family whose addresses are all drained (or that has none) publishes nothing.
 // Families are judged apart because a client asking for AAAA cannot use an A record.
+//
+// The daemon plans again on every health change, for every address; so planning allocates
+// little and formats nothing: the reasons' words are put together when someone asks.
 #include "health/plan.hpp"
 
 #include <ctime>
+#include <map>
+#include <set>
 
 namespace nolb::health {
 
@@ -26,20 +31,6 @@ std::string clock_text(Clock::time_point at) {
     char text[16];
     std::strftime(text, sizeof text, "%H:%M:%SZ", &utc);
     return text;
-}
-
-// The state of service `si`, node `ni`, address `ai`, if `states` holds it at `cursor` (it does
-// when both come from the same config; anything else is treated as unknown, never as up).
-const AddressState* find_state(const std::vector<AddressState>& states, std::size_t cursor,
-                               std::size_t si, std::size_t ni, std::size_t ai,
-                               const util::IpAddress& published) {
-    if (cursor >= states.size()) return nullptr;
-    const AddressState& state = states[cursor];
-    if (state.service != si || state.node != ni || state.address != ai ||
-        !(state.published == published)) {
-        return nullptr;
-    }
-    return &state;
 }
 
 std::string health_reason(const AddressState* state) {
@@ -62,70 +53,153 @@ struct Family {
     bool any_up = false;
 };
 
+// Drains split once per plan, so that judging a node builds no string: node names drained in
+// every service, and per service the node names drained in it alone ("www.demo.test./london";
+// node names hold no '/'). Equivalent to Drains::drained.
+struct DrainIndex {
+    std::set<std::string> everywhere;
+    std::map<std::string, std::set<std::string>> by_service;
+
+    explicit DrainIndex(const Drains& drains) {
+        for (const std::string& drain : drains.nodes) {
+            const std::size_t slash = drain.rfind('/');
+            if (slash == std::string::npos)
+                everywhere.insert(drain);
+            else
+                by_service[drain.substr(0, slash)].insert(drain.substr(slash + 1));
+        }
+    }
+    // The node names drained in `service` alone, or nullptr.
+    const std::set<std::string>* in(const std::string& service) const {
+        if (by_service.empty()) return nullptr;
+        auto it = by_service.find(service);
+        return it == by_service.end() ? nullptr : &it->second;
+    }
+    bool drained(const std::set<std::string>* here, const std::string& node) const {
+        return (!everywhere.empty() && everywhere.count(node)) || (here && here->count(node));
+    }
+};
+
 }  // namespace
+
+const AddressState* state_at(const std::vector<AddressState>& states, std::size_t cursor,
+                             std::size_t si, std::size_t ni, std::size_t ai,
+                             const util::IpAddress& published) {
+    if (cursor >= states.size()) return nullptr;
+    const AddressState& state = states[cursor];
+    if (state.service != si || state.node != ni || state.address != ai ||
+        !(state.published == published)) {
+        return nullptr;
+    }
+    return &state;
+}
+
+std::string reason(const AddressPlan& plan, const AddressState* state) {
+    switch (plan.why) {
+        case Why::drained:
+            return "drained";
+        case Why::not_checked:
+            return "up (not health-checked)";
+        case Why::failing_open:
+            return "all down: failing open";
+        case Why::health:
+            break;
+    }
+    return health_reason(state);
+}
+
+namespace {
+
+// Service `si`, whose first address is states[first] when `states` comes from the same config.
+void plan_service(const config::Service& service, std::size_t si, std::size_t first,
+                  const std::vector<AddressState>& states, const DrainIndex& drained,
+                  ServicePlan& out) {
+    const bool checked = service.health.type != config::HealthMode::none;
+    const std::set<std::string>* drained_here = drained.in(service.name);
+    out.addresses.clear();
+    out.first = first;
+    std::size_t cursor = first;
+    Family v4, v6;
+    for (std::size_t ni = 0; ni < service.nodes.size(); ++ni) {
+        const config::Node& node = service.nodes[ni];
+        const bool node_drained = drained.drained(drained_here, node.name);
+        for (std::size_t ai = 0; ai < node.addresses.size(); ++ai, ++cursor) {
+            const util::IpAddress& address = node.addresses[ai];
+            AddressPlan p;
+            if (node_drained) {
+                p.why = Why::drained;
+            } else if (!checked) {
+                p.published = true;
+                p.why = Why::not_checked;
+            } else {
+                const AddressState* state = state_at(states, cursor, si, ni, ai, address);
+                p.published = state && state->up();
+            }
+            Family& family = address.is_v4() ? v4 : v6;
+            if (!node_drained) {
+                family.candidates = true;
+                family.any_up = family.any_up || p.published;
+            }
+            out.addresses.push_back(p);
+        }
+    }
+    out.all_down_v4 = v4.candidates && !v4.any_up;
+    out.all_down_v6 = v6.candidates && !v6.any_up;
+    if (service.all_down == config::AllDown::all && (out.all_down_v4 || out.all_down_v6)) {
+        std::size_t i = 0;
+        for (const config::Node& node : service.nodes) {
+            for (const util::IpAddress& address : node.addresses) {
+                AddressPlan& p = out.addresses[i++];
+                const bool fires = address.is_v4() ? out.all_down_v4 : out.all_down_v6;
+                if (!fires || p.why == Why::drained) continue;
+                p.published = true;
+                p.why = Why::failing_open;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void plan(const config::Config& config, const std::vector<AddressState>& states,
+          const Drains& drains, std::vector<ServicePlan>& plans) {
+    const DrainIndex drained(drains);
+    plans.resize(config.services.size());
+    std::size_t first = 0;
+    for (std::size_t si = 0; si < config.services.size(); ++si) {
+        plan_service(config.services[si], si, first, states, drained, plans[si]);
+        first += plans[si].addresses.size();
+    }
+}
+
+void replan(const config::Config& config, const std::vector<AddressState>& states,
+            const Drains& drains, const std::vector<std::size_t>& services,
+            std::vector<ServicePlan>& plans) {
+    const DrainIndex drained(drains);
+    for (std::size_t si : services)
+        plan_service(config.services[si], si, plans[si].first, states, drained, plans[si]);
+}
 
 std::vector<ServicePlan> plan(const config::Config& config, const std::vector<AddressState>& states,
                               const Drains& drains) {
     std::vector<ServicePlan> plans;
-    plans.reserve(config.services.size());
-    std::size_t cursor = 0;
-    for (std::size_t si = 0; si < config.services.size(); ++si) {
-        const config::Service& service = config.services[si];
-        const bool checked = service.health.type != config::HealthMode::none;
-        ServicePlan out;
-        std::vector<bool> is_v4, drained;
-        Family v4, v6;
-        for (std::size_t ni = 0; ni < service.nodes.size(); ++ni) {
-            const config::Node& node = service.nodes[ni];
-            const bool node_drained = drains.drained(service.name, node.name);
-            for (std::size_t ai = 0; ai < node.addresses.size(); ++ai, ++cursor) {
-                const util::IpAddress& address = node.addresses[ai];
-                const AddressState* state = find_state(states, cursor, si, ni, ai, address);
-                AddressPlan p;
-                if (node_drained) {
-                    p.reason = "drained";
-                } else if (!checked) {
-                    p.published = true;
-                    p.reason = "up (not health-checked)";
-                } else {
-                    p.published = state && state->up();
-                    p.reason = health_reason(state);
-                }
-                Family& family = address.is_v4() ? v4 : v6;
-                if (!node_drained) {
-                    family.candidates = true;
-                    family.any_up = family.any_up || p.published;
-                }
-                is_v4.push_back(address.is_v4());
-                drained.push_back(node_drained);
-                out.addresses.push_back(std::move(p));
-            }
-        }
-        out.all_down_v4 = v4.candidates && !v4.any_up;
-        out.all_down_v6 = v6.candidates && !v6.any_up;
-        if (service.all_down == config::AllDown::all) {
-            for (std::size_t i = 0; i < out.addresses.size(); ++i) {
-                bool fires = is_v4[i] ? out.all_down_v4 : out.all_down_v6;
-                if (!fires || drained[i]) continue;
-                out.addresses[i].published = true;
-                out.addresses[i].reason = "all down: failing open";
-            }
-        }
-        plans.push_back(std::move(out));
-    }
+    plan(config, states, drains, plans);
     return plans;
+}
+
+void availability(const std::vector<ServicePlan>& plans, zone::Availability& available) {
+    available.resize(plans.size());
+    for (std::size_t si = 0; si < plans.size(); ++si) {
+        std::vector<bool>& row = available[si];
+        row.resize(plans[si].addresses.size());
+        for (std::size_t ai = 0; ai < row.size(); ++ai)
+            row[ai] = plans[si].addresses[ai].published;
+    }
 }
 
 zone::Availability availability(const std::vector<ServicePlan>& plans) {
     zone::Availability available;
-    available.reserve(plans.size());
-    for (const ServicePlan& p : plans) {
-        std::vector<bool> row;
-        row.reserve(p.addresses.size());
-        for (const AddressPlan& address : p.addresses)
-            row.push_back(address.published);
-        available.push_back(std::move(row));
-    }
+    availability(plans, available);
     return available;
 }
 

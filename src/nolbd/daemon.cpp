@@ -5,7 +5,11 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <iostream>
+#include <iterator>
 
 #include "control/metrics.hpp"
 #include "control/server.hpp"
@@ -65,12 +69,30 @@ std::string restart_only_changes(const config::Config& running, const config::Co
     return changed;
 }
 
+double milliseconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+}
+
+std::string milliseconds_text(double ms) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", ms);
+    return text;
+}
+
 }  // namespace
 
 Loaded load(const std::string& path) {
+    const auto started = std::chrono::steady_clock::now();
     Loaded loaded;
     loaded.config = config::load(path);
+    const double config_ms = milliseconds_since(started);
+    const auto zones_started = std::chrono::steady_clock::now();
     loaded.model = zone::load(loaded.config);
+    log::debug("loaded", {{"config", path},
+                          {"config_ms", milliseconds_text(config_ms)},
+                          {"zones_ms", milliseconds_text(milliseconds_since(zones_started))},
+                          {"services", loaded.config.services.size()}});
     return loaded;
 }
 
@@ -89,6 +111,7 @@ Daemon::Daemon(const Options& options, Loaded loaded)
 
     if (!loaded_.config.control.state_file.empty())
         drains_ = read_drains(loaded_.config.control.state_file);
+    adopt_loaded();
     monitor_.configure(loaded_.config);
     monitor_.on_change([this] { republish("health", false); });
     monitor_.on_transition([this](const health::Transition& t) { on_transition(t); });
@@ -182,6 +205,7 @@ control::Json Daemon::reload() {
     if (!changed.empty())
         log::warning("some settings take effect only after a restart", {{"settings", changed}});
     loaded_ = std::move(next);
+    adopt_loaded();
     monitor_.configure(loaded_.config);
     republish("reload", true);
     apply_log_level(options_, loaded_.config.server);
@@ -195,35 +219,107 @@ std::string Daemon::address_key(const health::AddressState& s) const {
     return s.service_name + "/" + s.node_name + "/" + s.published.to_string();
 }
 
-void Daemon::republish(const char* why, bool force) {
-    const auto& states = monitor_.states();
-    std::vector<health::ServicePlan> plan = health::plan(loaded_.config, states, drains_);
-    zone::Availability available = health::availability(plan);
-    if (!force && available == available_) {
-        plan_ = std::move(plan);  // reasons may have changed even if the answers did not
-        return;
-    }
-    // Remember when addresses leave the answers, for drain's "safe to stop" time. States come
-    // service by service in the same order as the availability rows.
-    const auto now = health::Clock::now();
-    std::size_t at = 0;
-    for (std::size_t si = 0; si < available.size(); ++si) {
-        for (std::size_t ai = 0; ai < available[si].size(); ++ai, ++at) {
-            const bool was =
-                si < available_.size() && ai < available_[si].size() && available_[si][ai];
-            if (was && !available[si][ai] && at < states.size())
-                left_at_[address_key(states[at])] = now;
+void Daemon::adopt_loaded() {
+    compiler_ = std::make_unique<zone::Compiler>(loaded_.model);
+    service_index_.clear();
+    for (std::size_t si = 0; si < loaded_.config.services.size(); ++si)
+        service_index_.emplace(loaded_.config.services[si].name, si);
+    replan_all_ = true;
+}
+
+void Daemon::mark_drain_changes() {
+    if (drains_.nodes == planned_drains_.nodes) return;
+    std::vector<std::string> changed;
+    std::set_symmetric_difference(drains_.nodes.begin(), drains_.nodes.end(),
+                                  planned_drains_.nodes.begin(), planned_drains_.nodes.end(),
+                                  std::back_inserter(changed));
+    const auto& services = loaded_.config.services;
+    for (const std::string& drain : changed) {
+        // "www.demo.test./london" names one service; "london" every service with that node.
+        if (const std::size_t slash = drain.rfind('/'); slash != std::string::npos) {
+            auto it = service_index_.find(drain.substr(0, slash));
+            if (it != service_index_.end()) dirty_.push_back(it->second);
+            continue;
         }
+        for (std::size_t si = 0; si < services.size(); ++si)
+            for (const config::Node& n : services[si].nodes)
+                if (n.name == drain) dirty_.push_back(si);
     }
-    serials_ = zone::next_serials(*loaded_.model, serials_);
-    published_.publish(zone::compile(*loaded_.model, available, serials_));
+}
+
+void Daemon::republish(const char* why, bool force) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto& states = monitor_.states();
+    std::vector<std::size_t> planned;  // the services planned again
+    if (force || replan_all_) {
+        health::plan(loaded_.config, states, drains_, plan_);
+        planned.resize(plan_.size());
+        for (std::size_t si = 0; si < planned.size(); ++si)
+            planned[si] = si;
+    } else {
+        mark_drain_changes();
+        std::sort(dirty_.begin(), dirty_.end());
+        dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
+        planned.swap(dirty_);
+        health::replan(loaded_.config, states, drains_, planned, plan_);
+    }
+    dirty_.clear();
+    replan_all_ = false;
+    planned_drains_ = drains_;
+
+    // The rows that change, remembering when addresses leave the answers, for drain's "safe
+    // to stop" time.
+    const auto now = health::Clock::now();
+    std::vector<std::size_t> changed;
+    available_.resize(plan_.size());
+    for (std::size_t si : planned) {
+        const health::ServicePlan& p = plan_[si];
+        std::vector<bool>& row = available_[si];
+        bool differs = row.size() != p.addresses.size();
+        for (std::size_t ai = 0; ai < p.addresses.size(); ++ai) {
+            const bool was = ai < row.size() && row[ai];
+            const bool is = p.addresses[ai].published;
+            if (was == is) continue;
+            differs = true;
+            if (was && p.first + ai < states.size())
+                left_at_[address_key(states[p.first + ai])] = now;
+        }
+        if (!differs) continue;
+        row.resize(p.addresses.size());
+        for (std::size_t ai = 0; ai < p.addresses.size(); ++ai)
+            row[ai] = p.addresses[ai].published;
+        changed.push_back(si);
+    }
+    if (!force && changed.empty()) return;
+    serials_ = zone::next_serials(compiler_->model(), serials_);
+    published_.publish(compiler_->render(available_, serials_, changed));
     ++generation_;
-    plan_ = std::move(plan);
-    available_ = std::move(available);
+    const double ms = milliseconds_since(started);
+    const zone::Compiler::Work& work = compiler_->last_work();
+    if (work.full) {
+        publish_times_.full_ms = ms;
+    } else if (!force) {
+        publish_times_.last_ms = ms;
+        publish_times_.max_ms = std::max(publish_times_.max_ms, ms);
+        ++publish_times_.changes;
+    }
     log::info("published", {{"generation", generation_}, {"why", why}});
+    log::debug("publish work", {{"generation", generation_},
+                                {"ms", milliseconds_text(ms)},
+                                {"whole", work.full ? "yes" : "no"},
+                                {"services", work.services},
+                                {"names", work.nodes},
+                                {"referrals", work.referrals},
+                                {"packed", work.packed ? "yes" : "no"}});
 }
 
 void Daemon::on_transition(const health::Transition& t) {
+    // The change callback that follows plans this service again.
+    auto service = service_index_.find(t.service_name);
+    if (service != service_index_.end())
+        dirty_.push_back(service->second);
+    else
+        replan_all_ = true;
     control::Json event = {{"event", "transition"},
                            {"at", std::chrono::duration<double>(t.at.time_since_epoch()).count()},
                            {"service", t.service_name},
@@ -252,7 +348,8 @@ answer::Totals Daemon::query_totals() const {
 
 int check_config(const std::string& path) {
     try {
-        load(path);
+        const Loaded loaded = load(path);
+        zone::compile(*loaded.model, {}, zone::next_serials(*loaded.model, {}));
     } catch (const config::Error& e) {
         print_problems(e);
         return kExitConfigError;

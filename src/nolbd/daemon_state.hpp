@@ -4,14 +4,16 @@
 // the only state shared with workers is the Published snapshot and their counters.
 //
 // Life: load (config + zone model) -> bind -> first probe round -> publish -> start workers ->
-// loop. A health change, a drain or a reload re-plans what each service publishes, renders a
-// new snapshot from the same zone model and publishes it with one swap.
+// loop. A health change or a drain re-plans what each service publishes, renders again what
+// that changes (zone::Compiler keeps the rest from the previous snapshot) and publishes the new
+// snapshot with one swap; a reload brings a new zone model, rendered whole.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "answer/respond.hpp"
@@ -23,6 +25,7 @@
 #include "server/server.hpp"
 #include "util/event.hpp"
 #include "util/published.hpp"
+#include "zone/compile.hpp"
 #include "zone/model.hpp"
 #include "zone/snapshot.hpp"
 
@@ -70,6 +73,11 @@ class Daemon final : public control::Backend {
     // Plans from current health and drains, renders and publishes when anything changed (or
     // always, when `force`: a reload brings new data).
     void republish(const char* why, bool force);
+    // After a (re)load: a compiler for the new zone model (its first snapshot is rendered
+    // whole) and a whole plan next.
+    void adopt_loaded();
+    // Marks the services whose drains changed since the last plan.
+    void mark_drain_changes();
     void on_transition(const health::Transition& t);
     answer::Totals query_totals() const;
     std::string address_key(const health::AddressState& s) const;
@@ -80,11 +88,29 @@ class Daemon final : public control::Backend {
     std::vector<util::Event> signals_;
     health::Monitor monitor_;
     health::Drains drains_;
+    // What each service publishes, as last planned and rendered (rows by service index).
     std::vector<health::ServicePlan> plan_;
     zone::Availability available_;
+    // What to plan again at the next republish: the services of the transitions since the
+    // last one, and those a drain or undrain named (drains_ against planned_drains_); all of
+    // them after a (re)load.
+    std::vector<std::size_t> dirty_;
+    bool replan_all_ = true;
+    health::Drains planned_drains_;
+    std::unordered_map<std::string, std::size_t> service_index_;  // by service name
     std::vector<std::uint32_t> serials_;
+    std::unique_ptr<zone::Compiler> compiler_;
     util::Published<zone::Snapshot> published_;
     std::uint64_t generation_ = 0;
+    // How long publishing took, from planning to the swap: for changes (health, drains) the
+    // last time and the longest since start; and the last whole rendering (start, reload).
+    // The publish after the first probe round, planned whole, counts as neither. Reported by
+    // `nolbctl stats`.
+    struct PublishTimes {
+        double last_ms = 0, max_ms = 0, full_ms = 0;
+        std::uint64_t changes = 0;  // publishes of changes since start
+    };
+    PublishTimes publish_times_;
     // When each address (by address_key) last left the answers: drains wait a TTL past it.
     std::map<std::string, health::Clock::time_point> left_at_;
     std::chrono::steady_clock::time_point started_;

@@ -270,12 +270,16 @@ Json Daemon::explain(const std::string& name, const std::string& type_text) {
         result["all_down_fired"] =
             plan && ((v4_asked && plan->all_down_v4) || (v6_asked && plan->all_down_v6));
         std::size_t ai = 0;
-        for (const config::Node& n : s.nodes) {
-            for (const util::IpAddress& a : n.addresses) {
+        for (std::size_t ni = 0; ni < s.nodes.size(); ++ni) {
+            const config::Node& n = s.nodes[ni];
+            for (std::size_t k = 0; k < n.addresses.size(); ++k) {
+                const util::IpAddress& a = n.addresses[k];
                 const bool asked = a.is_v4() ? v4_asked : v6_asked;
                 const health::AddressPlan* p =
                     plan && ai < plan->addresses.size() ? &plan->addresses[ai] : nullptr;
-                std::string reason = p ? p->reason : "";
+                std::string reason = p ? health::reason(*p, health::state_at(monitor_.states(),
+                                                                             at + ai, si, ni, k, a))
+                                       : "";
                 if (!asked) reason = std::string(a.is_v4() ? "IPv4" : "IPv6") + ": not asked for";
                 result["addresses"].push_back({{"node", n.name},
                                                {"address", a.to_string()},
@@ -313,6 +317,11 @@ Json Daemon::stats() {
           {"by_rcode", by_rcode}}},
         {"probes", {{"sent", m.probes_sent}, {"failed", m.probes_failed}, {"late", m.late_probes}}},
         {"transitions", m.transitions},
+        {"publish",
+         {{"last_ms", publish_times_.last_ms},
+          {"max_ms", publish_times_.max_ms},
+          {"changes", publish_times_.changes},
+          {"full_ms", publish_times_.full_ms}}},
         {"tcp",
          {{"accepted", net.tcp_accepted},
           {"refused", net.tcp_refused},

@@ -1,8 +1,16 @@
-// zone::load and zone::compile. Loading gathers every record by owner (config SOA/NS/glue,
-// record strings, master files, services) and checks what RFC 1034 forbids (CNAME beside other
-// data, data below a zone cut). Compiling adds the service addresses that are up and renders
-// each response a query can get: per node and type, the zone's negative answers, referrals and
-// CNAME chains.
+// Rendering: the service addresses that are up join the model's static data, and every response
+// a query can get is rendered to wire form, per node and type, plus the zones' negative answers,
+// referrals and CNAME chains.
+//
+// Rendering a node notes what it read besides its own static data: a service's addresses (its
+// own, the end of a CNAME chain, additional records, glue) or the SOA (its own at an apex, or in
+// a CNAME chain's negative answer). Those reads depend only on the zone's structure, never on
+// which addresses are up, so the index the first rendering builds (service -> readers, zone ->
+// SOA readers) holds for every later one, and a change renders again exactly its readers.
+//
+// Answer indices stay put where several nodes share an answer (a zone's negative answers, a
+// referral): those are overwritten in place. A node's own answers are appended anew and its
+// old ones left as garbage, counted, until packing drops them.
 #include "zone/compile.hpp"
 
 #include <unistd.h>
@@ -10,13 +18,11 @@
 #include <algorithm>
 #include <ctime>
 #include <map>
-#include <optional>
 #include <set>
+#include <utility>
 
 #include "dns/types.hpp"
-#include "util/log.hpp"
 #include "util/version.hpp"
-#include "zone/model.hpp"
 #include "zone/records.hpp"
 #include "zone/render.hpp"
 
@@ -28,30 +34,11 @@ namespace type = dns::type;
 
 constexpr int kMaxChain = 8;  // CNAMEs followed in one answer
 
-WireName must_wire(const std::string& text) {
+WireName constant_wire(const char* text) {
     WireName out;
     std::string error;
-    if (!dns::wire_from_text(text, WireName(1, '\0'), out, error))
-        throw config::Error({text + ": " + error});
-    return dns::lowered(out);
-}
-
-std::string u32_bytes(std::uint32_t v) {
-    std::string s(4, '\0');
-    s[0] = static_cast<char>(v >> 24);
-    s[1] = static_cast<char>(v >> 16);
-    s[2] = static_cast<char>(v >> 8);
-    s[3] = static_cast<char>(v);
-    return s;
-}
-
-RData name_rdata(const WireName& name) {
-    return RData{{Piece{true, name}}};
-}
-
-RData address_rdata(const util::IpAddress& a) {
-    return RData{
-        {Piece{false, std::string(reinterpret_cast<const char*>(a.bytes.data()), a.size())}}};
+    dns::wire_from_text(text, WireName(1, '\0'), out, error);
+    return out;
 }
 
 RData txt_rdata(std::string_view text) {
@@ -70,274 +57,314 @@ bool is_wildcard(const WireName& name) {
     return name.size() >= 2 && name[0] == 1 && name[1] == '*';
 }
 
-// The deepest zone containing `name` (lower-cased).
-std::optional<std::uint32_t> zone_of(const std::vector<ZoneModel>& zones, const WireName& name) {
-    std::optional<std::uint32_t> best;
-    for (std::uint32_t i = 0; i < zones.size(); ++i) {
-        if (!dns::is_subdomain(name, zones[i].origin)) continue;
-        if (!best || zones[i].origin.size() > zones[*best].origin.size()) best = i;
-    }
-    return best;
-}
-
-// The highest delegation point at or above `n` inside its zone, if any: everything below it
-// belongs to the child.
-const NodeData* cut_above(const std::map<WireName, NodeData>& nodes,
-                          const std::vector<ZoneModel>& zones, const NodeData& n) {
-    const WireName& apex = zones[n.zone].origin;
-    const NodeData* cut = nullptr;
-    for (WireName p = n.name; p.size() > apex.size(); p = dns::parent_of(p)) {
-        auto it = nodes.find(p);
-        if (it != nodes.end() && it->second.rrsets.count(type::NS)) cut = &it->second;
-    }
-    return cut;
-}
-
-RData soa_rdata(const ZoneModel& z, std::uint32_t serial) {
-    RData soa;
-    soa.pieces.push_back(Piece{true, z.mname});
-    soa.pieces.push_back(Piece{true, z.rname});
-    soa.pieces.push_back(Piece{false, u32_bytes(serial) + u32_bytes(z.refresh) +
-                                          u32_bytes(z.retry) + u32_bytes(z.expire) +
-                                          u32_bytes(z.minimum)});
-    return soa;
-}
-
 // The outcome of looking a name up at load time (CNAME chains).
 struct Resolution {
     enum Kind { data, nxdomain, stop } kind = stop;
     const NodeData* node = nullptr;
 };
 
-class Loader {
-  public:
-    explicit Loader(const config::Config& config) : config_(config) {}
-
-    std::shared_ptr<const Model> run() {
-        for (const config::Zone& z : config_.zones)
-            add_zone(z);
-        for (std::uint32_t i = 0; i < zones_.size(); ++i)
-            collect_zone(i);
-        for (const config::Service& s : config_.services)
-            add_service(s);
-        add_empty_non_terminals();
-        check_nodes();
-        if (!problems_.empty()) throw config::Error(problems_);
-        auto model = std::make_shared<Model>();
-        model->config = config_;
-        model->zones = std::move(zones_);
-        model->nodes = std::move(nodes_);
-        model->services = std::move(services_);
-        return model;
-    }
-
-  private:
-    // ---- gathering -------------------------------------------------------------------------
-
-    void add_zone(const config::Zone& z) {
-        ZoneModel info;
-        info.origin = must_wire(z.origin);
-        info.origin_text = z.origin;
-        info.serial = z.soa.serial;
-        info.soa_ttl = z.soa.ttl.value_or(z.ttl);
-        info.minimum = z.soa.minimum;
-        info.mname = must_wire(z.soa.mname);
-        info.rname = must_wire(z.soa.rname);
-        info.refresh = z.soa.refresh;
-        info.retry = z.soa.retry;
-        info.expire = z.soa.expire;
-        zones_.push_back(std::move(info));
-    }
-
-    std::optional<std::uint32_t> zone_of(const WireName& name) const {
-        return zone::zone_of(zones_, name);
-    }
-
-    NodeData& node(const WireName& lower_name, std::uint32_t zone) {
-        auto [it, inserted] = nodes_.try_emplace(lower_name);
-        if (inserted) {
-            it->second.name = lower_name;
-            it->second.zone = zone;
-        }
-        return it->second;
-    }
-
-    void add_rdata(std::uint32_t zone, const WireName& owner, std::uint16_t rtype,
-                   std::uint32_t ttl, RData rdata, const std::string& where) {
-        const WireName lower = dns::lowered(owner);
-        const auto deepest = zone_of(lower);
-        if (!deepest || !dns::is_subdomain(lower, zones_[zone].origin)) {
-            problems_.push_back(where + ": " + dns::text_from_wire(owner) + " is outside zone " +
-                                zones_[zone].origin_text);
-            return;
-        }
-        // A child zone we also serve owns its names; the parent's delegation data yields to it.
-        if (*deepest != zone) return;
-        RRset& set = node(lower, zone).rrsets[rtype];
-        if (set.rdatas.empty()) {
-            set.type = rtype;
-            set.ttl = ttl;
-        } else if (set.ttl != ttl) {
-            log::warning("TTLs differ within an RRset; using the lowest (RFC 2181 5.2)",
-                         {{"where", where}, {"owner", dns::text_from_wire(owner)}});
-            set.ttl = std::min(set.ttl, ttl);
-        }
-        if (std::find(set.rdatas.begin(), set.rdatas.end(), rdata) == set.rdatas.end())
-            set.rdatas.push_back(std::move(rdata));
-    }
-
-    void add_parsed(std::uint32_t zone, const ParsedRecord& r, const std::string& where) {
-        if (r.klass != dns::cls::IN) {
-            problems_.push_back(where + ": only class IN records can be served");
-            return;
-        }
-        switch (r.type) {
-            case type::SOA:
-                problems_.push_back(where +
-                                    ": the SOA comes from [zone.soa] in the config; "
-                                    "remove it from here");
-                return;
-            case type::DNAME:
-            case type::OPT:
-            case type::TSIG:
-            case type::TKEY:
-            case type::IXFR:
-            case type::AXFR:
-            case type::MAILA:
-            case type::MAILB:
-            case type::ANY:
-                problems_.push_back(where + ": records of this type cannot be served");
-                return;
-            default:
-                break;
-        }
-        add_rdata(zone, r.owner, r.type, r.ttl, r.rdata, where);
-    }
-
-    void collect_zone(std::uint32_t zi) {
-        ZoneModel& z = zones_[zi];
-        const config::Zone& cz = config_.zones[zi];
-        const std::string where = cz.where.to_string();
-        node(z.origin, zi);  // the apex exists even when every record is elsewhere
-        // The SOA (RFC 1035 §3.3.13) is rendered with each snapshot's serial; this placeholder
-        // marks the apex as holding one.
-        add_rdata(zi, z.origin, type::SOA, z.soa_ttl, soa_rdata(z, 0), where);
-
-        for (const config::NameServer& ns : cz.ns) {
-            const WireName target = must_wire(ns.name);
-            add_rdata(zi, z.origin, type::NS, cz.ttl, name_rdata(target), ns.where.to_string());
-            for (const util::IpAddress& a : ns.addresses)
-                add_rdata(zi, target, a.is_v4() ? type::A : type::AAAA, cz.ttl, address_rdata(a),
-                          ns.where.to_string());
-        }
-        for (const config::RecordText& text : cz.records) {
-            ParsedRecord r;
-            std::string error;
-            if (!parse_record_text(text.text, z.origin, cz.ttl, r, error)) {
-                problems_.push_back(text.where.to_string() + ": record \"" + text.text +
-                                    "\": " + error);
-                continue;
-            }
-            add_parsed(zi, r, text.where.to_string());
-        }
-        if (cz.file) {
-            for (const ParsedRecord& r : read_zone_file(*cz.file, z.origin, cz.ttl, problems_))
-                add_parsed(zi, r, *cz.file + ":" + std::to_string(r.line));
-        }
-    }
-
-    void add_service(const config::Service& s) {
-        const std::string where = s.where.to_string();
-        const WireName name = must_wire(s.name);
-        const auto zone = zone_of(name);
-        if (!zone) {
-            problems_.push_back(where + ": service " + s.name + " is outside every zone");
-            return;
-        }
-        NodeData& n = node(name, *zone);
-        for (std::uint16_t t : {type::A, type::AAAA, type::CNAME}) {
-            if (n.rrsets.count(t)) {
-                problems_.push_back(where + ": service " + s.name +
-                                    " also has static A, AAAA or CNAME records; a service name "
-                                    "publishes its nodes' addresses only");
-                return;
-            }
-        }
-        ServiceModel model{name, *zone, s.ttl, {}};
-        for (const config::Node& cn : s.nodes)
-            model.addresses.insert(model.addresses.end(), cn.addresses.begin(), cn.addresses.end());
-        services_.push_back(std::move(model));
-        service_names_.insert(name);
-    }
-
-    // RFC 8020: a name with nothing but descendants exists; give it a node.
-    void add_empty_non_terminals() {
-        std::vector<std::pair<WireName, std::uint32_t>> missing;
-        for (const auto& [name, n] : nodes_) {
-            const WireName& apex = zones_[n.zone].origin;
-            for (WireName p = dns::parent_of(name); p.size() > apex.size(); p = dns::parent_of(p))
-                if (!nodes_.count(p)) missing.emplace_back(p, n.zone);
-        }
-        for (const auto& [name, zone] : missing)
-            node(name, zone);
-    }
-
-    const NodeData* cut_above(const NodeData& n) const {
-        return zone::cut_above(nodes_, zones_, n);
-    }
-
-    void check_nodes() {
-        for (const auto& [name, n] : nodes_) {
-            const std::string text = dns::text_from_wire(name);
-            const bool apex = name == zones_[n.zone].origin;
-            if (n.rrsets.count(type::CNAME)) {
-                if (apex)
-                    problems_.push_back(text +
-                                        ": CNAME at a zone apex (it would hide the SOA and NS)");
-                else if (n.rrsets.size() > 1)
-                    problems_.push_back(text +
-                                        ": CNAME and other data at the same name (RFC 1034 3.6.2)");
-                else if (n.rrsets.at(type::CNAME).rdatas.size() > 1)
-                    problems_.push_back(text + ": more than one CNAME at the same name");
-            }
-            const NodeData* cut = cut_above(n);
-            if (cut && cut != &n && service_names_.count(name))
-                problems_.push_back(text + ": service below the zone cut at " +
-                                    dns::text_from_wire(cut->name));
-            if (cut && cut != &n) {
-                for (const auto& [t, set] : n.rrsets)
-                    if (t != type::A && t != type::AAAA)
-                        log::warning("record below a zone cut is not served",
-                                     {{"owner", text}, {"cut", dns::text_from_wire(cut->name)}});
-            }
-        }
-    }
-
-    const config::Config& config_;
-    std::vector<std::string> problems_;
-    std::vector<ZoneModel> zones_;
-    std::map<WireName, NodeData> nodes_;
-    std::vector<ServiceModel> services_;
-    std::set<WireName> service_names_;
+// What rendering one node or referral read besides its own static data.
+struct Reads {
+    std::vector<std::uint32_t> services;
+    bool soa = false;
 };
+
+// Who read something: node indices and referral ids.
+struct Readers {
+    std::vector<std::uint32_t> nodes;
+    std::vector<std::uint32_t> referrals;
+};
+
+}  // namespace
 
 class Renderer {
   public:
-    Renderer(const Model& model, const Availability& available,
-             const std::vector<std::uint32_t>& serials)
-        : model_(model), available_(available), serials_(serials), nodes_(model.nodes) {}
+    explicit Renderer(const Model& model) : model_(model) {}
 
-    std::shared_ptr<const Snapshot> run() {
-        render();
-        return std::move(snapshot_);
+    // `changed`: the services whose rows may have changed; nullptr: any.
+    std::shared_ptr<const Snapshot> render(const Availability& available,
+                                           const std::vector<std::uint32_t>& serials,
+                                           const std::vector<std::size_t>* changed) {
+        work_ = {};
+        if (!current_) {
+            render_all(available, serials);
+        } else {
+            render_changes(available, serials, changed);
+        }
+        current_ = std::move(snapshot_);
+        return current_;
     }
+
+    const Compiler::Work& work() const { return work_; }
 
   private:
     struct ZoneState {
+        std::uint32_t serial = 0;
         RRset negative_soa;  // the SOA with the RFC 2308 negative TTL
         std::uint32_t nodata = kNoAnswer;
         std::uint32_t nxdomain = kNoAnswer;
     };
+
+    struct Referral {
+        const NodeData* cut = nullptr;
+        std::uint32_t answer = kNoAnswer;
+    };
+
+    // ---- the two ways in -------------------------------------------------------------------
+
+    void render_all(const Availability& available, const std::vector<std::uint32_t>& serials) {
+        work_.full = true;
+        snapshot_ = std::make_shared<Snapshot>();
+        snapshot_->edns_payload = model_.server.edns_payload;
+        nodes_ = model_.nodes;
+        available_.resize(model_.services.size());
+        service_data_.resize(model_.services.size());
+        for (std::uint32_t si = 0; si < model_.services.size(); ++si) {
+            available_[si] = published_row(available, si);
+            service_data_[si] = &nodes_.at(model_.services[si].name);
+            set_addresses(si);
+        }
+        work_.services = model_.services.size();
+        service_readers_.assign(model_.services.size(), {});
+        soa_readers_.assign(model_.zones.size(), {});
+
+        zones_.resize(model_.zones.size());
+        for (std::uint32_t zi = 0; zi < model_.zones.size(); ++zi)
+            set_serial(zi, serials.at(zi));
+
+        std::map<WireName, std::uint32_t> index;
+        snapshot_->nodes.reserve(nodes_.size());
+        node_data_.reserve(nodes_.size());
+        for (auto& [name, n] : nodes_) {
+            index.emplace_hint(index.end(), name,
+                               static_cast<std::uint32_t>(snapshot_->nodes.size()));
+            Node out;
+            out.name_at = static_cast<std::uint32_t>(snapshot_->names.size());
+            out.name_size = static_cast<std::uint8_t>(name.size());
+            out.zone = n.zone;
+            snapshot_->names.insert(snapshot_->names.end(), name.begin(), name.end());
+            snapshot_->nodes.push_back(out);
+            node_data_.push_back(&n);
+        }
+        for (std::uint32_t i = 0; i < node_data_.size(); ++i) {
+            render_node_at(i, false);
+            const WireName& name = node_data_[i]->name;
+            if (is_wildcard(name)) {
+                auto parent = index.find(dns::parent_of(name));
+                if (parent != index.end()) snapshot_->nodes[parent->second].wildcard = i;
+            }
+        }
+        work_.nodes = node_data_.size();
+        for (std::uint32_t zi = 0; zi < model_.zones.size(); ++zi) {
+            const ZoneModel& z = model_.zones[zi];
+            snapshot_->zones.push_back(
+                {z.origin_text, index.at(z.origin), zones_[zi].nxdomain, zones_[zi].serial});
+        }
+        render_chaos();
+        build_table();
+    }
+
+    void render_changes(const Availability& available, const std::vector<std::uint32_t>& serials,
+                        const std::vector<std::size_t>* changed) {
+        snapshot_ = std::make_shared<Snapshot>(*current_);
+        std::vector<bool> node_due(node_data_.size(), false);
+        std::vector<bool> referral_due(referrals_.size(), false);
+        auto mark = [&](const Readers& readers) {
+            for (std::uint32_t i : readers.nodes)
+                node_due[i] = true;
+            for (std::uint32_t r : readers.referrals)
+                referral_due[r] = true;
+        };
+
+        auto take_row = [&](std::uint32_t si) {
+            if (!row_differs(available, si)) return;
+            available_[si] = published_row(available, si);
+            set_addresses(si);
+            mark(service_readers_[si]);
+            ++work_.services;
+        };
+        if (changed) {
+            for (std::size_t si : *changed)
+                if (si < model_.services.size()) take_row(static_cast<std::uint32_t>(si));
+        } else {
+            for (std::uint32_t si = 0; si < model_.services.size(); ++si)
+                take_row(si);
+        }
+        for (std::uint32_t zi = 0; zi < model_.zones.size(); ++zi) {
+            if (serials.at(zi) == zones_[zi].serial) continue;
+            retire(zones_[zi].nodata);
+            retire(zones_[zi].nxdomain);
+            set_serial(zi, serials[zi]);
+            snapshot_->zones[zi].serial = serials[zi];
+            mark(soa_readers_[zi]);
+        }
+
+        for (std::uint32_t r = 0; r < referrals_.size(); ++r) {
+            if (!referral_due[r]) continue;
+            retire(referrals_[r].answer);
+            Reads ignored;  // the same as the first rendering read
+            reads_ = &ignored;
+            render_referral(*referrals_[r].cut, referrals_[r].answer);
+            reads_ = nullptr;
+            ++work_.referrals;
+        }
+        for (std::uint32_t i = 0; i < node_data_.size(); ++i) {
+            if (!node_due[i]) continue;
+            render_node_at(i, true);
+            ++work_.nodes;
+        }
+        if (2 * dead_answers_ > snapshot_->answers.size() ||
+            2 * dead_bytes_ > snapshot_->bytes.size() || 2 * dead_typed_ > snapshot_->typed.size())
+            pack();
+    }
+
+    // ---- the working copy of the zone data -------------------------------------------------
+
+    // Row `si` of `available`, sized to the service's addresses (empty: everything published).
+    std::vector<bool> published_row(const Availability& available, std::uint32_t si) const {
+        const std::size_t size = model_.services[si].addresses.size();
+        if (available.empty()) return std::vector<bool>(size, true);
+        std::vector<bool> row = si < available.size() ? available[si] : std::vector<bool>();
+        row.resize(size, false);
+        return row;
+    }
+
+    bool row_differs(const Availability& available, std::uint32_t si) const {
+        const std::vector<bool>& now = available_[si];
+        if (available.empty()) return std::find(now.begin(), now.end(), false) != now.end();
+        if (si >= available.size()) return std::find(now.begin(), now.end(), true) != now.end();
+        const std::vector<bool>& row = available[si];
+        for (std::size_t ai = 0; ai < now.size(); ++ai)
+            if ((ai < row.size() && row[ai]) != now[ai]) return true;
+        return false;
+    }
+
+    // Service addresses that are up join the static data as shuffled RRsets.
+    void set_addresses(std::uint32_t si) {
+        const ServiceModel& s = model_.services[si];
+        NodeData& n = *service_data_[si];
+        n.rrsets.erase(type::A);
+        n.rrsets.erase(type::AAAA);
+        for (std::size_t ai = 0; ai < s.addresses.size(); ++ai) {
+            if (!available_[si][ai]) continue;
+            const util::IpAddress& a = s.addresses[ai];
+            RRset& set = n.rrsets[a.is_v4() ? type::A : type::AAAA];
+            set.type = a.is_v4() ? type::A : type::AAAA;
+            set.ttl = s.ttl;
+            set.shuffled = true;
+            set.rdatas.push_back(address_rdata(a));
+        }
+    }
+
+    // The zone's SOA with `serial`, at its apex and in its negative answers.
+    void set_serial(std::uint32_t zi, std::uint32_t serial) {
+        const ZoneModel& z = model_.zones[zi];
+        ZoneState& zs = zones_[zi];
+        zs.serial = serial;
+        RRset soa{type::SOA, dns::cls::IN, z.soa_ttl, {soa_rdata(z, serial)}, false};
+        nodes_.at(z.origin).rrsets[type::SOA] = soa;
+        // RFC 2308 §5: the negative TTL is the lower of the SOA's TTL and MINIMUM.
+        soa.ttl = std::min(z.soa_ttl, z.minimum);
+        zs.negative_soa = soa;
+        zs.nodata = negative(zi, static_cast<std::uint8_t>(dns::rcode::NOERROR), zs.nodata);
+        zs.nxdomain = negative(zi, static_cast<std::uint8_t>(dns::rcode::NXDOMAIN), zs.nxdomain);
+    }
+
+    // ---- what a rendering reads ------------------------------------------------------------
+
+    // Rendering is about to read `n`'s RRsets.
+    void note(const NodeData& n) {
+        if (!reads_) return;
+        if (n.service) reads_->services.push_back(*n.service);
+        if (n.name == model_.zones[n.zone].origin) reads_->soa = true;
+    }
+    void note_soa() {
+        if (reads_) reads_->soa = true;
+    }
+
+    void add_readers(Reads& reads, std::uint32_t zone, bool referral, std::uint32_t id) {
+        std::sort(reads.services.begin(), reads.services.end());
+        reads.services.erase(std::unique(reads.services.begin(), reads.services.end()),
+                             reads.services.end());
+        auto add = [&](Readers& readers) {
+            (referral ? readers.referrals : readers.nodes).push_back(id);
+        };
+        for (std::uint32_t si : reads.services)
+            add(service_readers_[si]);
+        if (reads.soa) add(soa_readers_[zone]);
+    }
+
+    // ---- garbage ----------------------------------------------------------------------------
+
+    void retire(std::uint32_t answer) {
+        if (answer == kNoAnswer) return;
+        dead_bytes_ += snapshot_->answers[answer].size;
+        ++dead_answers_;
+    }
+
+    // Copies the answers still pointed at into fresh arrays, in the order they are met, and
+    // re-aims every pointer to them.
+    void pack() {
+        Snapshot& s = *snapshot_;
+        std::vector<std::uint8_t> bytes;
+        std::vector<Answer> answers;
+        std::vector<Fixup> fixups;
+        std::vector<Cut> cuts;
+        std::vector<TypedAnswer> typed;
+        bytes.reserve(s.bytes.size() - std::min(s.bytes.size(), dead_bytes_));
+        answers.reserve(s.answers.size() - std::min(s.answers.size(), dead_answers_));
+        typed.reserve(s.typed.size() - std::min(s.typed.size(), dead_typed_));
+        std::vector<std::uint32_t> moved(s.answers.size(), kNoAnswer);
+        auto keep = [&](std::uint32_t& index) {
+            if (index == kNoAnswer) return;
+            std::uint32_t& to = moved[index];
+            if (to == kNoAnswer) {
+                Answer a = s.answers[index];
+                bytes.insert(bytes.end(), s.bytes.begin() + a.bytes_at,
+                             s.bytes.begin() + a.bytes_at + a.size);
+                a.bytes_at = static_cast<std::uint32_t>(bytes.size() - a.size);
+                fixups.insert(fixups.end(), s.fixups.begin() + a.fixups_at,
+                              s.fixups.begin() + a.fixups_at + a.fixups);
+                a.fixups_at = static_cast<std::uint32_t>(fixups.size() - a.fixups);
+                cuts.insert(cuts.end(), s.cuts.begin() + a.cuts_at,
+                            s.cuts.begin() + a.cuts_at + a.cuts);
+                a.cuts_at = static_cast<std::uint32_t>(cuts.size() - a.cuts);
+                to = static_cast<std::uint32_t>(answers.size());
+                answers.push_back(a);
+            }
+            index = to;
+        };
+        for (Node& n : s.nodes) {
+            const std::uint32_t at = static_cast<std::uint32_t>(typed.size());
+            for (std::uint32_t k = 0; k < n.typed; ++k) {
+                TypedAnswer t = s.typed[n.typed_at + k];
+                keep(t.answer);
+                typed.push_back(t);
+            }
+            n.typed_at = at;
+            keep(n.any);
+            keep(n.other);
+            keep(n.referral);
+        }
+        for (Zone& z : s.zones)
+            keep(z.nxdomain);
+        for (ChaosName& c : s.chaos)
+            keep(c.txt);
+        keep(s.chaos_nodata);
+        for (ZoneState& zs : zones_) {
+            keep(zs.nodata);
+            keep(zs.nxdomain);
+        }
+        for (Referral& r : referrals_)
+            keep(r.answer);
+        s.bytes = std::move(bytes);
+        s.answers = std::move(answers);
+        s.fixups = std::move(fixups);
+        s.cuts = std::move(cuts);
+        s.typed = std::move(typed);
+        dead_bytes_ = dead_answers_ = dead_typed_ = 0;
+        work_.packed = true;
+    }
 
     // ---- rendering -------------------------------------------------------------------------
 
@@ -363,69 +390,106 @@ class Renderer {
         return {Resolution::nxdomain, nullptr};
     }
 
+    // The in-zone addresses of `target` (as written) in the additional section.
+    void add_addresses(TailBuilder& t, const WireName& target, std::uint32_t zone) {
+        const WireName lower = dns::lowered(target);
+        if (!dns::is_subdomain(lower, model_.zones[zone].origin)) return;
+        auto it = nodes_.find(lower);
+        if (it == nodes_.end()) return;
+        note(it->second);
+        for (std::uint16_t at : {type::A, type::AAAA}) {
+            auto s = it->second.rrsets.find(at);
+            if (s != it->second.rrsets.end()) t.add(Section::additional, target, s->second);
+        }
+    }
+
     // Additional-section processing (RFC 1034 §4.3.2 step 6): addresses of in-zone targets.
-    void add_additional(TailBuilder& t, const RRset& set, std::uint32_t zone,
-                        std::set<WireName>& done) {
+    void add_additional(TailBuilder& t, const RRset& set, std::uint32_t zone) {
         if (set.type != type::NS && set.type != type::MX && set.type != type::SRV) return;
+        std::set<WireName> done;
         for (const RData& rd : set.rdatas) {
             for (const Piece& p : rd.pieces) {
-                if (!p.is_name) continue;
-                const WireName target = dns::lowered(p.bytes);
-                if (!done.insert(target).second) continue;
-                if (!dns::is_subdomain(target, model_.zones[zone].origin)) continue;
-                auto it = nodes_.find(target);
-                if (it == nodes_.end()) continue;
-                for (std::uint16_t at : {type::A, type::AAAA}) {
-                    auto s = it->second.rrsets.find(at);
-                    if (s != it->second.rrsets.end())
-                        t.add(Section::additional, p.bytes, s->second);
-                }
+                if (!p.is_name || !done.insert(dns::lowered(p.bytes)).second) continue;
+                add_addresses(t, p.bytes, zone);
             }
         }
     }
 
-    std::uint32_t negative(std::uint32_t zone, std::uint8_t rcode) {
+    // A zone's NODATA or NXDOMAIN answer: the SOA in the authority section.
+    std::uint32_t negative(std::uint32_t zone, std::uint8_t rcode, std::uint32_t replace) {
         TailBuilder t(model_.zones[zone].origin);
-        t.add(Section::authority, model_.zones[zone].origin, state_[zone].negative_soa);
+        t.add(Section::authority, model_.zones[zone].origin, zones_[zone].negative_soa);
         t.set_rcode(rcode);
-        return t.finish(*snapshot_);
+        return t.finish(*snapshot_, replace);
     }
 
+    // The referral every name at or below `cut` gets, rendered once and shared.
     std::uint32_t referral(const NodeData& cut) {
-        auto cached = referrals_.find(cut.name);
-        if (cached != referrals_.end()) return cached->second;
+        auto cached = referral_ids_.find(cut.name);
+        if (cached != referral_ids_.end()) return referrals_[cached->second].answer;
+        const auto id = static_cast<std::uint32_t>(referrals_.size());
+        Reads reads;
+        Reads* outer = std::exchange(reads_, &reads);
+        const std::uint32_t answer = render_referral(cut, kNoAnswer);
+        reads_ = outer;
+        referrals_.push_back({&cut, answer});
+        referral_ids_.emplace(cut.name, id);
+        add_readers(reads, cut.zone, true, id);
+        return answer;
+    }
+
+    std::uint32_t render_referral(const NodeData& cut, std::uint32_t replace) {
         TailBuilder t(cut.name);
         const RRset& ns = cut.rrsets.at(type::NS);
         t.add(Section::authority, cut.name, ns);
         // Glue at or below the cut is required (RFC 9471): TC when it does not fit.
-        std::vector<const Piece*> sibling;
         for (int pass = 0; pass < 2; ++pass) {
             for (const RData& rd : ns.rdatas) {
                 const Piece& p = rd.pieces.front();
-                const WireName target = dns::lowered(p.bytes);
-                const bool below = dns::is_subdomain(target, cut.name);
-                if ((pass == 0) != below) continue;
-                if (!dns::is_subdomain(target, model_.zones[cut.zone].origin)) continue;
-                auto it = nodes_.find(target);
-                if (it == nodes_.end()) continue;
-                for (std::uint16_t at : {type::A, type::AAAA}) {
-                    auto s = it->second.rrsets.find(at);
-                    if (s != it->second.rrsets.end())
-                        t.add(Section::additional, p.bytes, s->second);
-                }
+                const bool below = dns::is_subdomain(dns::lowered(p.bytes), cut.name);
+                if ((pass == 0) == below) add_addresses(t, p.bytes, cut.zone);
             }
             if (pass == 0) t.mark_required_additional();
         }
         t.set_authoritative(false);
-        const std::uint32_t index = t.finish(*snapshot_);
-        referrals_.emplace(cut.name, index);
-        return index;
+        return t.finish(*snapshot_, replace);
+    }
+
+    // Renders node `i`'s answers into the snapshot and, the first time, indexes what it read.
+    // `again`: it had answers, which become garbage.
+    void render_node_at(std::uint32_t i, bool again) {
+        Node& out = snapshot_->nodes[i];
+        if (again) {
+            for (std::uint32_t k = out.typed_at; k < out.typed_at + out.typed; ++k)
+                retire(snapshot_->typed[k].answer);
+            if (out.other != zones_[out.zone].nodata) retire(out.other);
+        }
+        out.any = out.other = out.referral = kNoAnswer;
+        out.is_cut = false;
+        Reads reads;
+        reads_ = &reads;
+        std::vector<TypedAnswer> typed;
+        render_node(*node_data_[i], out, typed);
+        reads_ = nullptr;
+        if (!again) add_readers(reads, out.zone, false, i);
+
+        std::sort(typed.begin(), typed.end(),
+                  [](const TypedAnswer& a, const TypedAnswer& b) { return a.type < b.type; });
+        if (again && typed.size() <= out.typed) {
+            dead_typed_ += out.typed - typed.size();
+        } else {
+            if (again) dead_typed_ += out.typed;
+            out.typed_at = static_cast<std::uint32_t>(snapshot_->typed.size());
+            snapshot_->typed.resize(snapshot_->typed.size() + typed.size());
+        }
+        std::copy(typed.begin(), typed.end(), snapshot_->typed.begin() + out.typed_at);
+        out.typed = static_cast<std::uint16_t>(typed.size());
     }
 
     // Answers for one node: a typed answer per RRset, ANY, and the rest (NODATA or a chain).
     void render_node(const NodeData& n, Node& out, std::vector<TypedAnswer>& typed) {
         const ZoneModel& z = model_.zones[n.zone];
-        const ZoneState& zs = state_[n.zone];
+        const ZoneState& zs = zones_[n.zone];
         const bool apex = n.name == z.origin;
         const WireName match = is_wildcard(n.name) ? dns::parent_of(n.name) : n.name;
         out.other = zs.nodata;
@@ -446,11 +510,11 @@ class Renderer {
 
         auto cname = n.rrsets.find(type::CNAME);
         if (cname == n.rrsets.end()) {
+            note(n);
             for (const auto& [t_type, set] : n.rrsets) {
                 TailBuilder t(match);
                 t.add(Section::answer, {}, set);
-                std::set<WireName> done;
-                add_additional(t, set, n.zone, done);
+                add_additional(t, set, n.zone);
                 typed.push_back({t_type, t.finish(*snapshot_)});
                 if (out.any == kNoAnswer) out.any = typed.back().answer;
             }
@@ -486,12 +550,12 @@ class Renderer {
             out.any = typed.back().answer;
         }
         if (end.kind == Resolution::data) {
+            note(*end.node);
             for (const auto& [t_type, set] : end.node->rrsets) {
                 TailBuilder t(match);
                 add_chain(t);
                 t.add(Section::answer, end_owner, set);
-                std::set<WireName> done;
-                add_additional(t, set, n.zone, done);
+                add_additional(t, set, n.zone);
                 typed.push_back({t_type, t.finish(*snapshot_)});
             }
         }
@@ -499,6 +563,7 @@ class Renderer {
         add_chain(t);
         if (end.kind != Resolution::stop) {
             // RFC 6604: the rcode speaks of the last name in the chain.
+            note_soa();
             t.add(Section::authority, z.origin, zs.negative_soa);
             if (end.kind == Resolution::nxdomain)
                 t.set_rcode(static_cast<std::uint8_t>(dns::rcode::NXDOMAIN));
@@ -507,7 +572,7 @@ class Renderer {
     }
 
     void render_chaos() {
-        const config::Server& s = model_.config.server;
+        const config::Server& s = model_.server;
         if (!s.chaos) return;
         std::string identity = s.identity;
         if (identity.empty()) {
@@ -521,81 +586,14 @@ class Renderer {
                                                              {"id.server.", identity},
                                                              {"hostname.bind.", identity}};
         for (const auto& [text, value] : names) {
-            const WireName name = must_wire(text);
+            const WireName name = constant_wire(text);
             TailBuilder t(name);
             t.add(Section::answer, {},
                   RRset{type::TXT, dns::cls::CH, 0, {txt_rdata(value)}, false});
             snapshot_->chaos.push_back({name, t.finish(*snapshot_)});
         }
-        TailBuilder empty(must_wire("bind."));
+        TailBuilder empty(constant_wire("bind."));
         snapshot_->chaos_nodata = empty.finish(*snapshot_);
-    }
-
-    // Service addresses that are up join the static data as shuffled RRsets.
-    void add_services() {
-        for (std::size_t si = 0; si < model_.services.size(); ++si) {
-            const ServiceModel& s = model_.services[si];
-            NodeData& n = nodes_.at(s.name);
-            for (std::size_t ai = 0; ai < s.addresses.size(); ++ai) {
-                if (!available_.empty() && !available_[si][ai]) continue;
-                const util::IpAddress& a = s.addresses[ai];
-                RRset& set = n.rrsets[a.is_v4() ? type::A : type::AAAA];
-                set.type = a.is_v4() ? type::A : type::AAAA;
-                set.ttl = s.ttl;
-                set.shuffled = true;
-                set.rdatas.push_back(address_rdata(a));
-            }
-        }
-    }
-
-    void render() {
-        snapshot_ = std::make_shared<Snapshot>();
-        snapshot_->edns_payload = model_.config.server.edns_payload;
-        add_services();
-        state_.resize(model_.zones.size());
-        for (std::uint32_t i = 0; i < model_.zones.size(); ++i) {
-            const ZoneModel& z = model_.zones[i];
-            RRset soa{type::SOA, dns::cls::IN, z.soa_ttl, {soa_rdata(z, serials_.at(i))}, false};
-            nodes_.at(z.origin).rrsets[type::SOA] = soa;
-            // RFC 2308 §5: the negative TTL is the lower of the SOA's TTL and MINIMUM.
-            soa.ttl = std::min(z.soa_ttl, z.minimum);
-            state_[i].negative_soa = soa;
-            state_[i].nodata = negative(i, static_cast<std::uint8_t>(dns::rcode::NOERROR));
-            state_[i].nxdomain = negative(i, static_cast<std::uint8_t>(dns::rcode::NXDOMAIN));
-        }
-
-        std::map<WireName, std::uint32_t> index;
-        for (const auto& [name, n] : nodes_) {
-            index.emplace(name, static_cast<std::uint32_t>(snapshot_->nodes.size()));
-            Node out;
-            out.name_at = static_cast<std::uint32_t>(snapshot_->names.size());
-            out.name_size = static_cast<std::uint8_t>(name.size());
-            out.zone = n.zone;
-            snapshot_->names.insert(snapshot_->names.end(), name.begin(), name.end());
-            snapshot_->nodes.push_back(out);
-        }
-        for (const auto& [name, n] : nodes_) {
-            Node& out = snapshot_->nodes[index.at(name)];
-            std::vector<TypedAnswer> typed;
-            render_node(n, out, typed);
-            std::sort(typed.begin(), typed.end(),
-                      [](const TypedAnswer& a, const TypedAnswer& b) { return a.type < b.type; });
-            out.typed_at = static_cast<std::uint32_t>(snapshot_->typed.size());
-            out.typed = static_cast<std::uint16_t>(typed.size());
-            snapshot_->typed.insert(snapshot_->typed.end(), typed.begin(), typed.end());
-            if (is_wildcard(name)) {
-                auto parent = index.find(dns::parent_of(name));
-                if (parent != index.end())
-                    snapshot_->nodes[parent->second].wildcard = index.at(name);
-            }
-        }
-        for (std::uint32_t i = 0; i < model_.zones.size(); ++i) {
-            const ZoneModel& z = model_.zones[i];
-            snapshot_->zones.push_back(
-                {z.origin_text, index.at(z.origin), state_[i].nxdomain, serials_.at(i)});
-        }
-        render_chaos();
-        build_table();
     }
 
     void build_table() {
@@ -615,23 +613,59 @@ class Renderer {
     }
 
     const Model& model_;
-    const Availability& available_;
-    const std::vector<std::uint32_t>& serials_;
-    std::map<WireName, NodeData> nodes_;  // the model's, plus the service addresses that are up
-    std::vector<ZoneState> state_;
-    std::map<WireName, std::uint32_t> referrals_;
-    std::shared_ptr<Snapshot> snapshot_;
+    // The model's nodes plus the service addresses that are up now.
+    std::map<WireName, NodeData> nodes_;
+    std::vector<NodeData*> node_data_;     // by snapshot node index
+    std::vector<NodeData*> service_data_;  // by service index
+    Availability available_;               // what the service RRsets hold now
+    std::vector<ZoneState> zones_;
+    std::vector<Referral> referrals_;
+    std::map<WireName, std::uint32_t> referral_ids_;  // by cut name
+    std::vector<Readers> service_readers_;            // by service index
+    std::vector<Readers> soa_readers_;                // by zone index
+    Reads* reads_ = nullptr;                          // what the rendering under way notes
+    std::shared_ptr<const Snapshot> current_;         // the last snapshot handed out
+    std::shared_ptr<Snapshot> snapshot_;              // the one being rendered
+    std::size_t dead_bytes_ = 0, dead_answers_ = 0, dead_typed_ = 0;
+    Compiler::Work work_;
 };
 
-}  // namespace
+Compiler::Compiler(std::shared_ptr<const Model> model)
+    : model_(std::move(model)), renderer_(std::make_unique<Renderer>(*model_)) {}
 
-std::shared_ptr<const Model> load(const config::Config& config) {
-    return Loader(config).run();
+Compiler::~Compiler() = default;
+
+std::shared_ptr<const Snapshot> Compiler::render(const Availability& available,
+                                                 const std::vector<std::uint32_t>& serials) {
+    return render(available, serials, nullptr);
+}
+
+std::shared_ptr<const Snapshot> Compiler::render(const Availability& available,
+                                                 const std::vector<std::uint32_t>& serials,
+                                                 const std::vector<std::size_t>& changed) {
+    return render(available, serials, &changed);
+}
+
+std::shared_ptr<const Snapshot> Compiler::render(const Availability& available,
+                                                 const std::vector<std::uint32_t>& serials,
+                                                 const std::vector<std::size_t>* changed) {
+    try {
+        return renderer_->render(available, serials, changed);
+    } catch (...) {
+        // A rendering that failed half way (an answer over 65535 octets) leaves the working
+        // copy behind the last snapshot: start again from the model next time.
+        renderer_ = std::make_unique<Renderer>(*model_);
+        throw;
+    }
+}
+
+const Compiler::Work& Compiler::last_work() const {
+    return renderer_->work();
 }
 
 std::shared_ptr<const Snapshot> compile(const Model& model, const Availability& available,
                                         const std::vector<std::uint32_t>& serials) {
-    return Renderer(model, available, serials).run();
+    return Renderer(model).render(available, serials, nullptr);
 }
 
 std::vector<std::uint32_t> next_serials(const Model& model,

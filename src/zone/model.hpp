@@ -33,7 +33,7 @@ struct ServiceModel {
 };
 
 struct Model {
-    config::Config config;  // the Config this was loaded from (zones and services refer to it)
+    config::Server server;  // the [server] settings answers depend on (EDNS size, CHAOS)
     std::vector<ZoneModel> zones;
     std::map<dns::WireName, NodeData> nodes;  // static data; services' addresses come at render
     std::vector<ServiceModel> services;
@@ -45,5 +45,20 @@ using Availability = std::vector<std::vector<bool>>;
 
 // Reads zone files and checks everything; throws config::Error listing every problem.
 std::shared_ptr<const Model> load(const config::Config& config);
+
+// ---- queries on the model, shared by loading and rendering --------------------------------
+
+// The deepest zone containing `name` (lower-cased).
+std::optional<std::uint32_t> zone_of(const std::vector<ZoneModel>& zones,
+                                     const dns::WireName& name);
+
+// The highest delegation point at or above `n` inside its zone, if any: everything below it
+// belongs to the child.
+const NodeData* cut_above(const std::map<dns::WireName, NodeData>& nodes,
+                          const std::vector<ZoneModel>& zones, const NodeData& n);
+
+// The zone's SOA RDATA (RFC 1035 §3.3.13) with `serial`.
+RData soa_rdata(const ZoneModel& z, std::uint32_t serial);
+RData address_rdata(const util::IpAddress& a);
 
 }  // namespace nolb::zone

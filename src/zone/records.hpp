@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ struct NodeData {
     dns::WireName name;  // lower-cased
     std::uint32_t zone = 0;
     std::map<std::uint16_t, RRset> rrsets;
+    std::optional<std::uint32_t> service;  // the service whose addresses are published here
 };
 
 // One record as ldns read it, with the line it came from (0 when not from a file).

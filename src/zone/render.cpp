@@ -143,7 +143,7 @@ void TailBuilder::add(Section section, const dns::WireName& owner, const RRset& 
     cuts_.push_back({static_cast<std::uint16_t>(out_.size()), an_, ns_, ar_, false});
 }
 
-std::uint32_t TailBuilder::finish(Snapshot& snapshot) {
+std::uint32_t TailBuilder::finish(Snapshot& snapshot, std::uint32_t replace) {
     for (Cut& cut : cuts_)
         cut.truncates = cut.an < an_ || cut.ns < ns_ || cut.ar < required_ar_;
     Answer& a = answer_;
@@ -162,6 +162,10 @@ std::uint32_t TailBuilder::finish(Snapshot& snapshot) {
     snapshot.bytes.insert(snapshot.bytes.end(), out_.begin(), out_.end());
     snapshot.fixups.insert(snapshot.fixups.end(), fixups_.begin(), fixups_.end());
     snapshot.cuts.insert(snapshot.cuts.end(), cuts_.begin(), cuts_.end());
+    if (replace != kNoAnswer) {
+        snapshot.answers[replace] = a;
+        return replace;
+    }
     snapshot.answers.push_back(a);
     return static_cast<std::uint32_t>(snapshot.answers.size() - 1);
 }

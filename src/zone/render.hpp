@@ -31,8 +31,10 @@ class TailBuilder {
     void set_authoritative(bool aa) { aa_ = aa; }
     std::size_t answer_count() const { return an_; }
 
-    // Moves the tail into the snapshot; returns the answer's index.
-    std::uint32_t finish(Snapshot& snapshot);
+    // Moves the tail into the snapshot; returns the answer's index. With `replace`, the answer
+    // at that index is overwritten (its old bytes stay behind, unused): whoever points at it
+    // sees the new tail.
+    std::uint32_t finish(Snapshot& snapshot, std::uint32_t replace = kNoAnswer);
 
   private:
     struct Entry {
