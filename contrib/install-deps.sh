@@ -16,7 +16,7 @@ set -euo pipefail
 # The one list, by purpose; README.md explains why each library is here.
 build=(
     # toolchain
-    build-essential cmake pkg-config g++ clang libclang-rt-14-dev
+    build-essential cmake pkg-config g++
     # libraries nolb links
     libldns-dev libevent-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
 )
@@ -24,6 +24,9 @@ test=(
     # unit and system tests
     libgtest-dev libgmock-dev ldnsutils dnsutils knot-dnsutils unbound iproute2 procps curl jq
     libxml2-utils
+    # the fuzz targets (tests/fuzz): clang, and its libFuzzer and sanitizer runtimes, which
+    # Debian 12 packages apart from the compiler
+    clang libclang-rt-14-dev
 )
 compare=(
     # nolb-compare: the load balancer it measures, and nftables for its blackhole faults

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds nolb twice (plain in build/, with
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-asan/), and runs every test in both
-# with ctest. Any failure, sanitizer report or leak makes it exit non-zero. Safe to run again:
-# builds are incremental.
+# with ctest; then builds the libFuzzer targets with clang in build-fuzz/ and runs each for a
+# bounded time (NOLB_FUZZ_SECONDS, 15 by default; 0 skips the stage). Any failure, sanitizer
+# report, leak or fuzzer finding makes it exit non-zero. Safe to run again: builds are
+# incremental.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -40,19 +42,56 @@ run_ctest() {
     ((rc == 0)) || status=1
 }
 
-# Configures and builds one folder; a failed build counts as a failure and skips its tests.
+# Configures and builds one folder (only the target $target when set); a failed build counts as
+# a failure and skips its tests.
 build() {
     local name=$1 dir=$2
     shift 2
     note "build ($name) in $dir"
     if cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
-        cmake --build "$dir" -j "$jobs"; then
+        cmake --build "$dir" -j "$jobs" ${target:+--target "$target"}; then
         return 0
     fi
     summary+=("$name: build failed")
     total_failed=$((total_failed + 1))
     status=1
     return 1
+}
+
+# Runs each libFuzzer target of build-fuzz/ for fuzz_seconds on a copy of its seed corpus (new
+# inputs go to the copy; the committed corpus and regressions are only read), and counts a
+# target with no finding as passed. A finding is kept in build-fuzz/findings/<target>/: to keep
+# it, minimise it (fuzz-<target> -minimize_crash=1 FILE) into tests/fuzz/regressions/<target>/.
+run_fuzzers() {
+    local dir=$root/$1 binary target passed=0 all=0
+    note "fuzz ($fuzz_seconds s per target)"
+    for binary in "$dir"/tests/fuzz/fuzz-*; do
+        target=${binary##*/fuzz-}
+        local work="$logdir/fuzz-$target" findings="$dir/findings/$target" rc=0
+        local -a inputs=("$work/corpus" "$root/tests/fuzz/corpus/$target") options=()
+        mkdir -p "$work/corpus" "$findings"
+        [[ -d "$root/tests/fuzz/regressions/$target" ]] &&
+            inputs+=("$root/tests/fuzz/regressions/$target")
+        [[ -f "$root/tests/fuzz/$target.dict" ]] &&
+            options+=("-dict=$root/tests/fuzz/$target.dict")
+        all=$((all + 1))
+        # From the work folder: the config target resolves relative zone file names there.
+        (cd "$work" && "$binary" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 \
+            -print_final_stats=1 -artifact_prefix="$findings/" "${options[@]}" "${inputs[@]}") \
+            >"$work/log" 2>&1 || rc=$?
+        if ((rc == 0)); then
+            passed=$((passed + 1))
+            # libFuzzer's last line: "#RUNS DONE cov: EDGES ft: FEATURES corp: ... exec/s: N"
+            echo "fuzz-$target: ok: $(grep -E '^#[0-9]+[[:space:]]+DONE' "$work/log" | tail -n 1)"
+        else
+            tail -n 40 "$work/log"
+            echo "fuzz-$target: FAILED (exit $rc); the input is in ${findings#"$root"/}/"
+        fi
+    done
+    total_passed=$((total_passed + passed))
+    total_failed=$((total_failed + all - passed))
+    summary+=("fuzz: $passed of $all targets found nothing in $fuzz_seconds s each")
+    ((all > 0 && passed == all)) || status=1
 }
 
 # LeakSanitizer cannot run under ptrace (strace, gdb, some sandboxes): it then aborts every
@@ -87,6 +126,13 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="print_suppressions=0"
 if build asan build-asan -DNOLB_SANITIZE=ON; then
     run_ctest asan build-asan
+fi
+
+# libFuzzer comes with clang: a third folder, only the fuzz targets, each run for a while.
+fuzz_seconds=${NOLB_FUZZ_SECONDS:-15}
+if ((fuzz_seconds > 0)) && CC=clang CXX=clang++ target=fuzz-targets \
+    build fuzz build-fuzz -DNOLB_FUZZ=ON -DNOLB_TESTS=OFF; then
+    run_fuzzers build-fuzz
 fi
 
 note "summary ($((SECONDS - start)) s)"

@@ -43,6 +43,11 @@ bool wire_from_text(std::string_view text, const WireName& origin, WireName& out
         out = origin;
         return true;
     }
+    // ldns reads a C string: a NUL would silently end the name early ("www\0.evil" -> "www").
+    if (text.find('\0') != std::string_view::npos) {
+        error = "NUL byte in the name (write it as \\000)";
+        return false;
+    }
     std::string s(text);
     ldns_rdf* raw = nullptr;
     if (ldns_str2rdf_dname(&raw, s.c_str()) != LDNS_STATUS_OK || raw == nullptr) {

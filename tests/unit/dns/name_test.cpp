@@ -1,0 +1,53 @@
+// dns::wire_from_text, the load-time reader of presentation-format names (ldns underneath).
+#include "dns/name.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace nolb::dns {
+namespace {
+
+const WireName kRoot(1, '\0');
+
+TEST(WireFromText, RelativeNamesHangFromTheOrigin) {
+    WireName origin, out;
+    std::string error;
+    ASSERT_TRUE(wire_from_text("demo.test.", kRoot, origin, error)) << error;
+    ASSERT_TRUE(wire_from_text("www", origin, out, error)) << error;
+    EXPECT_EQ(out, WireName("\3www\4demo\4test\0", 15));
+    ASSERT_TRUE(wire_from_text("@", origin, out, error));
+    EXPECT_EQ(out, origin);
+    EXPECT_EQ(text_from_wire(out), "demo.test.");
+}
+
+TEST(WireFromText, EscapedNulIsAnOctetOfTheName) {
+    WireName out;
+    std::string error;
+    ASSERT_TRUE(wire_from_text("a\\000b.test.", kRoot, out, error)) << error;
+    EXPECT_EQ(out, WireName("\3a\0b\4test\0", 10));
+}
+
+// ldns reads a C string: a raw NUL would end the name early and another name would be used.
+TEST(WireFromText, RawNulIsRefusedNotTruncated) {
+    WireName out = WireName("\1x\0", 3);
+    std::string error;
+    EXPECT_FALSE(wire_from_text(std::string("www\0.evil.test.", 15), kRoot, out, error));
+    EXPECT_NE(error.find("NUL"), std::string::npos) << error;
+    EXPECT_EQ(out, WireName("\1x\0", 3)) << "left as it was";
+    EXPECT_FALSE(wire_from_text(std::string("\0", 1), kRoot, out, error));
+}
+
+TEST(WireFromText, MalformedNamesAreRefused) {
+    WireName out;
+    std::string error;
+    EXPECT_FALSE(wire_from_text("", kRoot, out, error));
+    EXPECT_FALSE(wire_from_text(std::string(64, 'a') + ".test.", kRoot, out, error));
+    std::string long_name;
+    for (int i = 0; i < 130; ++i)
+        long_name += "a.";
+    EXPECT_FALSE(wire_from_text(long_name, kRoot, out, error));
+}
+
+}  // namespace
+}  // namespace nolb::dns
