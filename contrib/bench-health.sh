@@ -82,29 +82,9 @@ nolbd_cpu=0
 helper_cpu=$((cpus > 1 ? cpus - 1 : 0))
 clk_tck=$(getconf CLK_TCK)
 run=$(mktemp -d "${TMPDIR:-/tmp}/nolb-bench-health.XXXXXX")
-declare -a pids=()
+# shellcheck source=contrib/bench-lib.sh
+source contrib/bench-lib.sh  # the script runs from the repository root
 
-alive() {  # PID: exists and has not exited (a zombie awaiting `wait` counts as gone)
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    [[ "${stat##*) }" != Z* ]]
-}
-stop_pid() {  # PID: SIGTERM, wait up to 10 s, then SIGKILL; reaps it and forgets it
-    local pid=$1 i keep=()
-    if alive "$pid"; then
-        kill -TERM "$pid" 2>/dev/null
-        for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.1; done
-        alive "$pid" && kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-    for i in "${pids[@]}"; do [[ "$i" == "$pid" ]] || keep+=("$i"); done
-    pids=("${keep[@]}")
-    return 0
-}
-stop_all() {
-    local pid
-    for pid in "${pids[@]}"; do stop_pid "$pid"; done
-}
 on_exit() {
     stop_all
     if [[ "${NOLB_KEEP_TMP:-0}" == 1 ]]; then echo "bench-health: kept $run" >&2; else rm -rf "$run"; fi
@@ -114,28 +94,6 @@ trap 'exit 130' INT TERM
 
 note() { printf 'bench-health: %s\n' "$*" >&2; }
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-
-free_port() {
-    local port i
-    for ((i = 0; i < 200; i++)); do
-        port=$((20000 + RANDOM % 10000))
-        if [[ -z "$(ss -Hlnu "sport = :$port")$(ss -Hant "sport = :$port")" ]]; then
-            echo "$port"
-            return 0
-        fi
-    done
-    return 1
-}
-
-# wait_log FILE REGEX SECONDS: until FILE has a line matching REGEX.
-wait_log() {
-    local i
-    for ((i = 0; i < $3 * 10; i++)); do
-        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 # start_testhttp LOG CONTROL-FILE LISTEN...: one backend pinned to the helper CPU; sets BACKEND.
 start_testhttp() {

@@ -56,28 +56,11 @@ if ((SERVICES < 1 || SERVICES > 99999 || NODES < 2 || SERVICES * NODES > 62500))
 fi
 
 run=$(mktemp -d "${TMPDIR:-/tmp}/nolb-bench-zone.XXXXXX")
-declare -a pids=()
+# shellcheck source=contrib/bench-lib.sh
+source contrib/bench-lib.sh  # the script runs from the repository root
 
-alive() {  # PID: exists and has not exited (a zombie awaiting `wait` counts as gone)
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    [[ "${stat##*) }" != Z* ]]
-}
-stop_pid() {  # PID: SIGTERM, wait up to 10 s, then SIGKILL; reaps it and forgets it
-    local pid=$1 i keep=()
-    if alive "$pid"; then
-        kill -TERM "$pid" 2>/dev/null
-        for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.1; done
-        alive "$pid" && kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-    for i in "${pids[@]}"; do [[ "$i" == "$pid" ]] || keep+=("$i"); done
-    pids=("${keep[@]}")
-    return 0
-}
 on_exit() {
-    local pid
-    for pid in "${pids[@]}"; do stop_pid "$pid"; done
+    stop_all
     if [[ "${NOLB_KEEP_TMP:-0}" == 1 ]]; then echo "bench-zone: kept $run" >&2; else rm -rf "$run"; fi
 }
 trap on_exit EXIT
@@ -87,28 +70,6 @@ note() { printf 'bench-zone: %s\n' "$*" >&2; }
 now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
 ms_since() { awk -v a="$1" -v b="$(now_us)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 late() { ((SECONDS > DEADLINE_S)); }
-
-free_port() {
-    local port i
-    for ((i = 0; i < 200; i++)); do
-        port=$((20000 + RANDOM % 10000))
-        if [[ -z "$(ss -Hlnu "sport = :$port")$(ss -Hant "sport = :$port")" ]]; then
-            echo "$port"
-            return 0
-        fi
-    done
-    return 1
-}
-
-# wait_log FILE REGEX SECONDS: until FILE has a line matching REGEX.
-wait_log() {
-    local i
-    for ((i = 0; i < $3 * 10; i++)); do
-        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
 
 # Field KEY of the first log line matching REGEX in FILE.
 log_field() {

@@ -50,70 +50,77 @@ socklen_t reply_control(msghdr& received, void* out, std::size_t out_size) {
 
 }  // namespace
 
-UdpBatch::UdpBatch()
-    : in_data_(std::make_unique_for_overwrite<std::uint8_t[]>(kUdpBatch * kUdpBufferSize)),
+UdpLoop::UdpLoop(Fd fd, bool wildcard)
+    : fd_(std::move(fd)),
+      wildcard_(wildcard),
+      in_data_(std::make_unique_for_overwrite<std::uint8_t[]>(kUdpBatch * kUdpBufferSize)),
       out_data_(std::make_unique_for_overwrite<std::uint8_t[]>(kUdpBatch * kUdpBufferSize)) {
     for (std::size_t i = 0; i < kUdpBatch; ++i) {
         in_iov_[i] = {in_data_.get() + i * kUdpBufferSize, kUdpBufferSize};
         msghdr& header = in_[i].msg_hdr;
         header.msg_name = &peers_[i];
+        header.msg_namelen = sizeof(sockaddr_storage);
         header.msg_iov = &in_iov_[i];
         header.msg_iovlen = 1;
+        header.msg_control = wildcard_ ? in_control_[i].bytes : nullptr;
+        header.msg_controllen = wildcard_ ? sizeof(Control::bytes) : 0;
         out_[i].msg_hdr.msg_iov = &out_iov_[i];
         out_[i].msg_hdr.msg_iovlen = 1;
     }
 }
 
-bool UdpBatch::serve(int fd, bool wildcard, Handler& handler, WorkerCounters& counters) {
-    int received = receive(fd, wildcard);
-    if (received <= 0) return received == 0;
-    counters.udp_received.add(static_cast<unsigned>(received));
-    handler.begin_batch();
-    unsigned responses = answer(static_cast<unsigned>(received), wildcard, handler, counters);
-    if (responses > 0) send(fd, responses, counters);
-    return true;
+void UdpLoop::run(Handler& handler) {
+    for (;;) {
+        const unsigned received = receive();
+        // request_stop() sets the flag before it shuts the socket down, and the shutdown is
+        // what ends the wait: what that receive returned is not traffic.
+        if (stopping_.load(std::memory_order_acquire)) return;
+        if (received == 0) continue;
+        counters_.udp_received.add(received);
+        handler.begin_batch();
+        const unsigned responses = answer(received, handler);
+        if (responses > 0) send(responses);
+    }
 }
 
-// The number of datagrams read, 0 for none (EINTR, or an error that ICMP queued), -1 once the
-// socket is shut down.
-int UdpBatch::receive(int fd, bool wildcard) {
+void UdpLoop::request_stop() {
+    stopping_.store(true, std::memory_order_release);
+    // On an unconnected UDP socket shutdown() reports ENOTCONN, yet it marks the socket shut
+    // and wakes a reader blocked in it, which is all that is wanted here.
+    ::shutdown(fd_.get(), SHUT_RDWR);
+}
+
+// The number of datagrams read; 0 for none (EINTR, or an error that ICMP queued).
+unsigned UdpLoop::receive() {
     // Only the headers the kernel wrote into last time need their lengths back.
-    const unsigned reset = wildcard == wildcard_ ? used_ : kUdpBatch;
-    for (unsigned i = 0; i < reset; ++i) {
+    for (unsigned i = 0; i < used_; ++i) {
         msghdr& header = in_[i].msg_hdr;
         header.msg_namelen = sizeof(sockaddr_storage);
-        header.msg_control = wildcard ? in_control_[i].bytes : nullptr;
-        header.msg_controllen = wildcard ? sizeof(Control::bytes) : 0;
+        header.msg_controllen = wildcard_ ? sizeof(Control::bytes) : 0;
         header.msg_flags = 0;
     }
-    wildcard_ = wildcard;
-    used_ = 0;
     // Blocks for the first datagram, then takes what is already queued without waiting. The
     // system call is made directly: libc's wrapper is a thread cancellation point, a cost
     // per call for a feature nolbd never uses.
-    int received = static_cast<int>(
-        ::syscall(SYS_recvmmsg, fd, in_.data(), kUdpBatch, MSG_WAITFORONE, nullptr));
-    if (received < 0) return errno == EINVAL || errno == EBADF ? -1 : 0;
-    used_ = static_cast<unsigned>(received);
-    // A shut-down socket reads as empty datagrams; a real one always carries a DNS header.
-    if (received > 0 && in_[0].msg_len == 0 && in_[0].msg_hdr.msg_namelen == 0) return -1;
-    return received;
+    const long received =
+        ::syscall(SYS_recvmmsg, fd_.get(), in_.data(), kUdpBatch, MSG_WAITFORONE, nullptr);
+    used_ = received > 0 ? static_cast<unsigned>(received) : 0;
+    return used_;
 }
 
-unsigned UdpBatch::answer(unsigned received, bool wildcard, Handler& handler,
-                          WorkerCounters& counters) {
+unsigned UdpLoop::answer(unsigned received, Handler& handler) {
     unsigned responses = 0;
     for (unsigned i = 0; i < received; ++i) {
         msghdr& query = in_[i].msg_hdr;
         if (query.msg_flags & MSG_TRUNC) {  // larger than any query we accept
-            counters.udp_dropped.add();
+            counters_.udp_dropped.add();
             continue;
         }
         std::span<const std::uint8_t> message(in_data_.get() + i * kUdpBufferSize, in_[i].msg_len);
         std::span<std::uint8_t> out(out_data_.get() + i * kUdpBufferSize, kUdpBufferSize);
         std::size_t length = handler.answer(message, Transport::udp, out);
         if (length == 0 || length > out.size()) {
-            counters.udp_dropped.add();
+            counters_.udp_dropped.add();
             continue;
         }
         msghdr& response = out_[responses].msg_hdr;
@@ -121,8 +128,8 @@ unsigned UdpBatch::answer(unsigned received, bool wildcard, Handler& handler,
         response.msg_namelen = query.msg_namelen;
         out_iov_[responses] = {out.data(), length};
         socklen_t control =
-            wildcard ? reply_control(query, out_control_[responses].bytes, sizeof(Control::bytes))
-                     : 0;
+            wildcard_ ? reply_control(query, out_control_[responses].bytes, sizeof(Control::bytes))
+                      : 0;
         response.msg_control = control ? out_control_[responses].bytes : nullptr;
         response.msg_controllen = control;
         response.msg_flags = 0;
@@ -131,12 +138,12 @@ unsigned UdpBatch::answer(unsigned received, bool wildcard, Handler& handler,
     return responses;
 }
 
-void UdpBatch::send(int fd, unsigned count, WorkerCounters& counters) {
+void UdpLoop::send(unsigned count) {
     unsigned done = 0;
     std::uint64_t failed = 0;
     while (done < count) {
         int sent = static_cast<int>(
-            ::syscall(SYS_sendmmsg, fd, out_.data() + done, count - done, MSG_DONTWAIT));
+            ::syscall(SYS_sendmmsg, fd_.get(), out_.data() + done, count - done, MSG_DONTWAIT));
         if (sent > 0) {
             done += static_cast<unsigned>(sent);
             continue;
@@ -151,21 +158,8 @@ void UdpBatch::send(int fd, unsigned count, WorkerCounters& counters) {
         ++failed;
         ++done;
     }
-    counters.udp_sent.add(count - failed);
-    if (failed) counters.udp_send_errors.add(failed);
-}
-
-void UdpLoop::run(Handler& handler) {
-    while (!stopping_.load(std::memory_order_acquire)) {
-        if (!batch_.serve(fd_.get(), wildcard_, handler, counters_)) return;
-    }
-}
-
-void UdpLoop::request_stop() {
-    stopping_.store(true, std::memory_order_release);
-    // On an unconnected UDP socket shutdown() reports ENOTCONN, yet it marks the socket shut
-    // and wakes a reader blocked in it, which is all that is wanted here.
-    ::shutdown(fd_.get(), SHUT_RDWR);
+    counters_.udp_sent.add(count - failed);
+    if (failed) counters_.udp_send_errors.add(failed);
 }
 
 }  // namespace nolb::server

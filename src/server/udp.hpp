@@ -26,17 +26,22 @@ inline constexpr std::size_t kUdpBatch = 64;
 // DNS layer applies the client's own limit inside it.
 inline constexpr std::size_t kUdpBufferSize = 4096;
 
-class UdpBatch {
+// One UDP socket and the thread that serves it (the one that calls run()). Owns its buffers
+// and counters; the thread owns its Handler.
+class UdpLoop {
   public:
-    UdpBatch();
-    UdpBatch(const UdpBatch&) = delete;
-    UdpBatch& operator=(const UdpBatch&) = delete;
+    // With `wildcard` the socket reports each datagram's destination and the response is
+    // sent from it.
+    UdpLoop(Fd fd, bool wildcard);
+    UdpLoop(const UdpLoop&) = delete;
+    UdpLoop& operator=(const UdpLoop&) = delete;
 
-    // Waits for at least one datagram on `fd` (a blocking socket), takes what else is queued
-    // up to a batch, answers and sends. Returns false when the socket was shut down. With
-    // `wildcard` the socket reports each datagram's destination and the response is sent
-    // from it.
-    bool serve(int fd, bool wildcard, Handler& handler, WorkerCounters& counters);
+    // Serves until request_stop(); returns at once if that was already called.
+    void run(Handler& handler);
+    // Safe from any thread: wakes the blocked receive by shutting the socket down.
+    void request_stop();
+
+    const WorkerCounters& counters() const { return counters_; }
 
   private:
     // Room for one IP_PKTINFO or IPV6_PKTINFO control message.
@@ -44,9 +49,14 @@ class UdpBatch {
         std::uint8_t bytes[CMSG_SPACE(sizeof(in6_pktinfo))];
     };
 
-    int receive(int fd, bool wildcard);
-    unsigned answer(unsigned received, bool wildcard, Handler& handler, WorkerCounters& counters);
-    void send(int fd, unsigned count, WorkerCounters& counters);
+    unsigned receive();
+    unsigned answer(unsigned received, Handler& handler);
+    void send(unsigned count);
+
+    Fd fd_;
+    bool wildcard_;
+    std::atomic<bool> stopping_{false};
+    WorkerCounters counters_;
 
     std::unique_ptr<std::uint8_t[]> in_data_;
     std::unique_ptr<std::uint8_t[]> out_data_;
@@ -59,31 +69,7 @@ class UdpBatch {
     std::array<Control, kUdpBatch> out_control_{};
     // Headers the kernel wrote into last time (lengths, flags), to be reset before the next
     // receive; the others still hold their initial values.
-    unsigned used_ = kUdpBatch;
-    bool wildcard_ = false;  // what the headers were last set up for
-};
-
-// One UDP socket served by the thread that calls run(). Owns its counters; the thread owns
-// its Handler.
-class UdpLoop {
-  public:
-    UdpLoop(Fd fd, bool wildcard) : fd_(std::move(fd)), wildcard_(wildcard) {}
-    UdpLoop(const UdpLoop&) = delete;
-    UdpLoop& operator=(const UdpLoop&) = delete;
-
-    // Serves until request_stop(); returns at once if that was already called.
-    void run(Handler& handler);
-    // Safe from any thread: wakes the blocked receive by shutting the socket down.
-    void request_stop();
-
-    const WorkerCounters& counters() const { return counters_; }
-
-  private:
-    Fd fd_;
-    bool wildcard_;
-    std::atomic<bool> stopping_{false};
-    UdpBatch batch_;
-    WorkerCounters counters_;
+    unsigned used_ = 0;
 };
 
 }  // namespace nolb::server

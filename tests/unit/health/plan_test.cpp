@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "unit/health/states.hpp"
+
 namespace nolb::health {
 namespace {
 
@@ -39,35 +41,8 @@ config::Config service(std::vector<std::pair<std::string, std::vector<const char
     return c;
 }
 
-// States as the monitor would give them, each `observed` as listed (in address order).
-std::vector<AddressState> states(const config::Config& c, std::vector<Observed> observed) {
-    std::vector<AddressState> out;
-    std::size_t next = 0;
-    for (std::size_t si = 0; si < c.services.size(); ++si) {
-        for (std::size_t ni = 0; ni < c.services[si].nodes.size(); ++ni) {
-            const config::Node& n = c.services[si].nodes[ni];
-            for (std::size_t ai = 0; ai < n.addresses.size(); ++ai) {
-                AddressState s;
-                s.service = si;
-                s.node = ni;
-                s.address = ai;
-                s.service_name = c.services[si].name;
-                s.node_name = n.name;
-                s.published = s.probed = n.addresses[ai];
-                s.observed = observed.at(next++);
-                s.since = kNoon;
-                s.reason = s.observed == Observed::unknown ? "not probed yet" : "";
-                if (s.observed == Observed::down) {
-                    ProbeResult r;
-                    r.outcome = Outcome::status;
-                    r.detail = "status 503";
-                    s.last = r;
-                }
-                out.push_back(s);
-            }
-        }
-    }
-    return out;
+std::vector<AddressState> states(const config::Config& c, const std::vector<Observed>& observed) {
+    return test::address_states(c, observed, kNoon);
 }
 
 std::vector<bool> published(const ServicePlan& p) {

@@ -9,6 +9,7 @@
 #include "dns/name.hpp"
 #include "dns/query.hpp"
 #include "health/plan.hpp"
+#include "unit/health/states.hpp"
 #include "unit/support.hpp"
 
 namespace nolb::test {
@@ -203,24 +204,10 @@ TEST(Compiler, RendersOnlyTheReadersOfWhatChanged) {
 
 // States as the monitor gives them, `up` or down as listed (in config order).
 std::vector<health::AddressState> states(const config::Config& c, const std::vector<bool>& up) {
-    std::vector<health::AddressState> out;
-    for (std::size_t si = 0; si < c.services.size(); ++si) {
-        for (std::size_t ni = 0; ni < c.services[si].nodes.size(); ++ni) {
-            const config::Node& n = c.services[si].nodes[ni];
-            for (std::size_t ai = 0; ai < n.addresses.size(); ++ai) {
-                health::AddressState s;
-                s.service = si;
-                s.node = ni;
-                s.address = ai;
-                s.service_name = c.services[si].name;
-                s.node_name = n.name;
-                s.published = s.probed = n.addresses[ai];
-                s.observed = up.at(out.size()) ? health::Observed::up : health::Observed::down;
-                out.push_back(s);
-            }
-        }
-    }
-    return out;
+    std::vector<health::Observed> observed;
+    for (bool u : up)
+        observed.push_back(u ? health::Observed::up : health::Observed::down);
+    return address_states(c, observed);
 }
 
 TEST(Compiler, DrainsAndAllDownAnswerAsAWholeRendering) {
