@@ -25,6 +25,21 @@ std::optional<Json> parse(std::string_view line, std::string& error) {
     }
 }
 
+// Names, node names and record types are printable text; a control character (a NUL above
+// all, which cuts C strings short) in any string argument is refused up front.
+bool printable(const Json& value) {
+    if (value.is_string()) {
+        for (unsigned char c : value.get_ref<const std::string&>())
+            if (c < 0x20 || c == 0x7f) return false;
+        return true;
+    }
+    if (value.is_structured()) {
+        for (const Json& item : value)
+            if (!printable(item)) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 // A message may quote bytes from the peer that are not UTF-8; plain dump() would throw on them.
@@ -60,6 +75,8 @@ ParsedRequest parse_request(std::string_view line) {
     if (args != document->end() && !args->is_null()) {
         if (!args->is_object())
             return {std::nullopt, "malformed request: \"args\" is not an object"};
+        if (!printable(*args))
+            return {std::nullopt, "malformed request: control characters in \"args\""};
         request.args = std::move(*args);
     }
     return {std::move(request), {}};

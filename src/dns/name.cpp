@@ -3,6 +3,8 @@
 
 #include "util/ldns.hpp"
 
+#include <cctype>
+#include <cstdlib>
 #include <memory>
 
 namespace nolb::dns {
@@ -111,6 +113,35 @@ bool is_subdomain(const WireName& name, const WireName& ancestor) {
             lower(static_cast<std::uint8_t>(ancestor[k])))
             return false;
     return true;
+}
+
+std::string type_name(std::uint16_t type) {
+    char* text = ldns_rr_type2str(static_cast<ldns_rr_type>(type));
+    if (!text) return "TYPE" + std::to_string(type);
+    std::string out(text);
+    std::free(text);
+    return out;
+}
+
+std::optional<std::uint16_t> type_from_text(std::string_view text) {
+    std::string upper(text);
+    for (char& c : upper)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    // ldns reads TYPEnnn with atoi, unchecked: parse it here.
+    if (upper.starts_with("TYPE")) {
+        const std::string_view digits = std::string_view(upper).substr(4);
+        if (digits.empty() || digits.size() > 5) return std::nullopt;
+        std::uint32_t value = 0;
+        for (char c : digits) {
+            if (c < '0' || c > '9') return std::nullopt;
+            value = value * 10 + static_cast<std::uint32_t>(c - '0');
+        }
+        if (value > 0xffff) return std::nullopt;
+        return static_cast<std::uint16_t>(value);
+    }
+    const auto type = static_cast<std::uint16_t>(ldns_get_rr_type_by_name(upper.c_str()));
+    if (type == 0) return std::nullopt;
+    return type;
 }
 
 }  // namespace nolb::dns

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -68,5 +69,10 @@ WireName parent_of(const WireName& name);
 std::size_t label_count(const WireName& name);
 // True when `name` equals `ancestor` or lies below it (case-insensitive, both absolute).
 bool is_subdomain(const WireName& name, const WireName& ancestor);
+
+// Record type mnemonics, with RFC 3597 §5's TYPEnnn for types without one.
+std::string type_name(std::uint16_t type);
+// Case-insensitive; nullopt for an unknown mnemonic or a TYPEnnn outside 0-65535.
+std::optional<std::uint16_t> type_from_text(std::string_view text);
 
 }  // namespace nolb::dns

@@ -75,6 +75,9 @@ inline constexpr std::size_t kMaxNameSize = 255;
 inline constexpr std::size_t kMaxLabelSize = 63;
 inline constexpr std::uint16_t kMinUdpPayload = 512;
 inline constexpr std::size_t kOptSize = 11;  // an OPT RR without options
+// The most answer data a message can carry after its header, any question (a name of up to
+// 255 octets, type, class) and an OPT RR: 65,535 - 12 - 259 - 11.
+inline constexpr std::size_t kMaxRecordsSize = 0xffff - 12 - 255 - 4 - 11;
 inline constexpr std::uint32_t kEdnsDoBit = 0x8000;
 
 }  // namespace nolb::dns

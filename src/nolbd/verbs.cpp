@@ -192,11 +192,9 @@ Json Daemon::explain(const std::string& name, const std::string& type_text) {
     std::string error;
     if (!dns::wire_from_text(absolute_lower(name), dns::WireName(1, '\0'), wire, error))
         throw std::invalid_argument(name + ": " + error);
-    std::string upper_type = type_text;
-    for (char& c : upper_type)
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    const ldns_rr_type qtype = ldns_get_rr_type_by_name(upper_type.c_str());
-    if (qtype == 0) throw std::invalid_argument("unknown record type: " + type_text);
+    const std::optional<std::uint16_t> found = dns::type_from_text(type_text);
+    if (!found || *found == 0) throw std::invalid_argument("unknown record type: " + type_text);
+    const std::uint16_t qtype = *found;
 
     std::vector<std::uint8_t> query = {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0};
     query.insert(query.end(), wire.begin(), wire.end());
@@ -218,7 +216,7 @@ Json Daemon::explain(const std::string& name, const std::string& type_text) {
     const std::size_t rcode = ldns_pkt_get_rcode(pkt.get());
 
     Json result = {{"name", name},
-                   {"type", upper_type},
+                   {"type", dns::type_name(qtype)},
                    {"rcode", answer::rcode_name(rcode)},
                    {"aa", ldns_pkt_aa(pkt.get())},
                    {"answer", rr_lines(ldns_pkt_answer(pkt.get()))},

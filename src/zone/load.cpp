@@ -110,8 +110,24 @@ class Loader {
                          {{"where", where}, {"owner", dns::text_from_wire(owner)}});
             set.ttl = std::min(set.ttl, ttl);
         }
-        if (std::find(set.rdatas.begin(), set.rdatas.end(), rdata) == set.rdatas.end())
-            set.rdatas.push_back(std::move(rdata));
+        if (std::find(set.rdatas.begin(), set.rdatas.end(), rdata) != set.rdatas.end()) return;
+        // Every RRset must fit one message, whatever the question: check the uncompressed size.
+        std::size_t& size = rrset_sizes_[{lower, rtype}];
+        const std::size_t before = size;
+        size += record_size(rdata, lower);
+        set.rdatas.push_back(std::move(rdata));
+        if (size > dns::kMaxRecordsSize && before <= dns::kMaxRecordsSize)
+            problems_.push_back(where + ": the " + dns::type_name(rtype) + " records at " +
+                                dns::text_from_wire(owner) + " add up to more than the " +
+                                std::to_string(dns::kMaxRecordsSize) +
+                                " octets one DNS message can carry");
+    }
+
+    static std::size_t record_size(const RData& rdata, const WireName& owner) {
+        std::size_t size = owner.size() + 10;
+        for (const Piece& piece : rdata.pieces)
+            size += piece.bytes.size();
+        return size;
     }
 
     void add_parsed(std::uint32_t zone, const ParsedRecord& r, const std::string& where) {
@@ -246,6 +262,7 @@ class Loader {
     std::vector<ZoneModel> zones_;
     std::map<WireName, NodeData> nodes_;
     std::vector<ServiceModel> services_;
+    std::map<std::pair<WireName, std::uint16_t>, std::size_t> rrset_sizes_;  // uncompressed
 };
 
 }  // namespace

@@ -2,8 +2,6 @@
 // RFC 3597 §4 allows it, the cut points for truncation, and the shuffle region.
 #include "zone/render.hpp"
 
-#include <stdexcept>
-
 #include "dns/types.hpp"
 
 namespace nolb::zone {
@@ -94,6 +92,8 @@ void TailBuilder::write_name(const dns::WireName& name, bool compress) {
 
 void TailBuilder::add(Section section, const dns::WireName& owner, const RRset& rrset) {
     const std::size_t first = out_.size();
+    const std::size_t tables = table_.size(), fixups = fixups_.size();
+    const std::uint16_t an = an_, ns = ns_, ar = ar_;
     std::size_t stride = 0;
     bool uniform = true;
     for (const RData& rdata : rrset.rdatas) {
@@ -132,7 +132,17 @@ void TailBuilder::add(Section section, const dns::WireName& owner, const RRset& 
                 break;
         }
     }
-    if (out_.size() > 0xffff) throw std::runtime_error("answer larger than 65535 octets");
+    if (out_.size() > dns::kMaxRecordsSize) {
+        // Loading refuses any RRset this large, so only a CNAME chain or additional data can
+        // get here: leave the RRset out (the client follows the chain itself).
+        out_.resize(first);
+        table_.resize(tables);
+        fixups_.resize(fixups);
+        an_ = an;
+        ns_ = ns;
+        ar_ = ar;
+        return;
+    }
     if (rrset.shuffled && section == Section::answer && uniform && rrset.rdatas.size() > 1 &&
         answer_.shuffle_count == 0) {
         answer_.shuffle_at = static_cast<std::uint16_t>(first);

@@ -187,6 +187,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& [type, rrset] : node.rrsets) {
             if (type == dns::type::SOA) continue;  // rendered with the snapshot's serial
             const Pkt tcp = ask(*snapshot, name, type, answer::Transport::tcp);
+            require(!ldns_pkt_tc(tcp.get()), "loading refuses what would not fit a TCP answer");
             const Pkt udp = ask(*snapshot, name, type, answer::Transport::udp, true);
             // ldns takes the OPT out of the additional section and its count.
             if (!ldns_pkt_tc(udp.get()))

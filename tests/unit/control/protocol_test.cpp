@@ -56,6 +56,13 @@ TEST(ControlProtocol, MalformedRequestsAreErrorsNotExceptions) {
              {R"({"verb": "status", "args": []})", "\"args\" is not an object"},
              {"{\"verb\": \"st\xc3\"}", "malformed request"},
              {std::string(100000, '{'), "malformed request"},
+             // A NUL would cut the name short in any C string made from it: JSON refuses a
+             // raw one, nolbd an escaped one.
+             {std::string(R"({"verb": "explain", "args": {"name": "a)") + '\0' + "\"}}",
+              "must be escaped"},
+             {R"({"verb": "drain", "args": {"node": "x\u0000"}})", "control characters"},
+             {R"({"verb": "drain", "args": {"nodes": ["ok", "bell\u0007"]}})",
+              "control characters"},
          }) {
         ParsedRequest parsed;
         EXPECT_NO_THROW(parsed = parse_request(c.line)) << c.line.substr(0, 40);

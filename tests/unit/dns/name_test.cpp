@@ -49,5 +49,22 @@ TEST(WireFromText, MalformedNamesAreRefused) {
     EXPECT_FALSE(wire_from_text(long_name, kRoot, out, error));
 }
 
+TEST(TypeText, MnemonicsAndRfc3597NumbersBothWays) {
+    EXPECT_EQ(type_from_text("a"), std::optional<std::uint16_t>(1));
+    EXPECT_EQ(type_from_text("AAAA"), std::optional<std::uint16_t>(28));
+    EXPECT_EQ(type_from_text("type65535"), std::optional<std::uint16_t>(65535));
+    EXPECT_EQ(type_from_text("TYPE0"), std::optional<std::uint16_t>(0));
+    EXPECT_EQ(type_name(1), "A");
+    EXPECT_EQ(type_name(65280), "TYPE65280");
+    EXPECT_EQ(type_from_text(type_name(65280)), std::optional<std::uint16_t>(65280));
+}
+
+// ldns reads TYPEnnn with atoi: out-of-range numbers must not reach it.
+TEST(TypeText, UnknownAndOutOfRangeAreRefused) {
+    for (const char* text :
+         {"", "bogus", "TYPE", "TYPE65536", "TYPE310034", "TYPE-5", "TYPE1x", "TYPE 1"})
+        EXPECT_FALSE(type_from_text(text)) << text;
+}
+
 }  // namespace
 }  // namespace nolb::dns

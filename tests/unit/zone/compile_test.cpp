@@ -68,6 +68,43 @@ TEST(Compile, ZoneFileSyntaxErrorNamesFileAndLine) {
     EXPECT_NE(problems.find(file.path + ":5: "), std::string::npos) << problems;
 }
 
+// Every RRset must fit one message after any question; a larger one is refused at load, not
+// cut (with TC, meaningless over TCP) or thrown from a later rendering.
+TEST(Compile, RRsetLargerThanAMessageIsAnError) {
+    const std::string txt = "\"" + std::string(255, 'x') + "\"";
+    std::string text = "$ORIGIN demo.test.\n";
+    for (int i = 0; i < 260; ++i)
+        text += "big TXT " + txt + " \"" + std::to_string(i) + "\"\n";
+    TempFile file(text);
+    config::Config c = demo_config();
+    c.zones[0].file = file.path;
+    const std::string problems = problems_of(c);
+    EXPECT_NE(problems.find(file.path + ":"), std::string::npos) << problems;
+    EXPECT_NE(problems.find("the TXT records at big.demo.test. add up to more than the 65253"),
+              std::string::npos)
+        << problems;
+    EXPECT_EQ(problems.find('\n'), problems.size() - 1) << "reported once: " << problems;
+}
+
+TEST(Compile, LargestRRsetIsAnsweredWholeOverTcp) {
+    // One TXT record of 254 strings: 65,024 octets of RDATA, just inside the bound.
+    std::string strings;
+    for (int i = 0; i < 254; ++i)
+        strings += " \"" + std::string(255, static_cast<char>('a' + i % 26)) + "\"";
+    TempFile file("$ORIGIN demo.test.\nbig TXT" + strings + "\n");
+    config::Config c = demo_config();
+    c.zones[0].file = file.path;
+    ASSERT_EQ(problems_of(c), "");
+    Responder r(c);
+    auto tcp = r.ask(make_query("big.demo.test.", LDNS_RR_TYPE_TXT), answer::Transport::tcp);
+    ASSERT_TRUE(tcp);
+    EXPECT_FALSE(ldns_pkt_tc(tcp.get()));
+    EXPECT_EQ(ldns_rr_list_rr_count(ldns_pkt_answer(tcp.get())), 1u);
+    auto udp = r.ask("big.demo.test.", LDNS_RR_TYPE_TXT);
+    ASSERT_TRUE(udp);
+    EXPECT_TRUE(ldns_pkt_tc(udp.get()));
+}
+
 TEST(Compile, RecordOutsideTheZoneIsAnError) {
     TempFile file("www.example.com. A 192.0.2.1\n");
     config::Config c = demo_config();
