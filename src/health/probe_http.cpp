@@ -321,6 +321,8 @@ class HttpProbe final : public SocketProbe {
         : SocketProbe(base, std::move(spec), std::move(done)),
           reader_(this->spec().status, this->spec().body) {}
 
+    std::size_t bytes_read() const override { return reader_.bytes_read(); }
+
   private:
     // The request goes out at once: on loopback the connection is already made, and elsewhere
     // the send fails with EAGAIN and the probe waits for the socket to be writable.

@@ -35,6 +35,9 @@ class SocketProbe : public Probe {
     // Opens the socket, starts connecting and calls issued(); a result found before the loop
     // runs is reported from the loop.
     void start();
+    // The bytes of the response read so far: never more than kMaxResponseBytes, whatever the
+    // backend sends, and none for a probe that reads nothing.
+    virtual std::size_t bytes_read() const { return 0; }
 
   protected:
     // Asks connect() again whether the connection it started is made: 1 when it is, 0 while it

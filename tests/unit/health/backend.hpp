@@ -1,8 +1,10 @@
 // A small HTTP backend for the health tests: raw sockets on loopback (port 0), served by one
 // thread with poll(), whose behaviour the test switches between connections: a good answer, a
-// bad status, a wrong body, silence, a byte a second, an endless body, garbage, a reset in the
-// middle of the response, an answer after the probe has given up. Raw sockets because the
-// interesting behaviours are the ones a real HTTP server would never produce.
+// bad status, a wrong body, silence, a byte a second, an endless body, endless headers, an endless
+// header line, garbage, a reset in the middle of the response, an answer after the probe has given
+// up, or any bytes the test gives. Raw sockets because the interesting behaviours are the ones a
+// real HTTP server would never produce. The endless streams are sent from blocks made once, so
+// that serving them allocates nothing: tests measure the heap while a probe reads them.
 #pragma once
 
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -30,14 +33,18 @@ enum class Behaviour {
     ok_chunked,  // 200, chunked, "healthy" split across chunks
     ok_close,    // 200, no length: the body ends with the connection
     status_503,
-    wrong_body,  // 200 with "nope"
-    hang,        // reads the request, never answers
-    drip,        // the ok response, one byte a second
-    endless,     // 200 headers, then body bytes as fast as the socket takes them
-    garbage,     // not HTTP at all
-    reset,       // part of a response, then RST
-    late,        // the ok response, late_ms after the request
-    alternate,   // ok and 503 on alternate connections
+    wrong_body,       // 200 with "nope"
+    hang,             // reads the request, never answers
+    drip,             // the ok response, one byte a second
+    endless,          // 200 headers, then body bytes as fast as the socket takes them
+    endless_headers,  // a 200 status line, then header lines as fast as the socket takes them
+    huge_header,      // a 200 status line, then one header line that never ends
+    garbage,          // not HTTP at all
+    reset,            // part of a response, then RST
+    late,             // the ok response, late_ms after the request
+    alternate,        // ok and 503 on alternate connections
+    raw,              // the bytes given to set_raw(), then a normal close
+    raw_reset,        // the bytes given to set_raw(), then RST (SO_LINGER 0)
 };
 
 class Backend {
@@ -62,6 +69,8 @@ class Backend {
         port_ = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
                                               : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
         if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("pipe");
+        blocks();
+        arrivals_.reserve(kMaxArrivals);
         thread_ = std::thread([this] { run(); });
     }
 
@@ -81,6 +90,11 @@ class Backend {
 
     void set(Behaviour b) { behaviour_ = b; }
     void set_late(std::chrono::milliseconds ms) { late_ms_ = static_cast<int>(ms.count()); }
+    // The bytes of the raw behaviours; set before the connection that is to send them.
+    void set_raw(std::string bytes) {
+        std::lock_guard lock(mutex_);
+        raw_ = std::move(bytes);
+    }
     // Closes the listening socket: new connections are refused from now on.
     void stop_listening() {
         std::lock_guard lock(mutex_);
@@ -91,6 +105,11 @@ class Backend {
     std::uint16_t port() const { return port_; }
     const util::IpAddress& address() const { return address_; }
     int accepted() const { return accepted_; }
+    // When each connection was accepted (the first kMaxArrivals of them).
+    std::vector<Clock::time_point> arrivals() const {
+        std::lock_guard lock(mutex_);
+        return arrivals_;
+    }
 
   private:
     struct Connection {
@@ -101,12 +120,30 @@ class Backend {
         std::string drip;       // sent one byte at a time
         bool answered = false;  // the request was read and acted on
         bool close_after = false;
-        bool endless = false;
+        std::string_view fill;  // sent over and over once `out` is: an endless stream
+        std::size_t fill_at = 0;
         bool rst_after = false;
         Clock::time_point next{};  // of the next drip byte, or of the late answer
         bool timed = false;
         bool done = false;
     };
+
+    static constexpr std::size_t kMaxArrivals = 4096;
+
+    // The endless streams, 16 KiB each and made once: any offset into a block continues it.
+    struct Blocks {
+        std::string body = std::string(16 * 1024, 'x');
+        std::string headers;
+        Blocks() {
+            const std::string line = "X-Filler: " + std::string(52, 'f') + "\r\n";  // 64 bytes
+            while (headers.size() < 16 * 1024)
+                headers += line;
+        }
+    };
+    static const Blocks& blocks() {
+        static const Blocks made;
+        return made;
+    }
 
     static std::string response(int code, std::string_view body) {
         return "HTTP/1.1 " + std::to_string(code) + (code == 200 ? " OK" : " Nope") +
@@ -149,7 +186,15 @@ class Backend {
                 break;
             case Behaviour::endless:
                 c.out = "HTTP/1.1 200 OK\r\n\r\n";
-                c.endless = true;
+                c.fill = blocks().body;
+                break;
+            case Behaviour::endless_headers:
+                c.out = "HTTP/1.1 200 OK\r\n";
+                c.fill = blocks().headers;
+                break;
+            case Behaviour::huge_header:
+                c.out = "HTTP/1.1 200 OK\r\nX-Huge: ";
+                c.fill = blocks().body;
                 break;
             case Behaviour::garbage:
                 c.out = "SSH-2.0-OpenSSH_9.2\r\n\r\n";
@@ -167,6 +212,12 @@ class Backend {
                 c.out = (alternate_++ % 2 == 0) ? ok : response(503, "down");
                 c.close_after = true;
                 break;
+            case Behaviour::raw:
+            case Behaviour::raw_reset:
+                c.out = raw();
+                c.close_after = c.behaviour == Behaviour::raw;
+                c.rst_after = c.behaviour == Behaviour::raw_reset;
+                break;
         }
     }
 
@@ -179,17 +230,31 @@ class Backend {
         c.done = true;
     }
 
+    // Sends what it can: false when the connection is closed (the peer went away).
+    bool send_some(Connection& c, std::string_view bytes, std::size_t& sent) {
+        ssize_t n = ::send(c.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n <= 0) {
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+            close(c, false);
+            return false;
+        }
+        sent = static_cast<std::size_t>(n);
+        return true;
+    }
+
     void flush(Connection& c) {
-        if (c.endless && c.out.size() < 4096) c.out.append(16384, 'x');
         while (!c.out.empty()) {
-            ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n <= 0) {
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-                close(c, false);
-                return;
-            }
-            c.out.erase(0, static_cast<std::size_t>(n));
-            if (c.endless) return;  // one write per wake-up; poll says when to go on
+            std::size_t sent = 0;
+            if (!send_some(c, c.out, sent)) return;
+            if (sent == 0) return;
+            c.out.erase(0, sent);
+        }
+        if (!c.fill.empty()) {
+            // One write per wake-up; poll says when to go on.
+            std::size_t sent = 0;
+            if (send_some(c, c.fill.substr(c.fill_at), sent))
+                c.fill_at = (c.fill_at + sent) % c.fill.size();
+            return;
         }
         if (c.rst_after) {
             close(c, true);
@@ -245,7 +310,7 @@ class Backend {
             std::vector<Connection*> order;
             for (Connection& c : connections_) {
                 short events = POLLIN;
-                if (!c.out.empty() || c.endless) events |= POLLOUT;
+                if (!c.out.empty() || !c.fill.empty()) events |= POLLOUT;
                 fds.push_back({c.fd, events, 0});
                 order.push_back(&c);
             }
@@ -259,6 +324,7 @@ class Backend {
                             ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
                         if (fd < 0) break;
                         ++accepted_;
+                        record_arrival();
                         Connection c;
                         c.fd = fd;
                         c.behaviour = behaviour_;
@@ -282,6 +348,16 @@ class Backend {
         }
     }
 
+    std::string raw() const {
+        std::lock_guard lock(mutex_);
+        return raw_;
+    }
+
+    void record_arrival() {
+        std::lock_guard lock(mutex_);
+        if (arrivals_.size() < kMaxArrivals) arrivals_.push_back(Clock::now());
+    }
+
     std::atomic<Behaviour> behaviour_;
     std::atomic<int> late_ms_{400};
     std::atomic<int> accepted_{0};
@@ -291,8 +367,10 @@ class Backend {
     std::uint16_t port_ = 0;
     int listener_ = -1;
     int wake_[2] = {-1, -1};
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     bool close_listener_ = false;
+    std::string raw_;
+    std::vector<Clock::time_point> arrivals_;
     std::list<Connection> connections_;
     std::thread thread_;
 };
