@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds nolb twice (plain in build/, with
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-asan/), and runs every test in both
-# with ctest; then builds the libFuzzer targets with clang in build-fuzz/ and runs each for a
-# bounded time (NOLB_FUZZ_SECONDS, 15 by default; 0 skips the stage). Any failure, sanitizer
+# with ctest; then the tests of the threaded parts under ThreadSanitizer, in build-tsan/; then
+# builds the libFuzzer targets with clang in build-fuzz/ and runs each for a
+# bounded time (NOLB_FUZZ_SECONDS, 15 by default; 0 skips the stage) from a fixed seed
+# (NOLB_FUZZ_SEED, 1 by default; 0 draws one). Any failure, sanitizer
 # report, leak or fuzzer finding makes it exit non-zero. Safe to run again: builds are
 # incremental.
 set -euo pipefail
@@ -19,11 +21,13 @@ status=0
 
 note() { printf '\n== %s\n' "$*"; }
 
-# Runs ctest in one build folder and adds its counts to the totals.
+# Runs ctest in one build folder (more ctest arguments, such as -R, after the folder) and adds
+# its counts to the totals.
 run_ctest() {
     local name=$1 dir=$2 log="$logdir/$1.ctest" rc=0
+    shift 2
     note "ctest ($name)"
-    ctest --test-dir "$dir" --output-on-failure -j "$jobs" 2>&1 | tee "$log" || rc=$?
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" 2>&1 | tee "$log" || rc=$?
     # ctest's closing line: "100% tests passed, 0 tests failed out of 42"
     local line failed all
     line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)
@@ -42,14 +46,15 @@ run_ctest() {
     ((rc == 0)) || status=1
 }
 
-# Configures and builds one folder (only the target $target when set); a failed build counts as
-# a failure and skips its tests.
+# Configures and builds one folder (only the targets in $target, space separated, when set); a
+# failed build counts as a failure and skips its tests.
 build() {
     local name=$1 dir=$2
     shift 2
     note "build ($name) in $dir"
+    # shellcheck disable=SC2086  # $target is a list of target names, one word each
     if cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
-        cmake --build "$dir" -j "$jobs" ${target:+--target "$target"}; then
+        cmake --build "$dir" -j "$jobs" ${target:+--target $target}; then
         return 0
     fi
     summary+=("$name: build failed")
@@ -62,6 +67,9 @@ build() {
 # inputs go to the copy; the committed corpus and regressions are only read), and counts a
 # target with no finding as passed. A finding is kept in build-fuzz/findings/<target>/: to keep
 # it, minimise it (fuzz-<target> -minimize_crash=1 FILE) into tests/fuzz/regressions/<target>/.
+# The seed is fixed so that a run here retraces what a longer run with the same seed already
+# explored: a test run checks for regressions, while exploring is a run with NOLB_FUZZ_SEED=0
+# and a long NOLB_FUZZ_SECONDS.
 run_fuzzers() {
     local dir=$root/$1 binary target passed=0 all=0
     note "fuzz ($fuzz_seconds s per target)"
@@ -76,7 +84,8 @@ run_fuzzers() {
             options+=("-dict=$root/tests/fuzz/$target.dict")
         all=$((all + 1))
         # From the work folder: the config target resolves relative zone file names there.
-        (cd "$work" && "$binary" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -timeout=10 \
+        (cd "$work" && "$binary" -max_total_time="$fuzz_seconds" -seed="$fuzz_seed" \
+            -rss_limit_mb=2048 -timeout=10 \
             -print_final_stats=1 -artifact_prefix="$findings/" "${options[@]}" "${inputs[@]}") \
             >"$work/log" 2>&1 || rc=$?
         if ((rc == 0)); then
@@ -90,7 +99,7 @@ run_fuzzers() {
     done
     total_passed=$((total_passed + passed))
     total_failed=$((total_failed + all - passed))
-    summary+=("fuzz: $passed of $all targets found nothing in $fuzz_seconds s each")
+    summary+=("fuzz: $passed of $all targets found nothing in $fuzz_seconds s each (seed $fuzz_seed)")
     ((all > 0 && passed == all)) || status=1
 }
 
@@ -128,8 +137,25 @@ if build asan build-asan -DNOLB_SANITIZE=ON; then
     run_ctest asan build-asan
 fi
 
+# ThreadSanitizer, in build-tsan/: only what the tests of the threaded parts need, and only those
+# tests: the server's UDP and TCP threads, Published (the snapshot handed to the workers), the
+# control server, and nolbd built with TSan under load and reloads (the gtest system tests,
+# reload-under-load, tcp-limits, config-errors, nolbctl). The rest of the suite runs on one
+# thread and would only cost time here.
+tsan_start=$SECONDS
+tsan_tests='^(Udp[A-Za-z]*|Tcp|Server|RrlServer|Published|ControlServerTest)\.'
+tsan_tests+='|^system\.(NolbdTest\.|reload-under-load$|tcp-limits$|config-errors$|nolbctl$)'
+# tests/tsan.supp: reports whose cause is in a library built without TSan (each explained there).
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp"
+if target="nolbd nolbctl nolb_unit_tests nolb_system_tests nolb-testhttp nolb-queryload" \
+    build tsan build-tsan -DNOLB_TSAN=ON; then
+    run_ctest tsan build-tsan -R "$tsan_tests"
+fi
+summary+=("tsan: build and tests took $((SECONDS - tsan_start)) s")
+
 # libFuzzer comes with clang: a third folder, only the fuzz targets, each run for a while.
 fuzz_seconds=${NOLB_FUZZ_SECONDS:-15}
+fuzz_seed=${NOLB_FUZZ_SEED:-1}
 if ((fuzz_seconds > 0)) && CC=clang CXX=clang++ target=fuzz-targets \
     build fuzz build-fuzz -DNOLB_FUZZ=ON -DNOLB_TESTS=OFF; then
     run_fuzzers build-fuzz
