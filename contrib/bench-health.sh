@@ -111,7 +111,7 @@ start_testhttp() {
 start_nolbd() {
     local t0
     t0=$(now_ms)
-    nice -n "$BENCH_NICE" taskset -c "$nolbd_cpu" "$NOLBD" -c "$1" >"$2" 2>&1 &
+    nice -n "$BENCH_NICE" taskset -c "$nolbd_cpu" "$NOLBD" -c "$1" "${NOLBD_USER_ARGS[@]}" >"$2" 2>&1 &
     NOLBD_PID=$!
     pids+=("$NOLBD_PID")
     if ! wait_log "$2" 'msg=ready' 60; then
@@ -336,7 +336,7 @@ stamp_lines() {
 
 # start_nolbd_stamped CONFIG LOG: as start_nolbd, with every log line stamped.
 start_nolbd_stamped() {
-    nice -n "$BENCH_NICE" taskset -c "$nolbd_cpu" "$NOLBD" -c "$1" 2> >(stamp_lines >"$2") &
+    nice -n "$BENCH_NICE" taskset -c "$nolbd_cpu" "$NOLBD" -c "$1" "${NOLBD_USER_ARGS[@]}" 2> >(stamp_lines >"$2") &
     NOLBD_PID=$!
     pids+=("$NOLBD_PID")
     wait_log "$2" 'msg=ready' 60 || { note "nolbd did not become ready:"; tail -n 20 "$2" >&2; exit 1; }

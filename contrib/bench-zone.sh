@@ -132,7 +132,7 @@ start_nolbd() {
     local t0 i
     rm -f "$socket"
     t0=$(now_us)
-    nice -n "$BENCH_NICE" "$NOLBD" -c "$1" --log-level debug >"$2" 2>&1 &
+    nice -n "$BENCH_NICE" "$NOLBD" -c "$1" "${NOLBD_USER_ARGS[@]}" --log-level debug >"$2" 2>&1 &
     NOLBD_PID=$!
     pids+=("$NOLBD_PID")
     for ((i = 0; i < $3 * 100; i++)); do

@@ -33,6 +33,10 @@
 # a fixed rate, once idle. User-space instructions per answered query =
 # (Ir with queries - Ir idle) / answered; Ir summed over every process of the server.
 #
+# BENCH_RRL=N in the environment gives nolbd an [rrl] section with responses_per_second = N,
+# to measure what response rate limiting costs (N above the query rate: nothing is limited);
+# unset or 0 leaves it off.
+#
 # Installs what is missing (contrib/install-deps.sh bench; the packages' own services are not
 # started) and builds nolbd if build/nolbd is missing. Every server runs as a child in the
 # foreground with its config and state under OUT/; every child is stopped by its PID on exit.
@@ -47,6 +51,7 @@ mode=perf
 out=build/bench
 callgrind_queries=20000
 callgrind_qps=1000
+bench_rrl=${BENCH_RRL:-0}
 
 usage() { sed -n '4,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while (($#)); do
@@ -61,6 +66,7 @@ while (($#)); do
     esac
 done
 [[ "$rounds" =~ ^[1-9][0-9]*$ && "$seconds" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --rounds and --seconds take positive integers" >&2; exit 2; }
+[[ "$bench_rrl" =~ ^[0-9]+$ ]] || { echo "bench: BENCH_RRL takes a number of responses a second" >&2; exit 2; }
 [[ "$mode" =~ ^(perf|callgrind|all|check)$ ]] || { echo "bench: --mode perf|callgrind|all|check" >&2; exit 2; }
 IFS=, read -r -a servers <<<"$servers_arg"
 for s in "${servers[@]}"; do
@@ -216,6 +222,7 @@ $(for i in 1 2 3 4; do printf '\n[[service.node]]\nname = "n%d"\naddresses = ["1
 
 [control]
 socket = ""
+$( ((bench_rrl == 0)) || printf '\n[rrl]\nresponses_per_second = %s\n' "$bench_rrl")
 EOF
     build/nolbd --check-config "$1/nolb.toml" >&2
 }
@@ -293,7 +300,7 @@ EOF
 
 server_settings() {  # NAME: one line on how it is configured
     case "$1" in
-    nolbd) echo "nolbd $(build/nolbd --version 2>&1 | head -1 | awk '{print $NF}'): workers = 1 (one UDP thread, one TCP thread), www a [[service]] with health = \"none\" (4 nodes, 1 A + 1 AAAA each), control socket off" ;;
+    nolbd) echo "nolbd $(build/nolbd --version 2>&1 | head -1 | awk '{print $NF}'): workers = 1 (one UDP thread, one TCP thread), www a [[service]] with health = \"none\" (4 nodes, 1 A + 1 AAAA each), control socket off$( ((bench_rrl == 0)) || echo ", rrl responses_per_second = $bench_rrl")" ;;
     gdnsd) echo "gdnsd $(dpkg-query -W -f='${Version}' gdnsd): udp_threads 1, tcp_threads 1, defaults otherwise" ;;
     nsd) echo "NSD $(dpkg-query -W -f='${Version}' nsd): server-count 1, rrl-ratelimit 0 (and whitelist 0), minimal-responses yes, round-robin no (default), tcp-count 256" ;;
     knot) echo "Knot $(dpkg-query -W -f='${Version}' knot): udp-workers 1, tcp-workers 1, background-workers 1, answer-rotation off (default), no modules (no RRL)" ;;
@@ -302,7 +309,8 @@ server_settings() {  # NAME: one line on how it is configured
 
 server_command() {  # NAME DIR: the foreground command line
     case "$1" in
-    nolbd) echo "$PWD/build/nolbd -c $2/nolb.toml" ;;
+    # As root nolbd needs a user to become; the benchmark keeps root, said explicitly.
+    nolbd) echo "$PWD/build/nolbd -c $2/nolb.toml$( ((EUID != 0)) || echo ' --user root')" ;;
     gdnsd) echo "gdnsd -c $2 start" ;;
     nsd) echo "nsd -d -c $2/nsd.conf" ;;
     knot) echo "knotd -c $2/knot.conf" ;;
@@ -496,7 +504,7 @@ demo_rss() {  # KiB: nolbd serving conf/demo.toml (moved to a high port, control
     cp -r conf/zones "$dir/"
     sed -e "s/^listen = .*/listen = [\"127.0.0.1:$demo_port\"]/" -e 's/^socket = .*/socket = ""/' conf/demo.toml >"$dir/demo.toml"
     build/nolbd --check-config "$dir/demo.toml" >&2
-    taskset -c "$server_cpu" build/nolbd -c "$dir/demo.toml" >"$dir/stdout.log" 2>"$dir/stderr.log" &
+    taskset -c "$server_cpu" build/nolbd -c "$dir/demo.toml" $( ((EUID != 0)) || echo '--user root') >"$dir/stdout.log" 2>"$dir/stderr.log" &
     pid[nolbd-demo]=$!
     for ((i = 0; i < 100; i++)); do
         dig @127.0.0.1 -p "$demo_port" +short +time=1 +tries=1 demo.test SOA 2>/dev/null | grep -q . && break

@@ -186,7 +186,23 @@ start_nolbd() {
         fi
         rm -f "$control_socket"   # left over from a demo that was killed
     fi
-    "${in_netns[@]}" build/nolbd -c "$conf" >"$rundir/nolbd.log" 2>&1 &
+    # As root (as --chromium must be), nolbd opens port 53 and the control socket and then
+    # becomes `nobody`, as a real deployment would with its own user: it still reads its
+    # configuration and zone file on every reload, so it goes so only when `nobody` can read
+    # them (the run folder is made traversable for that; the repository may be private to its
+    # owner, say under /root). Otherwise it keeps root, which nolbd must be told.
+    local -a user_args=()
+    if ((EUID == 0)); then
+        chmod 0711 "$rundir"
+        local zone_dir
+        zone_dir=$(dirname "$conf")/zones
+        if runuser -u nobody -- sh -c 'cat "$1" "$2"/* >/dev/null' sh "$conf" "$zone_dir" 2>/dev/null; then
+            user_args=(--user nobody:nogroup)
+        else
+            user_args=(--user root)
+        fi
+    fi
+    "${in_netns[@]}" build/nolbd -c "$conf" "${user_args[@]}" >"$rundir/nolbd.log" 2>&1 &
     started $! nolbd
     nolbd_pid=$!
 }

@@ -24,6 +24,8 @@ test=(
     # unit and system tests
     libgtest-dev libgmock-dev ldnsutils dnsutils knot-dnsutils unbound iproute2 procps curl jq
     libxml2-utils
+    # systemd-analyze, for tests/system/systemd-unit (verify, security)
+    systemd
     # the fuzz targets (tests/fuzz): clang, and its libFuzzer and sanitizer runtimes, which
     # Debian 12 packages apart from the compiler
     clang libclang-rt-14-dev

@@ -27,10 +27,18 @@ struct Server {
     unsigned workers = 1;
     std::uint16_t edns_payload = 1232;
     std::chrono::milliseconds tcp_idle_timeout{10'000};
+    // From a query's first octet to its last, and from an answer's first write to its last:
+    // a client that trickles its query or does not read its answers is cut off after this.
+    std::chrono::milliseconds tcp_io_timeout{2'000};
     unsigned tcp_max_connections = 256;  // in total, across workers
-    bool chaos = false;                  // answer version.bind / id.server in class CH
-    std::string identity;                // id.server / hostname.bind answer; default: hostname
-    std::string version;                 // version.bind answer; default: "nolbd <version>"
+    unsigned tcp_max_per_client = 32;    // from one client address, across workers
+    // Started as root, nolbd binds its sockets and then runs as this user (and group; "": the
+    // user's primary group). Empty while root: nolbd refuses to start. "root" keeps root.
+    std::string user;
+    std::string group;
+    bool chaos = false;    // answer version.bind / id.server in class CH
+    std::string identity;  // id.server / hostname.bind answer; default: hostname
+    std::string version;   // version.bind answer; default: "nolbd <version>"
     std::string log_level = "info";
 };
 
@@ -138,6 +146,18 @@ struct Control {
     std::string state_file;  // where drains are kept across restarts ("" = not kept)
 };
 
+// Response rate limiting (RRL, as NSD and Knot offer it): UDP responses to one client prefix
+// beyond `responses_per_second` are dropped, except every `slip`-th, which goes out truncated
+// (TC=1, no records) so a real client retries over TCP. Each UDP thread keeps its own buckets.
+struct Rrl {
+    unsigned responses_per_second = 0;  // per prefix; 0: off
+    unsigned slip = 2;                  // 0: never slip; 1: every limited response slips
+    unsigned ipv4_prefix = 24;
+    unsigned ipv6_prefix = 56;
+    unsigned buckets = 65'536;  // per UDP thread; prefixes that share a bucket share a limit
+    bool operator==(const Rrl&) const = default;
+};
+
 struct Metrics {
     std::optional<util::Endpoint> listen;  // Prometheus text endpoint, off when unset
 };
@@ -148,6 +168,7 @@ struct Config {
     std::vector<Zone> zones;
     std::vector<Service> services;
     Control control;
+    Rrl rrl;
     Metrics metrics;
 };
 

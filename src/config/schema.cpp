@@ -876,6 +876,16 @@ constexpr Item<Server> kServerItems[] = {
          [](Server& s, const Value& v, Context&) {
              s.tcp_idle_timeout = std::chrono::milliseconds(std::llround(v.number() * 1000));
          }},
+    {.key = "tcp_io_timeout",
+     .type = Type::seconds,
+     .min = 0.05,
+     .max = 60,
+     .fallback = "2",
+     .meaning = "seconds a TCP client may take to send a query it began, or to read an answer",
+     .store =
+         [](Server& s, const Value& v, Context&) {
+             s.tcp_io_timeout = std::chrono::milliseconds(std::llround(v.number() * 1000));
+         }},
     {.key = "tcp_max_connections",
      .type = Type::integer,
      .min = 1,
@@ -884,6 +894,27 @@ constexpr Item<Server> kServerItems[] = {
      .meaning = "open TCP connections, in total",
      .store = [](Server& s, const Value& v,
                  Context&) { s.tcp_max_connections = static_cast<unsigned>(v.integer); }},
+    {.key = "tcp_max_per_client",
+     .type = Type::integer,
+     .min = 1,
+     .max = 1'000'000,
+     .fallback = "32",
+     .meaning = "open TCP connections from one client address",
+     .store = [](Server& s, const Value& v,
+                 Context&) { s.tcp_max_per_client = static_cast<unsigned>(v.integer); }},
+    {.key = "user",
+     .type = Type::string,
+     .max = 255,
+     .fallback = R"("")",
+     .meaning = "started as root: the user to run as once the sockets are open (\"root\" keeps "
+                "root; \"\": refuse to start as root)",
+     .store = [](Server& s, const Value& v, Context&) { s.user = v.string; }},
+    {.key = "group",
+     .type = Type::string,
+     .max = 255,
+     .fallback = R"("")",
+     .meaning = "the group to run as with user; \"\": the user's primary group",
+     .store = [](Server& s, const Value& v, Context&) { s.group = v.string; }},
     {.key = "chaos",
      .type = Type::boolean,
      .fallback = "false",
@@ -970,6 +1001,52 @@ constexpr Item<Control> kControlItems[] = {
 };
 constexpr Table<Control> kControl{kControlItems};
 
+// ---- [rrl]
+
+constexpr Item<Rrl> kRrlItems[] = {
+    {.key = "responses_per_second",
+     .type = Type::integer,
+     .min = 0,
+     .max = 1'000'000,
+     .fallback = "0",
+     .meaning = "UDP responses a second to one client prefix before limiting; 0 turns RRL off",
+     .store = [](Rrl& r, const Value& v,
+                 Context&) { r.responses_per_second = static_cast<unsigned>(v.integer); }},
+    {.key = "slip",
+     .type = Type::integer,
+     .min = 0,
+     .max = 100,
+     .fallback = "2",
+     .meaning = "every slip-th limited response goes out truncated (TC=1) instead of dropped; "
+                "0: drop them all",
+     .store = [](Rrl& r, const Value& v, Context&) { r.slip = static_cast<unsigned>(v.integer); }},
+    {.key = "ipv4_prefix",
+     .type = Type::integer,
+     .min = 8,
+     .max = 32,
+     .fallback = "24",
+     .meaning = "IPv4 clients sharing this many leading bits share a limit",
+     .store = [](Rrl& r, const Value& v,
+                 Context&) { r.ipv4_prefix = static_cast<unsigned>(v.integer); }},
+    {.key = "ipv6_prefix",
+     .type = Type::integer,
+     .min = 16,
+     .max = 128,
+     .fallback = "56",
+     .meaning = "IPv6 clients sharing this many leading bits share a limit",
+     .store = [](Rrl& r, const Value& v,
+                 Context&) { r.ipv6_prefix = static_cast<unsigned>(v.integer); }},
+    {.key = "buckets",
+     .type = Type::integer,
+     .min = 1024,
+     .max = 16'777'216,
+     .fallback = "65536",
+     .meaning = "prefixes tracked at once by each UDP thread",
+     .store = [](Rrl& r, const Value& v,
+                 Context&) { r.buckets = static_cast<unsigned>(v.integer); }},
+};
+constexpr Table<Rrl> kRrl{kRrlItems};
+
 constexpr std::uint16_t kMetricsPort = 9153;
 
 constexpr Item<Metrics> kMetricsItems[] = {
@@ -1033,6 +1110,11 @@ constexpr Item<Config> kConfigItems[] = {
      .fallback = "{}",
      .meaning = "the nolbctl socket and what survives a restart, [control]",
      .store = [](Config& c, const Value& v, Context& ctx) { walk(kControl, v, c.control, ctx); }},
+    {.key = "rrl",
+     .type = Type::table,
+     .fallback = "{}",
+     .meaning = "response rate limiting for UDP, [rrl]",
+     .store = [](Config& c, const Value& v, Context& ctx) { walk(kRrl, v, c.rrl, ctx); }},
     {.key = "metrics",
      .type = Type::table,
      .fallback = "{}",

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <optional>
+#include <utility>
 
 namespace nolb::control {
 namespace {
@@ -210,6 +211,7 @@ std::string format_stats(const Json& stats) {
     const Json& probes = section("probes");
     const Json& tcp = section("tcp");
     const Json& udp = section("udp");
+    const Json& rrl = section("rrl");
     std::optional<double> uptime = number(stats, "uptime_s");
     std::string out;
     out += "snapshot generation " + count(stats, "generation") + ", up " +
@@ -223,8 +225,16 @@ std::string format_stats(const Json& stats) {
            breakdown(field(queries, "by_rcode") ? *field(queries, "by_rcode") : empty) + "\n";
     out += "udp: received " + count(udp, "received") + ", sent " + count(udp, "sent") +
            ", errors " + count(udp, "errors") + "\n";
+    out += "rrl: limited " + count(rrl, "limited") + ", slipped " + count(rrl, "slipped") +
+           ", dropped " + count(rrl, "dropped") + "\n";
     out += "tcp: accepted " + count(tcp, "accepted") + ", refused " + count(tcp, "refused") +
-           ", timed out " + count(tcp, "timed_out") + "\n";
+           ", timed out " + count(tcp, "timed_out");
+    // Counted by newer daemons only: an older one's stats stay as they were.
+    for (auto [key, label] :
+         {std::pair{"refused_per_client", "refused per client"}, std::pair{"evicted", "evicted"},
+          std::pair{"io_timed_out", "io timed out"}})
+        if (field(tcp, key)) out += std::string(", ") + label + " " + count(tcp, key);
+    out += "\n";
     out += "probes: sent " + count(probes, "sent") + ", failed " + count(probes, "failed") +
            ", late " + count(probes, "late") + "\n";
     out += "health transitions: " + count(stats, "transitions") + "\n";

@@ -150,6 +150,8 @@ std::string render_metrics(const Json& stats, const Json& status) {
     Family udp{"nolb_udp_datagrams_total", "counter", "UDP datagrams, by direction"};
     Family udp_errors{"nolb_udp_errors_total", "counter", "UDP receive and send errors"};
     Family tcp{"nolb_tcp_connections_total", "counter", "TCP connections, by what became of them"};
+    Family rrl{"nolb_rrl_responses_total", "counter",
+               "UDP responses over their client prefix's rate limit, by what was done instead"};
     Family probes{"nolb_probes_total", "counter", "Health probes sent"};
     Family probe_failures{"nolb_probe_failures_total", "counter", "Health probes that failed"};
     Family late{"nolb_probes_late_total", "counter",
@@ -179,7 +181,10 @@ std::string render_metrics(const Json& stats, const Json& status) {
     udp.add({{"direction", "received"}}, value_of(at(stats, {"udp", "received"})));
     udp.add({{"direction", "sent"}}, value_of(at(stats, {"udp", "sent"})));
     udp_errors.add(at(stats, {"udp", "errors"}));
-    for (const char* result : {"accepted", "refused", "timed_out"})
+    for (const char* action : {"slipped", "dropped"})
+        rrl.add({{"action", action}}, value_of(at(stats, {"rrl", action})));
+    for (const char* result :
+         {"accepted", "refused", "refused_per_client", "evicted", "timed_out", "io_timed_out"})
         tcp.add({{"result", result}}, value_of(at(stats, {"tcp", result})));
     probes.add(at(stats, {"probes", "sent"}));
     probe_failures.add(at(stats, {"probes", "failed"}));
@@ -225,6 +230,7 @@ std::string render_metrics(const Json& stats, const Json& status) {
                                  &truncated,
                                  &udp,
                                  &udp_errors,
+                                 &rrl,
                                  &tcp,
                                  &probes,
                                  &probe_failures,

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include <stdexcept>
 
 #include "control/commands.hpp"
+#include "control/lines.hpp"
 #include "server/socket.hpp"
 #include "util/log.hpp"
 
@@ -63,16 +65,22 @@ sockaddr_un unix_address(const std::string& path) {
     return address;
 }
 
-void make_folders(const std::string& path) {
+// Returns the socket's own folder when this call created it, "" otherwise.
+std::string make_folders(const std::string& path) {
     auto slash = path.rfind('/');
-    if (slash == std::string::npos || slash == 0) return;
+    if (slash == std::string::npos || slash == 0) return {};
+    std::string created;
     for (std::size_t i = 1; i <= slash; ++i) {
         if (i != slash && path[i] != '/') continue;
         std::string folder = path.substr(0, i);
-        if (mkdir(folder.c_str(), 0755) != 0 && errno != EEXIST)
+        created.clear();
+        if (mkdir(folder.c_str(), 0755) == 0)
+            created = folder;
+        else if (errno != EEXIST)
             throw std::runtime_error("cannot create " + folder +
                                      " for the control socket: " + errno_text(errno));
     }
+    return created;
 }
 
 // Whether a process is accepting on the socket file: a refused connection means the file is
@@ -147,7 +155,7 @@ void Server::open() {
     if (listener_) throw std::logic_error("the control socket is already open");
     if (path.empty()) throw std::runtime_error("no control socket path configured");
     sockaddr_un address = unix_address(path);
-    make_folders(path);
+    created_folder_ = make_folders(path);
 
     struct stat st {};
     if (lstat(path.c_str(), &st) == 0) {
@@ -188,6 +196,18 @@ void Server::open() {
     fd.release();
     evconnlistener_set_error_cb(listener_.get(), on_accept_error);
     log::info("control socket open", {{"path", path}, {"mode", octal(config_.mode)}});
+}
+
+void Server::set_owner(uid_t uid, gid_t gid) {
+    const std::string& path = config_.socket;
+    if (!bound_) throw std::logic_error("the control socket is not open");
+    if (lchown(path.c_str(), uid, gid) != 0)
+        throw std::runtime_error("cannot give the control socket " + path + " to uid " +
+                                 std::to_string(uid) + ": " + errno_text(errno));
+    socket_gid_ = gid;
+    if (!created_folder_.empty() && lchown(created_folder_.c_str(), uid, gid) != 0)
+        throw std::runtime_error("cannot give the control socket's folder " + created_folder_ +
+                                 " to uid " + std::to_string(uid) + ": " + errno_text(errno));
 }
 
 bool Server::default_peer_check(const Peer& peer) const {
@@ -295,19 +315,21 @@ void Server::progress(Connection& c) {
             return;
         }
         if (evbuffer_get_length(c.output()) >= kOutputHighWater) return;  // on_write resumes
-        std::size_t eol_length = 0;
-        evbuffer_ptr eol = evbuffer_search_eol(input, nullptr, &eol_length, EVBUFFER_EOL_LF);
-        std::size_t available = evbuffer_get_length(input);
-        std::size_t length = eol.pos >= 0 ? static_cast<std::size_t>(eol.pos) : available;
-        if (length > kMaxLine) {
+        // The read watermark keeps the input within this, and it is enough to decide.
+        const std::size_t available = evbuffer_get_length(input);
+        const std::size_t window = std::min(available, kMaxLine + 2);
+        const auto* bytes =
+            reinterpret_cast<const char*>(evbuffer_pullup(input, static_cast<ev_ssize_t>(window)));
+        // The last request of a client that shut down its side may lack its newline.
+        const NextLine next = next_line(std::string_view(bytes != nullptr ? bytes : "", window),
+                                        c.peer_done && window == available, kMaxLine);
+        if (next.status == LineStatus::too_long) {
             fail(c, "request line longer than " + std::to_string(kMaxLine) + " bytes");
             break;
         }
-        // The last request of a client that shut down its side may lack its newline.
-        if (eol.pos < 0 && (!c.peer_done || available == 0)) break;
-        std::string line(length, '\0');
-        evbuffer_remove(input, line.data(), length);
-        evbuffer_drain(input, eol_length);
+        if (next.status == LineStatus::incomplete) break;
+        const std::string line(next.line);
+        evbuffer_drain(input, next.consumed);
         handle(c, line);
     }
     bool finished = c.closing || (c.peer_done && evbuffer_get_length(input) == 0);
@@ -315,7 +337,7 @@ void Server::progress(Connection& c) {
 }
 
 void Server::handle(Connection& c, std::string_view line) {
-    if (line.empty() || line == "\r") return;
+    if (line.empty()) return;
     ParsedRequest parsed = parse_request(line);
     if (!parsed.request) {
         c.write(error_line(parsed.error));

@@ -46,6 +46,11 @@ class Server {
     // live one, binds, applies the configured mode and listens. Throws std::runtime_error.
     void open();
 
+    // Gives the socket file (and its folder, when open() created it) to the user a daemon
+    // started as root is about to become, so that the mode's group bits mean that user's
+    // group and the socket can still be removed at stop. Throws std::runtime_error.
+    void set_owner(uid_t uid, gid_t gid);
+
     // Who may talk to the daemon. The default mirrors the socket file: root, the daemon's own
     // user, members of the file's group when the mode lets the group write, anyone when it
     // lets others write.
@@ -86,6 +91,7 @@ class Server {
     dev_t socket_dev_ = 0;
     ino_t socket_ino_ = 0;
     gid_t socket_gid_ = 0;
+    std::string created_folder_;  // the socket's folder, when open() made it
     std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
 };
 

@@ -256,8 +256,12 @@ struct Lab::Impl {
     void start_nolbd(Model m) {
         const fs::path config = dir / "nolbd.toml";
         write_file(config, render_nolbd_config(scenario, m, options, nolbd_socket));
-        nolbd = Child::spawn({(options.bin_dir / "nolbd").string(), "-c", config.string()},
-                             dir / "nolbd.log");
+        std::vector<std::string> command = {(options.bin_dir / "nolbd").string(), "-c",
+                                            config.string()};
+        // The lab runs as root (its namespaces need it) and its files are its own: nolbd
+        // keeps root, as it must be told.
+        if (::geteuid() == 0) command.insert(command.end(), {"--user", "root"});
+        nolbd = Child::spawn(command, dir / "nolbd.log");
         nolbd_exit_noted = false;
         std::vector<std::string> expected;
         for (unsigned i = 0; i < scenario.nodes; ++i)

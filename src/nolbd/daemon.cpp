@@ -4,10 +4,12 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 
@@ -16,6 +18,7 @@
 #include "nolbd/daemon_state.hpp"
 #include "nolbd/dns_handler.hpp"
 #include "util/log.hpp"
+#include "util/notify.hpp"
 #include "zone/compile.hpp"
 
 namespace nolb::nolbd {
@@ -60,8 +63,14 @@ std::string restart_only_changes(const config::Config& running, const config::Co
     note(running.server.workers != next.server.workers, "server.workers");
     note(running.server.tcp_idle_timeout != next.server.tcp_idle_timeout,
          "server.tcp_idle_timeout");
+    note(running.server.tcp_io_timeout != next.server.tcp_io_timeout, "server.tcp_io_timeout");
     note(running.server.tcp_max_connections != next.server.tcp_max_connections,
          "server.tcp_max_connections");
+    note(running.server.tcp_max_per_client != next.server.tcp_max_per_client,
+         "server.tcp_max_per_client");
+    note(running.server.user != next.server.user || running.server.group != next.server.group,
+         "server.user");
+    note(running.rrl != next.rrl, "rrl");
     note(running.control.socket != next.control.socket || running.control.mode != next.control.mode,
          "control.socket");
     note(running.control.state_file != next.control.state_file, "control.state_file");
@@ -80,6 +89,12 @@ std::string milliseconds_text(double ms) {
     return text;
 }
 
+// The STATUS= line `systemctl status` shows while nolbd answers.
+std::string serving_status(const config::Config& config, std::uint64_t generation) {
+    return "answering: zones " + std::to_string(config.zones.size()) + ", services " +
+           std::to_string(config.services.size()) + ", generation " + std::to_string(generation);
+}
+
 }  // namespace
 
 Loaded load(const std::string& path) {
@@ -96,9 +111,10 @@ Loaded load(const std::string& path) {
     return loaded;
 }
 
-Daemon::Daemon(const Options& options, Loaded loaded)
+Daemon::Daemon(const Options& options, Loaded loaded, PrivilegePlan privileges)
     : options_(options),
       loaded_(std::move(loaded)),
+      privileges_(std::move(privileges)),
       base_(util::make_event_base()),
       monitor_(base_.get()),
       published_(nullptr),
@@ -124,12 +140,15 @@ Daemon::~Daemon() = default;
 
 int Daemon::serve() {
     const config::Config& config = loaded_.config;
-    server_ = std::make_unique<server::Server>(config.server, [this](unsigned) {
-        auto handler = std::make_unique<DnsHandler>(published_);
-        std::lock_guard lock(handlers_mutex_);
-        handler_counters_.push_back(&handler->counters());
-        return handler;
-    });
+    server_ = std::make_unique<server::Server>(
+        config.server,
+        [this](unsigned) {
+            auto handler = std::make_unique<DnsHandler>(published_);
+            std::lock_guard lock(handlers_mutex_);
+            handler_counters_.push_back(&handler->counters());
+            return handler;
+        },
+        config.rrl);
     try {
         server_->open();
         if (!config.control.socket.empty()) {
@@ -145,6 +164,9 @@ int Daemon::serve() {
         log::error(e.what());
         return kExitFailure;
     }
+    // Every socket is open: nothing below needs root, and probes and queries are untrusted.
+    if (!drop_privileges_now()) return kExitFailure;
+    util::notify_status("probing every address once before answering");
 
     // Probe every address once, then answer: the first answer already reflects health.
     bool started = false;
@@ -164,16 +186,56 @@ int Daemon::serve() {
                             {"services", config.services.size()},
                             {"workers", server_->workers()},
                             {"generation", generation_}});
+        util::notify_ready(serving_status(config, generation_));
     });
     event_base_dispatch(base_.get());
     if (!start_error.empty()) {
         log::error(start_error);
         return kExitFailure;
     }
+    util::notify_stopping("stopping");
     log::info("stopping");
     if (started) server_->stop();
     log::info("stopped");
     return kExitOk;
+}
+
+bool Daemon::drop_privileges_now() {
+    const PrivilegePlan& plan = privileges_;
+    const bool switching = plan.action == PrivilegePlan::Action::switch_user;
+    try {
+        // Owned by the user, the socket's mode says who else may connect, and nolbd can
+        // still remove it at stop.
+        if (switching && control_) control_->set_owner(plan.uid, plan.gid);
+        drop_privileges(plan);
+    } catch (const std::exception& e) {
+        log::error("cannot give up root", {{"user", plan.user}, {"error", e.what()}});
+        return false;
+    }
+    if (switching)
+        log::info("running as", {{"user", plan.user}, {"uid", plan.uid}, {"gid", plan.gid}});
+    else if (plan.action == PrivilegePlan::Action::keep_root)
+        log::warning("running as root, as server.user says; an unprivileged user is safer",
+                     {{"config", options_.config_path}});
+    else if (!plan.ignored.empty())
+        log::warning("not started as root: cannot switch user; ignored",
+                     {{"settings", plan.ignored}, {"uid", geteuid()}});
+
+    // Drains are saved as a new file renamed over the old one: the folder must be writable by
+    // the user nolbd now is, or every drain would fail to persist, unnoticed until a restart.
+    const std::string& state_file = loaded_.config.control.state_file;
+    if (switching && !state_file.empty()) {
+        std::string folder = std::filesystem::path(state_file).parent_path().string();
+        if (folder.empty()) folder = ".";
+        if (access(folder.c_str(), W_OK | X_OK) != 0) {
+            log::error(
+                "control.state_file: its folder is not writable by the user nolbd runs "
+                "as; make it so (the systemd unit's StateDirectory= does)",
+                {{"file", state_file}, {"folder", folder}, {"user", plan.user}});
+            return false;
+        }
+    }
+    return true;
 }
 
 void Daemon::on_stop(evutil_socket_t, short, void* self) {
@@ -186,6 +248,7 @@ void Daemon::on_reload(evutil_socket_t, short, void* self) {
 
 control::Json Daemon::reload() {
     log::info("reloading", {{"config", options_.config_path}});
+    util::notify_reloading("reloading " + options_.config_path);
     Loaded next;
     std::vector<std::string> problems;
     try {
@@ -199,6 +262,8 @@ control::Json Daemon::reload() {
     if (!problems.empty()) {
         for (const auto& problem : problems)
             log::error("reload rejected", {{"problem", problem}});
+        util::notify_ready("reload rejected (" + std::to_string(problems.size()) + " problems); " +
+                           serving_status(loaded_.config, generation_));
         return {{"reloaded", false}, {"problems", problems}};
     }
     const std::string changed = restart_only_changes(loaded_.config, next.config);
@@ -212,6 +277,7 @@ control::Json Daemon::reload() {
     log::info("reloaded", {{"zones", loaded_.config.zones.size()},
                            {"services", loaded_.config.services.size()},
                            {"generation", generation_}});
+    util::notify_ready(serving_status(loaded_.config, generation_));
     return {{"reloaded", true}, {"problems", control::Json::array()}};
 }
 
@@ -371,7 +437,7 @@ static void raise_descriptor_limit() {
         log::warning("cannot raise the open-file limit", {{"limit", limit.rlim_max}});
 }
 
-int run(const Options& options) {
+int run(const Options& options, const std::optional<UserOverride>& user) {
     log::set_program("nolbd");
     signal(SIGPIPE, SIG_IGN);
     raise_descriptor_limit();
@@ -390,8 +456,22 @@ int run(const Options& options) {
     }
     apply_log_level(options, loaded.config.server);
 
+    // The override stays out of the loaded config, which reloads compare with the file.
+    PrivilegePlan privileges;
     try {
-        Daemon daemon(options, std::move(loaded));
+        config::Server names = loaded.config.server;
+        if (user) {
+            names.user = user->user;
+            names.group = user->group;
+        }
+        privileges = plan_privileges(names, user ? "--user" : options.config_path, geteuid());
+    } catch (const config::Error& e) {
+        print_problems(e);
+        return kExitConfigError;
+    }
+
+    try {
+        Daemon daemon(options, std::move(loaded), std::move(privileges));
         return daemon.serve();
     } catch (const std::exception& e) {
         log::error(e.what());

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "nolbd/privileges.hpp"
 #include "util/log.hpp"
 
 namespace nolb::nolbd {
@@ -22,7 +23,7 @@ struct Options {
 // Loads and compiles `path`; prints "<path>: ok" on stdout, or every problem on stderr.
 int check_config(const std::string& path);
 
-// Serves until asked to stop.
-int run(const Options& options);
+// Serves until asked to stop. `user` (from -u) replaces server.user and server.group.
+int run(const Options& options, const std::optional<UserOverride>& user = std::nullopt);
 
 }  // namespace nolb::nolbd

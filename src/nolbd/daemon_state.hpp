@@ -22,6 +22,7 @@
 #include "health/monitor.hpp"
 #include "health/plan.hpp"
 #include "nolbd/daemon.hpp"
+#include "nolbd/privileges.hpp"
 #include "server/server.hpp"
 #include "util/event.hpp"
 #include "util/published.hpp"
@@ -51,7 +52,8 @@ void write_drains(const std::string& path, const health::Drains& drains);  // th
 
 class Daemon final : public control::Backend {
   public:
-    Daemon(const Options& options, Loaded loaded);
+    // `privileges`: whom to become once the sockets are open (nolbd/privileges.hpp).
+    Daemon(const Options& options, Loaded loaded, PrivilegePlan privileges = {});
     ~Daemon() override;
 
     int serve();
@@ -79,11 +81,14 @@ class Daemon final : public control::Backend {
     // Marks the services whose drains changed since the last plan.
     void mark_drain_changes();
     void on_transition(const health::Transition& t);
+    // Between opening the sockets and reading anything untrusted (privileges.cpp's rules).
+    bool drop_privileges_now();
     answer::Totals query_totals() const;
     std::string address_key(const health::AddressState& s) const;
 
     const Options& options_;
     Loaded loaded_;
+    PrivilegePlan privileges_;
     util::EventBase base_;  // first in, last out: every event below belongs to it
     std::vector<util::Event> signals_;
     health::Monitor monitor_;

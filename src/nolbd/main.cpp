@@ -3,9 +3,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+#include <optional>
 #include <string>
 
 #include "nolbd/daemon.hpp"
+#include "nolbd/privileges.hpp"
 #include "util/log.hpp"
 #include "util/version.hpp"
 
@@ -20,6 +23,7 @@ int main(int argc, char** argv) {
         "on every response and with a short TTL, so that clients spread across them. It "
         "answers over UDP and TCP on every server.listen address: each worker has a thread per "
         "UDP socket and one for TCP. "
+        "Started as root, it opens its sockets and then runs as server.user (or -u). "
         "SIGHUP reloads the file (a file with errors is rejected and the running one keeps "
         "serving); SIGINT and SIGTERM stop it. Exit status: 0 after a clean stop, 1 when it "
         "cannot start (such as an address in use), 2 for errors in the configuration or on "
@@ -28,6 +32,7 @@ int main(int argc, char** argv) {
     nolbd::Options options;
     std::string check_path;
     std::string level_name;
+    std::string user_text;
     app.add_option("-c,--config", options.config_path,
                    "Configuration file (default: " + options.config_path + ")")
         ->option_text("FILE");
@@ -39,6 +44,11 @@ int main(int argc, char** argv) {
                    "debug, info, warning or error; overrides server.log_level")
         ->option_text("LEVEL")
         ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
+    app.add_option("-u,--user", user_text,
+                   "Run as USER (and GROUP, else USER's primary group) once the sockets are "
+                   "open, when started as root; \"root\" keeps root. Overrides server.user "
+                   "and server.group")
+        ->option_text("USER[:GROUP]");
     app.set_version_flag("--version", std::string("nolbd ") + kVersion);
 
     try {
@@ -53,5 +63,13 @@ int main(int argc, char** argv) {
         log::Level level;
         if (log::parse_level(level_name, level)) options.log_level = level;
     }
-    return nolbd::run(options);
+    std::optional<nolbd::UserOverride> user;
+    if (app.count("--user") > 0) {
+        user.emplace();
+        if (!nolbd::parse_user_override(user_text, *user)) {
+            std::cerr << "--user: expected USER or USER:GROUP, got \"" << user_text << "\"\n";
+            return nolbd::kExitConfigError;
+        }
+    }
+    return nolbd::run(options, user);
 }

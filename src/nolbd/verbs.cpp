@@ -323,11 +323,16 @@ Json Daemon::stats() {
         {"tcp",
          {{"accepted", net.tcp_accepted},
           {"refused", net.tcp_refused},
-          {"timed_out", net.tcp_timed_out}}},
+          {"refused_per_client", net.tcp_refused_per_client},
+          {"evicted", net.tcp_evicted},
+          {"timed_out", net.tcp_timed_out},
+          {"io_timed_out", net.tcp_io_timed_out}}},
         {"udp",
-         {{"received", net.udp_received},
-          {"sent", net.udp_sent},
-          {"errors", net.udp_send_errors}}}};
+         {{"received", net.udp_received}, {"sent", net.udp_sent}, {"errors", net.udp_send_errors}}},
+        {"rrl",
+         {{"limited", net.rrl_limited},
+          {"slipped", net.rrl_slipped},
+          {"dropped", net.rrl_dropped}}}};
 }
 
 Json Daemon::check() {

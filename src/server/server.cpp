@@ -78,8 +78,8 @@ unsigned connection_share(unsigned total, unsigned workers, unsigned index) {
 
 }  // namespace
 
-Server::Server(const config::Server& config, HandlerFactory factory)
-    : config_(config), factory_(std::move(factory)) {}
+Server::Server(const config::Server& config, HandlerFactory factory, const config::Rrl& rrl)
+    : config_(config), rrl_(rrl), factory_(std::move(factory)) {}
 
 Server::~Server() {
     stop();
@@ -106,10 +106,13 @@ void Server::open() {
     for (const auto& endpoint : config_.listen)
         bound.push_back(open_endpoint(endpoint, sockets));
 
+    // The per-client cap spans the workers, since SO_REUSEPORT spreads one client's
+    // connections over all of them.
+    clients_ = std::make_unique<ClientLimiter>(config_.tcp_max_per_client);
     std::vector<std::unique_ptr<Worker>> workers;
     for (unsigned i = 0; i < count; ++i) {
         TcpLimits limits{connection_share(config_.tcp_max_connections, count, i),
-                         config_.tcp_idle_timeout};
+                         config_.tcp_idle_timeout, config_.tcp_io_timeout, clients_.get()};
         workers.push_back(std::make_unique<Worker>(std::move(sockets[i]), limits));
     }
     endpoints_ = std::move(bound);
@@ -133,7 +136,7 @@ void Server::start() {
         for (std::size_t u = 0; u < worker.udp().size(); ++u) {
             UdpLoop& loop = *worker.udp()[u];
             bodies.push_back({i, "nolb-udp-" + std::to_string(i) + "." + std::to_string(u),
-                              [&loop](Handler& handler) { loop.run(handler); }});
+                              [&loop, this](Handler& handler) { loop.run(handler, rrl_); }});
         }
     }
     std::vector<std::promise<void>> ready(bodies.size());

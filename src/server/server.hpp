@@ -1,8 +1,8 @@
 // The network side of nolbd: binds every listen endpoint for every worker, runs the workers'
-// threads (one per UDP socket, one for TCP) and stops them. Built from the [server] section of
-// the config and a HandlerFactory that makes each thread's Handler on that thread; it knows
-// sockets and threads, and nothing of DNS. Reloading content is the handler's business (it reads a
-// published snapshot), so a running Server never changes.
+// threads (one per UDP socket, one for TCP) and stops them. Built from the [server] and [rrl]
+// sections of the config and a HandlerFactory that makes each thread's Handler on that thread;
+// it knows sockets and threads, and nothing of DNS. Reloading content is the handler's business
+// (it reads a published snapshot), so a running Server never changes.
 #pragma once
 
 #include <functional>
@@ -20,10 +20,12 @@
 namespace nolb::server {
 
 class Worker;
+class ClientLimiter;
 
 class Server {
   public:
-    Server(const config::Server& config, HandlerFactory factory);
+    // `rrl` sets up each UDP thread's rate limiter (off by default).
+    Server(const config::Server& config, HandlerFactory factory, const config::Rrl& rrl = {});
     ~Server();  // stops and joins the workers
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -51,8 +53,10 @@ class Server {
                std::promise<void>& ready);
 
     config::Server config_;
+    config::Rrl rrl_;
     HandlerFactory factory_;
     std::vector<util::Endpoint> endpoints_;
+    std::unique_ptr<ClientLimiter> clients_;  // before the workers: they release into it
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<std::thread> threads_;
 };

@@ -1,29 +1,29 @@
-// TCP framing, pipelining, backpressure, idle timeout and the connection cap for one worker.
+// TCP pipelining, backpressure, timeouts, eviction and the connection caps for one worker.
 // Every callback runs on the worker's own thread; a connection is touched by nothing else.
+// Only ClientLimiter is shared, and only on the accept and close paths.
 #include "server/tcp.hpp"
 
-#include <sys/socket.h>
+#include <netinet/in.h>
 
+#include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <cstring>
+#include <random>
 
 namespace nolb::server {
 namespace {
 
 constexpr std::size_t kInitialInput = 1024;  // most queries, and a few pipelined ones
 // Queued output past which a connection stops answering (and reading) until the client has
-// taken some; with one maximal response on top this bounds a connection's output buffer.
+// taken all of it; with one maximal response on top this bounds a connection's output buffer.
 constexpr std::size_t kOutputHighWater = 64 * 1024;
 constexpr std::size_t kRetainedOutput = 16 * 1024;  // larger buffers are freed at close
 constexpr unsigned kAcceptsPerWakeup = 64;
 constexpr unsigned kReadsPerWakeup = 4;
 constexpr timeval kAcceptPause = {0, 100'000};
 
-std::size_t frame_length(const std::uint8_t* frame) {
-    return (std::size_t{frame[0]} << 8) | frame[1];
-}
-
-// Closes with a reset, so a client over the cap fails at once and no TIME_WAIT stays here.
+// Closes with a reset, so a client over a cap fails at once and no TIME_WAIT stays here.
 void reset_connection(Fd fd) {
     linger option{1, 0};
     setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &option, sizeof option);
@@ -33,7 +33,78 @@ bool would_block(int error) {
     return error == EAGAIN || error == EWOULDBLOCK;
 }
 
+std::uint64_t mix(std::uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+timeval to_timeval(std::chrono::milliseconds ms) {
+    return {static_cast<time_t>(ms.count() / 1000),
+            static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
+}
+
+// A common timeout makes re-arming O(1) when many connections share the duration.
+const timeval* common_timeout(event_base* base, std::chrono::milliseconds ms, timeval& storage) {
+    if (ms.count() <= 0) return nullptr;
+    storage = to_timeval(ms);
+    const timeval* common = event_base_init_common_timeout(base, &storage);
+    return common != nullptr ? common : &storage;
+}
+
 }  // namespace
+
+ClientLimiter::ClientLimiter(unsigned max_per_client, std::size_t slots)
+    : max_(max_per_client),
+      mask_(std::bit_ceil(std::clamp<std::size_t>(slots, 1, 65'536)) - 1),
+      key_((std::uint64_t{std::random_device{}()} << 32) | std::random_device{}()),
+      slots_(std::make_unique<std::atomic<unsigned>[]>(2 * (mask_ + 1))) {}
+
+std::uint32_t ClientLimiter::ticket_of(const sockaddr_storage& address) const {
+    std::uint64_t hash = key_;
+    if (address.ss_family == AF_INET) {
+        const auto& v4 = reinterpret_cast<const sockaddr_in&>(address);
+        std::uint32_t word = 0;
+        std::memcpy(&word, &v4.sin_addr, sizeof word);
+        hash = mix(hash ^ word ^ (std::uint64_t{4} << 32));
+    } else if (address.ss_family == AF_INET6) {
+        const auto& v6 = reinterpret_cast<const sockaddr_in6&>(address);
+        std::uint64_t words[2];
+        std::memcpy(words, &v6.sin6_addr, sizeof words);
+        hash = mix(mix(hash ^ words[0]) ^ words[1] ^ 6);
+    } else {
+        hash = mix(hash);
+    }
+    return static_cast<std::uint32_t>(hash & 0x7fff'ffff);  // never kNoSlot
+}
+
+std::uint32_t ClientLimiter::acquire(const sockaddr_storage& address) {
+    const std::uint32_t ticket = ticket_of(address);
+    // Both counters move before the check, so a refusal gives its increments back. Workers
+    // accepting from one address at the same instant may each see the other's increment in
+    // one row only and both pass: the cap can be overshot by one per racing worker, briefly.
+    const unsigned a = slots_[first(ticket)].fetch_add(1, std::memory_order_relaxed);
+    const unsigned b = slots_[second(ticket)].fetch_add(1, std::memory_order_relaxed);
+    if (std::min(a, b) >= max_) {
+        release(ticket);
+        return kNoSlot;
+    }
+    return ticket;
+}
+
+void ClientLimiter::release(std::uint32_t ticket) {
+    if (ticket == kNoSlot) return;
+    slots_[first(ticket)].fetch_sub(1, std::memory_order_relaxed);
+    slots_[second(ticket)].fetch_sub(1, std::memory_order_relaxed);
+}
+
+unsigned ClientLimiter::held(const sockaddr_storage& address) const {
+    const std::uint32_t ticket = ticket_of(address);
+    return std::min(slots_[first(ticket)].load(std::memory_order_relaxed),
+                    slots_[second(ticket)].load(std::memory_order_relaxed));
+}
 
 struct TcpServer::Listener {
     TcpServer* owner = nullptr;
@@ -48,13 +119,18 @@ struct TcpServer::Connection {
     util::Event read_event;
     util::Event write_event;
     util::Event idle_timer;
-    std::vector<std::uint8_t> in;  // its size is the room to read into; grows for long messages
-    std::size_t in_length = 0;
+    util::Event io_timer;
+    FrameBuffer in{kInitialInput};
     std::vector<std::uint8_t> out;  // length-prefixed responses not yet sent
     std::size_t out_sent = 0;
+    std::uint32_t client_ticket = ClientLimiter::kNoSlot;
+    IoWait io_wait = IoWait::none;
     bool waiting_to_write = false;  // reading is off until `out` drains
     bool peer_closed = false;
     bool broken = false;  // a zero-length message
+    bool idle_linked = false;
+    Connection* idle_prev = nullptr;
+    Connection* idle_next = nullptr;
     Connection* next_free = nullptr;
 
     std::size_t pending() const { return out.size() - out_sent; }
@@ -65,16 +141,16 @@ TcpServer::TcpServer(event_base* base, TcpLimits limits, WorkerCounters& counter
       limits_(limits),
       counters_(counters),
       scratch_(std::make_unique_for_overwrite<std::uint8_t[]>(kTcpMaxMessage)) {
-    if (limits_.idle_timeout.count() > 0) {
-        auto ms = limits_.idle_timeout.count();
-        idle_timeval_ = {static_cast<time_t>(ms / 1000),
-                         static_cast<suseconds_t>(ms % 1000 * 1000)};
-        idle_timeout_ = event_base_init_common_timeout(base_, &idle_timeval_);
-        if (idle_timeout_ == nullptr) idle_timeout_ = &idle_timeval_;
-    }
+    idle_timeout_ = common_timeout(base_, limits_.idle_timeout, idle_timeval_);
+    io_timeout_ = common_timeout(base_, limits_.io_timeout, io_timeval_);
 }
 
-TcpServer::~TcpServer() = default;
+// The limiter outlives its servers, and must not go on counting connections that are gone.
+TcpServer::~TcpServer() {
+    if (limits_.clients == nullptr) return;
+    for (const auto& connection : connections_)
+        if (connection->fd) limits_.clients->release(connection->client_ticket);
+}
 
 void TcpServer::add_listener(Fd fd) {
     auto listener = std::make_unique<Listener>();
@@ -105,7 +181,7 @@ void TcpServer::on_readable(evutil_socket_t, short, void* argument) {
 
 void TcpServer::on_writable(evutil_socket_t, short, void* argument) {
     auto* connection = static_cast<Connection*>(argument);
-    connection->owner->settle(*connection, false);
+    connection->owner->settle(*connection, false, false);
 }
 
 void TcpServer::on_idle(evutil_socket_t, short, void* argument) {
@@ -114,9 +190,18 @@ void TcpServer::on_idle(evutil_socket_t, short, void* argument) {
     connection->owner->close(*connection);
 }
 
+void TcpServer::on_io_timeout(evutil_socket_t, short, void* argument) {
+    auto* connection = static_cast<Connection*>(argument);
+    connection->owner->counters_.tcp_io_timed_out.add();
+    connection->owner->close(*connection);
+}
+
 void TcpServer::accept_from(Listener& listener) {
     for (unsigned i = 0; i < kAcceptsPerWakeup; ++i) {
-        Fd client(accept4(listener.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        sockaddr_storage peer{};
+        socklen_t peer_length = sizeof peer;
+        Fd client(accept4(listener.fd.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!client) {
             int error = errno;
             if (would_block(error)) return;
@@ -129,8 +214,19 @@ void TcpServer::accept_from(Listener& listener) {
             }
             continue;  // the connection died in the queue (ECONNABORTED and friends)
         }
-        if (open_ >= limits_.max_connections) {
+        // The per-client cap first: a client over it must not cost anyone else a connection.
+        std::uint32_t ticket = ClientLimiter::kNoSlot;
+        if (limits_.clients != nullptr) {
+            ticket = limits_.clients->acquire(peer);
+            if (ticket == ClientLimiter::kNoSlot) {
+                counters_.tcp_refused_per_client.add();
+                reset_connection(std::move(client));
+                continue;
+            }
+        }
+        if (open_ >= limits_.max_connections && !make_room()) {
             counters_.tcp_refused.add();
+            if (limits_.clients != nullptr) limits_.clients->release(ticket);
             reset_connection(std::move(client));
             continue;
         }
@@ -139,10 +235,20 @@ void TcpServer::accept_from(Listener& listener) {
             connection = &acquire();
         } catch (const std::exception&) {
             counters_.tcp_accept_errors.add();
+            if (limits_.clients != nullptr) limits_.clients->release(ticket);
             continue;
         }
-        start(*connection, std::move(client));
+        start(*connection, std::move(client), ticket);
     }
+}
+
+// At the cap, the connection idle the longest is closed for the new one; a worker whose every
+// connection is busy sending or receiving refuses instead.
+bool TcpServer::make_room() {
+    if (idle_head_ == nullptr) return false;
+    counters_.tcp_evicted.add();
+    close(*idle_head_);
+    return true;
 }
 
 TcpServer::Connection& TcpServer::acquire() {
@@ -160,31 +266,34 @@ TcpServer::Connection& TcpServer::acquire() {
     connection->write_event = util::make_event(base_, -1, EV_WRITE | EV_PERSIST,
                                                &TcpServer::on_writable, connection.get());
     connection->idle_timer = util::make_event(base_, -1, 0, &TcpServer::on_idle, connection.get());
-    connection->in.resize(kInitialInput);
+    connection->io_timer =
+        util::make_event(base_, -1, 0, &TcpServer::on_io_timeout, connection.get());
     connections_.push_back(std::move(connection));
     return *connections_.back();
 }
 
-void TcpServer::start(Connection& connection, Fd fd) {
+void TcpServer::start(Connection& connection, Fd fd, std::uint32_t client_ticket) {
     connection.fd = std::move(fd);
+    connection.client_ticket = client_ticket;
     event_assign(connection.read_event.get(), base_, connection.fd.get(), EV_READ | EV_PERSIST,
                  &TcpServer::on_readable, &connection);
     event_assign(connection.write_event.get(), base_, connection.fd.get(), EV_WRITE | EV_PERSIST,
                  &TcpServer::on_writable, &connection);
     event_add(connection.read_event.get(), nullptr);
     if (idle_timeout_ != nullptr) event_add(connection.idle_timer.get(), idle_timeout_);
+    link_idle(connection);
     ++open_;
     counters_.tcp_accepted.add();
 }
 
 void TcpServer::read_from(Connection& connection) {
     bool active = false;
+    bool answered = false;
     for (unsigned round = 0; round < kReadsPerWakeup; ++round) {
         if (connection.pending() >= kOutputHighWater) break;
-        std::size_t room = connection.in.size() - connection.in_length;
-        if (room == 0) break;
-        ssize_t got = recv(connection.fd.get(), connection.in.data() + connection.in_length, room,
-                           MSG_DONTWAIT);
+        std::span<std::uint8_t> room = connection.in.room();
+        if (room.empty()) break;
+        ssize_t got = recv(connection.fd.get(), room.data(), room.size(), MSG_DONTWAIT);
         if (got == 0) {
             // Whatever was complete has been answered; a partial message is dropped.
             connection.peer_closed = true;
@@ -196,30 +305,28 @@ void TcpServer::read_from(Connection& connection) {
             close(connection);
             return;
         }
-        connection.in_length += static_cast<std::size_t>(got);
-        if (answer_complete(connection) > 0) active = true;
+        connection.in.commit(static_cast<std::size_t>(got));
+        if (answer_complete(connection) > 0) active = answered = true;
         if (connection.broken) {
             close(connection);
             return;
         }
-        if (static_cast<std::size_t>(got) < room) break;  // drained, most likely
+        if (static_cast<std::size_t>(got) < room.size()) break;  // drained, most likely
     }
-    settle(connection, active);
+    settle(connection, active, answered);
 }
 
 std::size_t TcpServer::answer_complete(Connection& connection) {
-    std::size_t position = 0;
     std::size_t answered = 0;
-    while (connection.in_length - position >= 2 && connection.pending() < kOutputHighWater) {
-        const std::uint8_t* frame = connection.in.data() + position;
-        std::size_t length = frame_length(frame);
-        if (length == 0) {
+    while (connection.pending() < kOutputHighWater) {
+        Frame frame = connection.in.next();
+        if (frame.status == FrameStatus::zero_length) {
             connection.broken = true;
-            return answered;
+            break;
         }
-        if (connection.in_length - position - 2 < length) break;
+        if (frame.status == FrameStatus::incomplete) break;
         if (answered == 0) handler_->begin_batch();
-        std::size_t response = handler_->answer(std::span(frame + 2, length), Transport::tcp,
+        std::size_t response = handler_->answer(frame.message, Transport::tcp,
                                                 std::span(scratch_.get(), kTcpMaxMessage));
         if (response > 0 && response <= kTcpMaxMessage) {
             const std::uint8_t prefix[2] = {static_cast<std::uint8_t>(response >> 8),
@@ -227,34 +334,25 @@ std::size_t TcpServer::answer_complete(Connection& connection) {
             connection.out.insert(connection.out.end(), prefix, prefix + 2);
             connection.out.insert(connection.out.end(), scratch_.get(), scratch_.get() + response);
         }
-        position += 2 + length;
         ++answered;
     }
-    if (position > 0) {
-        std::memmove(connection.in.data(), connection.in.data() + position,
-                     connection.in_length - position);
-        connection.in_length -= position;
-    }
-    // Make room for the whole of a long message that has only begun to arrive.
-    if (connection.in_length >= 2) {
-        std::size_t needed = 2 + frame_length(connection.in.data());
-        if (connection.in.size() < needed) connection.in.resize(needed);
-    }
+    connection.in.compact();
     if (answered > 0) counters_.tcp_messages.add(answered);
     return answered;
 }
 
 // After reading or becoming writable: send what is queued, answer what the high-water mark
 // held back once the queue drains, then wait for the right readiness (reading, or writing
-// while output is pending) and push the idle deadline back if anything happened.
-void TcpServer::settle(Connection& connection, bool active) {
+// while output is pending), push the idle deadline back if anything happened and start or
+// stop the io deadline.
+void TcpServer::settle(Connection& connection, bool active, bool answered) {
     for (;;) {
         bool progressed = false;
         if (!flush(connection, progressed)) return;
         active = active || progressed;
         if (connection.pending() > 0) break;
         if (answer_complete(connection) == 0) break;
-        active = true;
+        active = answered = true;
         if (connection.broken) break;
     }
     if (connection.broken) {
@@ -279,6 +377,30 @@ void TcpServer::settle(Connection& connection, bool active) {
         }
     }
     if (active && idle_timeout_ != nullptr) event_add(connection.idle_timer.get(), idle_timeout_);
+    watch_io(connection, answered);
+}
+
+// The io deadline runs while answers wait to be sent (from when they were queued to when the
+// last is sent) or, with none waiting, while a query is part-way in (from its first byte, which
+// arrived in this round if another query was just answered). A connection with neither is idle;
+// having just answered it moves to the end of the eviction order.
+void TcpServer::watch_io(Connection& connection, bool answered) {
+    const IoWait now = connection.pending() > 0      ? IoWait::output
+                       : connection.in.pending() > 0 ? IoWait::query
+                                                     : IoWait::none;
+    const IoWait before = connection.io_wait;
+    connection.io_wait = now;
+    if (now == IoWait::none) {
+        if (before != IoWait::none) event_del(connection.io_timer.get());
+        if (before != IoWait::none || answered) {
+            unlink_idle(connection);
+            link_idle(connection);
+        }
+        return;
+    }
+    if (before == IoWait::none) unlink_idle(connection);
+    if ((now != before || (now == IoWait::query && answered)) && io_timeout_ != nullptr)
+        event_add(connection.io_timer.get(), io_timeout_);
 }
 
 bool TcpServer::flush(Connection& connection, bool& progressed) {
@@ -304,23 +426,43 @@ void TcpServer::close(Connection& connection) {
     event_del(connection.read_event.get());
     event_del(connection.write_event.get());
     event_del(connection.idle_timer.get());
+    event_del(connection.io_timer.get());
+    unlink_idle(connection);
+    if (limits_.clients != nullptr) limits_.clients->release(connection.client_ticket);
+    connection.client_ticket = ClientLimiter::kNoSlot;
     connection.fd.reset();
-    connection.in_length = 0;
+    // Keep pooled memory proportional to ordinary traffic, not to the largest client seen.
+    connection.in.reset();
     connection.out.clear();
     connection.out_sent = 0;
+    connection.io_wait = IoWait::none;
     connection.waiting_to_write = false;
     connection.peer_closed = false;
     connection.broken = false;
-    // Keep pooled memory proportional to ordinary traffic, not to the largest client seen.
-    if (connection.in.size() > kInitialInput) {
-        connection.in.resize(kInitialInput);
-        connection.in.shrink_to_fit();
-    }
     if (connection.out.capacity() > kRetainedOutput)
         std::vector<std::uint8_t>().swap(connection.out);
     connection.next_free = free_;
     free_ = &connection;
     --open_;
+}
+
+void TcpServer::link_idle(Connection& connection) {
+    if (connection.idle_linked) return;
+    connection.idle_prev = idle_tail_;
+    connection.idle_next = nullptr;
+    (idle_tail_ != nullptr ? idle_tail_->idle_next : idle_head_) = &connection;
+    idle_tail_ = &connection;
+    connection.idle_linked = true;
+}
+
+void TcpServer::unlink_idle(Connection& connection) {
+    if (!connection.idle_linked) return;
+    (connection.idle_prev != nullptr ? connection.idle_prev->idle_next : idle_head_) =
+        connection.idle_next;
+    (connection.idle_next != nullptr ? connection.idle_next->idle_prev : idle_tail_) =
+        connection.idle_prev;
+    connection.idle_prev = connection.idle_next = nullptr;
+    connection.idle_linked = false;
 }
 
 }  // namespace nolb::server

@@ -69,7 +69,8 @@ UdpLoop::UdpLoop(Fd fd, bool wildcard)
     }
 }
 
-void UdpLoop::run(Handler& handler) {
+void UdpLoop::run(Handler& handler, const config::Rrl& rrl) {
+    RateLimiter limiter(rrl);
     for (;;) {
         const unsigned received = receive();
         // request_stop() sets the flag before it shuts the socket down, and the shutdown is
@@ -78,7 +79,8 @@ void UdpLoop::run(Handler& handler) {
         if (received == 0) continue;
         counters_.udp_received.add(received);
         handler.begin_batch();
-        const unsigned responses = answer(received, handler);
+        if (limiter.enabled()) limiter.set_now(RateLimiter::clock_ms());
+        const unsigned responses = answer(received, handler, limiter);
         if (responses > 0) send(responses);
     }
 }
@@ -108,7 +110,7 @@ unsigned UdpLoop::receive() {
     return used_;
 }
 
-unsigned UdpLoop::answer(unsigned received, Handler& handler) {
+unsigned UdpLoop::answer(unsigned received, Handler& handler, RateLimiter& limiter) {
     unsigned responses = 0;
     for (unsigned i = 0; i < received; ++i) {
         msghdr& query = in_[i].msg_hdr;
@@ -123,6 +125,7 @@ unsigned UdpLoop::answer(unsigned received, Handler& handler) {
             counters_.udp_dropped.add();
             continue;
         }
+        if (limiter.enabled() && !admit(peers_[i], limiter, out, length)) continue;
         msghdr& response = out_[responses].msg_hdr;
         response.msg_name = query.msg_name;
         response.msg_namelen = query.msg_namelen;
@@ -136,6 +139,22 @@ unsigned UdpLoop::answer(unsigned received, Handler& handler) {
         ++responses;
     }
     return responses;
+}
+
+bool UdpLoop::admit(const sockaddr_storage& peer, RateLimiter& limiter, std::span<std::uint8_t> out,
+                    std::size_t& length) {
+    const RrlAction action = limiter.decide(peer);
+    if (action == RrlAction::send) return true;
+    counters_.rrl_limited.add();
+    if (action == RrlAction::slip) {
+        length = slip_response(out.first(length));
+        if (length != 0) {
+            counters_.rrl_slipped.add();
+            return true;
+        }
+    }
+    counters_.rrl_dropped.add();
+    return false;
 }
 
 void UdpLoop::send(unsigned count) {

@@ -3,7 +3,8 @@
 // sendmmsg. Two system calls per batch and no readiness polling: on a loaded socket a batch
 // holds every datagram that queued while the previous one was answered. The buffers, message
 // headers and control-message space are allocated once; the per-packet path allocates
-// nothing, takes no lock and logs nothing.
+// nothing, takes no lock and logs nothing. Each response passes the thread's rate limiter
+// (server/rrl.hpp) before it is sent.
 #pragma once
 
 #include <netinet/in.h>
@@ -15,8 +16,10 @@
 #include <cstdint>
 #include <memory>
 
+#include "config/config.hpp"
 #include "server/counters.hpp"
 #include "server/handler.hpp"
+#include "server/rrl.hpp"
 #include "server/socket.hpp"
 
 namespace nolb::server {
@@ -36,8 +39,9 @@ class UdpLoop {
     UdpLoop(const UdpLoop&) = delete;
     UdpLoop& operator=(const UdpLoop&) = delete;
 
-    // Serves until request_stop(); returns at once if that was already called.
-    void run(Handler& handler);
+    // Serves until request_stop(); returns at once if that was already called. The rate
+    // limiter's table is allocated here, on the serving thread, when `rrl` turns it on.
+    void run(Handler& handler, const config::Rrl& rrl = {});
     // Safe from any thread: wakes the blocked receive by shutting the socket down.
     void request_stop();
 
@@ -50,7 +54,10 @@ class UdpLoop {
     };
 
     unsigned receive();
-    unsigned answer(unsigned received, Handler& handler);
+    unsigned answer(unsigned received, Handler& handler, RateLimiter& limiter);
+    // False when the response must not be sent; a slip cuts it and updates `length`.
+    bool admit(const sockaddr_storage& peer, RateLimiter& limiter, std::span<std::uint8_t> out,
+               std::size_t& length);
     void send(unsigned count);
 
     Fd fd_;

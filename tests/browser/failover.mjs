@@ -189,7 +189,8 @@ async function startNolbd() {
   const conf = path.join(WORK, 'nolbd.toml');
   fs.writeFileSync(conf, template.replaceAll('@CONTROL@', control));
   fs.copyFileSync(conf, path.join(ARTIFACTS, 'nolbd.toml'));
-  nolbd = start('nolbd', NOLBD, ['-c', conf]);
+  // run.sh runs as root, which nolbd keeps only when told: the test's files are private.
+  nolbd = start('nolbd', NOLBD, ['-c', conf, '--user', 'root']);
   const ready = await poll(15000, () => !running(nolbd) || /msg="?ready/.test(readLog(nolbd)));
   need('nolbd starts and logs msg=ready', ready && running(nolbd), 'log:', tail(readLog(nolbd)));
   const both = SITES.map((s) => s.address).sort().join(' ');

@@ -140,8 +140,13 @@ std::string Nolbd::start() {
             ::dup2(fd, 1);
             ::dup2(fd, 2);
         }
-        ::execl(binary.c_str(), binary.c_str(), "-c", config_path.c_str(),
-                static_cast<char*>(nullptr));
+        // As root nolbd needs a user to become; the test's files are private, so it keeps root.
+        if (::geteuid() == 0)
+            ::execl(binary.c_str(), binary.c_str(), "-c", config_path.c_str(), "--user", "root",
+                    static_cast<char*>(nullptr));
+        else
+            ::execl(binary.c_str(), binary.c_str(), "-c", config_path.c_str(),
+                    static_cast<char*>(nullptr));
         std::_Exit(127);
     }
 

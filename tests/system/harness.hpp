@@ -45,6 +45,7 @@ class Nolbd {
     std::string stop();
 
     std::uint16_t port() const { return port_; }
+    pid_t pid() const { return pid_; }
     std::string log() const;
 
   private:

@@ -31,6 +31,12 @@ declare -a TRACKED_PIDS=()
 declare -A PID_NAME=()
 declare -A PID_LOG=()
 
+# Started as root (as CI runs), nolbd refuses to run without a user to become; the scenarios'
+# files live in private temporary folders, so nolbd keeps root for them, said explicitly.
+# tests/system/privileges checks the switch itself.
+NOLBD_USER_ARGS=()
+((EUID == 0)) && NOLBD_USER_ARGS=(--user root)
+
 # Whether [::1] can be used: the scenarios skip their IPv6 checks where the host has none.
 if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then HAVE_IPV6=1; else HAVE_IPV6=0; fi
 
@@ -199,7 +205,7 @@ start_nolbd() {
     shift 2
     STARTED=$((STARTED + 1))
     NOLBD_LOG="$TMP/nolbd.$STARTED.log"
-    "$NOLBD" -c "$conf" "$@" >"$NOLBD_LOG" 2>&1 &
+    "$NOLBD" -c "$conf" "${NOLBD_USER_ARGS[@]}" "$@" >"$NOLBD_LOG" 2>&1 &
     NOLBD_PID=$!
     track "$NOLBD_PID" nolbd "$NOLBD_LOG"
     ready() { ! alive "$NOLBD_PID" || grep -qs 'msg=ready' "$NOLBD_LOG"; }

@@ -72,7 +72,7 @@ start_nolbd "$TMP/valid.toml" "$PORT"
 FIRST=$NOLBD_PID
 FIRST_LOG=$NOLBD_LOG
 LAST_CMD="$NOLBD -c $TMP/valid.toml   (while another nolbd holds 127.0.0.1:$PORT)"
-timeout 20 "$NOLBD" -c "$TMP/valid.toml" >"$TMP/second.log" 2>&1
+timeout 20 "$NOLBD" -c "$TMP/valid.toml" "${NOLBD_USER_ARGS[@]}" >"$TMP/second.log" 2>&1
 RC=$?
 expect_eq "a second nolbd on a port in use exits 1" 1 "$RC"
 expect_match "it names the address in use" "127\.0\.0\.1:$PORT" "$(<"$TMP/second.log")"

@@ -2,8 +2,10 @@
 # tcp-limits: DNS over TCP (RFC 7766) as clients use it and abuse it, spoken byte by byte
 # through bash's /dev/tcp so nothing hides what is sent. Ten queries written at once on one
 # connection come back as ten responses in order; a connection left idle, or holding half a
-# message, is closed after tcp_idle_timeout; with tcp_max_connections = 4 a fifth connection
-# gets no answer while the four keep working, and once they close new ones are served again.
+# message, is closed after tcp_idle_timeout. With tcp_max_connections = 4: a fifth connection
+# while the four are idle is served, the longest idle of them closed to make room (RFC 7766
+# 6.2.3); a fifth while all four are half-way through a query gets no answer, and the four
+# finish theirs undisturbed; once they close new ones are served again.
 source "$(dirname "$0")/../lib.sh"
 
 # tcp_query ID NAME QTYPE: one query with its 2-byte length prefix, as printf escapes.
@@ -61,7 +63,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # --- nolbd with a 1 s idle timeout
 PORT=$(free_port) || die "find a free port"
-write_config "$SCENARIO_DIR/nolbd.toml.in" "$TMP/idle.toml" "$PORT" IDLE=1 MAX=64
+write_config "$SCENARIO_DIR/nolbd.toml.in" "$TMP/idle.toml" "$PORT" IDLE=1 IO=2 MAX=64
 start_nolbd "$TMP/idle.toml" "$PORT"
 
 say "--- ten pipelined queries, one write"
@@ -122,7 +124,7 @@ expect_eq "TCP still answers after the idle closes" "NOERROR 2" "$(status_of) $(
 
 # --- nolbd with at most 4 TCP connections
 PORT=$(free_port) || die "find a free port"
-write_config "$SCENARIO_DIR/nolbd.toml.in" "$TMP/cap.toml" "$PORT" IDLE=30 MAX=4
+write_config "$SCENARIO_DIR/nolbd.toml.in" "$TMP/cap.toml" "$PORT" IDLE=30 IO=20 MAX=4
 start_nolbd "$TMP/cap.toml" "$PORT"
 
 say "--- tcp_max_connections = 4"
@@ -137,17 +139,43 @@ exec 3<>"/dev/tcp/127.0.0.1/$PORT" 4<>"/dev/tcp/127.0.0.1/$PORT" \
 for fd in 3 4 5 6; do
     expect_true "connection $((fd - 2)) of 4 is served" ask_on "$fd" $((2000 + fd))
 done
+LAST_CMD="a fifth connection to 127.0.0.1:$PORT while the four are idle, one query"
+exec 7<>"/dev/tcp/127.0.0.1/$PORT" || die "open a fifth TCP connection"
+expect_true "a fifth connection is served while the four are idle" ask_on 7 2007
+LAST_CMD="read connection 1 (the longest idle) until EOF"
+start=$(now_ms)
+timeout 5 cat <&3 >/dev/null
+elapsed=$(($(now_ms) - start))
+expect_true "connection 1, idle the longest, was closed to make room (EOF after ${elapsed} ms)" \
+    eval "((elapsed < 2000))"
+exec 3<&-
+for fd in 4 5 6; do
+    expect_true "connection $((fd - 2)) is still served" ask_on "$fd" $((2100 + fd))
+done
+
+# half_on FD ID / rest_on FD ID: the first 3 bytes of a query (12 printf escapes), then the
+# rest, and its response.
+half_on() { printf "$(tcp_query "$2" www.demo.test 1 | cut -c1-12)" >&"$1"; }
+rest_on() {
+    LAST_CMD="the rest of query $2 on connection fd $1"
+    printf "$(tcp_query "$2" www.demo.test 1 | cut -c13-)" >&"$1" && read_response "$1" &&
+        ((RESP_ID == $2 && RESP_QR == 1 && RESP_RCODE == 0 && RESP_AN == 2))
+}
+for fd in 4 5 6 7; do half_on "$fd" $((2200 + fd)); done
 fifth_answered=0
-if { exec 7<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null; then
-    ask_on 7 2007 && fifth_answered=1
-    exec 7<&-
+if { exec 8<>"/dev/tcp/127.0.0.1/$PORT"; } 2>/dev/null; then
+    ask_on 8 2008 && fifth_answered=1
+    exec 8<&-
 fi
-LAST_CMD="a fifth connection to 127.0.0.1:$PORT, one query"
-expect_eq "a fifth connection gets no answer" 0 "$fifth_answered"
-expect_true "connection 1 is still served at the cap" ask_on 3 2103
+LAST_CMD="another connection to 127.0.0.1:$PORT while all four are half-way through a query"
+expect_eq "with none idle, another connection gets no answer" 0 "$fifth_answered"
+for fd in 4 5 6 7; do
+    expect_true "the busy connection on fd $fd finishes its query" rest_on "$fd" $((2200 + fd))
+done
+expect_true "and is served after" ask_on 4 2304
 dig_q @127.0.0.1 -p "$PORT" www.demo.test A
 expect_eq "UDP is served while TCP is at its cap" "NOERROR 2" "$(status_of) $(count ANSWER A)"
-exec 3<&- 4<&- 5<&- 6<&-
+exec 4<&- 5<&- 6<&- 7<&-
 tcp_served() { dig @127.0.0.1 -p "$PORT" +tcp +time=1 +tries=1 +short www.demo.test A | grep -q 127.0.0.2; }
 LAST_CMD="dig +tcp @127.0.0.1 -p $PORT www.demo.test A (after closing the four)"
 expect_true "after the four close, new connections are served again" wait_for 10 tcp_served

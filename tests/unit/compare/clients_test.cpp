@@ -103,7 +103,12 @@ class Nolbd {
                 ::dup2(fd, 1);
                 ::dup2(fd, 2);
             }
-            ::execl(NOLBD_PATH, NOLBD_PATH, "-c", conf.c_str(), static_cast<char*>(nullptr));
+            // As root nolbd needs a user to become; the test's files are private: keep root.
+            if (::geteuid() == 0)
+                ::execl(NOLBD_PATH, NOLBD_PATH, "-c", conf.c_str(), "--user", "root",
+                        static_cast<char*>(nullptr));
+            else
+                ::execl(NOLBD_PATH, NOLBD_PATH, "-c", conf.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }
         const auto deadline = std::chrono::steady_clock::now() + 15s;

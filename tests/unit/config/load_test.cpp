@@ -335,7 +335,7 @@ weight = 5
 )");
     ASSERT_EQ(all.size(), 7u);
     EXPECT_EQ(all[0],
-              "t.toml:1:1: colour: unknown key (expected one of: server zone service control "
+              "t.toml:1:1: colour: unknown key (expected one of: server zone service control rrl "
               "metrics)");
     EXPECT_EQ(all[1], R"(t.toml:3:1: server.wokers: unknown key (did you mean "workers"?))");
     EXPECT_EQ(all[2], R"(t.toml:6:1: zone[0].tll: unknown key (did you mean "ttl"?))");
@@ -356,7 +356,7 @@ TEST(Load, UnknownTableAndOddKeys) {
               R"(t.toml:5:2: servers: unknown key (did you mean "server"?))");
     EXPECT_EQ(problem("\"two words\" = 1\n" + std::string(kMinimal)),
               "t.toml:1:1: \"two words\": unknown key (expected one of: server zone service "
-              "control metrics)");
+              "control rrl metrics)");
 }
 
 TEST(Load, WrongTypes) {

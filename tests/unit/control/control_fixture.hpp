@@ -53,7 +53,8 @@ inline Json stats_document() {
                     "by_rcode": {"NOERROR": 13, "NXDOMAIN": 2}},
         "probes": {"sent": 230, "failed": 31, "late": 0}, "transitions": 4,
         "tcp": {"accepted": 3, "refused": 0, "timed_out": 1},
-        "udp": {"received": 12, "sent": 11, "errors": 0}})");
+        "udp": {"received": 12, "sent": 11, "errors": 0},
+        "rrl": {"limited": 9, "slipped": 4, "dropped": 5}})");
 }
 
 inline Json explain_document(const std::string& name, const std::string& type) {

@@ -90,6 +90,7 @@ TEST(ControlFormat, Stats) {
               "  by type: A 10, AAAA 4, TXT 1\n"
               "  by rcode: NOERROR 13, NXDOMAIN 2\n"
               "udp: received 12, sent 11, errors 0\n"
+              "rrl: limited 9, slipped 4, dropped 5\n"
               "tcp: accepted 3, refused 0, timed out 1\n"
               "probes: sent 230, failed 31, late 0\n"
               "health transitions: 4\n");
@@ -158,6 +159,17 @@ TEST(ControlFormat, WatchEvent) {
     EXPECT_EQ(format_event(transition("london", "up", "down"), kNow),
               "22:23:20 www.demo.test. london 127.0.0.2 up -> down (2 probes failed: timeout)\n");
     EXPECT_EQ(format_event(Json({{"event", "reload"}}), kNow), "{\"event\":\"reload\"}\n");
+}
+
+// The TCP defences' counters, from daemons that have them.
+TEST(ControlFormat, StatsTcpDefences) {
+    Json stats = stats_document();
+    stats["tcp"] = {{"accepted", 9}, {"refused", 1},   {"refused_per_client", 2},
+                    {"evicted", 3},  {"timed_out", 4}, {"io_timed_out", 5}};
+    EXPECT_NE(format_stats(stats).find("tcp: accepted 9, refused 1, timed out 4, refused per "
+                                       "client 2, evicted 3, io timed out 5\n"),
+              std::string::npos)
+        << format_stats(stats);
 }
 
 }  // namespace

@@ -156,6 +156,8 @@ TEST(ControlMetrics, ExpositionCarriesTheBackendsNumbers) {
         {R"(nolb_tcp_connections_total{result="accepted"})", "3"},
         {R"(nolb_tcp_connections_total{result="timed_out"})", "1"},
         {R"(nolb_udp_datagrams_total{direction="received"})", "12"},
+        {R"(nolb_rrl_responses_total{action="slipped"})", "4"},
+        {R"(nolb_rrl_responses_total{action="dropped"})", "5"},
         {"nolb_probes_total", "230"},
         {"nolb_probe_failures_total", "31"},
         {"nolb_health_transitions_total", "4"},
@@ -300,6 +302,16 @@ TEST_F(ControlMetricsServerTest, PortInUseIsAClearError) {
         EXPECT_EQ(std::string(e.what()), "cannot serve metrics on 127.0.0.1:" +
                                              std::to_string(port) + ": Address already in use");
     }
+}
+
+TEST(ControlMetrics, TcpDefencesAreConnectionResults) {
+    Json stats = stats_document();
+    stats["tcp"] = {{"accepted", 9}, {"refused", 1},   {"refused_per_client", 2},
+                    {"evicted", 3},  {"timed_out", 4}, {"io_timed_out", 5}};
+    auto samples = parse_exposition(render_metrics(stats, status_document()));
+    EXPECT_EQ(samples[R"(nolb_tcp_connections_total{result="refused_per_client"})"], "2");
+    EXPECT_EQ(samples[R"(nolb_tcp_connections_total{result="evicted"})"], "3");
+    EXPECT_EQ(samples[R"(nolb_tcp_connections_total{result="io_timed_out"})"], "5");
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The TCP path against real sockets on loopback: framing, pipelining, partial reads, large
-// messages, backpressure, the idle timeout and the connection cap.
+// messages, backpressure, the idle and io timeouts, the connection caps and eviction.
 #include "server/tcp.hpp"
 
 #include <netinet/tcp.h>
@@ -19,6 +19,19 @@ config::Server tcp_config(unsigned workers = 2) {
     config::Server config = server_config({loopback4(), loopback6()}, workers);
     config.tcp_idle_timeout = 5s;
     return config;
+}
+
+// A connection from another loopback address, for the per-client cap.
+Fd tcp_connect_from(const char* source, const util::Endpoint& to) {
+    Fd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, source, &local.sin_addr);
+    if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) return Fd();
+    sockaddr_storage address;
+    socklen_t length = to.to_sockaddr(address);
+    if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), length) != 0) return Fd();
+    return fd;
 }
 
 Bytes numbered(int i, std::size_t size = 12) {
@@ -207,7 +220,9 @@ TEST(Tcp, TricklingClientIsClosed) {
     EXPECT_EQ(running.server->counters().tcp_timed_out, 1u);
 }
 
-TEST(Tcp, ConnectionCapRefusesTheExtraOne) {
+// At the cap with every connection in the middle of a query, there is nothing to evict: the
+// extra connection is refused and the others never notice.
+TEST(Tcp, ConnectionCapRefusesWhenNoneIsIdle) {
     config::Server config = tcp_config(1);
     config.tcp_max_connections = 2;
     RunningServer running(config);
@@ -219,6 +234,12 @@ TEST(Tcp, ConnectionCapRefusesTheExtraOne) {
     ASSERT_EQ(read_frame(first), echoed(numbered(1)));
     ASSERT_TRUE(write_all(second, frame(numbered(2))));
     ASSERT_EQ(read_frame(second), echoed(numbered(2)));
+    // Half a query each: busy, not idle.
+    Bytes four = frame(numbered(4));
+    Bytes five = frame(numbered(5));
+    ASSERT_TRUE(write_all(first, Bytes(four.begin(), four.begin() + 3)));
+    ASSERT_TRUE(write_all(second, Bytes(five.begin(), five.begin() + 3)));
+    std::this_thread::sleep_for(50ms);
 
     Fd third = tcp_connect(running.at(0));
     if (third) {  // the kernel completes the handshake; the server then resets it
@@ -226,11 +247,11 @@ TEST(Tcp, ConnectionCapRefusesTheExtraOne) {
         EXPECT_TRUE(closed_by_peer(third, 2s));
     }
     EXPECT_TRUE(eventually([&] { return running.server->counters().tcp_refused == 1; }));
+    EXPECT_EQ(running.server->counters().tcp_evicted, 0u);
 
-    // The others never noticed.
-    ASSERT_TRUE(write_all(first, frame(numbered(4))));
+    ASSERT_TRUE(write_all(first, Bytes(four.begin() + 3, four.end())));
     EXPECT_EQ(read_frame(first), echoed(numbered(4)));
-    ASSERT_TRUE(write_all(second, frame(numbered(5))));
+    ASSERT_TRUE(write_all(second, Bytes(five.begin() + 3, five.end())));
     EXPECT_EQ(read_frame(second), echoed(numbered(5)));
 
     // A freed slot is reused.
@@ -243,9 +264,222 @@ TEST(Tcp, ConnectionCapRefusesTheExtraOne) {
     EXPECT_EQ(running.server->counters().tcp_accepted, 3u);
 }
 
+// At the cap, a new connection takes the slot of the one idle the longest (RFC 7766 6.2.3).
+TEST(Tcp, FullCapEvictsTheLongestIdle) {
+    config::Server config = tcp_config(1);
+    config.tcp_max_connections = 2;
+    RunningServer running(config);
+    Fd oldest = tcp_connect(running.at(0));
+    ASSERT_TRUE(oldest);
+    ASSERT_TRUE(write_all(oldest, frame(numbered(1))));
+    ASSERT_EQ(read_frame(oldest), echoed(numbered(1)));
+    Fd newer = tcp_connect(running.at(0));
+    ASSERT_TRUE(newer);
+    ASSERT_TRUE(write_all(newer, frame(numbered(2))));
+    ASSERT_EQ(read_frame(newer), echoed(numbered(2)));
+    // Activity on the older connection makes it the more recently idle one.
+    ASSERT_TRUE(write_all(oldest, frame(numbered(3))));
+    ASSERT_EQ(read_frame(oldest), echoed(numbered(3)));
+
+    Fd fresh = tcp_connect(running.at(0));
+    ASSERT_TRUE(fresh);
+    ASSERT_TRUE(write_all(fresh, frame(numbered(4))));
+    EXPECT_EQ(read_frame(fresh), echoed(numbered(4)));
+    EXPECT_TRUE(closed_by_peer(newer, 2s));
+    ASSERT_TRUE(write_all(oldest, frame(numbered(5))));
+    EXPECT_EQ(read_frame(oldest), echoed(numbered(5)));
+    EXPECT_EQ(running.server->counters().tcp_evicted, 1u);
+    EXPECT_EQ(running.server->counters().tcp_refused, 0u);
+}
+
+sockaddr_storage address_of(const char* text) {
+    sockaddr_storage storage{};
+    if (inet_pton(AF_INET, text, &reinterpret_cast<sockaddr_in&>(storage).sin_addr) == 1) {
+        storage.ss_family = AF_INET;
+    } else {
+        storage.ss_family = AF_INET6;
+        inet_pton(AF_INET6, text, &reinterpret_cast<sockaddr_in6&>(storage).sin6_addr);
+    }
+    return storage;
+}
+
+TEST(ClientLimiter, CountsPerAddressAndGivesBack) {
+    ClientLimiter limiter(2);
+    const auto a = address_of("192.0.2.1");
+    const auto b = address_of("2001:db8::1");
+    const std::uint32_t a1 = limiter.acquire(a);
+    const std::uint32_t a2 = limiter.acquire(a);
+    ASSERT_NE(a1, ClientLimiter::kNoSlot);
+    ASSERT_NE(a2, ClientLimiter::kNoSlot);
+    EXPECT_EQ(limiter.acquire(a), ClientLimiter::kNoSlot);
+    EXPECT_EQ(limiter.held(a), 2u);  // the refusal gave its count back
+    EXPECT_NE(limiter.acquire(b), ClientLimiter::kNoSlot);
+    limiter.release(a1);
+    EXPECT_EQ(limiter.held(a), 1u);
+    EXPECT_NE(limiter.acquire(a), ClientLimiter::kNoSlot);
+    limiter.release(ClientLimiter::kNoSlot);  // a refused connection has nothing to give back
+    EXPECT_EQ(limiter.held(a), 2u);
+}
+
+// With a single slot per row every address collides: the cap becomes one for all of them,
+// stricter, never looser.
+TEST(ClientLimiter, CollisionsOnlyTighten) {
+    ClientLimiter limiter(3, 1);
+    unsigned admitted = 0;
+    for (int i = 1; i <= 10; ++i) {
+        const std::string text = "198.51.100." + std::to_string(i);
+        if (limiter.acquire(address_of(text.c_str())) != ClientLimiter::kNoSlot) ++admitted;
+    }
+    EXPECT_EQ(admitted, 3u);
+}
+
+// Workers racing at the cap: between them they fill it, and overshoot it by no more than one
+// each, which is the only looseness the two rows allow; closing gives every place back.
+TEST(ClientLimiter, RacingAccepts) {
+    ClientLimiter limiter(50);
+    const auto a = address_of("203.0.113.7");
+    constexpr int kThreads = 4;
+    std::vector<std::vector<std::uint32_t>> tickets(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 40; ++i) {
+                std::uint32_t ticket = limiter.acquire(a);
+                if (ticket != ClientLimiter::kNoSlot) tickets[t].push_back(ticket);
+            }
+        });
+    for (auto& thread : threads)
+        thread.join();
+    std::size_t admitted = 0;
+    for (const auto& held : tickets)
+        admitted += held.size();
+    EXPECT_GE(admitted, 50u);
+    EXPECT_LE(admitted, 50u + kThreads - 1);
+    EXPECT_EQ(limiter.held(a), admitted);
+    for (const auto& held : tickets)
+        for (std::uint32_t ticket : held)
+            limiter.release(ticket);
+    EXPECT_EQ(limiter.held(a), 0u);
+}
+
+// The per-client cap holds across workers (the kernel spreads one client over all of them)
+// and leaves other addresses alone; a closed connection gives its place back.
+TEST(Tcp, PerClientCapRefusesTheExtraOne) {
+    config::Server config = tcp_config(2);
+    config.tcp_max_connections = 100;
+    config.tcp_max_per_client = 3;
+    RunningServer running(config);
+    std::vector<Fd> held;
+    for (int i = 0; i < 3; ++i) {
+        held.push_back(tcp_connect_from("127.0.0.9", running.at(0)));
+        ASSERT_TRUE(held.back());
+        ASSERT_TRUE(write_all(held.back(), frame(numbered(i))));
+        ASSERT_EQ(read_frame(held.back()), echoed(numbered(i)));
+    }
+    Fd extra = tcp_connect_from("127.0.0.9", running.at(0));
+    if (extra) {
+        write_all(extra, frame(numbered(3)));
+        EXPECT_TRUE(closed_by_peer(extra, 2s));
+    }
+    EXPECT_TRUE(eventually([&] { return running.server->counters().tcp_refused_per_client == 1; }));
+    EXPECT_EQ(running.server->counters().tcp_evicted, 0u);
+
+    Fd other = tcp_connect_from("127.0.0.10", running.at(0));
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(write_all(other, frame(numbered(4))));
+    EXPECT_EQ(read_frame(other), echoed(numbered(4)));
+
+    held.front().reset();
+    bool served = false;
+    for (int attempt = 0; attempt < 50 && !served; ++attempt) {  // the close lands soon after
+        std::this_thread::sleep_for(20ms);
+        Fd again = tcp_connect_from("127.0.0.9", running.at(0));
+        served = again && write_all(again, frame(numbered(5))) &&
+                 read_frame(again, 500ms) == echoed(numbered(5));
+    }
+    EXPECT_TRUE(served);
+}
+
+// A query trickling in a byte at a time is closed after the io timeout, however recent the
+// last byte: only a whole query counts.
+TEST(Tcp, IoTimeoutClosesATrickle) {
+    config::Server config = tcp_config(1);
+    config.tcp_idle_timeout = 10s;
+    config.tcp_io_timeout = 300ms;
+    RunningServer running(config);
+    Fd client = tcp_connect(running.at(0));
+    ASSERT_TRUE(client);
+    int one = 1;
+    setsockopt(client.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // A first query in one piece, answered; the trickle's clock starts at its own first byte.
+    ASSERT_TRUE(write_all(client, frame(numbered(0))));
+    ASSERT_EQ(read_frame(client), echoed(numbered(0)));
+    Bytes message = frame(numbered(1, 200));
+    auto start = std::chrono::steady_clock::now();
+    bool closed = false;
+    for (std::uint8_t byte : message) {
+        if (!write_all(client, Bytes{byte}) || wait_readable(client.get(), 50ms)) {
+            closed = true;
+            break;
+        }
+    }
+    EXPECT_TRUE(closed || closed_by_peer(client, 2s));
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(elapsed, 250ms);
+    EXPECT_LT(elapsed, 2s);
+    EXPECT_EQ(running.server->counters().tcp_io_timed_out, 1u);
+    EXPECT_EQ(running.server->counters().tcp_timed_out, 0u);
+}
+
+// Queries one after another, each sent whole, never trip the io timeout.
+TEST(Tcp, IoTimeoutSparesPromptClients) {
+    config::Server config = tcp_config(1);
+    config.tcp_io_timeout = 100ms;
+    RunningServer running(config);
+    Fd client = tcp_connect(running.at(0));
+    ASSERT_TRUE(client);
+    for (int i = 0; i < 5; ++i) {  // 500 ms of gaps between queries, each past the io timeout
+        std::this_thread::sleep_for(100ms);
+        ASSERT_TRUE(write_all(client, frame(numbered(i))));
+        ASSERT_EQ(read_frame(client), echoed(numbered(i))) << i;
+    }
+    EXPECT_EQ(running.server->counters().tcp_io_timed_out, 0u);
+}
+
+// A client that asks and never reads: once nolbd cannot push its answers out, the connection
+// is closed after the io timeout instead of holding its buffers for ever.
+TEST(Tcp, IoTimeoutClosesAClientThatDoesNotRead) {
+    config::Server config = tcp_config(1);
+    config.tcp_idle_timeout = 30s;
+    config.tcp_io_timeout = 300ms;
+    RunningServer running(config);
+    Fd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    int small = 4096;
+    setsockopt(client.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_storage address;
+    socklen_t length = running.at(0).to_sockaddr(address);
+    ASSERT_EQ(connect(client.get(), reinterpret_cast<const sockaddr*>(&address), length), 0);
+    timeval limit{5, 0};  // a send that can no longer progress must not hang the test
+    setsockopt(client.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    auto start = std::chrono::steady_clock::now();
+    // More answers than the kernel's buffers on both sides hold.
+    const Bytes query = frame(numbered(0, 60'000));
+    for (int i = 0; i < 300 && write_all(client, query); ++i) {
+        if (running.server->counters().tcp_io_timed_out > 0) break;
+    }
+    EXPECT_TRUE(eventually([&] { return running.server->counters().tcp_io_timed_out == 1; }, 5s));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+    EXPECT_EQ(running.server->counters().tcp_timed_out, 0u);
+    Fd fresh = tcp_connect(running.at(0));
+    ASSERT_TRUE(fresh);
+    ASSERT_TRUE(write_all(fresh, frame(numbered(1))));
+    EXPECT_EQ(read_frame(fresh), echoed(numbered(1)));
+}
+
 TEST(Tcp, ManyConnectionsAtOnce) {
     config::Server config = tcp_config(2);
     config.tcp_max_connections = 1000;
+    config.tcp_max_per_client = 1000;  // all from 127.0.0.1 and ::1
     RunningServer running(config);
     std::vector<Fd> clients;
     for (int i = 0; i < 200; ++i) {

@@ -1,0 +1,173 @@
+// The limiter's table and buckets, and the cut a slipped response gets. Buckets count in
+// thousandths of a response so that a clock read every few milliseconds refills them smoothly
+// at any rate, with integers only.
+#include "server/rrl.hpp"
+
+#include <endian.h>
+#include <netinet/in.h>
+#include <time.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "dns/types.hpp"
+#include "dns/wire.hpp"
+
+namespace nolb::server {
+namespace {
+
+constexpr std::uint32_t kCost = 1000;          // one response, in bucket units
+constexpr std::uint32_t kMaxRate = 4'000'000;  // keeps a full bucket within 32 bits
+constexpr std::uint64_t kBurstMs = 1000;       // a bucket holds one second of responses
+constexpr std::uint64_t kIpv4Mapped = 0x0000'ffff'0000'0000;
+
+std::uint64_t load64(const std::uint8_t* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return be64toh(v);
+}
+
+// Leading `bits` of a 64-bit word set (0..64).
+std::uint64_t leading_ones(unsigned bits) {
+    if (bits == 0) return 0;
+    if (bits >= 64) return ~std::uint64_t{0};
+    return ~std::uint64_t{0} << (64 - bits);
+}
+
+// Fibonacci hashing: the product's top bits depend on every bit of the key, and one multiply
+// is all it costs. Rotating `low` puts an IPv4 address, which lives in its low half, where the
+// product mixes it as well as it does an IPv6 prefix in `high`.
+std::uint64_t hash(std::uint64_t high, std::uint64_t low) {
+    return (high ^ std::rotl(low, 32)) * 0x9e3779b97f4a7c15ULL;
+}
+
+void skip_name(dns::Reader& reader) {
+    for (;;) {
+        const std::uint8_t length = reader.u8();
+        if (reader.failed() || length == 0) return;
+        if ((length & 0xc0) == 0xc0) {  // a compression pointer ends the name
+            reader.u8();
+            return;
+        }
+        if (length > 63) {
+            reader.fail();
+            return;
+        }
+        reader.skip(length);
+    }
+}
+
+}  // namespace
+
+RateLimiter::RateLimiter(const config::Rrl& config)
+    : rate_(std::min(config.responses_per_second, kMaxRate)),
+      slip_(std::min(config.slip, 255u)),
+      ipv4_mask_(leading_ones(std::min(config.ipv4_prefix, 32u)) >> 32),
+      ipv6_mask_{leading_ones(std::min(config.ipv6_prefix, 64u)),
+                 leading_ones(config.ipv6_prefix > 64 ? config.ipv6_prefix - 64 : 0)} {
+    if (rate_ == 0) return;
+    const std::uint64_t slots = std::bit_ceil(std::max<std::uint64_t>(config.buckets, 1));
+    shift_ = 64 - static_cast<unsigned>(std::countr_zero(slots));
+    table_ = std::make_unique<Slot[]>(slots);
+}
+
+std::uint64_t RateLimiter::clock_ms() {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1000 +
+           static_cast<std::uint64_t>(now.tv_nsec) / 1'000'000;
+}
+
+RateLimiter::Key RateLimiter::key_of(const sockaddr_storage& peer) const {
+    if (peer.ss_family == AF_INET) {
+        const auto& sin = reinterpret_cast<const sockaddr_in&>(peer);
+        return {0, kIpv4Mapped | (be32toh(sin.sin_addr.s_addr) & ipv4_mask_)};
+    }
+    if (peer.ss_family == AF_INET6) {
+        const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(peer);
+        const std::uint64_t high = load64(sin6.sin6_addr.s6_addr);
+        const std::uint64_t low = load64(sin6.sin6_addr.s6_addr + 8);
+        if (high == 0 && (low >> 32) == 0xffff)
+            return {0, kIpv4Mapped | (low & 0xffff'ffff & ipv4_mask_)};
+        return {high & ipv6_mask_[0], low & ipv6_mask_[1]};
+    }
+    return {};
+}
+
+RateLimiter::Slot& RateLimiter::slot_for(const Key& key) {
+    // In two steps so that one slot (a shift of 64) is well defined: index 0.
+    return table_[(hash(key.high, key.low) >> 1) >> (shift_ - 1)];
+}
+
+void RateLimiter::refill(Slot& slot) const {
+    if (now_ms_ <= slot.stamp_ms) return;
+    const std::uint64_t elapsed = now_ms_ - slot.stamp_ms;
+    slot.stamp_ms = now_ms_;
+    const std::uint32_t full = rate_ * kCost;
+    // `rate_` responses a second is `rate_` thousandths a millisecond.
+    slot.tokens = elapsed >= kBurstMs ? full
+                                      : static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                            full, slot.tokens + elapsed * rate_));
+}
+
+RrlAction RateLimiter::decide(const sockaddr_storage& peer) {
+    const Key key = key_of(peer);
+    Slot& slot = slot_for(key);
+    if (!slot.used || !(slot.key == key)) {
+        // A new prefix, or one that collides with the holder: it takes the slot over.
+        slot = Slot{key, now_ms_, rate_ * kCost, 0, true};
+    } else {
+        refill(slot);
+    }
+    if (slot.tokens >= kCost) {
+        slot.tokens -= kCost;
+        return RrlAction::send;
+    }
+    if (slip_ != 0 && ++slot.limited >= slip_) {
+        slot.limited = 0;
+        return RrlAction::slip;
+    }
+    return RrlAction::drop;
+}
+
+std::size_t slip_response(std::span<std::uint8_t> response) {
+    if (response.size() < dns::kHeaderSize) return 0;
+    std::uint8_t* p = response.data();
+    const unsigned questions = dns::load16(p + 4);
+    const unsigned answers = dns::load16(p + 6);
+    const unsigned authority = dns::load16(p + 8);
+    const unsigned additional = dns::load16(p + 10);
+    if (questions > 1) return 0;
+
+    dns::Reader reader(p, response.size(), dns::kHeaderSize);
+    if (questions == 1) {
+        skip_name(reader);
+        reader.skip(4);  // type, class
+    }
+    const std::size_t question_end = reader.pos();
+    std::size_t opt_at = 0;
+    std::size_t opt_size = 0;
+    const unsigned records = answers + authority + additional;
+    for (unsigned i = 0; i < records && !reader.failed(); ++i) {
+        const std::size_t start = reader.pos();
+        skip_name(reader);
+        const std::uint16_t type = reader.u16();
+        reader.skip(6);  // class, TTL
+        reader.skip(reader.u16());
+        if (type == dns::type::OPT && i >= answers + authority) {
+            opt_at = start;
+            opt_size = reader.pos() - start;
+        }
+    }
+    if (reader.failed()) return 0;
+
+    if (opt_size != 0) std::memmove(p + question_end, p + opt_at, opt_size);
+    dns::store16(p + 2, static_cast<std::uint16_t>(dns::load16(p + 2) | dns::flag::TC));
+    dns::store16(p + 6, 0);
+    dns::store16(p + 8, 0);
+    dns::store16(p + 10, opt_size != 0 ? 1 : 0);
+    return question_end + opt_size;
+}
+
+}  // namespace nolb::server
