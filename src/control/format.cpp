@@ -238,6 +238,18 @@ std::string format_stats(const Json& stats) {
     out += "probes: sent " + count(probes, "sent") + ", failed " + count(probes, "failed") +
            ", late " + count(probes, "late") + "\n";
     out += "health transitions: " + count(stats, "transitions") + "\n";
+    // How long handing a new snapshot to the workers takes (newer daemons only).
+    if (const Json* publish = field(stats, "publish"); publish && publish->is_object()) {
+        auto ms = [&](const char* key) {
+            const std::optional<double> value = number(*publish, key);
+            if (!value) return std::string("-");
+            char text[32];
+            std::snprintf(text, sizeof text, "%.2f ms", *value);
+            return std::string(text);
+        };
+        out += "publish: " + count(*publish, "changes") + " changes, last " + ms("last_ms") +
+               ", max " + ms("max_ms") + ", whole rendering " + ms("full_ms") + "\n";
+    }
     return out;
 }
 

@@ -89,8 +89,10 @@ Reply parse_reply(std::string_view line);
 // stats:   {"generation", "uptime_s", "queries": {"total", "dropped", "truncated",
 //           "by_type": {"A": n, ...}, "by_rcode": {"NOERROR": n, ...}},
 //           "probes": {"sent", "failed", "late"}, "transitions",
+//           "publish": {"last_ms", "max_ms", "changes", "full_ms"},
 //           "tcp": {"accepted", "refused", "refused_per_client", "evicted", "timed_out",
-//                   "io_timed_out"}, "udp": {"received", "sent", "errors"}}
+//                   "io_timed_out"}, "udp": {"received", "sent", "errors"},
+//           "rrl": {"limited", "slipped", "dropped"}}
 // check:   {"status": 0|1|2, "services": [{"name", "up", "total"}]}
 // watch events: {"event": "transition", "at", "service", "node", "address", "from", "to",
 //                "reason"}

@@ -172,5 +172,15 @@ TEST(ControlFormat, StatsTcpDefences) {
         << format_stats(stats);
 }
 
+TEST(ControlFormat, StatsPublishTimes) {
+    Json stats = stats_document();
+    EXPECT_EQ(format_stats(stats).find("publish:"), std::string::npos) << "absent: no line";
+    stats["publish"] = {{"last_ms", 0.514}, {"max_ms", 3.9}, {"changes", 12}, {"full_ms", 24.25}};
+    EXPECT_NE(format_stats(stats).find(
+                  "publish: 12 changes, last 0.51 ms, max 3.90 ms, whole rendering 24.25 ms\n"),
+              std::string::npos)
+        << format_stats(stats);
+}
+
 }  // namespace
 }  // namespace nolb::control
