@@ -36,16 +36,10 @@
 # is stopped by its PID on exit.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-build=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "soak: no build folder ${1:-build}" >&2; exit 2; }
-NOLBD=$build/nolbd
-NOLBCTL=$build/nolbctl
-TESTHTTP=$build/tests/tools/nolb-testhttp
-for program in "$NOLBD" "$NOLBCTL" "$TESTHTTP"; do
-    [[ -x "$program" ]] || { echo "soak: $program is not built" >&2; exit 2; }
-done
-for tool in dnsperf dig jq ss perl awk; do
-    command -v "$tool" >/dev/null || { echo "soak: $tool is needed (contrib/install-deps.sh bench)" >&2; exit 2; }
-done
+# shellcheck source=contrib/bench-lib.sh
+source contrib/bench-lib.sh
+bench_programs soak "${1:-build}"
+bench_tools dnsperf dig jq ss perl awk
 
 SOAK_SECONDS=${SOAK_SECONDS:-600}
 BASELINE_SECONDS=${BASELINE_SECONDS:-$((SOAK_SECONDS / 10 < 10 ? 10 : SOAK_SECONDS / 10))}
@@ -69,28 +63,16 @@ BAD_KINDS=(key syntax range record)
 UP_GRACE_MS=6000       # a recovery must be logged within this of the backend's return
 DOWN_GRACE_MS=1000     # a failure must be logged before the fault ends, or within this after
 
-run=$(mktemp -d "${TMPDIR:-/tmp}/nolb-soak.XXXXXX")
-# shellcheck source=contrib/bench-lib.sh
-source contrib/bench-lib.sh  # the script runs from the repository root
+bench_run_folder
 
 # Backends are restarted by the flap loop, a subshell: their PIDs live in files, not in `pids`.
-stop_backends() {
+bench_cleanup() {
     local k pid
     for ((k = 0; k < NODES; k++)); do
         pid=$(cat "$run/backend-$k.pid" 2>/dev/null) || continue
         alive "$pid" && kill -TERM "$pid" 2>/dev/null
     done
 }
-on_exit() {
-    stop_all
-    stop_backends
-    if [[ "${NOLB_KEEP_TMP:-0}" == 1 ]]; then echo "soak: kept $run" >&2; else rm -rf "$run"; fi
-}
-trap on_exit EXIT
-trap 'exit 130' INT TERM
-
-note() { printf 'soak: %s\n' "$*" >&2; }
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 sleep_until() {  # EPOCH-MS

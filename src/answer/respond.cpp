@@ -269,6 +269,13 @@ std::size_t respond(const zone::Snapshot& s, const dns::Query& q, Transport tran
     return emit(s, q, s.answers[o.answer], limit, rng, out);
 }
 
+bool has_trailing_opt(std::span<const std::uint8_t> response) {
+    const std::size_t size = response.size();
+    return size >= dns::kHeaderSize + dns::kOptSize && load16(response.data() + 10) != 0 &&
+           response[size - dns::kOptSize] == 0 &&
+           load16(response.data() + size - 10) == dns::type::OPT;
+}
+
 std::size_t answer_packet(const zone::Snapshot& snapshot, std::span<const std::uint8_t> packet,
                           Transport transport, util::Rng& rng, std::span<std::uint8_t> out,
                           Counters& counters) {
@@ -282,8 +289,7 @@ std::size_t answer_packet(const zone::Snapshot& snapshot, std::span<const std::u
     }
     if (q.has_question) counters.by_qtype[qtype_slot(q.qtype)].add();
     std::uint16_t rcode = out[3] & dns::flag::RCODE_MASK;
-    if (size >= dns::kHeaderSize + dns::kOptSize && load16(out.data() + 10) != 0 &&
-        out[size - dns::kOptSize] == 0 && load16(out.data() + size - 10) == dns::type::OPT)
+    if (has_trailing_opt(out.first(size)))
         rcode = static_cast<std::uint16_t>(rcode | (out[size - 6] << 4));
     counters.by_rcode[std::min<std::size_t>(rcode, counters.by_rcode.size() - 1)].add();
     if (out[2] & (dns::flag::TC >> 8)) counters.truncated.add();

@@ -47,6 +47,10 @@ std::size_t qtype_slot(std::uint16_t qtype);
 std::size_t respond(const zone::Snapshot& snapshot, const dns::Query& query, Transport transport,
                     util::Rng& rng, std::span<std::uint8_t> out);
 
+// Whether a response respond() wrote carries an OPT record: it is then the last kOptSize
+// octets (respond() writes it last, without options).
+bool has_trailing_opt(std::span<const std::uint8_t> response);
+
 // Parses and answers one packet: what every transport calls. Returns the response length,
 // 0 when the packet must be dropped.
 std::size_t answer_packet(const zone::Snapshot& snapshot, std::span<const std::uint8_t> packet,

@@ -11,6 +11,8 @@
 #include <bit>
 #include <cstring>
 
+#include "answer/respond.hpp"
+#include "dns/name.hpp"
 #include "dns/types.hpp"
 #include "dns/wire.hpp"
 
@@ -40,22 +42,6 @@ std::uint64_t leading_ones(unsigned bits) {
 // product mixes it as well as it does an IPv6 prefix in `high`.
 std::uint64_t hash(std::uint64_t high, std::uint64_t low) {
     return (high ^ std::rotl(low, 32)) * 0x9e3779b97f4a7c15ULL;
-}
-
-void skip_name(dns::Reader& reader) {
-    for (;;) {
-        const std::uint8_t length = reader.u8();
-        if (reader.failed() || length == 0) return;
-        if ((length & 0xc0) == 0xc0) {  // a compression pointer ends the name
-            reader.u8();
-            return;
-        }
-        if (length > 63) {
-            reader.fail();
-            return;
-        }
-        reader.skip(length);
-    }
 }
 
 }  // namespace
@@ -135,39 +121,23 @@ std::size_t slip_response(std::span<std::uint8_t> response) {
     if (response.size() < dns::kHeaderSize) return 0;
     std::uint8_t* p = response.data();
     const unsigned questions = dns::load16(p + 4);
-    const unsigned answers = dns::load16(p + 6);
-    const unsigned authority = dns::load16(p + 8);
-    const unsigned additional = dns::load16(p + 10);
     if (questions > 1) return 0;
-
     dns::Reader reader(p, response.size(), dns::kHeaderSize);
     if (questions == 1) {
-        skip_name(reader);
+        dns::skip_name(reader);
         reader.skip(4);  // type, class
     }
-    const std::size_t question_end = reader.pos();
-    std::size_t opt_at = 0;
-    std::size_t opt_size = 0;
-    const unsigned records = answers + authority + additional;
-    for (unsigned i = 0; i < records && !reader.failed(); ++i) {
-        const std::size_t start = reader.pos();
-        skip_name(reader);
-        const std::uint16_t type = reader.u16();
-        reader.skip(6);  // class, TTL
-        reader.skip(reader.u16());
-        if (type == dns::type::OPT && i >= answers + authority) {
-            opt_at = start;
-            opt_size = reader.pos() - start;
-        }
-    }
     if (reader.failed()) return 0;
-
-    if (opt_size != 0) std::memmove(p + question_end, p + opt_at, opt_size);
+    const std::size_t question_end = reader.pos();
+    // The OPT is the response's last record; it moves up to follow the question.
+    const bool opt =
+        answer::has_trailing_opt(response) && response.size() >= question_end + dns::kOptSize;
+    if (opt) std::memmove(p + question_end, p + response.size() - dns::kOptSize, dns::kOptSize);
     dns::store16(p + 2, static_cast<std::uint16_t>(dns::load16(p + 2) | dns::flag::TC));
     dns::store16(p + 6, 0);
     dns::store16(p + 8, 0);
-    dns::store16(p + 10, opt_size != 0 ? 1 : 0);
-    return question_end + opt_size;
+    dns::store16(p + 10, opt ? 1 : 0);
+    return question_end + (opt ? dns::kOptSize : 0);
 }
 
 }  // namespace nolb::server

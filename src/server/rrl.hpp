@@ -70,10 +70,10 @@ class RateLimiter {
     std::uint64_t now_ms_ = 0;
 };
 
-// Cuts a response in place to what a slip sends: the header (ID, opcode, AA, RD, CD and RCODE
-// kept, TC set), the question, and the OPT record if the response had one, so the extended
-// RCODE and our payload size still reach an EDNS client. Returns the new length; 0 when
-// `response` is not a message that can be cut (it is then better dropped).
+// Cuts a response answer::respond wrote, in place, to what a slip sends: the header (ID, opcode,
+// AA, RD, CD and RCODE kept, TC set), the question, and the OPT record if the response had one, so
+// the extended RCODE and our payload size still reach an EDNS client. Returns the new length; 0
+// when `response` is not a message that can be cut (it is then better dropped).
 std::size_t slip_response(std::span<std::uint8_t> response);
 
 }  // namespace nolb::server
