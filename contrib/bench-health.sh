@@ -45,17 +45,11 @@
 # Prints Markdown tables on stdout, progress on stderr.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-build=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "bench-health: no build folder ${1:-build}" >&2; exit 2; }
-NOLBD=$build/nolbd
-NOLBCTL=$build/nolbctl
-TESTHTTP=$build/tests/tools/nolb-testhttp
+# shellcheck source=contrib/bench-lib.sh
+source contrib/bench-lib.sh
+bench_programs bench-health "${1:-build}" tests/tools/nolb-queryload
 QUERYLOAD=$build/tests/tools/nolb-queryload
-for program in "$NOLBD" "$NOLBCTL" "$TESTHTTP" "$QUERYLOAD"; do
-    [[ -x "$program" ]] || { echo "bench-health: $program is not built" >&2; exit 2; }
-done
-for tool in dig jq taskset ss; do
-    command -v "$tool" >/dev/null || { echo "bench-health: $tool is needed (contrib/install-deps.sh)" >&2; exit 2; }
-done
+bench_tools dig jq taskset ss
 
 SCALE_N=${SCALE_N-"1000 10000"}   # set but empty: part 1 is skipped
 SCALE_INTERVALS=${SCALE_INTERVALS-"0.1"}   # nolbd alone, with SCALE_QPS queries a second
@@ -81,19 +75,7 @@ cpus=$(nproc 2>/dev/null || echo 1)
 nolbd_cpu=0
 helper_cpu=$((cpus > 1 ? cpus - 1 : 0))
 clk_tck=$(getconf CLK_TCK)
-run=$(mktemp -d "${TMPDIR:-/tmp}/nolb-bench-health.XXXXXX")
-# shellcheck source=contrib/bench-lib.sh
-source contrib/bench-lib.sh  # the script runs from the repository root
-
-on_exit() {
-    stop_all
-    if [[ "${NOLB_KEEP_TMP:-0}" == 1 ]]; then echo "bench-health: kept $run" >&2; else rm -rf "$run"; fi
-}
-trap on_exit EXIT
-trap 'exit 130' INT TERM
-
-note() { printf 'bench-health: %s\n' "$*" >&2; }
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+bench_run_folder
 
 # start_testhttp LOG CONTROL-FILE LISTEN...: one backend pinned to the helper CPU; sets BACKEND.
 start_testhttp() {

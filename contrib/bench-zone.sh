@@ -32,16 +32,10 @@
 # Prints a Markdown table on stdout, progress on stderr.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-build=$(cd "${1:-build}" 2>/dev/null && pwd) || { echo "bench-zone: no build folder ${1:-build}" >&2; exit 2; }
-NOLBD=$build/nolbd
-NOLBCTL=$build/nolbctl
-TESTHTTP=$build/tests/tools/nolb-testhttp
-for program in "$NOLBD" "$NOLBCTL" "$TESTHTTP"; do
-    [[ -x "$program" ]] || { echo "bench-zone: $program is not built" >&2; exit 2; }
-done
-for tool in dig jq ss awk; do
-    command -v "$tool" >/dev/null || { echo "bench-zone: $tool is needed (contrib/install-deps.sh)" >&2; exit 2; }
-done
+# shellcheck source=contrib/bench-lib.sh
+source contrib/bench-lib.sh
+bench_programs bench-zone "${1:-build}"
+bench_tools dig jq ss awk
 
 SERVICES=${SERVICES:-10000}
 NODES=${NODES:-4}
@@ -55,19 +49,7 @@ if ((SERVICES < 1 || SERVICES > 99999 || NODES < 2 || SERVICES * NODES > 62500))
     exit 2
 fi
 
-run=$(mktemp -d "${TMPDIR:-/tmp}/nolb-bench-zone.XXXXXX")
-# shellcheck source=contrib/bench-lib.sh
-source contrib/bench-lib.sh  # the script runs from the repository root
-
-on_exit() {
-    stop_all
-    if [[ "${NOLB_KEEP_TMP:-0}" == 1 ]]; then echo "bench-zone: kept $run" >&2; else rm -rf "$run"; fi
-}
-trap on_exit EXIT
-trap 'exit 130' INT TERM
-
-note() { printf 'bench-zone: %s\n' "$*" >&2; }
-now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
+bench_run_folder
 ms_since() { awk -v a="$1" -v b="$(now_us)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 late() { ((SECONDS > DEADLINE_S)); }
 
