@@ -95,8 +95,9 @@ struct HealthCheck {
     std::string body;                          // http: substring the body must hold ("" = any)
     std::chrono::milliseconds interval{1000};  // between probes of one address
     // From a result to the next probe while the address is in transition (a failure while up,
-    // a success while down, short of fall or rise). Unset: a fifth of interval, which a node
-    // that changes only its interval then follows. At most interval.
+    // a success while down, short of fall or rise), and from the start of a probe of an up
+    // address still unanswered to the next one, overlapping it. Unset: a fifth of interval,
+    // which a node that changes only its interval then follows. At most interval.
     std::optional<std::chrono::milliseconds> fast_interval;
     std::chrono::milliseconds timeout{1000};  // connect + response
     double jitter = 0.1;                      // each interval drawn in interval * (1 +- jitter)

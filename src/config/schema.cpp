@@ -306,7 +306,8 @@ constexpr Item<HealthCheck> kHealthItems[] = {
      .min = 0.01,
      .max = 3600,
      .meaning = "seconds from a result to the next probe while an address is in transition "
-                "(short of fall or rise); default interval / 5, at most interval",
+                "(short of fall or rise), and from an unanswered probe of an up address to the "
+                "next, overlapping it; default interval / 5, at most interval",
      .store = [](HealthCheck& c, const Value& v,
                  Context&) { c.fast_interval = to_milliseconds(v); }},
     {.key = "timeout",

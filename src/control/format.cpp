@@ -236,7 +236,9 @@ std::string format_stats(const Json& stats) {
         if (field(tcp, key)) out += std::string(", ") + label + " " + count(tcp, key);
     out += "\n";
     out += "probes: sent " + count(probes, "sent") + ", failed " + count(probes, "failed") +
-           ", late " + count(probes, "late") + "\n";
+           ", late " + count(probes, "late");
+    if (field(probes, "overlapped")) out += ", overlapped " + count(probes, "overlapped");
+    out += "\n";
     out += "health transitions: " + count(stats, "transitions") + "\n";
     // How long handing a new snapshot to the workers takes (newer daemons only).
     if (const Json* publish = field(stats, "publish"); publish && publish->is_object()) {

@@ -156,6 +156,9 @@ std::string render_metrics(const Json& stats, const Json& status) {
     Family probe_failures{"nolb_probe_failures_total", "counter", "Health probes that failed"};
     Family late{"nolb_probes_late_total", "counter",
                 "Health probes started more than 100 ms after they were due"};
+    Family overlapped{"nolb_probes_overlapped_total", "counter",
+                      "Health probes started beside one of the same address still unanswered "
+                      "after fast_interval"};
     Family transitions{"nolb_health_transitions_total", "counter",
                        "Address health transitions (up to down and back)"};
     Family generation{"nolb_snapshot_generation", "gauge",
@@ -189,6 +192,7 @@ std::string render_metrics(const Json& stats, const Json& status) {
     probes.add(at(stats, {"probes", "sent"}));
     probe_failures.add(at(stats, {"probes", "failed"}));
     late.add(at(stats, {"probes", "late"}));
+    overlapped.add(at(stats, {"probes", "overlapped"}));
     transitions.add(at(stats, {"transitions"}));
     generation.add(at(stats, {"generation"}));
     uptime.add(at(stats, {"uptime_s"}));
@@ -235,6 +239,7 @@ std::string render_metrics(const Json& stats, const Json& status) {
                                  &probes,
                                  &probe_failures,
                                  &late,
+                                 &overlapped,
                                  &transitions,
                                  &generation,
                                  &uptime,

@@ -88,7 +88,7 @@ Reply parse_reply(std::string_view line);
 // reload:  {"reloaded": bool, "problems": ["file:line:col: key: message", ...]}
 // stats:   {"generation", "uptime_s", "queries": {"total", "dropped", "truncated",
 //           "by_type": {"A": n, ...}, "by_rcode": {"NOERROR": n, ...}},
-//           "probes": {"sent", "failed", "late"}, "transitions",
+//           "probes": {"sent", "failed", "late", "overlapped"}, "transitions",
 //           "publish": {"last_ms", "max_ms", "changes", "full_ms"},
 //           "tcp": {"accepted", "refused", "refused_per_client", "evicted", "timed_out",
 //                   "io_timed_out"}, "udp": {"received", "sent", "errors"},

@@ -9,6 +9,17 @@
 // running probe reports its own failure when its timeout ends, so counting the skip as a failure
 // too would let one hung probe count twice against `fall`.
 //
+// Overlapping re-probes: a probe of an up address whose last probe succeeded within half of
+// fast_interval is suspect once it has gone unanswered for fast_interval, and the next probe
+// starts then instead of after the first one's timeout, up to the failures still needed for
+// `fall` in flight at once (at most kMaxOverlap). A backend that hangs then leaves after
+// timeout + (fall - 1) * fast_interval from its first unanswered probe, not fall timeouts, and
+// hysteresis is kept: each probe still has to fail on its own. Results count in the order the
+// probes started: a probe's result supersedes (cancels, without counting) the older ones still
+// running, so one lost SYN answered by the next probe costs no failure. An address whose
+// answers are slow anyway is not suspect, and neither are the addresses of an overloaded prober
+// or backend once their answers slow down: overlapping never feeds on load.
+//
 // Fast re-probes (HAProxy's `fastinter`): a result that disagrees with the address's state (a
 // failure while up, a success while down) without reaching fall or rise puts the address in
 // transition, and its next probe is due fast_interval after that result rather than a whole
@@ -54,6 +65,8 @@ namespace {
 using Steady = std::chrono::steady_clock;
 
 constexpr auto kLate = std::chrono::milliseconds(100);
+// The most probes of one address in flight at once (overlapping re-probes).
+constexpr std::size_t kMaxOverlap = 8;
 
 timeval to_timeval(Steady::duration d) {
     if (d < Steady::duration::zero()) d = Steady::duration::zero();
@@ -108,6 +121,10 @@ bool in_transition(const AddressState& state) {
 }  // namespace
 
 struct Monitor::Impl {
+    struct InFlight {
+        std::uint64_t seq = 0;  // start order
+        std::unique_ptr<Probe> probe;
+    };
     struct Slot {
         Impl* impl = nullptr;
         std::size_t index = 0;  // into Impl::states
@@ -116,9 +133,11 @@ struct Monitor::Impl {
         std::chrono::milliseconds fast_interval{200};
         double jitter = 0;
         util::Event timer;
-        std::unique_ptr<Probe> probe;  // in flight
+        util::Event overdue;           // fast_interval after the newest probe started
+        std::vector<InFlight> probes;  // in flight, oldest first
+        std::uint64_t next_seq = 0;
         Steady::time_point due{};      // of the next periodic probe
-        Steady::time_point started{};  // of the last probe
+        Steady::time_point started{};  // of the newest probe
         Steady::time_point queued_due{};
         bool queued = false;       // due, waiting for room under the probe budget
         bool first_round = false;  // its probe belongs to start()'s round
@@ -147,8 +166,11 @@ struct Monitor::Impl {
     void launch(Slot& slot, Steady::time_point due);
     void launch_waiting();
     void launch_first_batch(Steady::time_point due);
+    void start_one(Slot& slot);
     void on_due(Slot& slot);
-    void on_result(Slot& slot, ProbeResult result);
+    bool may_overlap(const Slot& slot) const;
+    void overlap(Slot& slot);
+    void on_result(Slot& slot, std::uint64_t seq, ProbeResult result);
     std::optional<Observed> judge(AddressState& state, ProbeResult result);
     void follow_up(Slot& slot, const AddressState& state);
     void transition(AddressState& state, Observed to);
@@ -159,6 +181,10 @@ struct Monitor::Impl {
     static void on_timer(evutil_socket_t, short, void* arg) {
         auto* slot = static_cast<Slot*>(arg);
         slot->impl->on_due(*slot);
+    }
+    static void on_overdue(evutil_socket_t, short, void* arg) {
+        auto* slot = static_cast<Slot*>(arg);
+        slot->impl->overlap(*slot);
     }
     static void on_change_event(evutil_socket_t, short, void* arg) {
         auto* self = static_cast<Impl*>(arg);
@@ -211,6 +237,7 @@ std::unique_ptr<Monitor::Impl::Slot> Monitor::Impl::make_slot(std::size_t index,
     slot->fast_interval = state.check.fast_interval_or_default();
     slot->jitter = state.check.jitter;
     slot->timer = util::make_event(base, -1, 0, &Impl::on_timer, slot.get());
+    slot->overdue = util::make_event(base, -1, 0, &Impl::on_overdue, slot.get());
     return slot;
 }
 
@@ -299,7 +326,7 @@ void Monitor::Impl::configure(const config::Config& config) {
     for (std::unique_ptr<Slot>& slot : slots) {
         if (!slot) continue;
         slot->retired = true;
-        if (slot->probe) --in_flight;
+        in_flight -= slot->probes.size();
         if (slot->first_round) --round_pending;
     }
     std::erase_if(waiting, [](const Slot* slot) { return slot->retired; });
@@ -340,7 +367,7 @@ void Monitor::Impl::launch_first_batch(Steady::time_point due) {
         // Periodic probes start one interval on, each at its own random phase within one
         // interval, so that ten thousand addresses do not stay in step.
         schedule(slot,
-                 (slot.probe ? slot.started : due) +
+                 (slot.probes.empty() ? due : slot.started) +
                      std::chrono::duration_cast<Steady::duration>(slot.interval * (1 + uniform())));
     }
     if (pacing.empty()) return;
@@ -377,15 +404,44 @@ void Monitor::Impl::launch(Slot& slot, Steady::time_point due) {
         }
         return;
     }
-    const auto now = Steady::now();
-    if (now - due > kLate) ++stats.late_probes;
-    slot.started = now;
+    if (Steady::now() - due > kLate) ++stats.late_probes;
+    start_one(slot);
+}
+
+// Starts a probe of `slot` now, beside any in flight, and arms the overlap check for it.
+void Monitor::Impl::start_one(Slot& slot) {
+    slot.started = Steady::now();
     ++stats.probes_sent;
     ++in_flight;
     Slot* target = &slot;
-    slot.probe = start_probe(base, slot.spec, [target](ProbeResult result) {
-        target->impl->on_result(*target, std::move(result));
-    });
+    const std::uint64_t seq = slot.next_seq++;
+    slot.probes.push_back({seq, start_probe(base, slot.spec, [target, seq](ProbeResult result) {
+                               target->impl->on_result(*target, seq, std::move(result));
+                           })});
+    if (may_overlap(slot)) {
+        timeval delay = to_timeval(slot.fast_interval);
+        event_add(slot.overdue.get(), &delay);
+    }
+}
+
+// Whether a probe of `slot` still unanswered after fast_interval would be suspect: the address
+// is up, takes more than one failure to go down, and answered its last probe quickly.
+bool Monitor::Impl::may_overlap(const Slot& slot) const {
+    const AddressState& state = states[slot.index];
+    return state.observed == Observed::up && state.check.fall > 1 && !slot.first_round &&
+           state.last && state.last->outcome == Outcome::ok &&
+           state.last->latency * 2 < slot.fast_interval;
+}
+
+// The newest probe of `slot` is still unanswered fast_interval after it started: start the
+// next one beside it while more failures than are in flight would be needed to reach fall.
+void Monitor::Impl::overlap(Slot& slot) {
+    const AddressState& state = states[slot.index];
+    if (slot.probes.empty() || !may_overlap(slot)) return;
+    const std::size_t needed = state.check.fall - std::min(state.failures, state.check.fall);
+    if (slot.probes.size() >= std::min(needed, kMaxOverlap) || in_flight >= budget) return;
+    ++stats.probes_overlapped;
+    start_one(slot);
 }
 
 void Monitor::Impl::launch_waiting() {
@@ -399,22 +455,28 @@ void Monitor::Impl::launch_waiting() {
 
 void Monitor::Impl::on_due(Slot& slot) {
     const Steady::time_point due = slot.due;
-    if (slot.probe || slot.queued) {
+    if (!slot.probes.empty() || slot.queued) {
         ++stats.probes_skipped;
         schedule(slot, due + jittered(slot));
         return;
     }
     launch(slot, due);
-    schedule(slot, (slot.probe ? slot.started : due) + jittered(slot));
+    schedule(slot, (slot.probes.empty() ? due : slot.started) + jittered(slot));
 }
 
-void Monitor::Impl::on_result(Slot& slot, ProbeResult result) {
-    slot.probe.reset();  // we are in its callback; it touches nothing after this returns
-    --in_flight;
+void Monitor::Impl::on_result(Slot& slot, std::uint64_t seq, ProbeResult result) {
+    // This probe and the older ones still running end here: a newer result supersedes them.
+    // The calling probe is destroyed in its own callback, which it allows.
+    auto newer = std::find_if(slot.probes.begin(), slot.probes.end(),
+                              [seq](const InFlight& p) { return p.seq > seq; });
+    in_flight -= static_cast<std::size_t>(newer - slot.probes.begin());
+    slot.probes.erase(slot.probes.begin(), newer);
+    if (slot.probes.empty()) event_del(slot.overdue.get());
     const bool first = std::exchange(slot.first_round, false);
     AddressState& state = states[slot.index];
     const std::optional<Observed> to = judge(state, std::move(result));
-    follow_up(slot, state);
+    // With newer probes still running, their results continue the streak.
+    if (slot.probes.empty()) follow_up(slot, state);
     // transition() calls the transition callback, which may reconfigure: neither `slot` nor
     // `state` is used after this line.
     if (to) transition(state, *to);

@@ -28,6 +28,9 @@ struct MonitorStats {
     // Probes not started because the address's previous probe was still running (it reports
     // its own failure when its timeout ends, so a skip is not counted as one).
     std::uint64_t probes_skipped = 0;
+    // Probes started beside one of the same address that was still unanswered fast_interval
+    // after it started (overlapping re-probes).
+    std::uint64_t probes_overlapped = 0;
     std::uint64_t probes_in_flight = 0;  // now
 };
 

@@ -4,7 +4,8 @@
 # fast_interval 0.05 s). The first probe to see a change comes within an interval; the rest of
 # the streak follows a fast_interval after each result. So a node that answers 503, refuses
 # connections or drops the connection leaves the answers within interval + (fall - 1) x
-# fast_interval, one that never answers within that plus fall x timeout, and a node comes back
+# fast_interval, one that never answers within that plus one timeout (the probes of an address
+# still unanswered after fast_interval overlap), and a node comes back
 # within interval + (rise - 1) x fast_interval once healthy (each with jitter and a generous
 # margin: the exact times belong to contrib/bench-health.sh); each time is measured and printed,
 # each transition logged with its reason. When every node is down, all_down = "all" publishes
@@ -18,7 +19,7 @@ INTERVAL_MS=250 TIMEOUT_MS=200 FAST_MS=50 RISE=2 FALL=2
 FIRST_MS=$((INTERVAL_MS * 11 / 10))   # the first probe after a change: an interval and jitter
 MARGIN_MS=1000
 DOWN_BOUND_MS=$((FIRST_MS + (FALL - 1) * FAST_MS + MARGIN_MS))
-HANG_BOUND_MS=$((FIRST_MS + FALL * TIMEOUT_MS + (FALL - 1) * FAST_MS + MARGIN_MS))
+HANG_BOUND_MS=$((FIRST_MS + TIMEOUT_MS + (FALL - 1) * FAST_MS + MARGIN_MS))
 UP_BOUND_MS=$((FIRST_MS + (RISE - 1) * FAST_MS + MARGIN_MS))
 POLL_LIMIT_MS=6000   # how long to keep looking before calling it a failure
 

@@ -51,7 +51,7 @@ inline Json stats_document() {
         "queries": {"total": 15, "dropped": 1, "truncated": 2,
                     "by_type": {"A": 10, "AAAA": 4, "TXT": 1},
                     "by_rcode": {"NOERROR": 13, "NXDOMAIN": 2}},
-        "probes": {"sent": 230, "failed": 31, "late": 0}, "transitions": 4,
+        "probes": {"sent": 230, "failed": 31, "late": 0, "overlapped": 3}, "transitions": 4,
         "tcp": {"accepted": 3, "refused": 0, "timed_out": 1},
         "udp": {"received": 12, "sent": 11, "errors": 0},
         "rrl": {"limited": 9, "slipped": 4, "dropped": 5}})");

@@ -92,7 +92,7 @@ TEST(ControlFormat, Stats) {
               "udp: received 12, sent 11, errors 0\n"
               "rrl: limited 9, slipped 4, dropped 5\n"
               "tcp: accepted 3, refused 0, timed out 1\n"
-              "probes: sent 230, failed 31, late 0\n"
+              "probes: sent 230, failed 31, late 0, overlapped 3\n"
               "health transitions: 4\n");
     EXPECT_NE(format_stats(Json::object()).find("queries: - (dropped -"), std::string::npos);
 }

@@ -160,6 +160,7 @@ TEST(ControlMetrics, ExpositionCarriesTheBackendsNumbers) {
         {R"(nolb_rrl_responses_total{action="dropped"})", "5"},
         {"nolb_probes_total", "230"},
         {"nolb_probe_failures_total", "31"},
+        {"nolb_probes_overlapped_total", "3"},
         {"nolb_health_transitions_total", "4"},
         {"nolb_snapshot_generation", "7"},
         {"nolb_uptime_seconds", "7380"},

@@ -510,28 +510,130 @@ TEST(Monitor, RecoveringAddressIsUpAFastIntervalAfterItsFirstSuccess) {
     EXPECT_EQ(h.state(0).transitions, 1u);
 }
 
-// A hung backend fails a probe only when its timeout ends: with fall 2 that is two timeouts and
-// the fast interval between them from the start of the first unanswered probe. A hang cannot be
-// seen sooner with fall 2 and one probe at a time.
-TEST(Monitor, HungAddressIsDownTwoTimeoutsAndAFastIntervalAfterItsFirstUnansweredProbe) {
-    Backend backend;
-    Harness h;
-    const config::HealthCheck check = slow_check();  // timeout 200 ms, fast_interval 50 ms
+// One address "a", up from the start, on `backend`: started and past its first periodic probe.
+void start_up_and_probed(Harness& h, const Backend& backend, const config::HealthCheck& check) {
     h.monitor.configure(
         with_service(check, config::Startup::up, {node("a", "192.0.2.1", backend.port(), check)}));
     h.start();
     ASSERT_TRUE(h.run_until([&] { return h.state(0).probes >= 2; }, 3s));
+}
+
+// A hung backend fails a probe only when its timeout ends. The probe after one still unanswered
+// fast_interval after it started overlaps it, so with fall 2 the address is down one timeout and
+// one fast interval after its first unanswered probe started, each probe failing on its own.
+TEST(Monitor, HungAddressIsDownATimeoutAndAFastIntervalAfterItsFirstUnansweredProbe) {
+    Backend backend;
+    Harness h;
+    const config::HealthCheck check = slow_check();  // timeout 200 ms, fast_interval 50 ms
+    ASSERT_NO_FATAL_FAILURE(start_up_and_probed(h, backend, check));
+    EXPECT_EQ(h.monitor.stats().probes_overlapped, 0u);  // answered within fast_interval
     backend.set(Behaviour::hang);
     ASSERT_TRUE(h.run_until([&] { return h.state(0).failures >= 1; }, 2s));
     ASSERT_EQ(h.state(0).last->outcome, Outcome::timeout);
     const auto unanswered_start = Steady::now() - h.state(0).last->latency;
     ASSERT_TRUE(h.run_until([&] { return h.state(0).observed == Observed::down; }, 2s));
     const auto took = Steady::now() - unanswered_start;
-    EXPECT_GE(took, 2 * check.timeout);
-    EXPECT_LT(took, 2 * check.timeout + 50ms + 250ms);  // one interval more without re-probe
+    // Down is seen within a 5 ms slice of the loop, the first failure too: their difference
+    // may read a few milliseconds short.
+    EXPECT_GE(took, check.timeout + *check.fast_interval - 10ms);
+    // Two timeouts and more without the overlap; the rest is margin for a slow machine.
+    EXPECT_LT(took, check.timeout + *check.fast_interval + 120ms);
     EXPECT_EQ(h.state(0).last->outcome, Outcome::timeout);
+    EXPECT_EQ(h.counters_at_transition, std::vector<unsigned>{2});
+    EXPECT_EQ(h.monitor.stats().probes_overlapped, 1u);
     EXPECT_EQ(h.monitor.stats().probes_skipped, 0u);
     RecordProperty("detection_after_unanswered_start_ms", static_cast<int>(ms(took).count()));
+
+    // Down: one probe at a time again, each its own timeout.
+    h.run_for(1500ms);
+    EXPECT_EQ(h.monitor.stats().probes_overlapped, 1u);
+    EXPECT_EQ(h.state(0).transitions, 1u);
+}
+
+// fall 3 keeps up to three probes of a hung address in flight, fast_interval apart.
+TEST(Monitor, HungAddressWithFallThreeIsDownATimeoutAndTwoFastIntervalsAfter) {
+    Backend backend;
+    Harness h;
+    config::HealthCheck check = slow_check();
+    check.fall = 3;
+    ASSERT_NO_FATAL_FAILURE(start_up_and_probed(h, backend, check));
+    backend.set(Behaviour::hang);
+    const int accepted_before = backend.accepted();
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).failures >= 1; }, 2s));
+    const auto unanswered_start = Steady::now() - h.state(0).last->latency;
+    EXPECT_EQ(h.monitor.stats().probes_in_flight, 2u);  // the two overlapping ones
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).observed == Observed::down; }, 2s));
+    const auto took = Steady::now() - unanswered_start;
+    EXPECT_GE(took, check.timeout + 2 * *check.fast_interval - 10ms);
+    EXPECT_LT(took, check.timeout + 2 * *check.fast_interval + 120ms);
+    EXPECT_EQ(h.counters_at_transition, std::vector<unsigned>{3});
+    EXPECT_EQ(h.monitor.stats().probes_overlapped, 2u);
+    EXPECT_EQ(backend.accepted() - accepted_before, 3);
+}
+
+// fall 1: the first timeout decides, so nothing overlaps.
+TEST(Monitor, HungAddressWithFallOneIsDownAtItsTimeout) {
+    Backend backend;
+    Harness h;
+    config::HealthCheck check = slow_check();
+    check.fall = 1;
+    ASSERT_NO_FATAL_FAILURE(start_up_and_probed(h, backend, check));
+    backend.set(Behaviour::hang);
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).observed == Observed::down; }, 2s));
+    EXPECT_EQ(h.state(0).last->outcome, Outcome::timeout);
+    EXPECT_EQ(h.monitor.stats().probes_overlapped, 0u);
+}
+
+// A backend that answers, but later than fast_interval, is slow anyway: its probes are not
+// suspect and do not overlap, and it stays up.
+TEST(Monitor, SlowButHealthyAddressIsNotProbedTwice) {
+    Backend backend("127.0.0.1", Behaviour::late);
+    backend.set_late(120ms);
+    Harness h;
+    config::HealthCheck check = slow_check();  // interval 1 s, fast_interval 50 ms
+    check.interval = 400ms;
+    h.monitor.configure(
+        with_service(check, config::Startup::up, {node("a", "192.0.2.1", backend.port(), check)}));
+    h.start();
+    h.run_for(2000ms);
+    const AddressState& state = h.state(0);
+    EXPECT_EQ(state.observed, Observed::up);
+    EXPECT_EQ(state.probe_failures, 0u);
+    EXPECT_EQ(state.transitions, 0u);
+    EXPECT_GE(state.probes, 4u);  // the first round and periodic probes every 400 ms
+    const MonitorStats stats = h.monitor.stats();
+    EXPECT_EQ(stats.probes_overlapped, 0u);
+    EXPECT_EQ(stats.probes_sent, state.probes + stats.probes_in_flight);
+
+    // Once it answers quickly, a probe it leaves unanswered is suspect again.
+    backend.set(Behaviour::ok);
+    ASSERT_TRUE(h.run_until([&] { return state.last->latency < 20ms; }, 2s));
+    backend.set(Behaviour::hang);
+    ASSERT_TRUE(h.run_until([&] { return h.monitor.stats().probes_overlapped == 1; }, 2s));
+}
+
+// A probe that goes unanswered while the next one, overlapping it, is answered: the newer answer
+// supersedes the older probe, which is cancelled without counting as a failure (one lost SYN
+// or one stuck connection costs nothing).
+TEST(Monitor, AnsweredOverlappingProbeSupersedesTheUnansweredOne) {
+    Backend backend;
+    Harness h;
+    const config::HealthCheck check = slow_check();  // timeout 200 ms, fast_interval 50 ms
+    ASSERT_NO_FATAL_FAILURE(start_up_and_probed(h, backend, check));
+    const std::uint64_t probes_before = h.state(0).probes;
+    const int accepted_before = backend.accepted();
+    backend.set(Behaviour::hang);
+    ASSERT_TRUE(h.run_until([&] { return backend.accepted() > accepted_before; }, 2s));
+    backend.set(Behaviour::ok);  // the overlapping probe, 50 ms on, is answered
+    ASSERT_TRUE(h.run_until([&] { return h.state(0).probes > probes_before; }, 1s));
+    EXPECT_EQ(h.state(0).last->outcome, Outcome::ok);
+    EXPECT_EQ(h.monitor.stats().probes_overlapped, 1u);
+    EXPECT_EQ(h.monitor.stats().probes_in_flight, 0u);  // the hung one was cancelled
+    h.run_for(300ms);                                   // past the hung probe's timeout
+    EXPECT_EQ(h.state(0).probe_failures, 0u);
+    EXPECT_EQ(h.state(0).failures, 0u);
+    EXPECT_EQ(h.state(0).probes, probes_before + 1);  // two probes, one result
+    EXPECT_EQ(h.state(0).observed, Observed::up);
 }
 
 // A streak broken short of fall: the fast re-probe succeeds and the address goes back to its
