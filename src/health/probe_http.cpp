@@ -337,6 +337,11 @@ class HttpProbe final : public SocketProbe {
         if (what & EV_READ) read_response();
     }
 
+    // A request still on its way cannot have been answered in time; a response may have been.
+    void last_look() override {
+        if (sent_ == spec().request.size()) read_response();
+    }
+
     std::string timeout_detail() const override {
         if (sent_ == 0) return "timeout: no connection after " + timeout_ms();
         if (sent_ < spec().request.size()) return "timeout: request not sent after " + timeout_ms();

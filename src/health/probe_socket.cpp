@@ -142,6 +142,13 @@ void SocketProbe::on_io(evutil_socket_t, short what, void* arg) {
 
 void SocketProbe::on_deadline(evutil_socket_t, short, void* arg) {
     auto* self = static_cast<SocketProbe*>(arg);
+    // An answer already in the socket decides the probe; finish() flags `finished` before its
+    // report, after which the probe may be gone.
+    bool finished = false;
+    self->finishing_ = &finished;
+    self->last_look();
+    if (finished) return;
+    self->finishing_ = nullptr;
     self->finish(failure(Outcome::timeout, self->timeout_detail()));
 }
 
@@ -171,6 +178,7 @@ void SocketProbe::finish(ProbeResult result) {
         early_ = std::move(result);
         return;
     }
+    if (finishing_ != nullptr) *finishing_ = true;
     report(std::move(result));
 }
 

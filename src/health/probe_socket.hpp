@@ -50,6 +50,11 @@ class SocketProbe : public Probe {
     // them (a failed connection reports both). With edge-triggered events a readable socket is
     // reported once per arrival: the reader drains it (bounded by kMaxResponseBytes).
     virtual void ready(short what) = 0;
+    // The deadline has passed, but a loop that fell behind may not yet have read what arrived
+    // in time (libevent's epoll reports a bounded number of sockets per pass, while every
+    // expired deadline fires in it): finishing here judges what the socket already holds.
+    // Returning without finish() makes the probe a timeout.
+    virtual void last_look() {}
     // The detail of a timeout.
     virtual std::string timeout_detail() const = 0;
     // A probe that has sent all it sends only reads from now on. Without edge-triggered events
@@ -89,6 +94,7 @@ class SocketProbe : public Probe {
     sockaddr_storage target_{};
     socklen_t target_length_ = 0;
     std::optional<ProbeResult> early_;  // a result found inside start(), reported from the loop
+    bool* finishing_ = nullptr;  // set by finish() before it reports, which may destroy the probe
 };
 
 // The result for a socket error (connect, send, recv).

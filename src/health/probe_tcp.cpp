@@ -38,6 +38,9 @@ class TcpProbe final : public SocketProbe {
         connected();
     }
 
+    // At the deadline: a handshake that ended in time, made or failed, decides.
+    void last_look() override { issued(); }
+
     void connected() {
         ProbeResult result;
         result.detail = "connected";

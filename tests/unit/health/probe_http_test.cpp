@@ -5,10 +5,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "health/probe.hpp"
 #include "health/probe_socket.hpp"
@@ -199,6 +202,41 @@ TEST(HttpProbe, HungBackendDoesNotDelayAnotherProbe) {
     ASSERT_TRUE(hung_at && good_at);
     EXPECT_LT(*good_at - t0, 300ms);
     EXPECT_GE(*hung_at - t0, 990ms);
+}
+
+// A loop that falls behind judges a probe by what its socket holds at the deadline: an answer
+// that came in time is not a timeout because the loop was late to read it. Here the loop does
+// not run until the answers of 48 probes wait in their sockets and every deadline has passed;
+// libevent's epoll then reports at most 32 sockets in its first pass, while every deadline fires
+// in that pass.
+TEST(HttpProbe, AnswerWaitingAtTheDeadlineIsReadNotTimedOut) {
+    Backend backend;
+    auto base = util::make_event_base();
+    const auto spec = make_probe_spec(backend.address(), http_check(backend.port(), 100ms));
+    constexpr int kProbes = 48;  // under the test backend's listen backlog of 64
+    std::vector<std::optional<ProbeResult>> results(kProbes);
+    std::vector<std::unique_ptr<Probe>> probes;
+    for (int i = 0; i < kProbes; ++i) {
+        probes.push_back(start_probe(base.get(), spec, [&results, i](ProbeResult r) {
+            results[static_cast<std::size_t>(i)] = std::move(r);
+        }));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    while (backend.accepted() < kProbes && std::chrono::steady_clock::now() - t0 < 2s)
+        std::this_thread::sleep_for(5ms);
+    ASSERT_EQ(backend.accepted(), kProbes);
+    std::this_thread::sleep_for(200ms);  // the answers are in; the deadlines have passed
+    auto reported = [&] {
+        return std::all_of(results.begin(), results.end(), [](const auto& r) { return r; });
+    };
+    while (!reported() && std::chrono::steady_clock::now() - t0 < 5s)
+        event_base_loop(base.get(), EVLOOP_ONCE);
+    ASSERT_TRUE(reported());
+    for (int i = 0; i < kProbes; ++i) {
+        const ProbeResult& r = *results[static_cast<std::size_t>(i)];
+        EXPECT_EQ(r.outcome, Outcome::ok) << "probe " << i << ": " << r.detail;
+        EXPECT_GE(r.latency, 100ms);  // judged when the loop came to it, after the deadline
+    }
 }
 
 TEST(HttpProbe, DestroyingAProbeCancelsIt) {
