@@ -425,12 +425,12 @@ void Monitor::Impl::start_one(Slot& slot) {
 }
 
 // Whether a probe of `slot` still unanswered after fast_interval would be suspect: the address
-// is up, takes more than one failure to go down, and answered its last probe quickly.
+// is up, takes more than one failure to go down, and answered its last probe quickly (so never
+// in the first round, which has no result yet).
 bool Monitor::Impl::may_overlap(const Slot& slot) const {
     const AddressState& state = states[slot.index];
-    return state.observed == Observed::up && state.check.fall > 1 && !slot.first_round &&
-           state.last && state.last->outcome == Outcome::ok &&
-           state.last->latency * 2 < slot.fast_interval;
+    return state.observed == Observed::up && state.check.fall > 1 && state.last &&
+           state.last->outcome == Outcome::ok && state.last->latency * 2 < slot.fast_interval;
 }
 
 // The newest probe of `slot` is still unanswered fast_interval after it started: start the

@@ -178,7 +178,7 @@ void SocketProbe::finish(ProbeResult result) {
         early_ = std::move(result);
         return;
     }
-    if (finishing_ != nullptr) *finishing_ = true;
+    if (finishing_ != nullptr) *std::exchange(finishing_, nullptr) = true;
     report(std::move(result));
 }
 

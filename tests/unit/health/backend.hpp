@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.hpp"
 #include "util/ip.hpp"
 
 namespace nolb::test {
@@ -374,6 +376,20 @@ class Backend {
     std::list<Connection> connections_;
     std::thread thread_;
 };
+
+// An HTTP check of GET /health on `port`, Host www.demo.test, with `timeout` (and an interval
+// no shorter).
+inline config::HealthCheck http_check(std::uint16_t port,
+                                      std::chrono::milliseconds timeout = std::chrono::seconds(1)) {
+    config::HealthCheck check;
+    check.type = config::HealthMode::http;
+    check.port = port;
+    check.path = "/health";
+    check.host = "www.demo.test";
+    check.timeout = timeout;
+    check.interval = std::max(timeout, check.interval);
+    return check;
+}
 
 // A port on `address` with nothing listening: connections are refused.
 inline std::uint16_t closed_port(const char* address = "127.0.0.1") {

@@ -42,6 +42,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::Backend;
 using test::Behaviour;
+using test::http_check;
 using Steady = std::chrono::steady_clock;
 
 // The most a probe may add to the heap while it runs: its line buffer (grown by doubling up to
@@ -58,17 +59,6 @@ std::int64_t heap_in_use() {
     const struct mallinfo2 info = ::mallinfo2();
     return static_cast<std::int64_t>(info.uordblks + info.hblkhd);
 #endif
-}
-
-config::HealthCheck http_check(std::uint16_t port, std::chrono::milliseconds timeout) {
-    config::HealthCheck check;
-    check.type = config::HealthMode::http;
-    check.port = port;
-    check.path = "/health";
-    check.host = "www.demo.test";
-    check.timeout = timeout;
-    check.interval = std::max(timeout, check.interval);
-    return check;
 }
 
 struct Seen {

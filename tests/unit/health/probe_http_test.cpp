@@ -25,17 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::Backend;
 using test::Behaviour;
-
-config::HealthCheck http_check(std::uint16_t port, std::chrono::milliseconds timeout = 1000ms) {
-    config::HealthCheck check;
-    check.type = config::HealthMode::http;
-    check.port = port;
-    check.path = "/health";
-    check.host = "www.demo.test";
-    check.timeout = timeout;
-    check.interval = std::max(timeout, check.interval);
-    return check;
-}
+using test::http_check;
 
 // Runs one probe to completion on `base`, or on its own loop (bounded by the probe's timeout plus
 // a margin); `passes` counts the passes of the loop it took.
