@@ -1,14 +1,16 @@
 // The client fleet: every client of every profile as a small state machine on the caller's event
 // loop. A client runs a closed loop (one request at a time, the next one period after the
-// previous started, or at once when it ended later), and each request goes resolve (its own
-// cache, or a lookup), connect (the profile's order and timing of attempts), then the HTTP
-// exchange, all bounded by the request's deadline. Sockets are non-blocking and closed with
-// SO_LINGER 0 when abandoned, so thousands of short connections leave no TIME_WAIT behind.
-// Names resolve through libevent's evdns, asking nolbd only; the `system` profile uses the
-// getaddrinfo thread of resolver.cpp instead. evdns runs its callbacks deferred, even for a
-// cancelled lookup, so each lookup carries a small ticket that outlives the request and, if need
-// be, the fleet: the callback frees it, and the fleet reports itself drained only once every
-// ticket has come back.
+// previous started, or at once when it ended later). A request goes: a kept-alive connection if
+// the client holds one, else addresses (the client's cache, or a lookup) and a Dial, the
+// profile's connection attempts; then the HTTP exchange. A client of a streaming profile also
+// holds an event stream, which reconnects by EventSource's rules and records its silences.
+//
+// Sockets are non-blocking and closed with SO_LINGER 0 when abandoned, so thousands of short
+// connections leave no TIME_WAIT behind. Stub lookups go through libevent's evdns to the
+// target's DNS server only; system lookups through the getaddrinfo threads of resolver.cpp.
+// evdns runs its callbacks deferred, even for a lookup whose request has ended, so each query
+// carries a small ticket that outlives the request and, if need be, the fleet: the callback
+// frees it, and the fleet reports itself drained only once every ticket has come back.
 #include "nolb-compare/clients.hpp"
 
 #include <event2/dns.h>
@@ -19,7 +21,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <exception>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -41,9 +42,11 @@ constexpr std::uint64_t kSeed = 0x6e6f6c622d636d70ULL;
 constexpr const char* kMaxInflight = "1024";
 // getaddrinfo with AF_UNSPEC asks for A and AAAA.
 constexpr std::uint64_t kQueriesPerGetaddrinfo = 2;
-constexpr unsigned kSlotBits = 20;  // system lookups: ticket = serial << kSlotBits | client slot
+constexpr unsigned kSlotBits = 20;  // system lookups: ticket = generation << kSlotBits | slot
+// nolb-stats sends an event every 0.5 s: a silence longer than this is an outage of the stream.
+constexpr double kStreamGap = 1.0;
 constexpr const char* kSystemNotRun =
-    "profile system not run: getaddrinfo would not ask nolbd here (run nolb-compare as root, in "
+    "not run: getaddrinfo would not ask the lab's resolver here (run nolb-compare as root, in "
     "its own network namespace)";
 
 timeval to_timeval(Seconds s) {
@@ -60,6 +63,10 @@ timeval to_timeval(Clock::duration d) {
 
 double seconds(Clock::duration d) {
     return std::chrono::duration_cast<Seconds>(d).count();
+}
+
+Clock::duration to_duration(Seconds s) {
+    return std::chrono::duration_cast<Clock::duration>(s);
 }
 
 // An abortive close: RST instead of FIN, so no TIME_WAIT stays on our side.
@@ -92,34 +99,101 @@ Outcome connect_failure(int error) {
     }
 }
 
+std::uint64_t bit(std::int16_t node) {
+    return node >= 0 && node < 64 ? std::uint64_t{1} << node : 0;
+}
+
 }  // namespace
 
 struct Fleet::Impl {
     struct Client;
+    struct Dial;
 
-    // One connection attempt; the attempt that connects first also carries the exchange.
-    struct Attempt {
+    // One TCP connection from its connect() on: an attempt, then the connection a request or
+    // the stream uses, or an idle one kept for the next request.
+    struct Conn {
         Client* client = nullptr;
+        Dial* dial = nullptr;  // while it is an attempt
         int fd = -1;
         int early_error = 0;  // connect() failed at once; reported from the loop all the same
-        util::Event io;       // writable: connected or failed; then the exchange's reads/writes
-        util::Event timer;    // the per-attempt connect timeout
+        std::int16_t node = -1;
+        util::Event io;
+        util::Event timer;  // an attempt's own limit; an idle connection's idle limit
 
-        Attempt() = default;
-        Attempt(const Attempt&) = delete;
-        Attempt& operator=(const Attempt&) = delete;
-        ~Attempt() {
+        Conn() = default;
+        Conn(const Conn&) = delete;
+        Conn& operator=(const Conn&) = delete;
+        ~Conn() {
             io.reset();
             timer.reset();
             if (fd >= 0) close_abortive(fd);
         }
     };
 
-    // What an evdns callback needs to find its request; freed by the callback only.
+    // The connection attempts of one request (or one stream connection), by the profile's rules.
+    // It reports once: the connection that won, or the failure that ended the last attempt.
+    struct Dial {
+        Client* client = nullptr;
+        bool for_stream = false;
+        std::vector<SocketAddress> addresses;
+        std::vector<std::int16_t> nodes;  // of each address
+        std::size_t next = 0;
+        std::vector<std::unique_ptr<Conn>> attempts;
+        unsigned made = 0;
+        std::uint64_t touched = 0;
+        Outcome last_failure = Outcome::refused;
+        Clock::time_point began{};
+        bool running = false;
+        util::Event stagger;  // the next attempt starts (staggered, or after a failover delay)
+        util::Event limit;    // connect_timeout over every attempt
+
+        const ClientSpec& spec() const { return client->spec; }
+        void start(const std::vector<SocketAddress>& list);
+        void stop();
+        void launch();
+        void failed(Conn* attempt, Outcome outcome);
+        void advance();
+        void won(Conn* attempt);
+        void give_up(Outcome outcome);
+
+        static void on_connect(evutil_socket_t fd, short, void* arg);
+        static void on_attempt_timer(evutil_socket_t, short, void* arg);
+        static void on_stagger(evutil_socket_t, short, void* arg);
+        static void on_limit(evutil_socket_t, short, void* arg);
+    };
+
+    // What an evdns callback needs to find its lookup; freed by the callback only.
     struct DnsTicket {
         Impl* fleet = nullptr;  // null once the fleet is gone
         std::size_t slot = 0;
-        std::uint64_t serial = 0;
+        std::uint64_t generation = 0;
+        bool aaaa = false;
+    };
+
+    enum class Waiter : std::uint8_t { request = 1, stream = 2 };
+
+    // A lookup in progress, shared by the request and the stream when both need addresses.
+    struct LookupState {
+        bool pending = false;
+        std::uint64_t generation = 0;
+        unsigned queries_left = 0;
+        std::vector<SocketAddress> answer;
+        int ttl = 0;
+        std::uint8_t waiting = 0;  // Waiter bits
+    };
+
+    struct Stream {
+        bool open = false;  // the client wants it (the fleet runs)
+        bool given_up = false;
+        Dial dial;
+        std::unique_ptr<Conn> conn;
+        EventStreamReader reader;
+        std::string out;
+        std::size_t sent = 0;
+        util::Event retry;
+        util::Event watchdog;
+        Clock::time_point last_event{};  // or when the stream was first opened
+        std::int16_t last_node = -1;
     };
 
     struct Client {
@@ -129,47 +203,60 @@ struct Fleet::Impl {
         std::size_t slot = 0;     // within the fleet
         util::Event start_timer;
         util::Event deadline;
-        util::Event next_attempt;  // happy-eyeballs: the delay before the next attempt
 
         std::vector<SocketAddress> cache;
         Clock::time_point cache_until{};
+        LookupState lookup;
 
         // The request in flight.
         bool active = false;
-        std::uint64_t serial = 0;
         Clock::time_point started{};
         RequestRecord record;
-        bool resolving = false;
-        evdns_request* lookup = nullptr;  // evdns's handle, until its callback runs
-        std::vector<SocketAddress> addresses;
-        std::size_t next_address = 0;
-        unsigned attempts = 0;
-        Outcome last_failure = Outcome::refused;
-        std::vector<std::unique_ptr<Attempt>> connecting;
-        std::unique_ptr<Attempt> exchange;
+        Dial dial;
+        std::unique_ptr<Conn> conn;
+        bool reused = false;   // conn came from idle
+        bool retried = false;  // retry_lost used
         std::size_t sent = 0;
         std::string received;
 
-        Seconds period() const { return Seconds(1.0 / std::max(spec.rate, 1e-3)); }
+        std::unique_ptr<Conn> idle;  // kept alive for the next request
+        Stream stream;
 
+        Seconds period() const { return Seconds(1.0 / std::max(spec.rate, 1e-3)); }
         void schedule_after(Clock::duration delay) {
             const timeval tv = to_timeval(std::max(delay, Clock::duration::zero()));
             event_add(start_timer.get(), &tv);
         }
 
+        // addresses
+        void want_addresses(Waiter who);
+        void start_lookup();
+        void looked_up(std::optional<std::vector<SocketAddress>> answer, int ttl);
+        void deliver(Waiter who, const std::vector<SocketAddress>* addresses);
+
+        // the request
         void begin();
-        void resolve();
-        void answered(std::vector<SocketAddress> answer, Seconds keep);
-        void start_attempt();
-        void attempt_failed(Attempt* attempt, Outcome outcome);
-        void advance();
-        void won(Attempt* attempt);
+        void dialed(std::unique_ptr<Conn> won);
+        void dial_failed(Outcome outcome);
+        void exchange();
         void send_request();
         void read_response();
-        void failed_before_response(Outcome outcome);
-        void judge();
+        void lost_before_response();
+        void judge(bool closed);
+        void keep(std::unique_ptr<Conn> c);
+        void drop_idle();
         void finish(Outcome outcome);
         void abandon();
+
+        // the stream
+        void stream_open();
+        void stream_dialed(std::unique_ptr<Conn> won);
+        void stream_failed();
+        void stream_send();
+        void stream_read();
+        void stream_event(const std::string& data);
+        void stream_close(bool record_silence);
+        void stream_later(Seconds delay);
 
         static void on_start(evutil_socket_t, short, void* arg) {
             static_cast<Client*>(arg)->begin();
@@ -177,46 +264,44 @@ struct Fleet::Impl {
         static void on_deadline(evutil_socket_t, short, void* arg) {
             static_cast<Client*>(arg)->finish(Outcome::request_timeout);
         }
-        static void on_next_attempt(evutil_socket_t, short, void* arg) {
-            auto* client = static_cast<Client*>(arg);
-            if (client->active && !client->exchange &&
-                client->next_address < client->addresses.size())
-                client->start_attempt();
-        }
-        static void on_connect(evutil_socket_t fd, short, void* arg) {
-            auto* attempt = static_cast<Attempt*>(arg);
-            int error = attempt->early_error;
-            if (error == 0) {
-                socklen_t length = sizeof error;
-                if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
-            }
-            if (error == 0)
-                attempt->client->won(attempt);
-            else
-                attempt->client->attempt_failed(attempt, connect_failure(error));
-        }
-        static void on_connect_timeout(evutil_socket_t, short, void* arg) {
-            auto* attempt = static_cast<Attempt*>(arg);
-            attempt->client->attempt_failed(attempt, Outcome::connect_timeout);
-        }
         static void on_writable(evutil_socket_t, short, void* arg) {
-            static_cast<Attempt*>(arg)->client->send_request();
+            static_cast<Conn*>(arg)->client->send_request();
         }
         static void on_readable(evutil_socket_t, short, void* arg) {
-            static_cast<Attempt*>(arg)->client->read_response();
+            static_cast<Conn*>(arg)->client->read_response();
+        }
+        static void on_idle_event(evutil_socket_t fd, short what, void* arg);
+        static void on_stream_writable(evutil_socket_t, short, void* arg) {
+            static_cast<Conn*>(arg)->client->stream_send();
+        }
+        static void on_stream_readable(evutil_socket_t, short, void* arg) {
+            static_cast<Conn*>(arg)->client->stream_read();
+        }
+        static void on_stream_retry(evutil_socket_t, short, void* arg) {
+            static_cast<Client*>(arg)->stream_open();
+        }
+        static void on_stream_watchdog(evutil_socket_t, short, void* arg) {
+            auto* client = static_cast<Client*>(arg);
+            // The page gives up on a silent stream and opens a new one at once.
+            client->stream.conn.reset();
+            client->stream.dial.stop();
+            client->stream_open();
         }
     };
 
     event_base* base = nullptr;
     Target target;
     Clock::time_point origin;
-    std::string request;  // the same bytes for every exchange
+    std::string request_close;       // GET /stats, Connection: close
+    std::string request_keep_alive;  // GET /stats, the connection kept
     std::unordered_map<std::string, std::int16_t> node_of_site;
+    std::unordered_map<std::string, std::int16_t> node_of_address;
     std::vector<std::unique_ptr<Client>> clients;
     evdns_base* dns = nullptr;
     std::unique_ptr<SystemResolver> resolver;
     std::unordered_set<DnsTicket*> tickets;  // lookups whose callback has not run yet
     std::vector<RequestRecord> records;
+    std::vector<StreamGap> gaps;
     std::vector<std::string> notes;
     std::uint64_t dns_queries = 0;
     std::uint64_t in_flight = 0;
@@ -225,6 +310,7 @@ struct Fleet::Impl {
     bool drain_pending = false;
     std::function<void()> drained;
     util::Event drain_event;
+    util::Event cut_event;  // the grace after stop has passed: what is open is unfinished
 
     Impl(event_base* event_base, Target aim, const std::vector<ClientSpec>& specs,
          Clock::time_point start_of_run);
@@ -233,6 +319,10 @@ struct Fleet::Impl {
     std::int16_t node_of(const std::string& site) const {
         auto it = node_of_site.find(site);
         return it == node_of_site.end() ? std::int16_t{-1} : it->second;
+    }
+    std::int16_t node_at(const SocketAddress& address) const {
+        auto it = node_of_address.find(address.to_string());
+        return it == node_of_address.end() ? std::int16_t{-1} : it->second;
     }
 
     void maybe_drained() {
@@ -249,39 +339,667 @@ struct Fleet::Impl {
         if (callback) callback();
     }
 
+    static void on_cut(evutil_socket_t, short, void* arg) {
+        auto* self = static_cast<Impl*>(arg);
+        for (auto& client : self->clients)
+            client->finish(Outcome::unfinished);
+    }
+
+    // A silence of a stream, clipped to the measured run.
+    void record_gap(const Client& client, Clock::time_point from, Clock::time_point to,
+                    std::int16_t before, std::int16_t after, bool ended) {
+        if (to <= origin) return;
+        StreamGap gap;
+        gap.profile = client.spec.profile;
+        gap.client = client.index;
+        gap.from = seconds(std::max(from, origin) - origin);
+        gap.to = seconds(to - origin);
+        gap.node_before = before;
+        gap.node_after = after;
+        gap.ended = ended;
+        gaps.push_back(gap);
+    }
+
     static void on_dns(int result, char type, int count, int ttl, void* addresses, void* arg);
     void on_system_answer(std::uint64_t ticket, std::optional<std::vector<SocketAddress>> answer);
 };
 
+// ---------------------------------------------------------------------------------- Dial
+
+void Fleet::Impl::Dial::start(const std::vector<SocketAddress>& list) {
+    stop();
+    addresses = list;
+    nodes.clear();
+    for (auto& address : addresses) {
+        address.set_port(client->fleet->target.port);
+        nodes.push_back(client->fleet->node_at(address));
+    }
+    if (spec().attempts == Attempts::first_only && addresses.size() > 1) addresses.resize(1);
+    next = 0;
+    made = 0;
+    touched = 0;
+    last_failure = Outcome::refused;
+    running = true;
+    began = Clock::now();
+    if (spec().connect_timeout.count() > 0) {
+        const timeval tv = to_timeval(spec().connect_timeout);
+        event_add(limit.get(), &tv);
+    }
+    launch();
+}
+
+void Fleet::Impl::Dial::stop() {
+    running = false;
+    attempts.clear();
+    if (stagger) event_del(stagger.get());
+    if (limit) event_del(limit.get());
+}
+
+void Fleet::Impl::Dial::launch() {
+    const std::size_t at = next++;
+    const SocketAddress& address = addresses[at];
+    ++made;
+    touched |= bit(nodes[at]);
+    auto attempt = std::make_unique<Conn>();
+    attempt->client = client;
+    attempt->dial = this;
+    attempt->node = nodes[at];
+    attempt->fd =
+        ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (attempt->fd < 0) {
+        give_up(Outcome::local_error);
+        return;
+    }
+    if (::connect(attempt->fd, reinterpret_cast<const sockaddr*>(&address.storage),
+                  address.length) != 0 &&
+        errno != EINPROGRESS)
+        attempt->early_error = errno;
+    event_base* base = client->fleet->base;
+    attempt->io.reset(event_new(base, attempt->fd, EV_WRITE, &Dial::on_connect, attempt.get()));
+    attempt->timer.reset(event_new(base, -1, 0, &Dial::on_attempt_timer, attempt.get()));
+    if (!attempt->io || !attempt->timer) {
+        give_up(Outcome::local_error);
+        return;
+    }
+    const bool last = next >= addresses.size();
+    if (attempt->early_error != 0) {
+        // Reported from the loop, like any other failure, so that the next attempt never starts
+        // from inside this one.
+        event_active(attempt->io.get(), EV_WRITE, 0);
+    } else {
+        event_add(attempt->io.get(), nullptr);
+        // A sequential attempt's own limit: fixed (none for the last one when the profile says
+        // so), or (curl) half of the connect time left, the last attempt all of it (the
+        // overall limit then ends it).
+        Seconds own = spec().attempts == Attempts::staggered ? Seconds(0) : spec().attempt_timeout;
+        if (last && spec().last_attempt_unbounded) own = Seconds(0);
+        if (spec().halve_remaining && spec().connect_timeout.count() > 0 && !last) {
+            const Seconds left = spec().connect_timeout - Seconds(seconds(Clock::now() - began));
+            own = std::max(Seconds(0.001), left / 2);
+        }
+        if (own.count() > 0) {
+            const timeval tv = to_timeval(own);
+            event_add(attempt->timer.get(), &tv);
+        }
+    }
+    attempts.push_back(std::move(attempt));
+    if (spec().attempts == Attempts::staggered && !last && spec().attempt_timeout.count() > 0 &&
+        (spec().parallel == 0 || attempts.size() < spec().parallel)) {
+        const timeval delay = to_timeval(spec().attempt_timeout);
+        event_add(stagger.get(), &delay);
+    }
+}
+
+void Fleet::Impl::Dial::on_connect(evutil_socket_t fd, short, void* arg) {
+    auto* attempt = static_cast<Conn*>(arg);
+    int error = attempt->early_error;
+    if (error == 0) {
+        socklen_t length = sizeof error;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+    }
+    if (error == 0)
+        attempt->dial->won(attempt);
+    else
+        attempt->dial->failed(attempt, connect_failure(error));
+}
+
+void Fleet::Impl::Dial::on_attempt_timer(evutil_socket_t, short, void* arg) {
+    auto* attempt = static_cast<Conn*>(arg);
+    attempt->dial->failed(attempt, Outcome::connect_timeout);
+}
+
+void Fleet::Impl::Dial::on_stagger(evutil_socket_t, short, void* arg) {
+    auto* dial = static_cast<Dial*>(arg);
+    if (dial->running && dial->next < dial->addresses.size()) dial->launch();
+}
+
+void Fleet::Impl::Dial::on_limit(evutil_socket_t, short, void* arg) {
+    static_cast<Dial*>(arg)->give_up(Outcome::connect_timeout);
+}
+
+void Fleet::Impl::Dial::failed(Conn* attempt, Outcome outcome) {
+    if (outcome == Outcome::local_error) {
+        give_up(outcome);
+        return;
+    }
+    last_failure = outcome;
+    std::erase_if(attempts, [attempt](const auto& a) { return a.get() == attempt; });
+    advance();
+}
+
+// After a failure: the next address at once, or, with none left and nothing else connecting,
+// the last failure is the outcome.
+void Fleet::Impl::Dial::advance() {
+    if (next < addresses.size()) {
+        event_del(stagger.get());
+        if (spec().failover_delay.count() > 0) {
+            const timeval tv = to_timeval(spec().failover_delay);
+            event_add(stagger.get(), &tv);
+        } else {
+            launch();
+        }
+        return;
+    }
+    if (attempts.empty()) give_up(last_failure);
+}
+
+void Fleet::Impl::Dial::won(Conn* attempt) {
+    std::unique_ptr<Conn> winner;
+    for (auto& a : attempts)
+        if (a.get() == attempt) winner = std::move(a);
+    stop();  // the others lost the race
+    winner->dial = nullptr;
+    winner->timer.reset();
+    winner->io.reset();  // frees the event whose callback is running: libevent allows it
+    if (for_stream)
+        client->stream_dialed(std::move(winner));
+    else
+        client->dialed(std::move(winner));
+}
+
+void Fleet::Impl::Dial::give_up(Outcome outcome) {
+    stop();
+    if (for_stream)
+        client->stream_failed();
+    else
+        client->dial_failed(outcome);
+}
+
+// ------------------------------------------------------------------------------- addresses
+
+void Fleet::Impl::Client::want_addresses(Waiter who) {
+    const Clock::time_point now = Clock::now();
+    if (!cache.empty() && now < cache_until) {
+        deliver(who, &cache);
+        return;
+    }
+    lookup.waiting |= static_cast<std::uint8_t>(who);
+    if (who == Waiter::request) record.resolved = true;
+    if (!lookup.pending) start_lookup();
+}
+
+void Fleet::Impl::Client::start_lookup() {
+    lookup.pending = true;
+    ++lookup.generation;
+    lookup.answer.clear();
+    lookup.ttl = 0;
+    if (spec.lookup == Lookup::system) {
+        fleet->dns_queries += kQueriesPerGetaddrinfo;
+        lookup.queries_left = 1;
+        fleet->resolver->submit(lookup.generation << kSlotBits | slot, fleet->target.name);
+        return;
+    }
+    lookup.queries_left = 0;
+    for (bool aaaa : {false, true}) {
+        if (aaaa && !spec.ask_aaaa) continue;
+        // Owned by on_dns from here: evdns calls it exactly once, even when cancelled.
+        auto* ticket = new DnsTicket{fleet, slot, lookup.generation, aaaa};
+        fleet->tickets.insert(ticket);
+        evdns_request* handle =
+            aaaa ? evdns_base_resolve_ipv6(fleet->dns, fleet->target.name.c_str(),
+                                           DNS_QUERY_NO_SEARCH, &Impl::on_dns, ticket)
+                 : evdns_base_resolve_ipv4(fleet->dns, fleet->target.name.c_str(),
+                                           DNS_QUERY_NO_SEARCH, &Impl::on_dns, ticket);
+        if (!handle) {
+            // Not submitted, so no callback will come.
+            fleet->tickets.erase(ticket);
+            delete ticket;
+            continue;
+        }
+        ++fleet->dns_queries;
+        ++lookup.queries_left;
+    }
+    if (lookup.queries_left == 0) looked_up(std::nullopt, 0);
+}
+
+void Fleet::Impl::on_dns(int result, char type, int count, int ttl, void* addresses, void* arg) {
+    std::unique_ptr<DnsTicket> ticket(static_cast<DnsTicket*>(arg));
+    Impl* fleet = ticket->fleet;
+    if (!fleet) return;
+    fleet->tickets.erase(ticket.get());
+    Client& client = *fleet->clients[ticket->slot];
+    LookupState& lookup = client.lookup;
+    if (lookup.pending && lookup.generation == ticket->generation) {
+        // Only the A answer gives addresses: the lab's nodes have no IPv6 ones.
+        if (!ticket->aaaa && result == DNS_ERR_NONE && type == DNS_IPv4_A && count > 0 &&
+            addresses) {
+            const auto* v4 = static_cast<const std::uint32_t*>(addresses);
+            for (int i = 0; i < count; ++i) {
+                SocketAddress address;
+                auto& sin = reinterpret_cast<sockaddr_in&>(address.storage);
+                sin.sin_family = AF_INET;
+                sin.sin_addr.s_addr = v4[i];  // network order, as received
+                address.length = sizeof(sockaddr_in);
+                lookup.answer.push_back(address);
+            }
+            lookup.ttl = ttl;
+        }
+        if (--lookup.queries_left == 0) {
+            if (lookup.answer.empty())
+                client.looked_up(std::nullopt, 0);
+            else
+                client.looked_up(std::move(lookup.answer), lookup.ttl);
+        }
+    }
+    fleet->maybe_drained();
+}
+
+void Fleet::Impl::on_system_answer(std::uint64_t ticket,
+                                   std::optional<std::vector<SocketAddress>> answer) {
+    const std::size_t slot = ticket & ((std::uint64_t{1} << kSlotBits) - 1);
+    if (slot >= clients.size()) return;
+    Client& client = *clients[slot];
+    if (!client.lookup.pending || client.lookup.generation != ticket >> kSlotBits) return;
+    // getaddrinfo says nothing of TTLs.
+    client.looked_up(std::move(answer), 0);
+}
+
+void Fleet::Impl::Client::looked_up(std::optional<std::vector<SocketAddress>> answer, int ttl) {
+    lookup.pending = false;
+    const std::uint8_t waiting = std::exchange(lookup.waiting, 0);
+    if (answer) {
+        Seconds keep = spec.fixed_cache;
+        if (keep.count() <= 0)
+            keep = spec.lookup == Lookup::stub ? std::max(Seconds(std::max(ttl, 0)), spec.min_cache)
+                                               : spec.min_cache;
+        if (keep.count() > 0) {
+            cache = *answer;
+            cache_until = Clock::now() + to_duration(keep);
+        } else {
+            cache.clear();
+        }
+    }
+    // The answer itself, not the cache: a profile that keeps nothing still uses what it got.
+    const std::vector<SocketAddress>* addresses = answer ? &*answer : nullptr;
+    if (waiting & static_cast<std::uint8_t>(Waiter::stream)) deliver(Waiter::stream, addresses);
+    if (waiting & static_cast<std::uint8_t>(Waiter::request)) deliver(Waiter::request, addresses);
+}
+
+void Fleet::Impl::Client::deliver(Waiter who, const std::vector<SocketAddress>* addresses) {
+    if (who == Waiter::request) {
+        if (!active) return;
+        if (!addresses || addresses->empty()) {
+            finish(Outcome::dns_error);
+            return;
+        }
+        dial.start(*addresses);
+        return;
+    }
+    if (!stream.open) return;
+    if (!addresses || addresses->empty()) {
+        stream_later(spec.stream_retry);
+        return;
+    }
+    stream.dial.start(*addresses);
+}
+
+// ----------------------------------------------------------------------------- the request
+
+void Fleet::Impl::Client::begin() {
+    if (fleet->stopping || active) return;
+    active = true;
+    ++fleet->in_flight;
+    // Timers count from the loop's cached time: refresh it, so the deadline is the request's.
+    event_base_update_cache_time(fleet->base);
+    started = Clock::now();
+    record = RequestRecord{};
+    record.profile = spec.profile;
+    record.client = index;
+    sent = 0;
+    received.clear();
+    reused = false;
+    retried = false;
+    if (spec.request_timeout.count() > 0) {
+        const timeval limit = to_timeval(spec.request_timeout);
+        event_add(deadline.get(), &limit);
+    }
+    if (idle) {
+        conn = std::move(idle);
+        reused = record.reused = true;
+        record.touched |= bit(conn->node);
+        exchange();
+        return;
+    }
+    want_addresses(Waiter::request);
+}
+
+void Fleet::Impl::Client::dialed(std::unique_ptr<Conn> won) {
+    record.attempts = static_cast<std::uint8_t>(std::min(dial.made, 255u));
+    record.touched |= dial.touched;
+    conn = std::move(won);
+    exchange();
+}
+
+void Fleet::Impl::Client::dial_failed(Outcome outcome) {
+    record.attempts = static_cast<std::uint8_t>(std::min(dial.made, 255u));
+    record.touched |= dial.touched;
+    finish(outcome);
+}
+
+void Fleet::Impl::Client::exchange() {
+    conn->io = util::make_event(fleet->base, conn->fd, EV_WRITE, &Client::on_writable, conn.get());
+    conn->timer.reset();
+    sent = 0;
+    received.clear();
+    send_request();
+}
+
+void Fleet::Impl::Client::send_request() {
+    const std::string& bytes =
+        spec.keep_idle.count() > 0 ? fleet->request_keep_alive : fleet->request_close;
+    while (sent < bytes.size()) {
+        const ssize_t n = ::send(conn->fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            event_add(conn->io.get(), nullptr);
+            return;
+        }
+        if (connect_failure(n < 0 ? errno : ECONNRESET) == Outcome::local_error)
+            finish(Outcome::local_error);
+        else
+            lost_before_response();
+        return;
+    }
+    conn->io = util::make_event(fleet->base, conn->fd, EV_READ, &Client::on_readable, conn.get());
+    event_add(conn->io.get(), nullptr);
+}
+
+void Fleet::Impl::Client::read_response() {
+    char buffer[kReadChunk];
+    for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
+        const ssize_t n = ::recv(conn->fd, buffer, sizeof buffer, 0);
+        if (n > 0) {
+            received.append(buffer, static_cast<std::size_t>(n));
+            if (received.size() > kMaxResponse) {
+                record.http_status = parse_response(received).status;
+                finish(Outcome::http_error);  // no stats page is that large
+                return;
+            }
+            if (parse_response(received, false).complete) {
+                judge(false);
+                return;
+            }
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        // The server's close (n == 0), or a reset.
+        if (received.empty()) {
+            lost_before_response();
+            return;
+        }
+        judge(true);
+        return;
+    }
+    event_add(conn->io.get(), nullptr);
+}
+
+// A connection that ended before any byte of the response: a kept-alive one that the server
+// had closed meanwhile is replaced by a new connection, and so, once, is a new one when the
+// profile says so (Java); otherwise it is a reset.
+void Fleet::Impl::Client::lost_before_response() {
+    conn.reset();
+    if (reused) {
+        reused = false;
+        want_addresses(Waiter::request);
+        return;
+    }
+    if (spec.retry_lost && !retried) {
+        retried = true;
+        want_addresses(Waiter::request);
+        return;
+    }
+    finish(Outcome::reset);
+}
+
+void Fleet::Impl::Client::judge(bool closed) {
+    const HttpResponse response = parse_response(received, closed);
+    record.http_status = response.status;
+    record.node = fleet->node_of(response.site);
+    if (!response.complete) {
+        // Headers that are not HTTP are an error answer; a response cut short is a reset.
+        finish(response.headers_complete && response.status == 0 ? Outcome::http_error
+                                                                 : Outcome::reset);
+        return;
+    }
+    if (!closed && !response.close && spec.keep_idle.count() > 0) keep(std::move(conn));
+    finish(response.status >= 200 && response.status < 300 ? Outcome::ok : Outcome::http_error);
+}
+
+// Keeps a connection for the next request: closed when the server closes it, or when it has
+// been idle keep_idle.
+void Fleet::Impl::Client::keep(std::unique_ptr<Conn> c) {
+    idle = std::move(c);
+    idle->io = util::make_event(fleet->base, idle->fd, EV_READ, &Client::on_idle_event, idle.get());
+    idle->timer = util::make_event(fleet->base, -1, 0, &Client::on_idle_event, idle.get());
+    event_add(idle->io.get(), nullptr);
+    const timeval tv = to_timeval(spec.keep_idle);
+    event_add(idle->timer.get(), &tv);
+}
+
+void Fleet::Impl::Client::on_idle_event(evutil_socket_t, short, void* arg) {
+    // Readable while idle: the server's close or reset (it sends nothing unasked). Or the idle
+    // time is up. Either way the connection is done.
+    static_cast<Conn*>(arg)->client->drop_idle();
+}
+
+void Fleet::Impl::Client::drop_idle() {
+    idle.reset();
+}
+
+void Fleet::Impl::Client::finish(Outcome outcome) {
+    if (!active) return;
+    const Clock::time_point now = Clock::now();
+    active = false;
+    event_del(deadline.get());
+    if (dial.running) {  // ended while connecting: a timeout, or cut off
+        record.attempts = static_cast<std::uint8_t>(std::min(dial.made, 255u));
+        record.touched |= dial.touched;
+    }
+    dial.stop();
+    conn.reset();
+    lookup.waiting &= static_cast<std::uint8_t>(~static_cast<std::uint8_t>(Waiter::request));
+
+    record.outcome = outcome;
+    if (started >= fleet->origin) {
+        record.start = seconds(started - fleet->origin);
+        record.end = seconds(now - fleet->origin);
+        fleet->records.push_back(record);
+    }
+    --fleet->in_flight;
+    if (!fleet->stopping) {
+        event_base_update_cache_time(fleet->base);
+        const Clock::time_point next = std::max(started + to_duration(period()), now);
+        schedule_after(next - now);
+    }
+    fleet->maybe_drained();
+}
+
+void Fleet::Impl::Client::abandon() {
+    active = false;
+    event_del(start_timer.get());
+    event_del(deadline.get());
+    dial.stop();
+    conn.reset();
+    idle.reset();
+    stream.open = false;
+    stream.dial.stop();
+    stream.conn.reset();
+    if (stream.retry) event_del(stream.retry.get());
+    if (stream.watchdog) event_del(stream.watchdog.get());
+}
+
+// ------------------------------------------------------------------------------ the stream
+
+void Fleet::Impl::Client::stream_open() {
+    if (!stream.open || stream.given_up || stream.conn || stream.dial.running) return;
+    want_addresses(Waiter::stream);
+}
+
+void Fleet::Impl::Client::stream_later(Seconds delay) {
+    const timeval tv = to_timeval(delay);
+    event_add(stream.retry.get(), &tv);
+}
+
+void Fleet::Impl::Client::stream_failed() {
+    // EventSource tries again after its reconnection time when the connection fails.
+    stream_later(spec.stream_retry);
+}
+
+void Fleet::Impl::Client::stream_dialed(std::unique_ptr<Conn> won) {
+    stream.conn = std::move(won);
+    stream.reader = EventStreamReader{};
+    stream.out = events_request(fleet->target.name);
+    stream.sent = 0;
+    stream.conn->io = util::make_event(fleet->base, stream.conn->fd, EV_WRITE,
+                                       &Client::on_stream_writable, stream.conn.get());
+    stream_send();
+}
+
+void Fleet::Impl::Client::stream_send() {
+    while (stream.sent < stream.out.size()) {
+        const ssize_t n = ::send(stream.conn->fd, stream.out.data() + stream.sent,
+                                 stream.out.size() - stream.sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            stream.sent += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            event_add(stream.conn->io.get(), nullptr);
+            return;
+        }
+        stream.conn.reset();
+        stream_later(spec.stream_retry);
+        return;
+    }
+    stream.conn->io = util::make_event(fleet->base, stream.conn->fd, EV_READ | EV_PERSIST,
+                                       &Client::on_stream_readable, stream.conn.get());
+    event_add(stream.conn->io.get(), nullptr);
+}
+
+void Fleet::Impl::Client::stream_read() {
+    char buffer[kReadChunk];
+    for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
+        const ssize_t n = ::recv(stream.conn->fd, buffer, sizeof buffer, 0);
+        if (n > 0) {
+            for (const auto& event :
+                 stream.reader.feed(std::string_view(buffer, static_cast<std::size_t>(n))))
+                stream_event(event.data);
+            if (stream.reader.state() != EventStreamReader::State::failed) continue;
+            // Not a 200 event stream: EventSource fails for good. A broken one: try again.
+            const bool refused = stream.reader.status() != 200;
+            stream.conn.reset();
+            if (refused)
+                stream.given_up = true;
+            else
+                stream_later(spec.stream_retry);
+            return;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        // The stream ended (the server closed it, or the connection broke): reconnect after the
+        // stream's retry time, as EventSource does.
+        const auto retry = stream.reader.retry_ms();
+        stream.conn.reset();
+        stream_later(retry ? Seconds(static_cast<double>(*retry) / 1000.0) : spec.stream_retry);
+        return;
+    }
+}
+
+void Fleet::Impl::Client::stream_event(const std::string& data) {
+    const Clock::time_point now = Clock::now();
+    const std::int16_t node = fleet->node_of(find_site(data));
+    if (seconds(now - stream.last_event) > kStreamGap)
+        fleet->record_gap(*this, stream.last_event, now, stream.last_node, node, true);
+    stream.last_event = now;
+    stream.last_node = node;
+    if (spec.stream_watchdog.count() > 0) {
+        const timeval tv = to_timeval(spec.stream_watchdog);
+        event_add(stream.watchdog.get(), &tv);
+    }
+}
+
+// At the end: the stream closes, and a silence still going on is recorded as unended.
+void Fleet::Impl::Client::stream_close(bool record_silence) {
+    if (!stream.open) return;
+    stream.open = false;
+    stream.dial.stop();
+    stream.conn.reset();
+    event_del(stream.retry.get());
+    event_del(stream.watchdog.get());
+    const Clock::time_point now = Clock::now();
+    if (record_silence && seconds(now - stream.last_event) > kStreamGap)
+        fleet->record_gap(*this, stream.last_event, now, stream.last_node, -1, false);
+}
+
+// ---------------------------------------------------------------------------- the fleet
+
 Fleet::Impl::Impl(event_base* event_base, Target aim, const std::vector<ClientSpec>& specs,
                   Clock::time_point start_of_run)
     : base(event_base), target(std::move(aim)), origin(start_of_run) {
-    request = stats_request(target.name);
+    request_close = stats_request(target.name, false);
+    request_keep_alive = stats_request(target.name, true);
     for (std::size_t i = 0; i < target.node_sites.size(); ++i)
         node_of_site.emplace(target.node_sites[i], static_cast<std::int16_t>(i));
+    for (std::size_t i = 0; i < target.node_addresses.size(); ++i)
+        node_of_address.emplace(target.node_addresses[i], static_cast<std::int16_t>(i));
     drain_event = util::make_event(base, -1, 0, &Impl::on_drained, this);
+    cut_event = util::make_event(base, -1, 0, &Impl::on_cut, this);
 
-    bool need_dns = false;
+    bool need_stub = false;
     bool need_system = false;
     std::unordered_map<int, std::uint16_t> per_profile;
     for (const ClientSpec& spec : specs) {
         if (spec.clients == 0) continue;
-        if (spec.profile == Profile::system && !target.system_resolver) {
-            if (std::find(notes.begin(), notes.end(), kSystemNotRun) == notes.end())
-                notes.emplace_back(kSystemNotRun);
+        if (spec.lookup == Lookup::system && !target.system_resolver) {
+            const std::string note = std::string("profile ") + profile_name(spec.profile) +
+                                     " (getaddrinfo) " + kSystemNotRun;
+            if (std::find(notes.begin(), notes.end(), note) == notes.end()) notes.push_back(note);
             continue;
         }
-        (spec.profile == Profile::system ? need_system : need_dns) = true;
+        (spec.lookup == Lookup::system ? need_system : need_stub) = true;
         for (unsigned n = 0; n < spec.clients; ++n) {
             auto client = std::make_unique<Client>();
-            client->fleet = this;
-            client->spec = spec;
-            client->index = per_profile[static_cast<int>(spec.profile)]++;
-            client->slot = clients.size();
-            client->start_timer = util::make_event(base, -1, 0, &Client::on_start, client.get());
-            client->deadline = util::make_event(base, -1, 0, &Client::on_deadline, client.get());
-            client->next_attempt =
-                util::make_event(base, -1, 0, &Client::on_next_attempt, client.get());
+            Client* c = client.get();
+            c->fleet = this;
+            c->spec = spec;
+            c->index = per_profile[static_cast<int>(spec.profile)]++;
+            c->slot = clients.size();
+            c->start_timer = util::make_event(base, -1, 0, &Client::on_start, c);
+            c->deadline = util::make_event(base, -1, 0, &Client::on_deadline, c);
+            for (Dial* d : {&c->dial, &c->stream.dial}) {
+                d->client = c;
+                d->stagger = util::make_event(base, -1, 0, &Dial::on_stagger, d);
+                d->limit = util::make_event(base, -1, 0, &Dial::on_limit, d);
+            }
+            c->stream.dial.for_stream = true;
+            c->stream.retry = util::make_event(base, -1, 0, &Client::on_stream_retry, c);
+            c->stream.watchdog = util::make_event(base, -1, 0, &Client::on_stream_watchdog, c);
             clients.push_back(std::move(client));
         }
     }
@@ -295,9 +1013,9 @@ Fleet::Impl::Impl(event_base* event_base, Target aim, const std::vector<ClientSp
                 on_system_answer(ticket, std::move(answer));
             });
     }
-    if (need_dns) {
+    if (need_stub) {
         // Flags without EVDNS_BASE_INITIALIZE_NAMESERVERS: /etc/resolv.conf is not read, so
-        // there is no search list, no hosts file and no other server than nolbd.
+        // there is no search list, no hosts file and no other server than the target's.
         dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
         if (!dns) throw std::runtime_error("cannot create the DNS resolver");
         sockaddr_storage server{};
@@ -328,326 +1046,6 @@ Fleet::Impl::~Impl() {
     clients.clear();
 }
 
-void Fleet::Impl::Client::abandon() {
-    active = false;
-    resolving = false;
-    lookup = nullptr;
-    event_del(start_timer.get());
-    event_del(deadline.get());
-    event_del(next_attempt.get());
-    connecting.clear();
-    exchange.reset();
-}
-
-void Fleet::Impl::Client::begin() {
-    if (fleet->stopping || active) return;
-    active = true;
-    ++serial;
-    ++fleet->in_flight;
-    // Timers count from the loop's cached time: refresh it, so the deadline is the request's.
-    event_base_update_cache_time(fleet->base);
-    started = Clock::now();
-    record = RequestRecord{};
-    record.profile = spec.profile;
-    record.client = index;
-    addresses.clear();
-    next_address = 0;
-    attempts = 0;
-    last_failure = Outcome::refused;
-    sent = 0;
-    received.clear();
-    const timeval limit = to_timeval(spec.request_timeout);
-    event_add(deadline.get(), &limit);
-
-    if (!cache.empty() && started < cache_until) {
-        addresses = cache;
-        start_attempt();
-        return;
-    }
-    cache.clear();
-    record.resolved = true;
-    resolve();
-}
-
-void Fleet::Impl::Client::resolve() {
-    resolving = true;
-    if (spec.profile == Profile::system) {
-        fleet->dns_queries += kQueriesPerGetaddrinfo;
-        fleet->resolver->submit(serial << kSlotBits | slot, fleet->target.name);
-        return;
-    }
-    // Owned by on_dns from here: evdns calls it exactly once, even when cancelled.
-    DnsTicket* ticket = std::make_unique<DnsTicket>(DnsTicket{fleet, slot, serial}).release();
-    fleet->tickets.insert(ticket);
-    evdns_request* handle = evdns_base_resolve_ipv4(fleet->dns, fleet->target.name.c_str(),
-                                                    DNS_QUERY_NO_SEARCH, &Impl::on_dns, ticket);
-    if (!handle) {
-        // Not submitted, so no callback will come.
-        fleet->tickets.erase(ticket);
-        std::unique_ptr<DnsTicket> unused(ticket);
-        resolving = false;
-        finish(Outcome::dns_error);
-        return;
-    }
-    ++fleet->dns_queries;
-    lookup = handle;
-}
-
-void Fleet::Impl::on_dns(int result, char type, int count, int ttl, void* addresses, void* arg) {
-    std::unique_ptr<DnsTicket> ticket(static_cast<DnsTicket*>(arg));
-    Impl* fleet = ticket->fleet;
-    if (!fleet) return;
-    fleet->tickets.erase(ticket.get());
-    Client& client = *fleet->clients[ticket->slot];
-    if (client.active && client.resolving && client.serial == ticket->serial) {
-        client.resolving = false;
-        client.lookup = nullptr;
-        if (result == DNS_ERR_NONE && type == DNS_IPv4_A && count > 0 && addresses) {
-            std::vector<SocketAddress> answer;
-            const auto* v4 = static_cast<const std::uint32_t*>(addresses);
-            for (int i = 0; i < count; ++i) {
-                SocketAddress address;
-                auto& sin = reinterpret_cast<sockaddr_in&>(address.storage);
-                sin.sin_family = AF_INET;
-                sin.sin_addr.s_addr = v4[i];  // network order, as received
-                address.length = sizeof(sockaddr_in);
-                answer.push_back(address);
-            }
-            const ClientSpec& spec = client.spec;
-            const Seconds keep = spec.fixed_cache.count() > 0
-                                     ? spec.fixed_cache
-                                     : std::max(Seconds(std::max(ttl, 0)), spec.min_cache);
-            client.answered(std::move(answer), keep);
-        } else {
-            client.finish(Outcome::dns_error);
-        }
-    }
-    fleet->maybe_drained();
-}
-
-void Fleet::Impl::on_system_answer(std::uint64_t ticket,
-                                   std::optional<std::vector<SocketAddress>> answer) {
-    const std::size_t slot = ticket & ((std::uint64_t{1} << kSlotBits) - 1);
-    if (slot >= clients.size()) return;
-    Client& client = *clients[slot];
-    // A request that timed out while glibc was still resolving has moved on: drop its answer.
-    if (!client.active || !client.resolving || client.serial != ticket >> kSlotBits) return;
-    client.resolving = false;
-    if (!answer) {
-        client.finish(Outcome::dns_error);
-        return;
-    }
-    // getaddrinfo says nothing of TTLs: a C program asks again for every connection.
-    const Seconds keep =
-        client.spec.fixed_cache.count() > 0 ? client.spec.fixed_cache : client.spec.min_cache;
-    client.answered(std::move(*answer), keep);
-}
-
-void Fleet::Impl::Client::answered(std::vector<SocketAddress> answer, Seconds keep) {
-    if (keep.count() > 0) {
-        cache = answer;
-        cache_until = Clock::now() + std::chrono::duration_cast<Clock::duration>(keep);
-    }
-    addresses = std::move(answer);
-    start_attempt();
-}
-
-void Fleet::Impl::Client::start_attempt() {
-    if (next_address == 0) {
-        for (auto& address : addresses)
-            address.set_port(fleet->target.port);
-        if (spec.profile == Profile::single && addresses.size() > 1) addresses.resize(1);
-    }
-    const SocketAddress& address = addresses[next_address++];
-    ++attempts;
-    auto attempt = std::make_unique<Attempt>();
-    attempt->client = this;
-    attempt->fd =
-        ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (attempt->fd < 0) {
-        finish(Outcome::local_error);
-        return;
-    }
-    if (::connect(attempt->fd, reinterpret_cast<const sockaddr*>(&address.storage),
-                  address.length) != 0 &&
-        errno != EINPROGRESS)
-        attempt->early_error = errno;
-    event* io = event_new(fleet->base, attempt->fd, EV_WRITE, &Client::on_connect, attempt.get());
-    event* timer = event_new(fleet->base, -1, 0, &Client::on_connect_timeout, attempt.get());
-    attempt->io.reset(io);
-    attempt->timer.reset(timer);
-    if (!io || !timer) {
-        finish(Outcome::local_error);
-        return;
-    }
-    if (attempt->early_error != 0) {
-        // Reported from the loop, like any other failure, so that the next attempt never
-        // starts from inside this one.
-        event_active(io, EV_WRITE, 0);
-    } else {
-        event_add(io, nullptr);
-        if (spec.connect_timeout.count() > 0) {
-            const timeval limit = to_timeval(spec.connect_timeout);
-            event_add(timer, &limit);
-        }
-    }
-    connecting.push_back(std::move(attempt));
-    if (spec.profile == Profile::happy_eyeballs && next_address < addresses.size()) {
-        const timeval delay = to_timeval(spec.attempt_delay);
-        event_add(next_attempt.get(), &delay);
-    }
-}
-
-void Fleet::Impl::Client::attempt_failed(Attempt* attempt, Outcome outcome) {
-    if (outcome == Outcome::local_error) {
-        finish(outcome);
-        return;
-    }
-    last_failure = outcome;
-    std::erase_if(connecting, [attempt](const auto& a) { return a.get() == attempt; });
-    advance();
-}
-
-// After a failure: the next address at once, or, with none left and nothing else connecting,
-// the last failure is the request's outcome.
-void Fleet::Impl::Client::advance() {
-    if (next_address < addresses.size()) {
-        event_del(next_attempt.get());
-        start_attempt();
-        return;
-    }
-    if (connecting.empty() && !exchange) finish(last_failure);
-}
-
-void Fleet::Impl::Client::won(Attempt* attempt) {
-    event_del(next_attempt.get());
-    for (auto& a : connecting) {
-        if (a.get() == attempt) exchange = std::move(a);
-    }
-    connecting.clear();  // the others lost the race
-    exchange->timer.reset();
-    event* io =
-        event_new(fleet->base, exchange->fd, EV_WRITE, &Client::on_writable, exchange.get());
-    exchange->io.reset(io);  // frees the event whose callback is running: libevent allows it
-    if (!io) {
-        finish(Outcome::local_error);
-        return;
-    }
-    sent = 0;
-    received.clear();
-    send_request();
-}
-
-void Fleet::Impl::Client::send_request() {
-    const std::string& bytes = fleet->request;
-    while (sent < bytes.size()) {
-        const ssize_t n =
-            ::send(exchange->fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent += static_cast<std::size_t>(n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            event_add(exchange->io.get(), nullptr);
-            return;
-        }
-        const Outcome outcome = connect_failure(n < 0 ? errno : ECONNRESET);
-        if (outcome == Outcome::local_error)
-            finish(outcome);
-        else
-            failed_before_response(Outcome::reset);
-        return;
-    }
-    event* io = event_new(fleet->base, exchange->fd, EV_READ, &Client::on_readable, exchange.get());
-    exchange->io.reset(io);
-    if (!io) {
-        finish(Outcome::local_error);
-        return;
-    }
-    event_add(io, nullptr);
-}
-
-void Fleet::Impl::Client::read_response() {
-    char buffer[kReadChunk];
-    for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
-        const ssize_t n = ::recv(exchange->fd, buffer, sizeof buffer, 0);
-        if (n > 0) {
-            received.append(buffer, static_cast<std::size_t>(n));
-            if (received.size() > kMaxResponse) {
-                record.http_status = parse_response(received).status;
-                finish(Outcome::http_error);  // no stats page is that large
-                return;
-            }
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        // The server's close (n == 0), or a reset. Before any byte: the request never reached
-        // the application, so the next address may serve it.
-        if (received.empty()) {
-            failed_before_response(Outcome::reset);
-            return;
-        }
-        judge();
-        return;
-    }
-    event_add(exchange->io.get(), nullptr);
-}
-
-void Fleet::Impl::Client::failed_before_response(Outcome outcome) {
-    last_failure = outcome;
-    exchange.reset();
-    advance();
-}
-
-void Fleet::Impl::Client::judge() {
-    const HttpResponse response = parse_response(received);
-    record.http_status = response.status;
-    record.node = fleet->node_of(response.site);
-    if (!response.complete) {
-        // Headers that are not HTTP are an error answer; a response cut short is a reset.
-        finish(response.headers_complete && response.status == 0 ? Outcome::http_error
-                                                                 : Outcome::reset);
-        return;
-    }
-    finish(response.status >= 200 && response.status < 300 ? Outcome::ok : Outcome::http_error);
-}
-
-void Fleet::Impl::Client::finish(Outcome outcome) {
-    if (!active) return;
-    const Clock::time_point now = Clock::now();
-    active = false;
-    event_del(deadline.get());
-    event_del(next_attempt.get());
-    connecting.clear();
-    exchange.reset();
-    if (lookup) {
-        // Its callback still runs (deferred) and frees the ticket; the serial no longer matches.
-        evdns_cancel_request(fleet->dns, lookup);
-        lookup = nullptr;
-    }
-    resolving = false;
-
-    record.outcome = outcome;
-    record.attempts = static_cast<std::uint8_t>(std::min(attempts, 255u));
-    if (started >= fleet->origin) {
-        record.start = seconds(started - fleet->origin);
-        record.end = seconds(now - fleet->origin);
-        fleet->records.push_back(record);
-    }
-    --fleet->in_flight;
-    if (!fleet->stopping) {
-        event_base_update_cache_time(fleet->base);
-        const Clock::time_point next =
-            std::max(started + std::chrono::duration_cast<Clock::duration>(period()), now);
-        schedule_after(next - now);
-    }
-    fleet->maybe_drained();
-}
-
-// ------------------------------------------------------------------------------------- Fleet
-
 Fleet::Fleet(event_base* base, Target target, const std::vector<ClientSpec>& specs,
              Clock::time_point origin)
     : impl_(std::make_unique<Impl>(base, std::move(target), specs, origin)) {}
@@ -660,23 +1058,37 @@ void Fleet::start() {
     // Each client's first request somewhere in its first period, so that clients of one profile
     // do not move in step (and their caches do not expire together).
     util::Rng rng(kSeed);
+    const Clock::time_point now = Clock::now();
     for (auto& client : impl_->clients) {
         const double fraction = static_cast<double>(rng.next() >> 11) * 0x1.0p-53;
-        client->schedule_after(
-            std::chrono::duration_cast<Clock::duration>(client->period() * fraction));
+        client->schedule_after(to_duration(client->period() * fraction));
+        if (client->spec.stream) {
+            client->stream.open = true;
+            client->stream.last_event = now;
+            client->stream_open();
+        }
     }
 }
 
-void Fleet::stop(std::function<void()> drained) {
+void Fleet::stop(Seconds grace, std::function<void()> drained) {
     impl_->stopping = true;
     impl_->drained = std::move(drained);
-    for (auto& client : impl_->clients)
+    for (auto& client : impl_->clients) {
         event_del(client->start_timer.get());
+        client->stream_close(true);
+        client->idle.reset();
+    }
+    const timeval tv = to_timeval(grace);
+    event_add(impl_->cut_event.get(), &tv);
     impl_->maybe_drained();
 }
 
 std::vector<RequestRecord> Fleet::take_records() {
     return std::exchange(impl_->records, {});
+}
+
+std::vector<StreamGap> Fleet::take_stream_gaps() {
+    return std::exchange(impl_->gaps, {});
 }
 
 std::uint64_t Fleet::dns_queries() const {

@@ -1,14 +1,15 @@
 // The clients: many independent HTTP clients on one event loop, each following one profile
-// (scenario.hpp) to turn a name into a connection. Each has its own answer cache, asks nolbd
-// itself (or glibc's getaddrinfo for the `system` profile), and records every request it makes.
-// The profiles differ only in how they pick and try addresses; the HTTP exchange is the same:
-// one `GET /stats` per connection (Connection: close), the node named by the body's "site".
+// (profiles.hpp) to turn a name into a connection: where its addresses come from (its own DNS
+// queries to the resolver, or glibc's getaddrinfo), how long it keeps them, which of them it
+// tries and when it moves on, whether it keeps connections alive and holds an event stream. The
+// HTTP exchange is the same for all: `GET /stats`, the node named by the body's "site".
 //
-// A request is retried on the next address when the connection fails before any byte of the
-// response arrives (refused, connect timeout, reset or closed early): the request never reached
-// the application, or the node died. A complete response with an error status, or a response
-// that is not complete by the request's deadline, is final: that is what HTTP clients do, and
-// why a node answering 500 hurts clients that a node refusing connections does not.
+// A request moves to another address only while connecting (refused, unreachable, out of time,
+// as its profile says). Once connected, a response with an error status, a reset or a close
+// before the response is complete is final, as it is for the programs the profiles reproduce;
+// the one exception is a kept-alive connection found closed before any byte of the response
+// arrived, which is replaced by a new one, as HTTP clients do for a request that is safe to
+// repeat.
 #pragma once
 
 #include <event2/event.h>
@@ -31,12 +32,13 @@ using Clock = std::chrono::steady_clock;
 // What the clients aim at.
 struct Target {
     std::string name;           // the name resolved: "www.compare.test"
-    util::Endpoint dns;         // the name server asked directly (all profiles but `system`)
+    util::Endpoint dns;         // the server stub lookups ask: nolbd, or the resolver before it
     std::uint16_t port = 8080;  // HTTP port on every address
-    std::vector<std::string> node_sites;  // "site" values, index = node number
-    // The `system` profile resolves with getaddrinfo, which reads /etc/resolv.conf: only
-    // meaningful inside the namespace whose resolv.conf names `dns` (on port 53). When false,
-    // system clients are not started and a note says why.
+    std::vector<std::string> node_sites;      // "site" values, index = node number
+    std::vector<std::string> node_addresses;  // each node's address, index = node number
+    // System lookups use getaddrinfo, which reads /etc/resolv.conf: only meaningful inside the
+    // namespace whose resolv.conf names the lab's resolver. When false, the profiles that
+    // resolve that way are not started and a note says why.
     bool system_resolver = false;
 };
 
@@ -53,11 +55,13 @@ class Fleet {
     Fleet& operator=(const Fleet&) = delete;
 
     void start();
-    // No request starts after this; `drained` is called from the loop once every request in
-    // flight has ended (each is bounded by its request timeout).
-    void stop(std::function<void()> drained);
+    // No request starts after this and event streams close; requests in flight may end within
+    // `grace`, and those still open then are recorded as unfinished. `drained` is called from
+    // the loop once every request has ended.
+    void stop(Seconds grace, std::function<void()> drained);
 
     std::vector<RequestRecord> take_records();
+    std::vector<StreamGap> take_stream_gaps();
     std::uint64_t dns_queries() const;  // DNS queries the fleet sent (all profiles)
     std::uint64_t in_flight() const;
     std::vector<std::string> notes() const;

@@ -1,8 +1,7 @@
-// Builds the request and judges the response of the clients' HTTP exchange. The clients read
-// to the server's close (Connection: close), so a body without Content-Length or chunks is
-// complete at the close, while a declared length or a chunked body not fully received means the
-// connection ended early. Only what nolb-stats and HAProxy send is understood; anything else is
-// judged conservatively (not complete).
+// Builds the requests and judges the responses of the clients' HTTP exchanges. A body without
+// Content-Length or chunks is complete only at the server's close, while a declared length or a
+// chunked body not fully received by then means the connection ended early. Only what nolb-stats
+// and HAProxy send is understood; anything else is judged conservatively (not complete).
 #include "nolb-compare/http_exchange.hpp"
 
 #include <algorithm>
@@ -83,16 +82,25 @@ bool dechunk(std::string_view body, std::string& out) {
 
 }  // namespace
 
-std::string stats_request(std::string_view host) {
+std::string stats_request(std::string_view host, bool keep_alive) {
     std::string request = "GET /stats HTTP/1.1\r\nHost: ";
     request.append(host);
-    request.append(
-        "\r\nUser-Agent: nolb-compare\r\nAccept: application/json\r\n"
-        "Connection: close\r\n\r\n");
+    request.append("\r\nUser-Agent: nolb-compare\r\nAccept: application/json\r\n");
+    if (!keep_alive) request.append("Connection: close\r\n");
+    request.append("\r\n");
     return request;
 }
 
-HttpResponse parse_response(std::string_view bytes) {
+std::string events_request(std::string_view host) {
+    std::string request = "GET /events HTTP/1.1\r\nHost: ";
+    request.append(host);
+    request.append(
+        "\r\nUser-Agent: nolb-compare\r\nAccept: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\n\r\n");
+    return request;
+}
+
+HttpResponse parse_response(std::string_view bytes, bool closed) {
     HttpResponse response;
     const std::size_t head_end = bytes.find("\r\n\r\n");
     const std::size_t line_end = bytes.find(kCrlf);
@@ -121,8 +129,12 @@ HttpResponse parse_response(std::string_view bytes) {
         } else if (iequals(name, "Transfer-Encoding")) {
             chunked = iequals(value, "chunked");
             if (!chunked) framing_ok = false;
+        } else if (iequals(name, "Connection")) {
+            response.close = iequals(value, "close");
         }
     }
+    // HTTP/1.0 closes unless told otherwise; nothing here speaks it, but judge it right.
+    if (bytes.substr(0, 8) == "HTTP/1.0") response.close = true;
 
     const std::string_view body = bytes.substr(head_end + 4);
     if (response.status == 0 || !framing_ok) return response;
@@ -134,10 +146,144 @@ HttpResponse parse_response(std::string_view bytes) {
         response.complete = body.size() >= *content_length;
         response.site = find_site(body.substr(0, *content_length));
     } else {
-        response.complete = true;  // delimited by the close we read to
+        response.complete = closed;  // delimited by the server's close
+        response.close = true;
         response.site = find_site(body);
     }
     return response;
+}
+
+// ---- EventStreamReader
+
+std::vector<EventStreamReader::Event> EventStreamReader::feed(std::string_view bytes) {
+    std::vector<Event> out;
+    if (state_ == State::failed) return out;
+    if (state_ == State::headers) {
+        head_.append(bytes);
+        const std::size_t end = head_.find("\r\n\r\n");
+        if (end == std::string::npos) {
+            if (head_.size() > 16 * 1024) state_ = State::failed;
+            return out;
+        }
+        const HttpResponse response =
+            parse_response(std::string_view(head_).substr(0, end + 4), false);
+        status_ = response.status;
+        // EventSource accepts only a 200 with an event-stream type; anything else ends it.
+        std::string_view head(head_.data(), end + 2);
+        bool event_stream = false;
+        for (std::size_t at = 0; at < head.size();) {
+            std::size_t eol = head.find(kCrlf, at);
+            if (eol == std::string_view::npos) eol = head.size();
+            std::string_view line = head.substr(at, eol - at);
+            at = eol + 2;
+            const std::size_t colon = line.find(':');
+            if (colon == std::string_view::npos) continue;
+            const std::string_view name = trim(line.substr(0, colon));
+            const std::string_view value = trim(line.substr(colon + 1));
+            if (iequals(name, "Content-Type"))
+                event_stream = iequals(value.substr(0, value.find(';')), "text/event-stream");
+            else if (iequals(name, "Transfer-Encoding"))
+                chunked_ = iequals(value, "chunked");
+        }
+        if (status_ != 200 || !event_stream) {
+            state_ = State::failed;
+            return out;
+        }
+        state_ = State::events;
+        std::string rest = head_.substr(end + 4);
+        head_.clear();
+        body(rest, out);
+        return out;
+    }
+    body(bytes, out);
+    return out;
+}
+
+void EventStreamReader::body(std::string_view bytes, std::vector<Event>& out) {
+    if (chunked_) {
+        raw_.append(bytes);
+        std::string_view raw(raw_);
+        while (!raw.empty() && state_ == State::events) {
+            if (chunk_crlf_) {
+                if (raw.size() < 2) break;
+                if (raw.substr(0, 2) != kCrlf) {
+                    state_ = State::failed;
+                    break;
+                }
+                raw.remove_prefix(2);
+                chunk_crlf_ = false;
+            } else if (chunk_left_ > 0) {
+                const std::size_t take = std::min(chunk_left_, raw.size());
+                text_.append(raw.substr(0, take));
+                raw.remove_prefix(take);
+                chunk_left_ -= take;
+                chunk_crlf_ = chunk_left_ == 0;
+            } else {
+                const std::size_t eol = raw.find(kCrlf);
+                if (eol == std::string_view::npos) {
+                    if (raw.size() > 64) state_ = State::failed;
+                    break;
+                }
+                std::string_view size_text = trim(raw.substr(0, eol));
+                size_text = size_text.substr(0, size_text.find(';'));
+                std::size_t size = 0;
+                bool ok = !size_text.empty() && size_text.size() <= 8;
+                for (char c : size_text) {
+                    const int lower = std::tolower(static_cast<unsigned char>(c));
+                    const int digit = std::isdigit(lower)              ? lower - '0'
+                                      : (lower >= 'a' && lower <= 'f') ? lower - 'a' + 10
+                                                                       : -1;
+                    if (digit < 0) ok = false;
+                    size = size * 16 + static_cast<std::size_t>(std::max(digit, 0));
+                }
+                if (!ok || size == 0) {
+                    state_ = State::failed;  // malformed, or the stream's end
+                    break;
+                }
+                raw.remove_prefix(eol + 2);
+                chunk_left_ = size;
+            }
+        }
+        raw_.erase(0, raw_.size() - raw.size());
+    } else {
+        text_.append(bytes);
+    }
+    // Lines end with CRLF, LF or CR; a CR at the very end may yet be followed by its LF.
+    std::size_t at = 0;
+    for (;;) {
+        const std::size_t eol = text_.find_first_of("\r\n", at);
+        if (eol == std::string::npos) break;
+        if (text_[eol] == '\r' && eol + 1 == text_.size()) break;
+        line(std::string_view(text_).substr(at, eol - at), out);
+        at = eol + 1;
+        if (text_[eol] == '\r' && at < text_.size() && text_[at] == '\n') ++at;
+    }
+    text_.erase(0, at);
+    if (text_.size() > 64 * 1024) state_ = State::failed;
+}
+
+void EventStreamReader::line(std::string_view text, std::vector<Event>& out) {
+    if (text.empty()) {
+        if (has_data_) out.push_back(Event{std::move(data_)});
+        data_.clear();
+        has_data_ = false;
+        return;
+    }
+    if (text.front() == ':') return;  // a comment
+    const std::size_t colon = text.find(':');
+    std::string_view field = text.substr(0, colon);
+    std::string_view value;
+    if (colon != std::string_view::npos) {
+        value = text.substr(colon + 1);
+        if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    }
+    if (field == "data") {
+        if (has_data_) data_ += '\n';
+        data_.append(value);
+        has_data_ = true;
+    } else if (field == "retry") {
+        if (auto ms = decimal(value)) retry_ms_ = *ms;
+    }
 }
 
 std::string find_site(std::string_view body) {

@@ -8,6 +8,7 @@
 // node coming up, a dying node's exit) is a timer, never a wait. Every process is stopped by PID.
 #include "nolb-compare/lab.hpp"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -175,7 +176,14 @@ struct Lab::Impl {
     std::vector<Node> nodes;
     Child nolbd;
     Child haproxy;
+    Child unbound;
     bool nolbd_exit_noted = false;
+    bool unbound_exit_noted = false;
+    std::string nolbd_address = "127.0.0.1";
+    std::uint16_t nolbd_port = 53;
+    std::string resolver_address = "127.0.0.1";
+    std::uint16_t resolver_port = 53;
+    std::vector<bool> drained;  // by node: drain faults applied
     bool haproxy_exit_noted = false;
     fs::path nolbd_socket;
     fs::path haproxy_socket;
@@ -253,28 +261,34 @@ struct Lab::Impl {
         }
     }
 
-    void start_nolbd(Model m) {
-        const fs::path config = dir / "nolbd.toml";
-        write_file(config, render_nolbd_config(scenario, m, options, nolbd_socket));
-        std::vector<std::string> command = {(options.bin_dir / "nolbd").string(), "-c",
-                                            config.string()};
-        // The lab runs as root (its namespaces need it) and its files are its own: nolbd
-        // keeps root, as it must be told.
-        if (::geteuid() == 0) command.insert(command.end(), {"--user", "root"});
-        nolbd = Child::spawn(command, dir / "nolbd.log");
-        nolbd_exit_noted = false;
+    NolbdSetup nolbd_setup(Model m) const {
+        NolbdSetup setup;
+        setup.listen_address = nolbd_address;
+        setup.port = nolbd_port;
+        setup.http_port = options.http_port;
+        setup.control_socket = nolbd_socket;
+        setup.calibration = options.calibration;
+        setup.drained = drained;
+        (void)m;
+        return setup;
+    }
+
+    // Waits until `ask` (nolbd, or the resolver through recursion) lists every node not
+    // drained for `name`; throws naming `who` otherwise.
+    void wait_published(const std::string& who, Child& process, const std::string& address,
+                        std::uint16_t port, bool recursion, Clock::duration bound) {
+        const std::string name = options.calibration ? kCalibrationName : kServiceName;
         std::vector<std::string> expected;
         for (unsigned i = 0; i < scenario.nodes; ++i)
-            expected.push_back(node_address(i));
+            if (!drained[i]) expected.push_back(node_address(i));
         std::sort(expected.begin(), expected.end());
         std::string last = "no answer";
-        const auto deadline = Clock::now() + kNolbdStartBound;
+        const auto deadline = Clock::now() + bound;
         for (;;) {
-            if (nolbd.poll())
-                throw std::runtime_error("nolbd exited (" + describe_status(*nolbd.status()) +
-                                         ") while starting with " + config.string() +
-                                         "; its log:\n" + log_tail(nolbd.log()));
-            if (auto got = dns_lookup(options.dns_port, kServiceName, 200ms)) {
+            if (process.poll())
+                throw std::runtime_error(who + " exited (" + describe_status(*process.status()) +
+                                         ") while starting; its log:\n" + log_tail(process.log()));
+            if (auto got = dns_lookup(address, port, name, 200ms, recursion)) {
                 std::sort(got->begin(), got->end());
                 if (*got == expected) return;
                 last.clear();
@@ -283,12 +297,39 @@ struct Lab::Impl {
                 if (last.empty()) last = "no addresses";
             }
             if (Clock::now() >= deadline)
-                throw std::runtime_error("nolbd on 127.0.0.1:" + std::to_string(options.dns_port) +
-                                         " did not publish every node for " + kServiceName +
-                                         " within 10 s (last: " + last + "); its log:\n" +
-                                         log_tail(nolbd.log()));
+                throw std::runtime_error(
+                    who + " on " + address + ":" + std::to_string(port) +
+                    " did not give every node for " + name + " within " +
+                    std::to_string(
+                        std::chrono::duration_cast<std::chrono::seconds>(bound).count()) +
+                    " s (last: " + last + "); its log:\n" + log_tail(process.log()));
             std::this_thread::sleep_for(50ms);
         }
+    }
+
+    void start_unbound() {
+        if (::access(options.unbound.c_str(), X_OK) != 0)
+            throw std::runtime_error("unbound not found at " + options.unbound +
+                                     ": install the unbound package");
+        const fs::path config = dir / "unbound.conf";
+        write_file(config, render_unbound_config(scenario.resolver, resolver_address, resolver_port,
+                                                 nolbd_address, nolbd_port, dir));
+        unbound = Child::spawn({options.unbound, "-d", "-c", config.string()}, dir / "unbound.log");
+        unbound_exit_noted = false;
+        wait_published("unbound", unbound, resolver_address, resolver_port, true, kNolbdStartBound);
+    }
+
+    void start_nolbd(Model m) {
+        const fs::path config = dir / "nolbd.toml";
+        write_file(config, render_nolbd_config(scenario, m, nolbd_setup(m)));
+        std::vector<std::string> command = {(options.bin_dir / "nolbd").string(), "-c",
+                                            config.string()};
+        // The lab runs as root (its namespaces need it) and its files are its own: nolbd
+        // keeps root, as it must be told.
+        if (::geteuid() == 0) command.insert(command.end(), {"--user", "root"});
+        nolbd = Child::spawn(command, dir / "nolbd.log");
+        nolbd_exit_noted = false;
+        wait_published("nolbd", nolbd, nolbd_address, nolbd_port, false, kNolbdStartBound);
     }
 
     std::optional<HaproxyStat> haproxy_stat(std::string& error) const {
@@ -360,6 +401,7 @@ struct Lab::Impl {
             out.push_back(&n.process);
         out.push_back(&nolbd);
         out.push_back(&haproxy);
+        out.push_back(&unbound);
         return out;
     }
 
@@ -385,6 +427,7 @@ struct Lab::Impl {
         };
         check(nolbd, nolbd_exit_noted, "nolbd");
         check(haproxy, haproxy_exit_noted, "HAProxy");
+        check(unbound, unbound_exit_noted, "unbound");
     }
 
     Counters read_counters() {
@@ -433,8 +476,8 @@ struct Lab::Impl {
         }
         sockaddr_in sin{};
         sin.sin_family = AF_INET;
-        sin.sin_port = htons(options.dns_port);
-        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sin.sin_port = htons(nolbd_port);
+        ::inet_pton(AF_INET, nolbd_address.c_str(), &sin.sin_addr);
         if (::connect(sampler.fd, reinterpret_cast<const sockaddr*>(&sin), sizeof sin) != 0) {
             notes.push_back(std::string("no sampler of nolbd's answers: connect: ") +
                             std::strerror(errno));
@@ -453,7 +496,8 @@ struct Lab::Impl {
         if (sampler.fd < 0) return;
         // A new ID per query: an answer that comes after the next query went out is stale.
         ++sampler.id;
-        std::vector<std::uint8_t> query = dns_query(kServiceName, sampler.id);
+        std::vector<std::uint8_t> query =
+            dns_query(options.calibration ? kCalibrationName : kServiceName, sampler.id);
         if (::send(sampler.fd, query.data(), query.size(), 0) >= 0) ++sampler.sent;
     }
 
@@ -522,7 +566,12 @@ struct Lab::Impl {
                 return;
             case FaultKind::http500:
             case FaultKind::slow:
+            case FaultKind::hang:
                 post(i, std::string("/fail?mode=") + fault_name(fault.kind), f);
+                break;
+            case FaultKind::drain:
+            case FaultKind::undrain:
+                drain(i, fault.kind == FaultKind::drain, f);
                 break;
             case FaultKind::recover:
                 post(i, "/recover", f);
@@ -535,7 +584,48 @@ struct Lab::Impl {
                 blackhole(i, fault.kind == FaultKind::blackhole, f);
                 break;
         }
+        // Applying it took a moment (a POST, nft, a reload): the fault is in force from here.
+        f.done = since_origin();
         record(std::move(f));
+    }
+
+    // The service's node leaves nolbd's answers (nolbctl drain), or, for calibration's static
+    // name, the records are written without it and nolbd reloads.
+    void drain(unsigned i, bool drain, AppliedFault& f) {
+        drained[i] = drain;
+        std::string error;
+        std::optional<std::string> line;
+        if (options.calibration) {
+            try {
+                write_file(dir / "nolbd.toml",
+                           render_nolbd_config(scenario, *model, nolbd_setup(*model)));
+            } catch (const std::exception& e) {
+                f.ok = false;
+                f.detail = e.what();
+                return;
+            }
+            line = unix_exchange(nolbd_socket, control::request_line(control::Verb::reload), true,
+                                 kExchangeTimeout, error);
+        } else {
+            line = unix_exchange(
+                nolbd_socket,
+                control::request_line(drain ? control::Verb::drain : control::Verb::undrain,
+                                      Json{{"node", node_site(i)}}),
+                true, kExchangeTimeout, error);
+        }
+        if (!line) {
+            f.ok = false;
+            f.detail = "nolbd's control socket: " + error;
+            return;
+        }
+        const control::Reply reply = control::parse_reply(*line);
+        f.ok = reply.ok;
+        f.detail = reply.ok
+                       ? std::string(options.calibration ? "reloaded without "
+                                                         : (drain ? "drained " : "undrained ")) +
+                             node_site(i)
+                       : "nolbd refused: " + reply.error;
+        if (options.calibration && !drain) f.detail = "reloaded with " + node_site(i);
     }
 
     void post(unsigned i, const std::string& target, AppliedFault& f) {
@@ -778,6 +868,15 @@ struct Lab::Impl {
             throw std::runtime_error("a scenario needs 1 to 200 nodes, not " +
                                      std::to_string(scenario.nodes));
 
+        // With a resolver in front, it takes the address clients ask (resolv.conf's in a
+        // namespace) and nolbd the one behind it.
+        const bool resolver = scenario.resolver.kind == ResolverKind::unbound;
+        nolbd_address = resolver && options.in_namespace ? "127.0.0.2" : "127.0.0.1";
+        nolbd_port = options.dns_port;
+        resolver_address = "127.0.0.1";
+        resolver_port = options.in_namespace ? options.dns_port : options.resolver_port;
+        drained.assign(scenario.nodes, false);
+
         nodes.clear();
         nodes.resize(scenario.nodes);
         for (unsigned i = 0; i < scenario.nodes; ++i)
@@ -785,6 +884,7 @@ struct Lab::Impl {
         for (unsigned i = 0; i < scenario.nodes; ++i)
             wait_node_ready(i);
         start_nolbd(m);
+        if (resolver) start_unbound();
         if (m == Model::load_balancer) start_haproxy();
     }
 
@@ -817,6 +917,7 @@ struct Lab::Impl {
         nodes.clear();
         nolbd = Child();
         haproxy = Child();
+        unbound = Child();
         model.reset();
     }
 
@@ -848,14 +949,20 @@ void Lab::stop() {
 }
 
 Target Lab::target() const {
+    const Impl& lab = *impl_;
     Target t;
-    t.name = impl_->model == Model::load_balancer ? kBalancerName : kServiceName;
-    t.dns.address = *util::IpAddress::parse("127.0.0.1");
-    t.dns.port = impl_->options.dns_port;
+    t.name = lab.model == Model::load_balancer ? kBalancerName
+             : lab.options.calibration         ? kCalibrationName
+                                               : kServiceName;
+    const bool resolver = lab.scenario.resolver.kind == ResolverKind::unbound;
+    t.dns.address = *util::IpAddress::parse(resolver ? lab.resolver_address : lab.nolbd_address);
+    t.dns.port = resolver ? lab.resolver_port : lab.nolbd_port;
     t.port = impl_->options.http_port;
-    for (unsigned i = 0; i < impl_->scenario.nodes; ++i)
+    for (unsigned i = 0; i < impl_->scenario.nodes; ++i) {
         t.node_sites.push_back(node_site(i));
-    t.system_resolver = impl_->options.in_namespace && impl_->options.dns_port == 53;
+        t.node_addresses.push_back(node_address(i));
+    }
+    t.system_resolver = lab.options.in_namespace && lab.options.dns_port == 53;
     return t;
 }
 

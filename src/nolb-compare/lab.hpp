@@ -26,7 +26,13 @@ struct LabOptions {
     // blackholes are nftables rules, and the `system` profile can resolve through nolbd.
     bool in_namespace = false;
     std::uint16_t http_port = 8080;  // the nodes' and the load balancer's port
-    std::uint16_t dns_port = 53;     // nolbd's, on 127.0.0.1
+    // nolbd's, on 127.0.0.1; with a resolver in front in a namespace, nolbd moves to
+    // 127.0.0.2:53 and the resolver takes 127.0.0.1:53, the address resolv.conf names.
+    std::uint16_t dns_port = 53;
+    std::uint16_t resolver_port = 53;  // outside a namespace: the resolver's, on 127.0.0.1
+    std::string unbound = "/usr/sbin/unbound";
+    // Clients aim at kCalibrationName, whose order is fixed, instead of the service.
+    bool calibration = false;
 };
 
 // The names the lab serves; nodes are "node1".."nodeN".
@@ -34,6 +40,8 @@ inline constexpr const char* kZone = "compare.test";
 inline constexpr const char* kServiceName = "www.compare.test";
 inline constexpr const char* kBalancerName = "lb.compare.test";
 inline constexpr const char* kBalancerAddress = "127.0.0.100";
+// Calibration's name: the nodes as static records, in node order for every client.
+inline constexpr const char* kCalibrationName = "cal.compare.test";
 std::string node_address(unsigned node);  // "127.0.0.11" for node 0
 std::string node_site(unsigned node);     // "node1" for node 0
 

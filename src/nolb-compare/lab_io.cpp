@@ -203,10 +203,10 @@ std::optional<std::string> unix_exchange(const std::filesystem::path& socket,
     return reply;
 }
 
-std::vector<std::uint8_t> dns_query(const std::string& name, std::uint16_t id) {
+std::vector<std::uint8_t> dns_query(const std::string& name, std::uint16_t id, bool recursion) {
     ldns_pkt* raw = nullptr;
-    if (ldns_pkt_query_new_frm_str(&raw, name.c_str(), LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0) !=
-        LDNS_STATUS_OK)
+    if (ldns_pkt_query_new_frm_str(&raw, name.c_str(), LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN,
+                                   recursion ? LDNS_RD : 0) != LDNS_STATUS_OK)
         return {};
     Pkt pkt(raw);
     ldns_pkt_set_id(pkt.get(), id);
@@ -241,16 +241,23 @@ std::optional<std::vector<std::string>> dns_addresses(std::span<const std::uint8
 
 std::optional<std::vector<std::string>> dns_lookup(std::uint16_t port, const std::string& name,
                                                    std::chrono::milliseconds timeout) {
+    return dns_lookup("127.0.0.1", port, name, timeout, false);
+}
+
+std::optional<std::vector<std::string>> dns_lookup(const std::string& address, std::uint16_t port,
+                                                   const std::string& name,
+                                                   std::chrono::milliseconds timeout,
+                                                   bool recursion) {
     const auto deadline = Clock::now() + timeout;
     const auto id = static_cast<std::uint16_t>(::getpid() ^ 0x5a5a);
-    std::vector<std::uint8_t> query = dns_query(name, id);
+    std::vector<std::uint8_t> query = dns_query(name, id, recursion);
     if (query.empty()) return std::nullopt;
     Socket s(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (s.fd < 0) return std::nullopt;
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_port = htons(port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::inet_pton(AF_INET, address.c_str(), &sin.sin_addr) != 1) return std::nullopt;
     if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&sin), sizeof sin) != 0 ||
         ::send(s.fd, query.data(), query.size(), 0) < 0)
         return std::nullopt;

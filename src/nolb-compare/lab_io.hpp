@@ -33,13 +33,20 @@ std::optional<std::string> unix_exchange(const std::filesystem::path& socket,
                                          std::string_view request, bool one_line,
                                          std::chrono::milliseconds timeout, std::string& error);
 
-// A query for `name` A, class IN, no recursion wanted, with this ID.
-std::vector<std::uint8_t> dns_query(const std::string& name, std::uint16_t id);
+// A query for `name` A, class IN, with this ID; recursion wanted only when asked (a resolver
+// answers a query without it from its cache alone).
+std::vector<std::uint8_t> dns_query(const std::string& name, std::uint16_t id,
+                                    bool recursion = false);
 // The A addresses of a response with this ID (text, in answer order); nullopt when the message
 // is not a well-formed response to that query or its rcode is not NOERROR.
 std::optional<std::vector<std::string>> dns_addresses(std::span<const std::uint8_t> message,
                                                       std::uint16_t id);
-// Asks 127.0.0.1:port over UDP and waits for the answer, up to `timeout`.
+// Asks address:port (IPv4) over UDP and waits for the answer, up to `timeout`.
+std::optional<std::vector<std::string>> dns_lookup(const std::string& address, std::uint16_t port,
+                                                   const std::string& name,
+                                                   std::chrono::milliseconds timeout,
+                                                   bool recursion);
+// The same, of 127.0.0.1 without recursion.
 std::optional<std::vector<std::string>> dns_lookup(std::uint16_t port, const std::string& name,
                                                    std::chrono::milliseconds timeout);
 

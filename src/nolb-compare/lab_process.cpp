@@ -67,11 +67,18 @@ void write_all(int fd, const std::string& text) {
 }  // namespace
 
 Child Child::spawn(const std::vector<std::string>& argv, const std::filesystem::path& log,
-                   const std::optional<std::string>& input) {
+                   const std::optional<std::string>& input, const std::filesystem::path& output) {
     if (argv.empty()) throw std::runtime_error("spawn: no program");
     Fd log_fd{::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
     if (log_fd.fd < 0)
         throw std::runtime_error("cannot open " + log.string() + ": " + std::strerror(errno));
+    Fd out_fd;
+    if (!output.empty()) {
+        out_fd.fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (out_fd.fd < 0)
+            throw std::runtime_error("cannot open " + output.string() + ": " +
+                                     std::strerror(errno));
+    }
     Fd in_read, in_write;
     if (input) {
         int fds[2];
@@ -87,7 +94,8 @@ Child Child::spawn(const std::vector<std::string>& argv, const std::filesystem::
     } else {
         posix_spawn_file_actions_addopen(&actions.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     }
-    posix_spawn_file_actions_adddup2(&actions.actions, log_fd.fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions.actions, out_fd.fd >= 0 ? out_fd.fd : log_fd.fd,
+                                     STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions.actions, log_fd.fd, STDERR_FILENO);
     // Sockets of the loop and of other children must not leak into a server that outlives them.
     posix_spawn_file_actions_addclosefrom_np(&actions.actions, STDERR_FILENO + 1);

@@ -17,11 +17,12 @@ namespace nolb::compare {
 class Child {
   public:
     Child() = default;
-    // Starts argv[0] (a path) with stdout and stderr written to `log` (truncated first) and stdin
-    // from /dev/null (or fed `input`, then closed). Throws std::runtime_error when it cannot be
-    // started.
+    // Starts argv[0] (a path) with stdout and stderr written to `log` (truncated first; stdout
+    // to `output` instead when given) and stdin from /dev/null (or fed `input`, then closed).
+    // Throws std::runtime_error when it cannot be started.
     static Child spawn(const std::vector<std::string>& argv, const std::filesystem::path& log,
-                       const std::optional<std::string>& input = std::nullopt);
+                       const std::optional<std::string>& input = std::nullopt,
+                       const std::filesystem::path& output = {});
     ~Child();
     Child(Child&& other) noexcept;
     Child& operator=(Child&& other) noexcept;

@@ -63,25 +63,36 @@ std::optional<std::uint64_t> to_u64(std::string_view text) {
 
 }  // namespace
 
-std::string render_nolbd_config(const Scenario& scenario, Model model, const LabOptions& options,
-                                const std::filesystem::path& control_socket) {
+std::string render_nolbd_config(const Scenario& scenario, Model model, const NolbdSetup& setup) {
     std::ostringstream out;
     const std::string zone = std::string(kZone) + ".";
     out << "# Written by nolb-compare for the " << model_name(model) << " model of scenario "
         << toml_string(scenario.name) << ".\n"
         << "[server]\n"
-        << "listen = [\"127.0.0.1:" << options.dns_port << "\"]\n"
+        << "listen = [" << toml_string(setup.listen_address + ":" + std::to_string(setup.port))
+        << "]\n"
         << "workers = 1\n\n"
         << "[[zone]]\n"
         << "origin = " << toml_string(zone)
         << "\n"
         // The balancer's name: one address, with the service's TTL so both models cache alike.
         << "records = ["
-        << toml_string(std::string("lb ") + std::to_string(scenario.ttl) + " A " + kBalancerAddress)
-        << "]\n\n"
+        << toml_string(std::string("lb ") + std::to_string(scenario.ttl) + " A " +
+                       kBalancerAddress);
+    if (setup.calibration) {
+        const std::string label =
+            std::string(kCalibrationName).substr(0, std::string_view(kCalibrationName).find('.'));
+        for (unsigned i = 0; i < scenario.nodes; ++i) {
+            if (i < setup.drained.size() && setup.drained[i]) continue;
+            out << ", "
+                << toml_string(label + " " + std::to_string(scenario.ttl) + " A " +
+                               node_address(i));
+        }
+    }
+    out << "]\n\n"
         << "[[zone.ns]]\n"
         << "name = " << toml_string("ns1." + zone) << "\n"
-        << "addresses = [\"127.0.0.1\"]\n\n"
+        << "addresses = [" << toml_string(setup.listen_address) << "]\n\n"
         << "[[service]]\n"
         << "name = " << toml_string(std::string(kServiceName) + ".") << "\n"
         << "ttl = " << scenario.ttl << "\n";
@@ -94,7 +105,7 @@ std::string render_nolbd_config(const Scenario& scenario, Model model, const Lab
         out << "all_down = \"all\"\n\n"
             << "[service.health]\n"
             << "type = \"http\"\n"
-            << "port = " << options.http_port << "\n"
+            << "port = " << setup.http_port << "\n"
             << "path = \"/health\"\n"
             << "interval = " << toml_seconds(h.interval) << "\n"
             << "timeout = " << toml_seconds(h.timeout) << "\n"
@@ -106,8 +117,46 @@ std::string render_nolbd_config(const Scenario& scenario, Model model, const Lab
             << "name = " << toml_string(node_site(i)) << "\n"
             << "addresses = [" << toml_string(node_address(i)) << "]\n";
     out << "\n[control]\n"
-        << "socket = " << toml_string(control_socket.string()) << "\n"
+        << "socket = " << toml_string(setup.control_socket.string()) << "\n"
         << "mode = \"0600\"\n";
+    return out.str();
+}
+
+std::string render_unbound_config(const ResolverSpec& resolver, const std::string& address,
+                                  std::uint16_t port, const std::string& nolbd_address,
+                                  std::uint16_t nolbd_port, const std::filesystem::path& dir) {
+    auto yes_no = [](bool b) { return b ? "yes" : "no"; };
+    std::ostringstream out;
+    out << "# Written by nolb-compare: a caching resolver that knows " << kZone
+        << ". only through a stub zone pointing at nolbd. Everything else is unbound's default.\n"
+        << "server:\n"
+        << "    verbosity: 1\n"
+        << "    do-daemonize: no\n"
+        << "    interface: " << address << "\n"
+        << "    port: " << port << "\n"
+        << "    do-ip6: no\n"
+        << "    access-control: 127.0.0.0/8 allow\n"
+        << "    do-not-query-localhost: no\n"
+        << "    use-syslog: no\n"
+        << "    logfile: \"\"\n"
+        << "    username: \"\"\n"
+        << "    chroot: \"\"\n"
+        << "    directory: \"" << dir.string() << "\"\n"
+        << "    pidfile: \"" << (dir / "unbound.pid").string() << "\"\n"
+        << "    module-config: \"iterator\"\n"
+        << "    num-threads: 1\n"
+        << "    so-reuseport: no\n"
+        // .test is reserved (RFC 6761): unbound answers it locally unless told otherwise.
+        << "    local-zone: \"test.\" nodefault\n"
+        << "    domain-insecure: \"" << kZone << ".\"\n"
+        << "    cache-min-ttl: " << resolver.cache_min_ttl << "\n"
+        << "    rrset-roundrobin: " << yes_no(resolver.rrset_roundrobin) << "\n"
+        << "    serve-expired: " << yes_no(resolver.serve_expired) << "\n"
+        << "remote-control:\n"
+        << "    control-enable: no\n"
+        << "stub-zone:\n"
+        << "    name: \"" << kZone << ".\"\n"
+        << "    stub-addr: " << nolbd_address << "@" << nolbd_port << "\n";
     return out.str();
 }
 

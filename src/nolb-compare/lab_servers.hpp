@@ -18,11 +18,28 @@ namespace nolb::compare {
 
 inline constexpr const char* kBackendName = "nodes";  // HAProxy's backend of the nodes
 
+// Where nolbd serves, and what it publishes beside the service.
+struct NolbdSetup {
+    std::string listen_address = "127.0.0.1";
+    std::uint16_t port = 53;
+    std::uint16_t http_port = 8080;  // the nodes' port, for the health checks
+    std::filesystem::path control_socket;
+    // Calibration: kCalibrationName lists every node not drained, in node order, as static
+    // records: the same order for every client, where a service's is drawn per response.
+    bool calibration = false;
+    std::vector<bool> drained;  // by node; only for the calibration name
+};
+
 // nolbd.toml for `model`: the zone, the service with one node per scenario node (HTTP checks
 // on /health for health-checked, health "none" otherwise), the balancer's name as a static A
-// record.
-std::string render_nolbd_config(const Scenario& scenario, Model model, const LabOptions& options,
-                                const std::filesystem::path& control_socket);
+// record, and the calibration name when asked.
+std::string render_nolbd_config(const Scenario& scenario, Model model, const NolbdSetup& setup);
+
+// unbound.conf for the resolver tier: listening on address:port, a stub zone for the lab's zone
+// pointing at nolbd, the scenario's cache settings, everything else in `dir`.
+std::string render_unbound_config(const ResolverSpec& resolver, const std::string& address,
+                                  std::uint16_t port, const std::string& nolbd_address,
+                                  std::uint16_t nolbd_port, const std::filesystem::path& dir);
 
 // haproxy.cfg: one frontend on the balancer's address, round robin over the nodes, checks of
 // /health with the scenario's interval, timeout, rise and fall.

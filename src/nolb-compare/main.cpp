@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "nolb-compare/calibrate.hpp"
 #include "nolb-compare/report.hpp"
 #include "nolb-compare/runner.hpp"
 #include "nolb-compare/scenario.hpp"
@@ -56,13 +57,30 @@ struct Options {
     std::string haproxy = "/usr/sbin/haproxy";
     bool no_namespace = false;
     bool quiet = false;
-    std::string inside_namespace;  // set when this process is the one inside the namespace
+    std::string inside_namespace;   // set when this process is the one inside the namespace
+    std::vector<std::string> real;  // real programs beside the profiles
+    std::string drivers;
+
+    // nolb-compare calibrate
+    bool calibrate = false;
+    std::vector<std::string> programs;
+    std::vector<std::string> faults;
+    bool quick = false;
+    double calibrate_rate = 5;
 };
 
 fs::path self_path() {
     std::error_code ec;
     fs::path self = fs::read_symlink("/proc/self/exe", ec);
     return ec ? fs::path() : self;
+}
+
+fs::path default_drivers_dir() {
+    if (fs::is_directory("contrib/calibrate")) return "contrib/calibrate";
+#ifdef NOLB_DRIVERS_DIR
+    if (fs::is_directory(NOLB_DRIVERS_DIR)) return NOLB_DRIVERS_DIR;
+#endif
+    return "contrib/calibrate";
 }
 
 fs::path default_scenarios_dir() {
@@ -220,17 +238,7 @@ void apply_overrides(Scenario& scenario, const Options& options) {
             Profile profile = *parse_profile(name);
             auto it = std::find_if(scenario.clients.begin(), scenario.clients.end(),
                                    [&](const ClientSpec& c) { return c.profile == profile; });
-            if (it != scenario.clients.end()) {
-                kept.push_back(*it);
-            } else {
-                ClientSpec spec;
-                spec.profile = profile;
-                if (profile == Profile::browser) {
-                    spec.connect_timeout = Seconds(0);
-                    spec.min_cache = Seconds(60);
-                }
-                kept.push_back(spec);
-            }
+            kept.push_back(it != scenario.clients.end() ? *it : builtin_spec(profile));
         }
         std::sort(kept.begin(), kept.end(), [](const ClientSpec& a, const ClientSpec& b) {
             return static_cast<int>(a.profile) < static_cast<int>(b.profile);
@@ -251,6 +259,13 @@ void apply_overrides(Scenario& scenario, const Options& options) {
         scenario.nodes = *options.nodes;
         std::erase_if(scenario.faults, [&](const Fault& f) { return f.node >= scenario.nodes; });
     }
+}
+
+std::vector<std::string> profile_names() {
+    std::vector<std::string> names;
+    for (Profile p : kProfiles)
+        names.emplace_back(profile_name(p));
+    return names;
 }
 
 std::string progress_line(const Progress& p, bool finished) {
@@ -283,6 +298,9 @@ int run(const Options& options) {
 
     const bool in_namespace = !options.inside_namespace.empty();
     RunOptions run;
+    run.drivers = options.drivers.empty() ? default_drivers_dir() : fs::path(options.drivers);
+    for (const std::string& name : options.real)
+        run.real.push_back(RealSpec{*parse_profile(name), 5});
     run.lab.bin_dir =
         options.bin_dir.empty() ? self_path().parent_path() : fs::path(options.bin_dir);
     run.lab.haproxy = options.haproxy;
@@ -335,6 +353,50 @@ int run(const Options& options) {
     return kExitOk;
 }
 
+int calibrate(const Options& options) {
+    if (options.inside_namespace.empty()) {
+        std::cerr << "nolb-compare calibrate: the real programs resolve through the system's "
+                     "resolver, so calibration runs only as root, in a network namespace of its "
+                     "own\n";
+        return kExitUsage;
+    }
+    CalibrationOptions c;
+    for (const std::string& name : options.programs)
+        c.programs.push_back(*parse_profile(name));
+    for (const std::string& name : options.faults)
+        c.faults.push_back(*parse_fault(name));
+    c.quick = options.quick;
+    c.rate = options.calibrate_rate;
+    c.out = options.out;
+    c.drivers = options.drivers.empty() ? default_drivers_dir() : fs::path(options.drivers);
+    c.lab.bin_dir = options.bin_dir.empty() ? self_path().parent_path() : fs::path(options.bin_dir);
+    c.lab.haproxy = options.haproxy;
+    c.lab.in_namespace = true;
+    c.lab.http_port = 8080;
+    c.lab.dns_port = 53;
+    if (!options.quiet)
+        c.progress = [](const std::string& line) {
+            std::cerr << "nolb-compare calibrate: " << line << "\n";
+        };
+    try {
+        const std::vector<CalibrationRow> rows = run_calibration(c);
+        std::size_t agree = 0;
+        for (const CalibrationRow& row : rows)
+            agree += row.agrees() ? 1 : 0;
+        if (!options.quiet)
+            std::cout << "wrote " << (fs::path(options.out) / "calibration.md").string()
+                      << " and calibration.json: " << agree << " of " << rows.size()
+                      << " program x fault pairs agree\n";
+    } catch (const Interrupted&) {
+        std::cerr << "\nnolb-compare: interrupted; every process it started is stopped\n";
+        return kExitInterrupted;
+    } catch (const std::exception& e) {
+        std::cerr << "nolb-compare calibrate: " << e.what() << "\n";
+        return kExitFailed;
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -359,7 +421,7 @@ int main(int argc, char** argv) {
         ->check(model_check);
     app.add_option("--profiles", options.profiles, "client profiles (default: the scenario's)")
         ->delimiter(',')
-        ->check(CLI::IsMember({"single", "try-all", "happy-eyeballs", "browser", "system"}));
+        ->check(CLI::IsMember(profile_names()));
     app.add_option("--min-cache", options.min_cache,
                    "keep DNS answers at least this many seconds, whatever the TTL "
                    "(resolvers and runtimes that do)")
@@ -377,9 +439,37 @@ int main(int argc, char** argv) {
     app.add_flag("--no-namespace", options.no_namespace, "as root too, run on the host's loopback");
     app.add_flag("-q,--quiet", options.quiet, "no progress line");
     app.add_option("--inside-namespace", options.inside_namespace)->group("");
+    std::vector<std::string> real_programs;
+    for (Profile p : kProfiles)
+        if (profile_driver(p)) real_programs.emplace_back(profile_name(p));
+    app.add_option("--real", options.real,
+                   "real programs to run beside the profiles, one client each (their drivers "
+                   "are in contrib/calibrate/)")
+        ->delimiter(',')
+        ->check(CLI::IsMember(real_programs));
+    app.add_option("--drivers", options.drivers,
+                   "the real programs' drivers (default: contrib/calibrate)");
+
+    CLI::App* cal = app.add_subcommand(
+        "calibrate",
+        "run each real program beside its profile under the same faults, and compare (as root)");
+    cal->fallthrough();  // -o, --bin-dir and the like are the main command's
+    cal->add_option("--programs", options.programs, "programs (default: all with a driver)")
+        ->delimiter(',')
+        ->check(CLI::IsMember(real_programs));
+    std::vector<std::string> fault_names;
+    for (FaultKind f : calibration_faults())
+        fault_names.emplace_back(fault_name(f));
+    cal->add_option("--faults", options.faults, "faults (default: all)")
+        ->delimiter(',')
+        ->check(CLI::IsMember(fault_names));
+    cal->add_flag("--quick", options.quick, "watch each fault for 6 s only");
+    cal->add_option("--rate", options.calibrate_rate, "requests per second, each client")
+        ->check(CLI::Range(0.5, 50.0));
     try {
         app.parse(argc, argv);
-        if (options.scenario_files.empty() && !options.all)
+        options.calibrate = cal->parsed();
+        if (!options.calibrate && options.scenario_files.empty() && !options.all)
             throw CLI::RequiredError("--scenario FILE or --all");
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? kExitOk : kExitUsage;
@@ -389,5 +479,6 @@ int main(int argc, char** argv) {
 
     if (options.inside_namespace.empty() && !options.no_namespace && ::geteuid() == 0)
         return run_in_namespace(argc, argv, options.quiet);
+    if (options.calibrate) return calibrate(options);
     return run(options);
 }

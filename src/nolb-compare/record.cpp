@@ -22,6 +22,8 @@ const char* outcome_name(Outcome outcome) {
             return "dns-error";
         case Outcome::local_error:
             return "local-error";
+        case Outcome::unfinished:
+            return "unfinished";
     }
     return "unknown";
 }

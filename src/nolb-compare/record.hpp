@@ -22,8 +22,9 @@ enum class Outcome : std::uint8_t {
     request_timeout,  // the request's overall deadline passed
     dns_error,        // the name did not resolve (timeout, SERVFAIL, no addresses)
     local_error,      // out of sockets or the like: the harness's fault, reported apart
+    unfinished,       // no timeout ended it, and it was still waiting when the run ended
 };
-inline constexpr int kOutcomeCount = 8;
+inline constexpr int kOutcomeCount = 9;
 const char* outcome_name(Outcome);  // "ok", "http-error", "refused", ...
 
 struct RequestRecord {
@@ -36,13 +37,31 @@ struct RequestRecord {
     std::int16_t node = -1;         // 0-based node that answered (from the body's "site"); -1
     std::uint8_t attempts = 0;      // connection attempts made (0 when resolution failed)
     bool resolved = false;          // this request started with a DNS lookup (not the cache)
+    bool reused = false;            // it went over a kept-alive connection
+    // Bit n: the request tried node n (connected to it or attempted to): what "avoiding" a
+    // withdrawn node is measured by.
+    std::uint64_t touched = 0;
+    bool real = false;  // made by the real program (calibration), not by its profile
+};
+
+// A silence in one client's event stream longer than the stream's rhythm explains: from the
+// last event before it to the first after it (or the run's end, `ended` false).
+struct StreamGap {
+    Profile profile = Profile::chromium;
+    std::uint16_t client = 0;
+    double from = 0;  // seconds
+    double to = 0;
+    std::int16_t node_before = -1;  // the node whose event came last before the gap
+    std::int16_t node_after = -1;   // and first after it; -1 when none came
+    bool ended = true;
+    bool real = false;
 };
 
 // A fault as the lab applied it, with what it took.
 struct AppliedFault {
     Fault fault;
-    double at = 0;    // when it was applied (seconds)
-    double done = 0;  // degrade: when the node exited; otherwise == at
+    double at = 0;    // when applying it began (seconds)
+    double done = 0;  // when it was in force (degrade: when the node exited)
     bool ok = true;
     std::string detail;  // what went wrong, or what happened ("degraded after 3 allocations")
 };
@@ -58,6 +77,9 @@ struct Costs {
     double nolbd_cpu_s = 0;         // user+sys of nolbd over the measured run
     double lb_cpu_s = 0;            // user+sys of HAProxy (load-balancer model)
     std::uint64_t dns_queries = 0;  // received by nolbd over the run, the lab's own excluded
+    // Sent by the profiles' clients over the run (to the resolver, or to nolbd without one);
+    // a getaddrinfo counts two (A and AAAA).
+    std::uint64_t client_queries = 0;
     std::uint64_t lb_requests = 0;  // requests HAProxy forwarded (from its own counters), or 0
 };
 
@@ -65,6 +87,7 @@ struct RunResult {
     Model model = Model::zero_admin;
     double duration = 0;  // measured seconds
     std::vector<RequestRecord> requests;
+    std::vector<StreamGap> stream_gaps;
     std::vector<AppliedFault> faults;
     std::vector<PublishedSample> published;
     Costs costs;

@@ -134,7 +134,7 @@ std::vector<const Summary*> summaries_of(const ScenarioResult& result, Model mod
 
 const Summary* find_summary(const ScenarioResult& result, Model model, Profile profile) {
     for (const Summary& s : result.summaries)
-        if (s.model == model && s.profile == profile) return &s;
+        if (s.model == model && s.profile == profile && !s.real) return &s;
     return nullptr;
 }
 
@@ -145,10 +145,13 @@ std::vector<Profile> profiles_present(const ScenarioResult& result) {
     for (Profile p : kProfiles) {
         const bool in_summaries = std::any_of(result.summaries.begin(), result.summaries.end(),
                                               [p](const Summary& s) { return s.profile == p; });
+        // A real program's records appear in the tables, beside its profile's; the timeline
+        // draws the profiles.
         const bool in_records =
             std::any_of(result.runs.begin(), result.runs.end(), [p](const RunResult& run) {
-                return std::any_of(run.requests.begin(), run.requests.end(),
-                                   [p](const RequestRecord& r) { return r.profile == p; });
+                return std::any_of(
+                    run.requests.begin(), run.requests.end(),
+                    [p](const RequestRecord& r) { return r.profile == p && !r.real; });
             });
         if (in_summaries || in_records) out.push_back(p);
     }
@@ -273,7 +276,7 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
     md << "|---|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|\n";
     for (const RunResult& run : result.runs) {
         for (const Summary* s : summaries_of(result, run.model)) {
-            md << "| " << model_name(s->model) << " | " << profile_name(s->profile) << " | "
+            md << "| " << model_name(s->model) << " | " << md_text(summary_label(*s)) << " | "
                << s->clients << " | " << s->requests << " | " << fixed(s->success_pct, 1) << " | "
                << md_text(errors_text(*s)) << " | " << fixed(s->p50_ms, 1) << " | "
                << fixed(s->p99_ms, 1) << " | " << fixed(s->longest_outage_ms, 1) << " | "
@@ -284,15 +287,15 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
     md << "\n";
 
     md << "### Costs\n\n";
-    md << "| Model | DNS queries at nolbd | nolbd CPU us/query | HAProxy CPU us/request | "
-          "Requests per DNS query |\n";
-    md << "|---|--:|--:|--:|--:|\n";
+    md << "| Model | DNS queries by clients | DNS queries at nolbd | nolbd CPU us/query | "
+          "HAProxy CPU us/request | Requests per DNS query |\n";
+    md << "|---|--:|--:|--:|--:|--:|\n";
     auto or_dash = [](std::optional<double> v, int decimals) {
         return v ? fixed(*v, decimals) : std::string("-");
     };
     for (const RunResult& run : result.runs) {
-        md << "| " << model_name(run.model) << " | " << run.costs.dns_queries << " | "
-           << or_dash(nolbd_cpu_us_per_query(run), 1) << " | "
+        md << "| " << model_name(run.model) << " | " << run.costs.client_queries << " | "
+           << run.costs.dns_queries << " | " << or_dash(nolbd_cpu_us_per_query(run), 1) << " | "
            << or_dash(lb_cpu_us_per_request(run), 1) << " | "
            << or_dash(requests_per_dns_query(run), 1) << " |\n";
     }
@@ -416,7 +419,7 @@ void svg_panel(std::ostringstream& svg, const ScenarioResult& result, const RunR
     std::vector<double> errors(bins, 0);
     // By start time: the moment the user asked, so errors line up with the fault that caused them.
     for (const RequestRecord& r : run.requests) {
-        if (r.profile != profile) continue;
+        if (r.profile != profile || r.real) continue;
         const auto bin = static_cast<std::size_t>(
             std::clamp(std::floor(r.start), 0.0, static_cast<double>(bins - 1)));
         if (r.outcome != Outcome::ok)
@@ -627,8 +630,8 @@ std::string render_csv(const std::vector<ScenarioResult>& results) {
         for (const RunResult& run : result.runs) {
             for (const Summary* s : summaries_of(result, run.model)) {
                 csv << csv_field(result.scenario.name) << ',' << model_name(s->model) << ','
-                    << profile_name(s->profile) << ',' << s->clients << ',' << s->requests << ','
-                    << s->ok << ',' << fixed(s->success_pct, 3);
+                    << summary_label(*s) << ',' << s->clients << ',' << s->requests << ',' << s->ok
+                    << ',' << fixed(s->success_pct, 3);
                 for (int i = 0; i < kOutcomeCount; ++i)
                     if (static_cast<Outcome>(i) != Outcome::ok)
                         csv << ',' << s->outcomes[static_cast<std::size_t>(i)];
@@ -659,6 +662,7 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                 {"nolbd_cpu_s", run.costs.nolbd_cpu_s},
                 {"lb_cpu_s", run.costs.lb_cpu_s},
                 {"dns_queries", run.costs.dns_queries},
+                {"client_queries", run.costs.client_queries},
                 {"lb_requests", run.costs.lb_requests},
                 {"nolbd_cpu_us_per_query", number_or_null(nolbd_cpu_us_per_query(run))},
                 {"lb_cpu_us_per_request", number_or_null(lb_cpu_us_per_request(run))},
@@ -689,6 +693,10 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                 profiles.push_back({
                     {"model", model_name(s->model)},
                     {"profile", profile_name(s->profile)},
+                    {"real", s->real},
+                    {"stream_gaps", s->stream_gaps},
+                    {"stream_silent_ms", s->stream_silent_ms},
+                    {"stream_longest_ms", s->stream_longest_ms},
                     {"clients", s->clients},
                     {"requests", s->requests},
                     {"ok", s->ok},

@@ -45,12 +45,8 @@ class Timer {
     util::Event event_;
 };
 
-Seconds longest_request_timeout(const Scenario& scenario) {
-    Seconds longest{0};
-    for (const ClientSpec& spec : scenario.clients)
-        longest = std::max(longest, spec.request_timeout);
-    return longest;
-}
+// After the run, requests in flight may end this long; those still open then are unfinished.
+constexpr Seconds kStopGrace{5};
 
 }  // namespace
 
@@ -74,9 +70,9 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
     Lab lab(base.get(), scenario, options.lab);
     const auto run_length = std::chrono::duration_cast<Clock::duration>(scenario.duration);
     const auto warmup = std::chrono::duration_cast<Clock::duration>(scenario.warmup);
-    // Past the run: every request in flight ends within its timeout; a margin for the rest.
-    const auto grace =
-        std::chrono::duration_cast<Clock::duration>(longest_request_timeout(scenario) + Seconds(5));
+    // Past the run: the requests' grace, and a margin for lookups still out (evdns gives up on
+    // a query within 2 s).
+    const auto grace = std::chrono::duration_cast<Clock::duration>(kStopGrace + Seconds(5));
 
     for (std::size_t index = 0; index < scenario.models.size(); ++index) {
         const Model model = scenario.models[index];
@@ -84,6 +80,9 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
 
         const Clock::time_point origin = Clock::now() + warmup;
         Fleet fleet(base.get(), lab.target(), scenario.clients, origin);
+        RealFleet real(options.real, options.drivers,
+                       options.lab.work_dir / model_name(model) / "real");
+        std::uint64_t queries_at_origin = 0;
         Progress progress{&scenario, model, 0, index, 0};
         auto report = [&](bool finished) {
             if (!options.progress) return;
@@ -98,11 +97,16 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         Timer end_of_run(base.get(), false, [&] {
             ended = true;
             lab.end();
-            fleet.stop([&] { event_base_loopexit(base.get(), nullptr); });
+            fleet.stop(kStopGrace, [&] { event_base_loopexit(base.get(), nullptr); });
         });
 
+        Timer at_origin(base.get(), false, [&] { queries_at_origin = fleet.dns_queries(); });
         fleet.start();
+        if (!options.real.empty())
+            real.start(lab.target(), origin,
+                       std::chrono::duration<double>(warmup + run_length).count());
         lab.begin(origin);
+        at_origin.arm(origin - Clock::now());
         tick.arm(std::chrono::milliseconds(500));
         end_of_run.arm(origin + run_length - Clock::now());
         hard_stop.arm(origin + run_length + grace - Clock::now());
@@ -110,6 +114,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         tick.disarm();
         end_of_run.disarm();
         hard_stop.disarm();
+        at_origin.disarm();
+        if (!options.real.empty()) real.stop(scenario.duration.count());
 
         if (interrupted) {
             lab.stop();
@@ -121,10 +127,18 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         run.model = model;
         run.duration = scenario.duration.count();
         run.requests = fleet.take_records();
+        run.stream_gaps = fleet.take_stream_gaps();
+        for (RequestRecord& r : real.take_records())
+            run.requests.push_back(r);
+        for (StreamGap& g : real.take_stream_gaps())
+            run.stream_gaps.push_back(g);
         run.faults = lab.take_faults();
         run.published = lab.take_published();
         run.costs = lab.costs();
+        run.costs.client_queries = fleet.dns_queries() - queries_at_origin;
         run.notes = fleet.notes();
+        for (std::string& note : real.notes())
+            run.notes.push_back(std::move(note));
         for (std::string& note : lab.notes())
             run.notes.push_back(std::move(note));
         if (fleet.in_flight() > 0)

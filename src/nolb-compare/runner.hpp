@@ -11,6 +11,7 @@
 #include <string>
 
 #include "nolb-compare/lab.hpp"
+#include "nolb-compare/real_clients.hpp"
 #include "nolb-compare/report.hpp"
 #include "nolb-compare/scenario.hpp"
 
@@ -26,6 +27,10 @@ struct Progress {
 
 struct RunOptions {
     LabOptions lab;
+    // Real programs run beside the profiles, one client each (real_clients.hpp), with their
+    // drivers from `drivers`.
+    std::vector<RealSpec> real;
+    std::filesystem::path drivers;
     // Called about twice a second while a model runs, and once when it ends (finished = true).
     std::function<void(const Progress&, bool finished)> progress;
 };

@@ -14,6 +14,7 @@
 //   models = ["zero-admin", "health-checked", "load-balancer"]  # optional, default all three
 //   nodes = 4                       # nolb-stats processes, 2..16
 //   duration = 20                   # seconds, the measured run of each model, 1..600
+//   duration_ttls = 0               # plus the TTL this many times (for sweeps over TTLs)
 //   warmup = 2                      # seconds before it, clients run but nothing counts, 0..60
 //   ttl = 5                         # of the service's records, 1..86400
 //
@@ -23,28 +24,41 @@
 //   rise = 2                        # 1..100
 //   fall = 2                        # 1..100
 //
+//   [resolver]                      # between the clients and nolbd
+//   kind = "none"                   # or "unbound"
+//   cache_min_ttl = 0               # unbound's cache-min-ttl, seconds
+//   rrset_roundrobin = true         # unbound's rrset-roundrobin
+//   serve_expired = false           # unbound's serve-expired
+//
 //   [clients]                       # defaults for every profile
-//   profiles = ["single", "try-all", "happy-eyeballs", "browser", "system"]  # which run
+//   profiles = ["chromium", "java", ...]  # which run; default: all (profiles.hpp)
 //   clients = 4                     # per profile, 1..64
 //   rate = 10                       # requests per second per client, 0.1..1000
-//   connect_timeout = 1.0           # seconds per connection attempt, 0..60; 0 = none
-//   request_timeout = 3.0           # seconds per request, 0.01..600
+//   attempt_timeout = 1.0           # seconds per connection attempt (or before the next, for
+//                                   # staggered attempts), 0..300; 0 = none
+//   connect_timeout = 0             # seconds for all attempts of a request, 0..600; 0 = none
+//   request_timeout = 3.0           # seconds per request, 0..600; 0 = none
 //   min_cache = 0                   # seconds answers are kept at least, 0..86400; 0 = unset
-//   fixed_cache = 0                 # seconds answers are kept whatever the TTL; 0 = the TTL
-//   attempt_delay = 0.25            # happy-eyeballs: seconds before the next attempt, 0.01..10
+//   fixed_cache = 0                 # seconds answers are kept whatever the TTL; 0 = unset
+//   keep_idle = 0                   # seconds an idle connection is kept for reuse; 0 = none
+//   stream = false                  # hold an event stream (GET /events) beside the requests
+//   stream_watchdog = 0             # seconds of silence before the stream is reopened; 0 = never
 //
-//   [clients.browser]               # one profile's values: the same keys but profiles
+//   [clients.chromium]              # one profile's values: the same keys but profiles
 //   clients = 2
 //
 //   [[fault]]                       # any number, in any order (they are sorted by time)
 //   at = 6                          # seconds from the start of the measured run, < duration
+//   ttls = 0                        # plus the TTL this many times (at most duration_ttls)
 //   node = 2                        # node1..nodeN, 1-based here (0-based in Fault::node)
-//   kind = "crash"                  # crash restart http500 slow recover degrade blackhole
-//                                   # unblackhole
+//   kind = "crash"                  # crash restart http500 slow hang recover degrade
+//                                   # blackhole unblackhole drain undrain
 //   hold = 3                        # degrade only: seconds degraded before it is pushed over
 //
-// A profile's values are its built-in defaults (browser: no connect timeout, answers kept at
-// least 60 s), then [clients], then [clients.<profile>]: the most specific wins.
+// A profile's values are its program's defaults (profiles.cpp), then [clients], then
+// [clients.<profile>]: the most specific wins. Every profile runs unless `profiles` says
+// otherwise; its defaults are what the program does, so a scenario changes them only to ask
+// "what if the program were configured so".
 #include "nolb-compare/scenario.hpp"
 
 #include <algorithm>
@@ -86,20 +100,34 @@ constexpr Named<Model> kModelNames[] = {
     {Model::load_balancer, "load-balancer"},
 };
 
-constexpr Named<Profile> kProfileNames[] = {
-    {Profile::single, "single"},
-    {Profile::try_all, "try-all"},
-    {Profile::happy_eyeballs, "happy-eyeballs"},
-    {Profile::browser, "browser"},
-    {Profile::system, "system"},
+constexpr Named<ResolverKind> kResolverNames[] = {
+    {ResolverKind::none, "none"},
+    {ResolverKind::unbound, "unbound"},
 };
 
 constexpr Named<FaultKind> kFaultNames[] = {
-    {FaultKind::crash, "crash"},         {FaultKind::restart, "restart"},
-    {FaultKind::http500, "http500"},     {FaultKind::slow, "slow"},
-    {FaultKind::recover, "recover"},     {FaultKind::degrade, "degrade"},
-    {FaultKind::blackhole, "blackhole"}, {FaultKind::unblackhole, "unblackhole"},
+    {FaultKind::crash, "crash"},
+    {FaultKind::restart, "restart"},
+    {FaultKind::http500, "http500"},
+    {FaultKind::slow, "slow"},
+    {FaultKind::hang, "hang"},
+    {FaultKind::recover, "recover"},
+    {FaultKind::degrade, "degrade"},
+    {FaultKind::blackhole, "blackhole"},
+    {FaultKind::unblackhole, "unblackhole"},
+    {FaultKind::drain, "drain"},
+    {FaultKind::undrain, "undrain"},
 };
+
+// "(chromium, java, ... or try-all)": the profiles, for a message.
+std::string profile_choices() {
+    std::string out = "(";
+    for (std::size_t i = 0; i < std::size(kProfiles); ++i) {
+        if (i > 0) out += i + 1 == std::size(kProfiles) ? " or " : ", ";
+        out += profile_name(kProfiles[i]);
+    }
+    return out + ")";
+}
 
 template <typename Enum, std::size_t N>
 const char* name_of(const Named<Enum> (&names)[N], Enum value) {
@@ -193,6 +221,43 @@ constexpr Item<HealthSpec> kHealthItems[] = {
 };
 constexpr Table<HealthSpec> kHealth{kHealthItems, finish_health};
 
+// ---- [resolver]
+
+void store_resolver_kind(ResolverSpec& r, const Value& value, Context& ctx) {
+    auto kind = parse_resolver(value.string);
+    if (!kind) {
+        ctx.error(value, in_quotes(value.string) + " is not a resolver " + choices(kResolverNames));
+        return;
+    }
+    r.kind = *kind;
+}
+
+constexpr Item<ResolverSpec> kResolverItems[] = {
+    {.key = "kind",
+     .type = Type::string,
+     .fallback = R"("none")",
+     .meaning = "none (clients ask nolbd) or unbound (a caching resolver in between)",
+     .store = store_resolver_kind},
+    {.key = "cache_min_ttl",
+     .type = Type::integer,
+     .max = 86'400,
+     .fallback = "0",
+     .meaning = "unbound's cache-min-ttl: a shorter TTL is raised to this many seconds",
+     .store = [](ResolverSpec& r, const Value& v,
+                 Context&) { r.cache_min_ttl = static_cast<std::uint32_t>(v.integer); }},
+    {.key = "rrset_roundrobin",
+     .type = Type::boolean,
+     .fallback = "true",
+     .meaning = "unbound's rrset-roundrobin: rotate the records of an answer from the cache",
+     .store = [](ResolverSpec& r, const Value& v, Context&) { r.rrset_roundrobin = v.boolean; }},
+    {.key = "serve_expired",
+     .type = Type::boolean,
+     .fallback = "false",
+     .meaning = "unbound's serve-expired: answer from an expired cache entry while refreshing",
+     .store = [](ResolverSpec& r, const Value& v, Context&) { r.serve_expired = v.boolean; }},
+};
+constexpr Table<ResolverSpec> kResolver{kResolverItems};
+
 // ---- [clients] and [clients.<profile>]
 
 // What one table of client settings says; unset keys leave the layer below as it is.
@@ -200,11 +265,14 @@ struct ClientLayer {
     std::optional<std::vector<Profile>> profiles;
     std::optional<unsigned> clients;
     std::optional<double> rate;
+    std::optional<Seconds> attempt_timeout;
     std::optional<Seconds> connect_timeout;
     std::optional<Seconds> request_timeout;
     std::optional<Seconds> min_cache;
     std::optional<Seconds> fixed_cache;
-    std::optional<Seconds> attempt_delay;
+    std::optional<Seconds> keep_idle;
+    std::optional<bool> stream;
+    std::optional<Seconds> stream_watchdog;
 };
 
 void store_profiles(ClientLayer& layer, const Value& value, Context& ctx) {
@@ -213,7 +281,7 @@ void store_profiles(ClientLayer& layer, const Value& value, Context& ctx) {
         auto profile = parse_profile(element.string);
         if (!profile) {
             ctx.error(element,
-                      in_quotes(element.string) + " is not a profile " + choices(kProfileNames));
+                      in_quotes(element.string) + " is not a profile " + profile_choices());
         } else if (ctx.unique(value.path, element.string, element,
                               in_quotes(element.string) + " is already listed")) {
             profiles.push_back(*profile);
@@ -226,7 +294,7 @@ constexpr Item<ClientLayer> kClientItems[] = {
     {.key = "profiles",
      .type = Type::strings,
      .min = 1,
-     .meaning = "the profiles that run; default: all five",
+     .meaning = "the profiles that run; default: all of them",
      .store = store_profiles},
     {.key = "clients",
      .type = Type::integer,
@@ -241,16 +309,21 @@ constexpr Item<ClientLayer> kClientItems[] = {
      .max = 1000,
      .meaning = "requests per second per client, one at a time",
      .store = [](ClientLayer& l, const Value& v, Context&) { l.rate = v.number(); }},
+    {.key = "attempt_timeout",
+     .type = Type::seconds,
+     .max = 300,
+     .meaning = "seconds one connection attempt may take (staggered attempts: before the next "
+                "starts); 0: none (the kernel's SYN retries decide)",
+     .store = [](ClientLayer& l, const Value& v, Context&) { l.attempt_timeout = to_seconds(v); }},
     {.key = "connect_timeout",
      .type = Type::seconds,
-     .max = 60,
-     .meaning = "seconds per connection attempt; 0: none (the kernel's retries decide)",
+     .max = 600,
+     .meaning = "seconds all connection attempts of a request may take together; 0: none",
      .store = [](ClientLayer& l, const Value& v, Context&) { l.connect_timeout = to_seconds(v); }},
     {.key = "request_timeout",
      .type = Type::seconds,
-     .min = 0.01,
      .max = 600,
-     .meaning = "seconds a whole request may take, every attempt included",
+     .meaning = "seconds a whole request may take, every attempt included; 0: none",
      .store = [](ClientLayer& l, const Value& v, Context&) { l.request_timeout = to_seconds(v); }},
     {.key = "min_cache",
      .type = Type::seconds,
@@ -262,12 +335,20 @@ constexpr Item<ClientLayer> kClientItems[] = {
      .max = 86'400,
      .meaning = "seconds answers are kept, the TTL ignored; 0: unset (the TTL decides)",
      .store = [](ClientLayer& l, const Value& v, Context&) { l.fixed_cache = to_seconds(v); }},
-    {.key = "attempt_delay",
+    {.key = "keep_idle",
      .type = Type::seconds,
-     .min = 0.01,
-     .max = 10,
-     .meaning = "happy-eyeballs: seconds before the next attempt starts",
-     .store = [](ClientLayer& l, const Value& v, Context&) { l.attempt_delay = to_seconds(v); }},
+     .max = 3'600,
+     .meaning = "seconds an idle connection is kept for the next request; 0: one per request",
+     .store = [](ClientLayer& l, const Value& v, Context&) { l.keep_idle = to_seconds(v); }},
+    {.key = "stream",
+     .type = Type::boolean,
+     .meaning = "hold an event stream (GET /events) beside the requests, as the demo page does",
+     .store = [](ClientLayer& l, const Value& v, Context&) { l.stream = v.boolean; }},
+    {.key = "stream_watchdog",
+     .type = Type::seconds,
+     .max = 600,
+     .meaning = "seconds of silence after which the stream is reopened; 0: never (EventSource)",
+     .store = [](ClientLayer& l, const Value& v, Context&) { l.stream_watchdog = to_seconds(v); }},
 };
 constexpr Table<ClientLayer> kClients{kClientItems};
 
@@ -279,36 +360,17 @@ constexpr auto kProfileClientItems = [] {
 }();
 constexpr Table<ClientLayer> kProfileClients{kProfileClientItems};
 
-// What a profile is before the file says anything: the behaviour it is named after.
-ClientSpec builtin_spec(Profile profile) {
-    ClientSpec spec;
-    spec.profile = profile;
-    switch (profile) {
-        case Profile::browser:
-            // Browsers leave connection attempts to the kernel and keep answers at least a
-            // minute whatever the TTL (Chrome's host cache, Firefox's network.dnsCacheExpiration).
-            spec.connect_timeout = Seconds(0);
-            spec.min_cache = Seconds(60);
-            break;
-        case Profile::happy_eyeballs:
-            spec.attempt_delay = Seconds(0.25);  // RFC 8305's recommended Connection Attempt Delay
-            break;
-        case Profile::single:
-        case Profile::try_all:
-        case Profile::system:
-            break;
-    }
-    return spec;
-}
-
 void apply(const ClientLayer& layer, ClientSpec& spec) {
     if (layer.clients) spec.clients = *layer.clients;
     if (layer.rate) spec.rate = *layer.rate;
+    if (layer.attempt_timeout) spec.attempt_timeout = *layer.attempt_timeout;
     if (layer.connect_timeout) spec.connect_timeout = *layer.connect_timeout;
     if (layer.request_timeout) spec.request_timeout = *layer.request_timeout;
     if (layer.min_cache) spec.min_cache = *layer.min_cache;
     if (layer.fixed_cache) spec.fixed_cache = *layer.fixed_cache;
-    if (layer.attempt_delay) spec.attempt_delay = *layer.attempt_delay;
+    if (layer.keep_idle) spec.keep_idle = *layer.keep_idle;
+    if (layer.stream) spec.stream = *layer.stream;
+    if (layer.stream_watchdog) spec.stream_watchdog = *layer.stream_watchdog;
 }
 
 bool is_client_key(std::string_view key) {
@@ -330,11 +392,7 @@ void store_clients(std::vector<ClientSpec>& out, const Value& value, Context& ct
         }
         auto profile = parse_profile(member.key);
         if (!profile) {
-            std::string names;
-            for (const auto& entry : kProfileNames)
-                names.append(" ").append(entry.name);
-            ctx.error(member.key_at, member.path,
-                      "unknown profile (expected one of:" + names + ")");
+            ctx.error(member.key_at, member.path, "unknown profile " + profile_choices());
             continue;
         }
         walk(kProfileClients, member, per_profile[static_cast<std::size_t>(*profile)], ctx);
@@ -399,9 +457,16 @@ constexpr Item<FaultRow> kFaultItems[] = {
      .meaning = "seconds from the start of the measured run; before its end",
      .store =
          [](FaultRow& r, const Value& v, Context&) {
-             r.fault.at = to_seconds(v);
+             r.fault.at = r.fault.written_at = to_seconds(v);
              r.at_known = true;
          }},
+    {.key = "ttls",
+     .type = Type::integer,
+     .max = 100,
+     .fallback = "0",
+     .meaning = "the scenario's TTL this many times is added to at; at most duration_ttls",
+     .store = [](FaultRow& r, const Value& v,
+                 Context&) { r.fault.ttls = static_cast<unsigned>(v.integer); }},
     {.key = "node",
      .type = Type::integer,
      .required = true,
@@ -416,7 +481,8 @@ constexpr Item<FaultRow> kFaultItems[] = {
     {.key = "kind",
      .type = Type::string,
      .required = true,
-     .meaning = "crash restart http500 slow recover degrade blackhole unblackhole",
+     .meaning = "crash restart http500 slow hang recover degrade blackhole unblackhole drain "
+                "undrain",
      .store = store_kind},
     {.key = "hold",
      .type = Type::seconds,
@@ -431,8 +497,9 @@ struct NodeState {
     std::optional<FaultKind> down;  // crash or degrade, until a restart
     Seconds down_at{0};
     Seconds exits_at{0};               // degrade: when it is pushed over; crash: when it was killed
-    std::optional<FaultKind> failing;  // http500 or slow, until a recover or a restart
+    std::optional<FaultKind> failing;  // http500, slow or hang, until a recover or a restart
     std::optional<Seconds> blackholed_at;
+    std::optional<Seconds> drained_at;
 };
 
 // Walks the schedule in time order and reports the faults that undo nothing, or that hit a
@@ -469,7 +536,7 @@ void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& 
                     ctx.error(kind, down_text() + ": nothing to recover");
                 } else if (!node.failing) {
                     ctx.error(kind, "recover of " + who + ", which is not failing" + when +
-                                        " (http500 or slow first)");
+                                        " (http500, slow or hang first)");
                 } else {
                     node.failing.reset();
                 }
@@ -478,6 +545,7 @@ void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& 
             case FaultKind::degrade:
             case FaultKind::http500:
             case FaultKind::slow:
+            case FaultKind::hang:
                 if (node.down) {
                     ctx.error(kind, down_text() + ": restart it first");
                 } else if (f.kind == FaultKind::crash || f.kind == FaultKind::degrade) {
@@ -486,7 +554,7 @@ void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& 
                     node.exits_at = f.kind == FaultKind::degrade ? f.at + f.hold : f.at;
                     node.failing.reset();
                 } else {
-                    node.failing = f.kind;  // slow after http500 switches the mode
+                    node.failing = f.kind;  // one mode after another switches the mode
                 }
                 break;
             case FaultKind::blackhole:
@@ -503,6 +571,22 @@ void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& 
                                         " (blackhole it first)");
                 } else {
                     node.blackholed_at.reset();
+                }
+                break;
+            case FaultKind::drain:
+                if (node.drained_at) {
+                    ctx.error(kind, who + " is already drained (since " +
+                                        seconds_text(*node.drained_at) + ")");
+                } else {
+                    node.drained_at = f.at;
+                }
+                break;
+            case FaultKind::undrain:
+                if (!node.drained_at) {
+                    ctx.error(kind, "undrain of " + who + ", which is not drained" + when +
+                                        " (drain it first)");
+                } else {
+                    node.drained_at.reset();
                 }
                 break;
         }
@@ -569,13 +653,37 @@ void finish_document(Draft& d, const Value&, Context& ctx) {
                                               std::to_string(d.scenario.nodes) + ")");
             ok = false;
         }
-        if (row.at_known && d.duration_known && row.fault.at >= d.scenario.duration) {
-            ctx.error(blame(row, "at"), seconds_text(row.fault.at) +
+        if (row.at_known && d.duration_known &&
+            row.fault.written_at >= d.scenario.written_duration) {
+            ctx.error(blame(row, "at"), seconds_text(row.fault.written_at) +
                                             " is not before the end of the run (duration = " +
-                                            seconds_text(d.scenario.duration) + ")");
+                                            seconds_text(d.scenario.written_duration) + ")");
+        }
+        if (row.fault.ttls > d.scenario.duration_ttls) {
+            ctx.error(blame(row, "ttls"), std::to_string(row.fault.ttls) +
+                                              " TTLs would put the fault past the run's end "
+                                              "(duration_ttls = " +
+                                              std::to_string(d.scenario.duration_ttls) + ")");
         }
         all_known = all_known && ok;
     }
+    // A fault written with more TTLs than another may not come before it: then the faults keep
+    // their order at every TTL a sweep chooses.
+    for (const FaultRow& a : d.faults) {
+        for (const FaultRow& b : d.faults) {
+            if (a.fault.ttls < b.fault.ttls && a.fault.written_at > b.fault.written_at) {
+                ctx.error(blame(b, "at"), "at " + seconds_text(b.fault.written_at) +
+                                              " with ttls = " + std::to_string(b.fault.ttls) +
+                                              " comes before a fault at " +
+                                              seconds_text(a.fault.written_at) +
+                                              " with ttls = " + std::to_string(a.fault.ttls) +
+                                              ": the order would change with the TTL (raise at)");
+            }
+        }
+    }
+    for (FaultRow& row : d.faults)
+        row.fault.at =
+            row.fault.written_at + Seconds(static_cast<double>(d.scenario.ttl) * row.fault.ttls);
     std::stable_sort(d.faults.begin(), d.faults.end(),
                      [](const FaultRow& a, const FaultRow& b) { return a.fault.at < b.fault.at; });
     // A fault that is itself wrong would make the rest of the schedule report its echoes.
@@ -622,9 +730,17 @@ constexpr Item<Draft> kScenarioItems[] = {
      .meaning = "seconds each model's measured run lasts",
      .store =
          [](Draft& d, const Value& v, Context&) {
-             d.scenario.duration = to_seconds(v);
+             d.scenario.duration = d.scenario.written_duration = to_seconds(v);
              d.duration_known = true;
          }},
+    {.key = "duration_ttls",
+     .type = Type::integer,
+     .max = 100,
+     .fallback = "0",
+     .meaning = "the TTL this many times is added to duration, so a sweep over TTLs outlives "
+                "every cache",
+     .store = [](Draft& d, const Value& v,
+                 Context&) { d.scenario.duration_ttls = static_cast<unsigned>(v.integer); }},
     {.key = "warmup",
      .type = Type::seconds,
      .max = 60,
@@ -645,6 +761,12 @@ constexpr Item<Draft> kScenarioItems[] = {
      .meaning = "the checks nolbd and HAProxy run against the nodes, [health]",
      .store = [](Draft& d, const Value& v,
                  Context& ctx) { walk(kHealth, v, d.scenario.health, ctx); }},
+    {.key = "resolver",
+     .type = Type::table,
+     .fallback = "{}",
+     .meaning = "the recursive resolver between the clients and nolbd, [resolver]",
+     .store = [](Draft& d, const Value& v,
+                 Context& ctx) { walk(kResolver, v, d.scenario.resolver, ctx); }},
     {.key = "clients",
      .type = Type::table,
      .fallback = "{}",
@@ -683,12 +805,12 @@ std::optional<Model> parse_model(std::string_view text) {
     return parse_named(kModelNames, text);
 }
 
-const char* profile_name(Profile profile) {
-    return name_of(kProfileNames, profile);
+const char* resolver_name(ResolverKind kind) {
+    return name_of(kResolverNames, kind);
 }
 
-std::optional<Profile> parse_profile(std::string_view text) {
-    return parse_named(kProfileNames, text);
+std::optional<ResolverKind> parse_resolver(std::string_view text) {
+    return parse_named(kResolverNames, text);
 }
 
 const char* fault_name(FaultKind kind) {
@@ -715,7 +837,18 @@ Scenario load_scenario_string(std::string_view text, const std::string& path) {
     if (auto problems = ctx.take_problems(); !problems.empty()) {
         throw config::Error(std::move(problems));
     }
+    finish_ttl(draft.scenario, draft.scenario.ttl);
     return std::move(draft.scenario);
+}
+
+void finish_ttl(Scenario& scenario, std::uint32_t ttl) {
+    scenario.ttl = ttl;
+    const Seconds t(static_cast<double>(ttl));
+    scenario.duration = scenario.written_duration + t * static_cast<double>(scenario.duration_ttls);
+    for (Fault& f : scenario.faults)
+        f.at = f.written_at + t * static_cast<double>(f.ttls);
+    std::stable_sort(scenario.faults.begin(), scenario.faults.end(),
+                     [](const Fault& a, const Fault& b) { return a.at < b.at; });
 }
 
 }  // namespace nolb::compare

@@ -42,17 +42,25 @@ double share_deviation(const std::vector<std::uint64_t>& per_node) {
     return worst / mean;
 }
 
-Summary summarize_profile(const RunResult& run, Profile profile, unsigned nodes) {
+Summary summarize_profile(const RunResult& run, Profile profile, bool real, unsigned nodes) {
     Summary s;
     s.model = run.model;
     s.profile = profile;
+    s.real = real;
     s.per_node.assign(nodes, 0);
+    for (const StreamGap& g : run.stream_gaps) {
+        if (g.profile != profile || g.real != real) continue;
+        const double ms = std::max(0.0, g.to - g.from) * 1000.0;
+        ++s.stream_gaps;
+        s.stream_silent_ms += ms;
+        s.stream_longest_ms = std::max(s.stream_longest_ms, ms);
+    }
 
     std::set<std::uint16_t> clients;
     std::map<std::uint16_t, std::vector<RequestRecord>> by_client;
     std::vector<double> latencies;
     for (const RequestRecord& r : run.requests) {
-        if (r.profile != profile) continue;
+        if (r.profile != profile || r.real != real) continue;
         clients.insert(r.client);
         by_client[r.client].push_back(r);
         ++s.requests;
@@ -124,13 +132,20 @@ double longest_outage_ms(std::span<const RequestRecord> records, double run_end)
     return longest * 1000.0;
 }
 
+std::string summary_label(const Summary& s) {
+    return std::string(profile_name(s.profile)) + (s.real ? " (real)" : "");
+}
+
 std::vector<Summary> summarize(const RunResult& run, unsigned nodes) {
     std::vector<Summary> out;
     for (Profile profile : kProfiles) {
-        const bool present =
-            std::any_of(run.requests.begin(), run.requests.end(),
-                        [profile](const RequestRecord& r) { return r.profile == profile; });
-        if (present) out.push_back(summarize_profile(run, profile, nodes));
+        for (bool real : {false, true}) {
+            const bool present = std::any_of(run.requests.begin(), run.requests.end(),
+                                             [profile, real](const RequestRecord& r) {
+                                                 return r.profile == profile && r.real == real;
+                                             });
+            if (present) out.push_back(summarize_profile(run, profile, real, nodes));
+        }
     }
     return out;
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "nolb-compare/record.hpp"
@@ -18,6 +19,7 @@ namespace nolb::compare {
 struct Summary {
     Model model = Model::zero_admin;
     Profile profile = Profile::try_all;
+    bool real = false;  // the real program's requests, not its profile's
     unsigned clients = 0;
     std::uint64_t requests = 0;
     std::uint64_t ok = 0;
@@ -33,7 +35,15 @@ struct Summary {
     double share_max_min = 0;             // busiest node / least busy; infinity if one got none
     double share_deviation = 0;  // largest |count - mean| / mean over the nodes, as a fraction
     std::uint64_t lookups = 0;   // requests that began with a DNS lookup
+    // Event streams: how many silences longer than the stream's rhythm, their total and the
+    // longest (a silence still going on at the end counts up to the end).
+    std::uint64_t stream_gaps = 0;
+    double stream_silent_ms = 0;
+    double stream_longest_ms = 0;
 };
+
+// "curl", or "curl (real)" for the program itself.
+std::string summary_label(const Summary& s);
 
 // The p-th percentile (0..100) by nearest rank: the sorted value at rank ceil(p/100 * n), at
 // least 1, no interpolation (p0 is the minimum, p100 the maximum); nullopt for no values. Sorts
@@ -43,7 +53,8 @@ std::optional<double> percentile(std::vector<double>& values, double p);
 // The longest outage in one client's records (any order), per Summary::longest_outage_ms.
 double longest_outage_ms(std::span<const RequestRecord> records, double run_end);
 
-// One Summary per profile that made requests in the run, in kProfiles order.
+// One Summary per profile that made requests in the run, in kProfiles order, each followed by
+// its real program's when one ran.
 std::vector<Summary> summarize(const RunResult& run, unsigned nodes);
 
 // The first time after `after` when nolbd stopped publishing `node` (seconds), from the

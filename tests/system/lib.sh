@@ -181,6 +181,22 @@ alive() {
     [[ "${stat##*) }" != Z* ]]
 }
 
+# run_tracked LOG COMMAND...: runs a long command (nolb-compare) in the background, tracked so
+# that cleanup stops it if the scenario is cut short, and waits for it; its output is in LOG
+# and OUT, its status in RC.
+run_tracked() {
+    local log=$1 pid
+    shift
+    LAST_CMD="$*"
+    "$@" >"$log" 2>&1 &
+    pid=$!
+    track "$pid" "$(basename "$1")" "$log"
+    wait "$pid"
+    RC=$?
+    untrack "$pid"
+    OUT=$(cat "$log")
+}
+
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out.
 wait_for() {
     local limit=$1 i

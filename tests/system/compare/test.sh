@@ -4,7 +4,7 @@
 # the design, each of which could come out otherwise:
 # - crash: health-checked nolbd stops publishing the killed node within the detection bound
 #   (two failed probes 0.5 s apart, plus the 100 ms sampling), while zero-admin nolbd goes on
-#   publishing it; `single` clients, which never try a second address, see errors in
+#   publishing it; `node18` clients, which never try a second address, see errors in
 #   zero-admin mode, and `try-all` clients, which move on when a connection is refused, see
 #   none at all.
 # - http500: a node that answers 500 is an answer, not a refused connection, so `try-all`
@@ -17,15 +17,8 @@ source "$(dirname "$0")/../lib.sh"
 command -v jq >/dev/null || die "jq is installed (contrib/install-deps.sh)"
 
 OUTDIR="$TMP/out"
-LAST_CMD="nolb-compare --scenario crash.toml --scenario http500.toml --out $OUTDIR --quiet"
-"$NOLB_COMPARE" --scenario "$SCENARIO_DIR/crash.toml" --scenario "$SCENARIO_DIR/http500.toml" \
-    --out "$OUTDIR" --quiet >"$TMP/compare.log" 2>&1 &
-compare_pid=$!
-track "$compare_pid" nolb-compare "$TMP/compare.log"
-wait "$compare_pid"
-RC=$?
-untrack "$compare_pid"
-OUT=$(cat "$TMP/compare.log")
+run_tracked "$TMP/compare.log" "$NOLB_COMPARE" --scenario "$SCENARIO_DIR/crash.toml" \
+    --scenario "$SCENARIO_DIR/http500.toml" --out "$OUTDIR" --quiet
 expect_eq "nolb-compare exits 0" 0 "$RC"
 expect_true "nolb-compare and everything it ran logged no sanitizer report" \
     eval "sanitizer_clean $TMP/compare.log && ! grep -rlEq 'ERROR: (Address|Leak)Sanitizer|runtime error:' $OUTDIR/work"
@@ -56,14 +49,14 @@ zero_admin_removed=$(jq -r '.scenarios[] | select(.name == "crash") | .runs[]
     | .removed_after_ms' "$OUTDIR/results.json")
 expect_eq "zero-admin nolbd goes on publishing the crashed node" null "${zero_admin_removed:-null}"
 
-single_requests=$(requests crash zero-admin single)
-single_errors=$(errors crash zero-admin single)
-say "zero-admin single: $single_errors errors in $single_requests requests"
-expect_true "zero-admin: single clients made requests" test "${single_requests:-0}" -gt 50
-expect_true "zero-admin: single clients see errors after the crash (got ${single_errors:-?})" \
-    test "${single_errors:-0}" -gt 0
-expect_eq "zero-admin: those errors are refused connections" "$single_errors" \
-    "$(field crash zero-admin single '.outcomes.refused // 0')"
+first_requests=$(requests crash zero-admin node18)
+first_errors=$(errors crash zero-admin node18)
+say "zero-admin node18: $first_errors errors in $first_requests requests"
+expect_true "zero-admin: node18 clients made requests" test "${first_requests:-0}" -gt 50
+expect_true "zero-admin: node18 clients see errors after the crash (got ${first_errors:-?})" \
+    test "${first_errors:-0}" -gt 0
+expect_eq "zero-admin: those errors are refused connections" "$first_errors" \
+    "$(field crash zero-admin node18 '.outcomes.refused // 0')"
 
 try_requests=$(requests crash zero-admin try-all)
 say "zero-admin try-all: $(errors crash zero-admin try-all) errors in $try_requests requests"

@@ -1,5 +1,6 @@
-// How the clients judge what a server sent before closing: complete or cut short, the status,
-// and the site named in the body.
+// How the clients judge what a server sent: complete or cut short (with or without the server's
+// close), the status, whether the connection may be kept, and the site named in the body; and
+// how an event stream is read into events.
 #include "nolb-compare/http_exchange.hpp"
 
 #include <gtest/gtest.h>
@@ -78,6 +79,92 @@ TEST(CompareHttpExchange, FindSite) {
     EXPECT_EQ(find_site(R"({"sites":"a"})"), "");
     EXPECT_EQ(find_site(R"({"site": 3})"), "");
     EXPECT_EQ(find_site(R"({"site":"unterminated)"), "");
+}
+
+TEST(CompareHttpExchange, KeepAliveRequestLeavesTheConnectionOpen) {
+    const std::string kept = stats_request("www.compare.test", true);
+    EXPECT_EQ(kept.rfind("GET /stats HTTP/1.1\r\n", 0), 0u);
+    EXPECT_EQ(kept.find("Connection:"), std::string::npos);
+    EXPECT_EQ(kept.substr(kept.size() - 4), "\r\n\r\n");
+    const std::string events = events_request("www.compare.test");
+    EXPECT_EQ(events.rfind("GET /events HTTP/1.1\r\n", 0), 0u);
+    EXPECT_NE(events.find("\r\nAccept: text/event-stream\r\n"), std::string::npos);
+}
+
+TEST(CompareHttpExchange, AnOpenConnectionIsCompleteByItsFramingOnly) {
+    const std::string framed = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{\"site\":\"n1\"}";
+    HttpResponse open = parse_response(framed, false);
+    EXPECT_TRUE(open.complete);
+    EXPECT_FALSE(open.close) << "HTTP/1.1 keeps the connection unless told";
+    EXPECT_EQ(open.site, "n1");
+    EXPECT_FALSE(parse_response(framed.substr(0, framed.size() - 1), false).complete);
+
+    // No length: only the server's close ends the body, and the connection is not kept.
+    const std::string unframed = "HTTP/1.1 200 OK\r\n\r\n{\"site\":\"n1\"}";
+    EXPECT_FALSE(parse_response(unframed, false).complete);
+    EXPECT_TRUE(parse_response(unframed, true).complete);
+    EXPECT_TRUE(parse_response(unframed, true).close);
+
+    EXPECT_TRUE(
+        parse_response("HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n", false)
+            .close);
+    EXPECT_TRUE(parse_response("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false).close);
+}
+
+TEST(CompareEventStream, ChunkedEventsArriveWhateverTheirCuts) {
+    const std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    auto chunk = [](const std::string& data) {
+        char size[16];
+        std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+        return size + data + "\r\n";
+    };
+    const std::string body = chunk("retry: 500\n") + chunk("data: {\"site\":\"node1\"}\n\n") +
+                             chunk(": a comment\r\ndata: one\r\ndata: two\r\n\r\n") +
+                             chunk("data: {\"site\":\"node2\"}\r\r\n");
+    const std::string all = head + body;
+    // Every way of cutting the bytes in two gives the same events.
+    for (std::size_t cut = 0; cut <= all.size(); ++cut) {
+        EventStreamReader reader;
+        std::vector<EventStreamReader::Event> events = reader.feed(all.substr(0, cut));
+        for (auto& e : reader.feed(all.substr(cut)))
+            events.push_back(e);
+        SCOPED_TRACE("cut at " + std::to_string(cut));
+        ASSERT_EQ(reader.state(), EventStreamReader::State::events);
+        EXPECT_EQ(reader.status(), 200);
+        ASSERT_EQ(events.size(), 3u);
+        EXPECT_EQ(find_site(events[0].data), "node1");
+        EXPECT_EQ(events[1].data, "one\ntwo");
+        EXPECT_EQ(find_site(events[2].data), "node2");
+        ASSERT_TRUE(reader.retry_ms());
+        EXPECT_EQ(*reader.retry_ms(), 500u);
+    }
+}
+
+TEST(CompareEventStream, ErrorsAndOtherTypesEndTheStream) {
+    EventStreamReader error;
+    EXPECT_TRUE(
+        error.feed("HTTP/1.1 500 Internal\r\nContent-Type: application/json\r\n\r\n{}").empty());
+    EXPECT_EQ(error.state(), EventStreamReader::State::failed);
+    EXPECT_EQ(error.status(), 500);
+
+    EventStreamReader json;
+    json.feed("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n");
+    EXPECT_EQ(json.state(), EventStreamReader::State::failed) << "EventSource needs its type";
+
+    EventStreamReader plain;
+    auto events = plain.feed(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n\r\ndata: x\n\n");
+    EXPECT_EQ(plain.state(), EventStreamReader::State::events) << "an unchunked body too";
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].data, "x");
+
+    EventStreamReader garbled;
+    garbled.feed(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        "Transfer-Encoding: chunked\r\n\r\nzz\r\n");
+    EXPECT_EQ(garbled.state(), EventStreamReader::State::failed);
+    EXPECT_EQ(garbled.status(), 200) << "broken, not refused: EventSource tries again";
 }
 
 }  // namespace

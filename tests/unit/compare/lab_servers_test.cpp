@@ -67,9 +67,17 @@ class CompareLabServers : public ::testing::Test {
     LabOptions options_;
 };
 
+NolbdSetup setup_for(const fs::path& dir) {
+    NolbdSetup setup;
+    setup.port = 15353;
+    setup.http_port = 18080;
+    setup.control_socket = dir / "nolbd.sock";
+    return setup;
+}
+
 TEST_F(CompareLabServers, NolbdAcceptsTheConfigurationOfEachModel) {
     for (Model m : kModels) {
-        const std::string text = render_nolbd_config(scenario_, m, options_, dir_ / "nolbd.sock");
+        const std::string text = render_nolbd_config(scenario_, m, setup_for(dir_));
         fs::path file = write(std::string(model_name(m)) + ".toml", text);
         Ran r = run(std::string(NOLBD_PATH) + " --check-config " + file.string());
         EXPECT_EQ(r.status, 0) << model_name(m) << ":\n" << r.output << "\n" << text;
@@ -90,6 +98,45 @@ TEST_F(CompareLabServers, NolbdAcceptsTheConfigurationOfEachModel) {
             EXPECT_NE(text.find("all_down = \"all\""), std::string::npos);
         }
     }
+}
+
+TEST_F(CompareLabServers, CalibrationListsTheNodesInOrderButTheDrained) {
+    NolbdSetup setup = setup_for(dir_);
+    setup.listen_address = "127.0.0.2";
+    setup.calibration = true;
+    setup.drained = {false, true, false};
+    const std::string text = render_nolbd_config(scenario_, Model::zero_admin, setup);
+    fs::path file = write("calibration.toml", text);
+    Ran r = run(std::string(NOLBD_PATH) + " --check-config " + file.string());
+    EXPECT_EQ(r.status, 0) << r.output << "\n" << text;
+    EXPECT_NE(text.find("listen = [\"127.0.0.2:15353\"]"), std::string::npos) << text;
+    const auto first = text.find("\"cal 7 A 127.0.0.11\"");
+    const auto third = text.find("\"cal 7 A 127.0.0.13\"");
+    ASSERT_NE(first, std::string::npos) << text;
+    ASSERT_NE(third, std::string::npos) << text;
+    EXPECT_LT(first, third) << "node order";
+    EXPECT_EQ(text.find("cal 7 A 127.0.0.12"), std::string::npos) << "node2 is drained";
+    EXPECT_EQ(render_nolbd_config(scenario_, Model::zero_admin, setup_for(dir_)).find("\"cal "),
+              std::string::npos)
+        << "only for calibration";
+}
+
+TEST_F(CompareLabServers, UnboundAcceptsItsConfiguration) {
+    ResolverSpec resolver;
+    resolver.kind = ResolverKind::unbound;
+    resolver.cache_min_ttl = 300;
+    resolver.rrset_roundrobin = false;
+    resolver.serve_expired = true;
+    const std::string text =
+        render_unbound_config(resolver, "127.0.0.1", 15354, "127.0.0.2", 15353, dir_);
+    fs::path file = write("unbound.conf", text);
+    Ran r = run("/usr/sbin/unbound-checkconf " + file.string());
+    EXPECT_EQ(r.status, 0) << r.output << "\n" << text;
+    EXPECT_NE(text.find("cache-min-ttl: 300"), std::string::npos);
+    EXPECT_NE(text.find("rrset-roundrobin: no"), std::string::npos);
+    EXPECT_NE(text.find("serve-expired: yes"), std::string::npos);
+    EXPECT_NE(text.find("stub-addr: 127.0.0.2@15353"), std::string::npos);
+    EXPECT_NE(text.find("port: 15354"), std::string::npos);
 }
 
 TEST_F(CompareLabServers, HaproxyAcceptsItsConfiguration) {

@@ -66,7 +66,7 @@ ScenarioResult crash_result() {
                                            static_cast<std::int16_t>(node), t == 0));
             }
             const bool broken = t == 6 || t == 7;
-            run.requests.push_back(rec(Profile::single, 0, t + 0.05, latency,
+            run.requests.push_back(rec(Profile::java, 0, t + 0.05, latency,
                                        broken ? Outcome::http_error : Outcome::ok, 0, t == 0));
         }
         if (model == Model::health_checked)
@@ -112,8 +112,8 @@ ScenarioResult odd_result() {
     RunResult run;
     run.model = Model::zero_admin;
     run.duration = 3;
-    run.requests.push_back(rec(Profile::browser, 0, 0.5, 0.001, Outcome::ok, 0));
-    run.requests.push_back(rec(Profile::browser, 0, 1.5, 0.001, Outcome::ok, 0));
+    run.requests.push_back(rec(Profile::chromium, 0, 0.5, 0.001, Outcome::ok, 0));
+    run.requests.push_back(rec(Profile::chromium, 0, 1.5, 0.001, Outcome::ok, 0));
     run.notes.push_back("a & b < c");
     result.summaries = summarize(run, 2);
     result.runs.push_back(std::move(run));
@@ -205,24 +205,25 @@ TEST(CompareReport, CsvHasTheHeaderAndOneRowPerModelAndProfile) {
     EXPECT_NE(csv.find("\r\n"), std::string::npos) << "RFC 4180 lines end in CRLF";
     const auto lines = lines_of(csv);
     ASSERT_EQ(lines.size(), 1u + 3 * 2 + 1);
-    EXPECT_EQ(lines[0],
-              "scenario,model,profile,clients,requests,ok,success_pct,http_error,refused,"
-              "connect_timeout,reset,request_timeout,dns_error,local_error,p50_ms,p99_ms,"
-              "longest_outage_ms,share_max_min,share_deviation,lookups,dns_queries,"
-              "nolbd_cpu_us_per_query,lb_cpu_us_per_request");
+    EXPECT_EQ(
+        lines[0],
+        "scenario,model,profile,clients,requests,ok,success_pct,http_error,refused,"
+        "connect_timeout,reset,request_timeout,dns_error,local_error,unfinished,p50_ms,p99_ms,"
+        "longest_outage_ms,share_max_min,share_deviation,lookups,dns_queries,"
+        "nolbd_cpu_us_per_query,lb_cpu_us_per_request");
     // The health-checked try-all row: 21 requests, one refused at 5.5 s, outage 5.5 .. 6.002 s,
     // nodes 7/4/9 (ratio 2.25, deviation (20/3 - 4) / (20/3) = 0.4), 0.05 s over 100 queries.
     EXPECT_EQ(lines[4],
-              "crash,health-checked,try-all,2,21,20,95.238,0,1,0,0,0,0,0,2.000,2.000,502.000,"
+              "crash,health-checked,try-all,2,21,20,95.238,0,1,0,0,0,0,0,0,2.000,2.000,502.000,"
               "2.250,0.4000,2,100,500.000,");
     // Profiles in kProfiles order within a model. single: one client, two http errors, node 0 only:
     // the ratio is infinite.
-    EXPECT_EQ(lines[3].rfind("crash,health-checked,single,1,10,8,80.000,2,0,", 0), 0u) << lines[3];
+    EXPECT_EQ(lines[3].rfind("crash,health-checked,java,1,10,8,80.000,2,0,", 0), 0u) << lines[3];
     EXPECT_NE(lines[3].find(",inf,"), std::string::npos) << lines[3];
     // Load balancer: 0.2 s of HAProxy over its 40 forwarded requests.
     EXPECT_EQ(lines[6].rfind("crash,load-balancer,try-all,", 0), 0u) << lines[6];
     EXPECT_TRUE(lines[6].ends_with(",4,12500.000,5000.000")) << lines[6];
-    EXPECT_EQ(lines[7].rfind("\"odd, \"\"name\"\" | <x>\",zero-admin,browser,1,2,2,100.000,", 0),
+    EXPECT_EQ(lines[7].rfind("\"odd, \"\"name\"\" | <x>\",zero-admin,chromium,1,2,2,100.000,", 0),
               0u)
         << lines[7];
 }
@@ -261,7 +262,7 @@ TEST(CompareReport, JsonHoldsSummariesCostsFaultsAndDetection) {
 
     ASSERT_EQ(hc["profiles"].size(), 2u);
     const auto& single = hc["profiles"][0];
-    EXPECT_EQ(single["profile"], "single");
+    EXPECT_EQ(single["profile"], "java");
     EXPECT_TRUE(single["share_max_min"].is_null()) << "infinite ratio";
     const auto& try_all = hc["profiles"][1];
     EXPECT_EQ(try_all["profile"], "try-all");
@@ -298,16 +299,16 @@ TEST(CompareReport, MarkdownHasTheTableTheHopAndTheDetection) {
                       "502.0 | 2.25 | 40.0 | 2 |\n"),
               std::string::npos)
         << md;
-    EXPECT_NE(md.find("| health-checked | single | 1 | 10 | 80.0 | http-error 2 | "),
+    EXPECT_NE(md.find("| health-checked | java | 1 | 10 | 80.0 | http-error 2 | "),
               std::string::npos);
     EXPECT_NE(md.find("| load-balancer | try-all | 2 | 20 | 100.0 | none | 3.5 |"),
               std::string::npos);
     // Costs: nolbd 500 us per query (31 requests over 100 queries); through HAProxy, 5000 us per
     // forwarded request and 30 requests over 4 queries for the balancer's name.
-    EXPECT_NE(md.find("| health-checked | 100 | 500.0 | - | 0.3 |"), std::string::npos) << md;
-    EXPECT_NE(md.find("| load-balancer | 4 | 12500.0 | 5000.0 | 7.5 |"), std::string::npos);
+    EXPECT_NE(md.find("| health-checked | 0 | 100 | 500.0 | - | 0.3 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| load-balancer | 0 | 4 | 12500.0 | 5000.0 | 7.5 |"), std::string::npos);
     EXPECT_NE(md.find("- try-all: +1.5 ms"), std::string::npos);
-    EXPECT_NE(md.find("- single: +1.5 ms"), std::string::npos);
+    EXPECT_NE(md.find("- java: +1.5 ms"), std::string::npos);
     const std::string crash_row =
         std::string(" | 5.00 | node2 | ") + fault_name(FaultKind::crash) + " | SIGKILL pid 1234 | ";
     EXPECT_NE(md.find("| health-checked" + crash_row + "1200 ms |"), std::string::npos) << md;
@@ -341,7 +342,7 @@ TEST(CompareReport, TimelineIsWellFormedWithAPanelPerModelAndProfile) {
     EXPECT_EQ(svg.find("<script"), std::string::npos);
     EXPECT_EQ(count(svg, "class=\"panel\""), 3u * 2);
     EXPECT_NE(svg.find("id=\"panel-health-checked-try-all\""), std::string::npos);
-    EXPECT_NE(svg.find("id=\"panel-load-balancer-single\""), std::string::npos);
+    EXPECT_NE(svg.find("id=\"panel-load-balancer-java\""), std::string::npos);
     // One fault, drawn in each of the six panels; a published strip under each DNS panel.
     EXPECT_EQ(count(svg, "class=\"fault\""), 6u);
     EXPECT_EQ(count(svg, "class=\"published\""), 2u * 2);

@@ -119,6 +119,12 @@ TEST(CompareScenario, EmptyFileMeansDefaults) {
     EXPECT_EQ(s.health.fall, 2u);
     EXPECT_TRUE(s.faults.empty());
 
+    EXPECT_EQ(s.resolver.kind, ResolverKind::none);
+    EXPECT_EQ(s.resolver.cache_min_ttl, 0u);
+    EXPECT_TRUE(s.resolver.rrset_roundrobin) << "unbound's default";
+    EXPECT_FALSE(s.resolver.serve_expired);
+
+    // Every profile, each as its program behaves by default.
     ASSERT_EQ(s.clients.size(), std::size(kProfiles));
     for (std::size_t i = 0; i < s.clients.size(); ++i) {
         const ClientSpec& spec = s.clients[i];
@@ -126,13 +132,61 @@ TEST(CompareScenario, EmptyFileMeansDefaults) {
         EXPECT_EQ(spec.profile, kProfiles[i]);
         EXPECT_EQ(spec.clients, 4u);
         EXPECT_EQ(spec.rate, 10);
-        EXPECT_EQ(spec.request_timeout, Seconds(3));
-        EXPECT_EQ(spec.fixed_cache, Seconds(0));
-        EXPECT_EQ(spec.attempt_delay, Seconds(0.25));
-        bool browser = spec.profile == Profile::browser;
-        EXPECT_EQ(spec.connect_timeout, browser ? Seconds(0) : Seconds(1));
-        EXPECT_EQ(spec.min_cache, browser ? Seconds(60) : Seconds(0));
+        const ClientSpec builtin = builtin_spec(spec.profile);
+        EXPECT_EQ(spec.attempts, builtin.attempts);
+        EXPECT_EQ(spec.attempt_timeout, builtin.attempt_timeout);
+        EXPECT_EQ(spec.request_timeout, builtin.request_timeout);
+        EXPECT_EQ(spec.min_cache, builtin.min_cache);
+        EXPECT_EQ(spec.fixed_cache, builtin.fixed_cache);
+        EXPECT_EQ(spec.keep_idle, builtin.keep_idle);
+        EXPECT_EQ(spec.stream, builtin.stream);
     }
+}
+
+TEST(CompareScenario, BuiltInProfilesAreTheirProgramsDefaults) {
+    const ClientSpec chromium = builtin_spec(Profile::chromium);
+    EXPECT_EQ(chromium.lookup, Lookup::stub);
+    EXPECT_TRUE(chromium.ask_aaaa);
+    EXPECT_EQ(chromium.min_cache, Seconds(60));
+    EXPECT_EQ(chromium.attempts, Attempts::staggered);
+    EXPECT_EQ(chromium.attempt_timeout, Seconds(0.3));
+    EXPECT_EQ(chromium.parallel, 2u);
+    EXPECT_EQ(chromium.request_timeout, Seconds(0));
+    EXPECT_GT(chromium.keep_idle, Seconds(0));
+    EXPECT_TRUE(chromium.stream);
+
+    const ClientSpec java = builtin_spec(Profile::java);
+    EXPECT_EQ(java.lookup, Lookup::system);
+    EXPECT_EQ(java.fixed_cache, Seconds(30));
+    EXPECT_EQ(java.attempts, Attempts::first_only);
+    EXPECT_TRUE(java.retry_lost);
+
+    EXPECT_EQ(builtin_spec(Profile::node18).attempts, Attempts::first_only);
+    const ClientSpec node20 = builtin_spec(Profile::node20);
+    EXPECT_EQ(node20.attempts, Attempts::sequential);
+    EXPECT_EQ(node20.attempt_timeout, Seconds(0.25));
+    EXPECT_TRUE(node20.last_attempt_unbounded);
+
+    const ClientSpec curl = builtin_spec(Profile::curl);
+    EXPECT_TRUE(curl.halve_remaining);
+    EXPECT_EQ(curl.connect_timeout, Seconds(300));
+    EXPECT_EQ(curl.failover_delay, Seconds(0.2));
+    EXPECT_EQ(curl.keep_idle, Seconds(0)) << "a process per request";
+
+    const ClientSpec python = builtin_spec(Profile::python);
+    EXPECT_EQ(python.attempts, Attempts::sequential);
+    EXPECT_EQ(python.attempt_timeout, Seconds(0)) << "the whole (absent) timeout per address";
+
+    for (Profile p : {Profile::glibc_loop, Profile::try_all}) {
+        EXPECT_EQ(builtin_spec(p).attempt_timeout, Seconds(1));
+        EXPECT_EQ(builtin_spec(p).request_timeout, Seconds(3));
+        EXPECT_FALSE(profile_driver(p)) << "a model has no real program";
+    }
+    EXPECT_EQ(builtin_spec(Profile::glibc_loop).lookup, Lookup::system);
+    EXPECT_EQ(builtin_spec(Profile::try_all).lookup, Lookup::stub);
+    for (Profile p : {Profile::chromium, Profile::java, Profile::node18, Profile::node20,
+                      Profile::curl, Profile::python})
+        EXPECT_TRUE(profile_driver(p)) << profile_name(p);
 }
 
 TEST(CompareScenario, EveryKeyIsRead) {
@@ -141,6 +195,7 @@ name = "everything"
 models = ["load-balancer", "zero-admin"]
 nodes = 6
 duration = 30.5
+duration_ttls = 2
 warmup = 0
 ttl = 60
 [health]
@@ -148,82 +203,127 @@ interval = 1
 timeout = 0.25
 rise = 3
 fall = 1
+[resolver]
+kind = "unbound"
+cache_min_ttl = 300
+rrset_roundrobin = false
+serve_expired = true
 [clients]
 profiles = ["try-all"]
 clients = 7
 rate = 2.5
+attempt_timeout = 0.4
 connect_timeout = 0.5
 request_timeout = 4
 min_cache = 10
 fixed_cache = 30
-attempt_delay = 0.1
+keep_idle = 6
+stream = true
+stream_watchdog = 2
+[[fault]]
+at = 3
+ttls = 1
+node = 2
+kind = "drain"
 )");
     EXPECT_EQ(s.name, "everything");
     EXPECT_EQ(s.description, "all of it");
     EXPECT_EQ(s.models, (std::vector<Model>{Model::load_balancer, Model::zero_admin}));
     EXPECT_EQ(s.nodes, 6u);
-    EXPECT_EQ(s.duration, Seconds(30.5));
+    EXPECT_EQ(s.duration, Seconds(150.5)) << "30.5 and two TTLs";
     EXPECT_EQ(s.warmup, Seconds(0));
     EXPECT_EQ(s.ttl, 60u);
     EXPECT_EQ(s.health.interval, Seconds(1));
     EXPECT_EQ(s.health.timeout, Seconds(0.25));
     EXPECT_EQ(s.health.rise, 3u);
     EXPECT_EQ(s.health.fall, 1u);
+    EXPECT_EQ(s.resolver.kind, ResolverKind::unbound);
+    EXPECT_EQ(s.resolver.cache_min_ttl, 300u);
+    EXPECT_FALSE(s.resolver.rrset_roundrobin);
+    EXPECT_TRUE(s.resolver.serve_expired);
     ASSERT_EQ(s.clients.size(), 1u);
     const ClientSpec& c = s.clients[0];
     EXPECT_EQ(c.profile, Profile::try_all);
     EXPECT_EQ(c.clients, 7u);
     EXPECT_EQ(c.rate, 2.5);
+    EXPECT_EQ(c.attempt_timeout, Seconds(0.4));
     EXPECT_EQ(c.connect_timeout, Seconds(0.5));
     EXPECT_EQ(c.request_timeout, Seconds(4));
     EXPECT_EQ(c.min_cache, Seconds(10));
     EXPECT_EQ(c.fixed_cache, Seconds(30));
-    EXPECT_EQ(c.attempt_delay, Seconds(0.1));
+    EXPECT_EQ(c.keep_idle, Seconds(6));
+    EXPECT_TRUE(c.stream);
+    EXPECT_EQ(c.stream_watchdog, Seconds(2));
+    ASSERT_EQ(s.faults.size(), 1u);
+    EXPECT_EQ(s.faults[0].kind, FaultKind::drain);
+    EXPECT_EQ(s.faults[0].at, Seconds(63)) << "3 s and one TTL";
+}
+
+TEST(CompareScenario, TimesWrittenInTtlsFollowTheTtl) {
+    Scenario s = load("duration = 20\nduration_ttls = 1\nttl = 5\n" + fault(10, 2, "drain") +
+                      fault(10, 2, "crash") + "ttls = 1\n");
+    EXPECT_EQ(s.duration, Seconds(25));
+    ASSERT_EQ(s.faults.size(), 2u);
+    EXPECT_EQ(s.faults[0].at, Seconds(10));
+    EXPECT_EQ(s.faults[1].at, Seconds(15));
+    finish_ttl(s, 300);
+    EXPECT_EQ(s.ttl, 300u);
+    EXPECT_EQ(s.duration, Seconds(320));
+    EXPECT_EQ(s.faults[0].at, Seconds(10));
+    EXPECT_EQ(s.faults[1].at, Seconds(310));
+
+    EXPECT_EQ(problem("duration = 20\n" + fault(10, 2, "crash") + "ttls = 1\n"),
+              "t.toml:6:8: fault[0].ttls: 1 TTLs would put the fault past the run's end "
+              "(duration_ttls = 0)");
+    EXPECT_EQ(problem("duration = 20\nduration_ttls = 1\n" + fault(12, 2, "drain") +
+                      fault(11, 2, "crash") + "ttls = 1\n"),
+              "t.toml:8:6: fault[1].at: at 11 s with ttls = 1 comes before a fault at 12 s "
+              "with ttls = 0: the order would change with the TTL (raise at)");
 }
 
 TEST(CompareScenario, ProfileValuesOverrideClientsWhichOverrideBuiltIns) {
     Scenario s = load(R"([clients]
 clients = 8
 min_cache = 5
-connect_timeout = 2
-[clients.browser]
+attempt_timeout = 2
+[clients.chromium]
 clients = 2
-[clients.single]
-fixed_cache = 30
-connect_timeout = 0.5
+[clients.java]
+fixed_cache = 10
+attempt_timeout = 0.5
 )");
-    const ClientSpec& browser = spec_of(s, Profile::browser);
-    EXPECT_EQ(browser.clients, 2u);                  // [clients.browser] over [clients]
-    EXPECT_EQ(browser.min_cache, Seconds(5));        // [clients] over the built-in 60
-    EXPECT_EQ(browser.connect_timeout, Seconds(2));  // [clients] over the built-in none
-    EXPECT_EQ(browser.request_timeout, Seconds(3));  // nothing says otherwise
-    const ClientSpec& single = spec_of(s, Profile::single);
-    EXPECT_EQ(single.clients, 8u);
-    EXPECT_EQ(single.fixed_cache, Seconds(30));
-    EXPECT_EQ(single.connect_timeout, Seconds(0.5));
+    const ClientSpec& chromium = spec_of(s, Profile::chromium);
+    EXPECT_EQ(chromium.clients, 2u);                  // [clients.chromium] over [clients]
+    EXPECT_EQ(chromium.min_cache, Seconds(5));        // [clients] over the built-in 60
+    EXPECT_EQ(chromium.attempt_timeout, Seconds(2));  // [clients] over the built-in 0.3
+    EXPECT_EQ(chromium.request_timeout, Seconds(0));  // nothing says otherwise
+    const ClientSpec& java = spec_of(s, Profile::java);
+    EXPECT_EQ(java.clients, 8u);
+    EXPECT_EQ(java.fixed_cache, Seconds(10));
+    EXPECT_EQ(java.attempt_timeout, Seconds(0.5));
     const ClientSpec& try_all = spec_of(s, Profile::try_all);
     EXPECT_EQ(try_all.clients, 8u);
     EXPECT_EQ(try_all.fixed_cache, Seconds(0));
-    EXPECT_EQ(try_all.connect_timeout, Seconds(2));
+    EXPECT_EQ(try_all.attempt_timeout, Seconds(2));
 
     // Without [clients] values, a profile table still lands on the built-ins.
-    Scenario t = load("[clients.browser]\nrate = 1\n");
-    EXPECT_EQ(spec_of(t, Profile::browser).rate, 1);
-    EXPECT_EQ(spec_of(t, Profile::browser).min_cache, Seconds(60));
-    EXPECT_EQ(spec_of(t, Profile::browser).connect_timeout, Seconds(0));
-    EXPECT_EQ(spec_of(t, Profile::single).rate, 10);
+    Scenario t = load("[clients.chromium]\nrate = 1\n");
+    EXPECT_EQ(spec_of(t, Profile::chromium).rate, 1);
+    EXPECT_EQ(spec_of(t, Profile::chromium).min_cache, Seconds(60));
+    EXPECT_EQ(spec_of(t, Profile::chromium).attempt_timeout, Seconds(0.3));
+    EXPECT_EQ(spec_of(t, Profile::java).rate, 10);
 }
 
 TEST(CompareScenario, ProfilesRunInTheirOwnOrder) {
     Scenario s = load(R"([clients]
-profiles = ["system", "single", "happy-eyeballs"]
-[clients.browser]
+profiles = ["try-all", "java", "node20"]
+[clients.chromium]
 clients = 1
 )");
     ASSERT_EQ(s.clients.size(), 3u);
-    EXPECT_EQ(s.clients[0].profile, Profile::single);
-    EXPECT_EQ(s.clients[1].profile, Profile::happy_eyeballs);
-    EXPECT_EQ(s.clients[2].profile, Profile::system);
+    EXPECT_EQ(s.clients[0].profile, Profile::java);
+    EXPECT_EQ(s.clients[1].profile, Profile::node20);
+    EXPECT_EQ(s.clients[2].profile, Profile::try_all);
 }
 
 TEST(CompareScenario, NameComesFromTheFileUnlessSet) {
@@ -270,10 +370,15 @@ TEST(CompareScenario, EachUndoingFaultNeedsWhatItUndoes) {
               "(crash or degrade it first)");
     EXPECT_EQ(problem(fault(4, 2, "recover")),
               "t.toml:4:8: fault[0].kind: recover of node2, which is not failing at 4 s "
-              "(http500 or slow first)");
+              "(http500, slow or hang first)");
     EXPECT_EQ(problem(fault(4, 3, "unblackhole")),
               "t.toml:4:8: fault[0].kind: unblackhole of node3, which is not blackholed at 4 s "
               "(blackhole it first)");
+    EXPECT_EQ(problem(fault(4, 3, "undrain")),
+              "t.toml:4:8: fault[0].kind: undrain of node3, which is not drained at 4 s (drain "
+              "it first)");
+    EXPECT_EQ(problem(fault(4, 3, "drain") + fault(5, 3, "drain")),
+              "t.toml:8:8: fault[1].kind: node3 is already drained (since 4 s)");
     // What undoes one node's fault does nothing for another.
     EXPECT_EQ(problem(fault(1, 1, "crash") + fault(2, 2, "restart")),
               "t.toml:8:8: fault[1].kind: restart of node2, which is not down at 2 s "
@@ -281,12 +386,12 @@ TEST(CompareScenario, EachUndoingFaultNeedsWhatItUndoes) {
     // Undone once is undone.
     EXPECT_EQ(problem(fault(1, 1, "slow") + fault(2, 1, "recover") + fault(3, 1, "recover")),
               "t.toml:12:8: fault[2].kind: recover of node1, which is not failing at 3 s "
-              "(http500 or slow first)");
+              "(http500, slow or hang first)");
     // A restart brings up a fresh process: nothing left to recover.
     EXPECT_EQ(problem(fault(1, 1, "http500") + fault(2, 1, "crash") + fault(3, 1, "restart") +
                       fault(4, 1, "recover")),
               "t.toml:16:8: fault[3].kind: recover of node1, which is not failing at 4 s "
-              "(http500 or slow first)");
+              "(http500, slow or hang first)");
 }
 
 TEST(CompareScenario, ADownNodeTakesOnlyARestart) {
@@ -319,7 +424,7 @@ TEST(CompareScenario, FaultsMustHitANodeAndATimeThatExist) {
               "t.toml:3:8: fault[0].node: 0 is out of range (1..16)");
     EXPECT_EQ(problem(fault(1, 1, "explode")),
               "t.toml:4:8: fault[0].kind: \"explode\" is not a fault kind (crash, restart, "
-              "http500, slow, recover, degrade, blackhole or unblackhole)");
+              "http500, slow, hang, recover, degrade, blackhole, unblackhole, drain or undrain)");
     EXPECT_EQ(problem(fault(1, 1, "crash") + "hold = 2\n"),
               "t.toml:5:1: fault[0].hold: only for kind = \"degrade\" (this fault is \"crash\")");
     EXPECT_EQ(problem("[[fault]]\nat = 1\nkind = \"crash\"\n"),
@@ -348,15 +453,18 @@ TEST(CompareScenario, ReportsNamesThatAreNotModelsOrProfiles) {
               "load-balancer)");
     EXPECT_EQ(problem("models = [\"zero-admin\", \"zero-admin\"]\n"),
               "t.toml:1:25: models[1]: \"zero-admin\" is already listed on line 1");
-    EXPECT_EQ(problem("[clients]\nprofiles = [\"curl\"]\n"),
-              "t.toml:2:13: clients.profiles[0]: \"curl\" is not a profile (single, try-all, "
-              "happy-eyeballs, browser or system)");
+    EXPECT_EQ(problem("[clients]\nprofiles = [\"wget\"]\n"),
+              "t.toml:2:13: clients.profiles[0]: \"wget\" is not a profile (chromium, java, "
+              "node18, node20, curl, python, glibc-loop or try-all)");
     EXPECT_EQ(problem("[clients.chrome]\nclients = 2\n"),
-              "t.toml:1:10: clients.chrome: unknown profile (expected one of: single try-all "
-              "happy-eyeballs browser system)");
-    EXPECT_EQ(problem("[clients.browser]\nprofiles = [\"single\"]\n"),
-              "t.toml:2:1: clients.browser.profiles: unknown key (expected one of: clients rate "
-              "connect_timeout request_timeout min_cache fixed_cache attempt_delay)");
+              "t.toml:1:10: clients.chrome: unknown profile (chromium, java, node18, node20, "
+              "curl, python, glibc-loop or try-all)");
+    EXPECT_EQ(problem("[clients.chromium]\nprofiles = [\"java\"]\n"),
+              "t.toml:2:1: clients.chromium.profiles: unknown key (expected one of: clients rate "
+              "attempt_timeout connect_timeout request_timeout min_cache fixed_cache keep_idle "
+              "stream stream_watchdog)");
+    EXPECT_EQ(problem("[resolver]\nkind = \"bind\"\n"),
+              "t.toml:2:8: resolver.kind: \"bind\" is not a resolver (none or unbound)");
 }
 
 TEST(CompareScenario, TimeoutMustBeShorterThanInterval) {
@@ -382,10 +490,12 @@ kind = "melt"
     EXPECT_EQ(all, (std::vector<std::string>{
                        "t.toml:1:9: nodes: 20 is out of range (2..16)",
                        "t.toml:2:1: colour: unknown key (expected one of: description name "
-                       "models nodes duration warmup ttl health clients fault)",
+                       "models nodes duration duration_ttls warmup ttl health resolver clients "
+                       "fault)",
                        "t.toml:4:8: health.fall: -1 is out of range (1..100)",
                        "t.toml:8:8: fault[0].kind: \"melt\" is not a fault kind (crash, restart, "
-                       "http500, slow, recover, degrade, blackhole or unblackhole)",
+                       "http500, slow, hang, recover, degrade, blackhole, unblackhole, drain or "
+                       "undrain)",
                    }));
 }
 
@@ -418,10 +528,13 @@ TEST(CompareScenario, NamesAndParsersRoundTrip) {
         EXPECT_EQ(parse_profile(profile_name(p)), p);
     for (FaultKind k :
          {FaultKind::crash, FaultKind::restart, FaultKind::http500, FaultKind::slow,
-          FaultKind::recover, FaultKind::degrade, FaultKind::blackhole, FaultKind::unblackhole})
+          FaultKind::hang, FaultKind::recover, FaultKind::degrade, FaultKind::blackhole,
+          FaultKind::unblackhole, FaultKind::drain, FaultKind::undrain})
         EXPECT_EQ(parse_fault(fault_name(k)), k);
+    for (ResolverKind r : {ResolverKind::none, ResolverKind::unbound})
+        EXPECT_EQ(parse_resolver(resolver_name(r)), r);
     EXPECT_STREQ(model_name(Model::health_checked), "health-checked");
-    EXPECT_STREQ(profile_name(Profile::happy_eyeballs), "happy-eyeballs");
+    EXPECT_STREQ(profile_name(Profile::glibc_loop), "glibc-loop");
     EXPECT_STREQ(fault_name(FaultKind::unblackhole), "unblackhole");
     EXPECT_FALSE(parse_model("Zero-Admin"));
     EXPECT_FALSE(parse_profile("try_all"));

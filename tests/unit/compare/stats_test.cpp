@@ -119,26 +119,55 @@ TEST(CompareStats, SummaryLongestOutageIsTheWorstClientNotTheirSum) {
     EXPECT_DOUBLE_EQ(summaries[0].longest_outage_ms, 2500.0);
 }
 
+TEST(CompareStats, RealProgramsAreSummarizedApartWithTheirStreams) {
+    RequestRecord real = rec(0.0, 0.1, Outcome::refused, -1, 0, Profile::curl);
+    real.real = true;
+    RunResult run = run_of({rec(0.0, 0.1, Outcome::ok, 0, 0, Profile::curl), real,
+                            rec(0.0, 0.1, Outcome::ok, 0, 0, Profile::chromium)});
+    StreamGap gap;
+    gap.profile = Profile::chromium;
+    gap.from = 1.0;
+    gap.to = 3.5;
+    run.stream_gaps = {gap, gap};
+    run.stream_gaps[1].from = 5;
+    run.stream_gaps[1].to = 6;
+    StreamGap other = gap;
+    other.real = true;  // the real program's, not the profile's
+    run.stream_gaps.push_back(other);
+    auto s = summarize(run, 1);
+    ASSERT_EQ(s.size(), 3u);
+    EXPECT_EQ(summary_label(s[0]), "chromium");
+    EXPECT_EQ(s[0].stream_gaps, 2u);
+    EXPECT_DOUBLE_EQ(s[0].stream_silent_ms, 3500.0);
+    EXPECT_DOUBLE_EQ(s[0].stream_longest_ms, 2500.0);
+    EXPECT_EQ(summary_label(s[1]), "curl");
+    EXPECT_DOUBLE_EQ(s[1].success_pct, 100.0);
+    EXPECT_EQ(summary_label(s[2]), "curl (real)");
+    EXPECT_TRUE(s[2].real);
+    EXPECT_DOUBLE_EQ(s[2].success_pct, 0.0);
+    EXPECT_EQ(s[2].stream_gaps, 0u);
+}
+
 TEST(CompareStats, SummarizeCountsPerProfileInProfileOrder) {
     RunResult run = run_of({
-        // browser: one client, all fine, two lookups.
-        rec(0.0, 0.010, Outcome::ok, 0, 0, Profile::browser, true),
-        rec(1.0, 1.020, Outcome::ok, 1, 0, Profile::browser, true),
-        // single: two clients, mixed outcomes.
-        rec(0.0, 0.004, Outcome::ok, 2, 0, Profile::single, true),
-        rec(0.5, 0.502, Outcome::ok, 2, 0, Profile::single),
-        rec(1.0, 1.001, Outcome::refused, -1, 0, Profile::single),
-        rec(0.0, 0.003, Outcome::ok, 0, 3, Profile::single, true),
-        rec(0.5, 1.5, Outcome::http_error, 1, 3, Profile::single),
-        rec(1.5, 1.6, Outcome::refused, -1, 3, Profile::single),
+        // chromium: one client, all fine, two lookups.
+        rec(0.0, 0.010, Outcome::ok, 0, 0, Profile::chromium, true),
+        rec(1.0, 1.020, Outcome::ok, 1, 0, Profile::chromium, true),
+        // java: two clients, mixed outcomes.
+        rec(0.0, 0.004, Outcome::ok, 2, 0, Profile::java, true),
+        rec(0.5, 0.502, Outcome::ok, 2, 0, Profile::java),
+        rec(1.0, 1.001, Outcome::refused, -1, 0, Profile::java),
+        rec(0.0, 0.003, Outcome::ok, 0, 3, Profile::java, true),
+        rec(0.5, 1.5, Outcome::http_error, 1, 3, Profile::java),
+        rec(1.5, 1.6, Outcome::refused, -1, 3, Profile::java),
     });
     auto s = summarize(run, 3);
     ASSERT_EQ(s.size(), 2u);
-    EXPECT_EQ(s[0].profile, Profile::single);
-    EXPECT_EQ(s[1].profile, Profile::browser);
+    EXPECT_EQ(s[0].profile, Profile::chromium);
+    EXPECT_EQ(s[1].profile, Profile::java);
     EXPECT_EQ(s[0].model, Model::health_checked);
 
-    const Summary& single = s[0];
+    const Summary& single = s[1];
     EXPECT_EQ(single.clients, 2u);
     EXPECT_EQ(single.requests, 6u);
     EXPECT_EQ(single.ok, 3u);
@@ -159,7 +188,7 @@ TEST(CompareStats, SummarizeCountsPerProfileInProfileOrder) {
     // Mean 1, worst |2 - 1| or |0 - 1|: 1.
     EXPECT_DOUBLE_EQ(single.share_deviation, 1.0);
 
-    const Summary& browser = s[1];
+    const Summary& browser = s[0];
     EXPECT_EQ(browser.clients, 1u);
     EXPECT_EQ(browser.requests, 2u);
     EXPECT_DOUBLE_EQ(browser.success_pct, 100.0);
