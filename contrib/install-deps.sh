@@ -7,9 +7,10 @@
 # Groups: build (toolchain and libraries), test (the clients, resolver and tools the system tests
 # drive), chromium (Debian's browser, for the demo's --chromium and the browser tests), browser
 # (chromium, plus node and npm for the browser tests' playwright-core), compare (the load balancer
-# and the firewall nolb-compare drives), bench (the load generator, the servers and the profiler
-# contrib/bench.sh compares nolbd with). No group: all of them but bench,
-# which is what contrib/test.sh and CI use. contrib/demo.sh asks for build and test, and for
+# and the firewall nolb-compare drives), calibrate (the browser group and OpenJDK 17, for
+# `nolb-compare calibrate` in full), bench (the load generator, the servers and the profiler
+# contrib/bench.sh compares nolbd with). No group: all of them but calibrate and bench, which is
+# what contrib/test.sh and CI use. contrib/demo.sh asks for build and test, and for
 # chromium only when it is to open one.
 set -euo pipefail
 
@@ -26,6 +27,8 @@ test=(
     libxml2-utils
     # systemd-analyze, for tests/system/systemd-unit (verify, security)
     systemd
+    # the real python the calibration drives (tests/system/calibrate), beside curl and chromium
+    python3
     # the fuzz targets (tests/fuzz): clang, and its libFuzzer and sanitizer runtimes, which
     # Debian 12 packages apart from the compiler
     clang libclang-rt-14-dev
@@ -33,6 +36,11 @@ test=(
 compare=(
     # nolb-compare: the load balancer it measures, and nftables for its blackhole faults
     haproxy nftables
+)
+calibrate=(
+    # nolb-compare calibrate, in full: OpenJDK 17 for the Java client (the other programs come
+    # with the test and browser groups)
+    openjdk-17-jdk-headless
 )
 bench=(
     # contrib/bench.sh: the load generator, the servers nolbd is compared with (their system
@@ -60,10 +68,11 @@ for group in "${groups[@]}"; do
     test) packages+=("${test[@]}") ;;
     compare) packages+=("${compare[@]}") ;;
     bench) packages+=("${bench[@]}") ;;
+    calibrate) packages+=("${calibrate[@]}" "${browser[@]}") ;;
     chromium) packages+=("${chromium[@]}") ;;
     browser) packages+=("${browser[@]}") ;;
     *)
-        echo "install-deps: unknown group '$group' (build, test, compare, chromium, browser, bench)" >&2
+        echo "install-deps: unknown group '$group' (build, test, compare, chromium, browser, calibrate, bench)" >&2
         exit 2
         ;;
     esac

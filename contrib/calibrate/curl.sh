@@ -12,7 +12,7 @@
 # seconds; the one in flight then ends the run. SIGTERM or SIGINT stops the curl in flight and
 # the driver at once. On stdout, one line per event (see README.md):
 #     S <id> <epoch_ms>
-#     E <id> <epoch_ms> <status> <site> <error>
+#     E <id> <epoch_ms> <status> <site> <error> <took_ms>
 set -u
 
 if (($# != 3)) || [[ ! "$2" =~ ^[0-9]+$ ]] || [[ ! "$3" =~ ^[0-9]+([.][0-9]+)?$ ]]; then
@@ -78,12 +78,12 @@ while :; do
     rm -f "$work/body" "$work/out" "$work/trace"
     # Backgrounded and waited for, so that a trapped SIGTERM interrupts the wait and stops it.
     # -v only writes a trace (for the error's reason); it changes nothing curl does.
-    curl -s -v -o "$work/body" -w '%{http_code} %{exitcode} %{errormsg}' "$url" >"$work/out" 2>"$work/trace" &
+    curl -s -v -o "$work/body" -w '%{http_code} %{exitcode} %{time_total} %{errormsg}' "$url" >"$work/out" 2>"$work/trace" &
     child=$!
     wait "$child"
     child=""
     end=$(now_us)
-    read -r status code message <"$work/out"
+    read -r status code total message <"$work/out"
     [[ "$status" =~ ^[0-9]+$ ]] || status=0
     status=$((10#$status))
     site=-
@@ -92,7 +92,9 @@ while :; do
         [[ "$body" =~ \"site\"[[:space:]]*:[[:space:]]*\"([^\"]*)\" ]] && site=${BASH_REMATCH[1]}
         [[ -z "$site" || "$site" =~ [[:space:]] ]] && site=-
     fi
-    echo "E $id $(ms_of "$end") $status $site $(error_token "${code:-999}" "${message:-}")"
+    # curl's own time for the request, without the fork and exec the driver adds.
+    took=$(awk -v t="${total:-0}" 'BEGIN { printf "%.3f", t * 1000 }')
+    echo "E $id $(ms_of "$end") $status $site $(error_token "${code:-999}" "${message:-}") $took"
     id=$((id + 1))
     next=$((start + period_us))
     if ((next > end)); then

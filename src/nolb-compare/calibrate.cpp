@@ -20,6 +20,10 @@ constexpr double kFaultAt = 3;      // seconds into the measured run
 constexpr double kWarmup = 2;       // clients get their answers and connections first
 constexpr std::uint32_t kTtl = 1;   // so that a client honouring TTLs follows a drain at once
 constexpr double kQuickWindow = 6;  // seconds watched after the fault in a quick run
+// Every DNS answer reaches the clients this much later, as from a resolver a network hop away:
+// well past the 3 ms that decides how fast curl leaves a refused address (profiles.hpp), where
+// a lookup on loopback (1 to 5 ms for a fresh curl process, depending on the machine) is not.
+constexpr double kDnsDelay = 0.02;  // seconds
 constexpr double kSuccessPoints = 3;
 constexpr double kRecoveryShare = 0.2;
 constexpr double kRecoverySlack = 0.1;  // seconds
@@ -53,7 +57,9 @@ CalibrationSide measure_side(std::span<const RequestRecord> records,
     std::optional<double> first_start;  // of the first request after the fault
     std::optional<double> first_node2;  // end of the first success from node2
     for (const RequestRecord& r : records) {
-        if (r.profile != profile || r.real != real || r.start < fault_at) continue;
+        // Issued after the fault, surely: a real program's own start of a request, taken from
+        // its end, can fall after the fault while the request went out before it.
+        if (r.profile != profile || r.real != real || r.issued < fault_at) continue;
         ++side.requests;
         if (!first_start || r.start < *first_start) first_start = r.start;
         if (r.outcome != Outcome::ok) continue;
@@ -90,21 +96,21 @@ void judge(CalibrationRow& row) {
         within(row.real.stream_silent_s, row.model.stream_silent_s, kRecoveryShare, kStreamSlack);
 }
 
-std::vector<FaultKind> calibration_faults() {
-    return {FaultKind::crash, FaultKind::blackhole, FaultKind::http500, FaultKind::hang,
-            FaultKind::drain};
+const std::vector<CalibrationCase>& calibration_cases() {
+    static const std::vector<CalibrationCase> cases = {
+        {"crash", FaultKind::crash, std::nullopt, true, 15},
+        // Past the kernel's SYN give-up for the first address (127 s on Debian 12's kernel).
+        {"blackhole", FaultKind::blackhole, std::nullopt, false, 150},
+        {"http500", FaultKind::http500, std::nullopt, true, 15},
+        {"hang", FaultKind::hang, std::nullopt, true, 15},
+        // Past a browser's 60 s host cache.
+        {"drain", FaultKind::drain, FaultKind::close, true, 75},
+    };
+    return cases;
 }
 
-double calibration_window(FaultKind fault, bool quick) {
-    if (quick) return kQuickWindow;
-    switch (fault) {
-        case FaultKind::blackhole:
-            return 150;  // past the kernel's SYN give-up (about 127 s) for the first address
-        case FaultKind::drain:
-            return 75;  // past a browser's 60 s host cache
-        default:
-            return 15;
-    }
+double calibration_window(const CalibrationCase& c, bool quick) {
+    return quick ? kQuickWindow : c.window_s;
 }
 
 std::vector<CalibrationRow> run_calibration(const CalibrationOptions& options) {
@@ -112,23 +118,33 @@ std::vector<CalibrationRow> run_calibration(const CalibrationOptions& options) {
     if (programs.empty())
         for (Profile p : kProfiles)
             if (profile_driver(p)) programs.push_back(p);
-    std::vector<FaultKind> faults = options.faults.empty() ? calibration_faults() : options.faults;
+    std::vector<CalibrationCase> cases;
+    for (const CalibrationCase& c : calibration_cases())
+        if (options.faults.empty() ||
+            std::find(options.faults.begin(), options.faults.end(), c.name) != options.faults.end())
+            cases.push_back(c);
 
     std::vector<CalibrationRow> rows;
-    for (FaultKind fault : faults) {
-        const double window = calibration_window(fault, options.quick);
+    for (const CalibrationCase& c : cases) {
+        const double window = calibration_window(c, options.quick);
         Scenario scenario;
-        scenario.name = std::string("calibrate-") + fault_name(fault);
+        scenario.name = "calibrate-" + c.name;
         scenario.models = {Model::zero_admin};
         scenario.nodes = 2;
         scenario.ttl = kTtl;
+        scenario.resolver.delay = Seconds(kDnsDelay);
+        scenario.keep_alive = c.keep_alive;
         scenario.warmup = Seconds(kWarmup);
         scenario.duration = scenario.written_duration = Seconds(kFaultAt + window);
-        Fault f;
-        f.at = f.written_at = Seconds(kFaultAt);
-        f.node = 0;
-        f.kind = fault;
-        scenario.faults = {f};
+        auto add_fault = [&](FaultKind kind, double at) {
+            Fault f;
+            f.at = f.written_at = Seconds(at);
+            f.node = 0;
+            f.kind = kind;
+            scenario.faults.push_back(f);
+        };
+        if (c.before) add_fault(*c.before, kFaultAt - 1);
+        add_fault(c.fault, kFaultAt);
         RunOptions run;
         run.lab = options.lab;
         run.lab.calibration = true;
@@ -142,8 +158,7 @@ std::vector<CalibrationRow> run_calibration(const CalibrationOptions& options) {
             run.real.push_back(RealSpec{p, options.rate});
         }
         if (options.progress)
-            options.progress(std::string(fault_name(fault)) + ": " + fixed(window, 0) +
-                             " s after the fault");
+            options.progress(c.name + ": " + fixed(window, 0) + " s after the fault");
         const ScenarioResult result = run_scenario(scenario, run);
         const RunResult& r = result.runs.front();
         const double end = scenario.duration.count();
@@ -151,11 +166,11 @@ std::vector<CalibrationRow> run_calibration(const CalibrationOptions& options) {
         // POST is still at work meets the node as it was.
         double fault_at = kFaultAt;
         for (const AppliedFault& applied : r.faults)
-            if (applied.fault.kind == fault && applied.ok) fault_at = applied.done;
+            if (applied.fault.kind == c.fault && applied.ok) fault_at = applied.done;
         for (Profile p : programs) {
             CalibrationRow row;
             row.profile = p;
-            row.fault = fault;
+            row.fault = c.name;
             row.window_s = window;
             const bool stream = builtin_spec(p).stream;
             row.real = measure_side(r.requests, r.stream_gaps, p, true, fault_at, end, stream);
@@ -185,8 +200,9 @@ std::string render_calibration_markdown(const std::vector<CalibrationRow>& rows,
     std::ostringstream md;
     md << "# nolb-compare calibration" << (quick ? " (quick)" : "") << "\n\n"
        << "Each program and its profile, one client each at the same rate, in one lab with two "
-          "nodes whose name lists node1 then node2; node1 fails "
-       << fixed(kFaultAt, 0)
+          "nodes whose name lists node1 then node2 (TTL "
+       << kTtl << " s; every answer held " << fixed(kDnsDelay * 1000, 0)
+       << " ms on its way, as from a resolver a hop away); node1 fails " << fixed(kFaultAt, 0)
        << " s into the run. Figures count the requests that started after the fault. Recovery: "
           "from the start of the first of them to the end of the first success from node2 (> "
           "W: none within the W seconds watched). Agreement: success within "
@@ -198,9 +214,9 @@ std::string render_calibration_markdown(const std::vector<CalibrationRow>& rows,
           "| Agrees |\n"
        << "|---|---|--:|--:|--:|--:|--:|---|\n";
     for (const CalibrationRow& row : rows) {
-        md << "| " << profile_name(row.profile) << " | " << fault_name(row.fault) << " | "
-           << row.real.requests << " / " << row.model.requests << " | "
-           << fixed(row.real.success_pct, 1) << " / " << fixed(row.model.success_pct, 1) << " | "
+        md << "| " << profile_name(row.profile) << " | " << row.fault << " | " << row.real.requests
+           << " / " << row.model.requests << " | " << fixed(row.real.success_pct, 1) << " / "
+           << fixed(row.model.success_pct, 1) << " | "
            << seconds_or_censored(row.real.recovery_s, row.window_s) << " / "
            << seconds_or_censored(row.model.recovery_s, row.window_s) << " | "
            << fixed(row.real.node2_pct, 0) << " / " << fixed(row.model.node2_pct, 0) << " | ";
@@ -228,8 +244,7 @@ std::string render_calibration_markdown(const std::vector<CalibrationRow>& rows,
         for (const std::string& note : row.notes) {
             if (!any_note) md << "\nNotes:\n\n";
             any_note = true;
-            md << "- " << profile_name(row.profile) << ", " << fault_name(row.fault) << ": " << note
-               << "\n";
+            md << "- " << profile_name(row.profile) << ", " << row.fault << ": " << note << "\n";
         }
     }
     return md.str();
@@ -249,7 +264,7 @@ std::string render_calibration_json(const std::vector<CalibrationRow>& rows, boo
     for (const CalibrationRow& row : rows) {
         out["rows"].push_back({{"profile", profile_name(row.profile)},
                                {"program", profile_program(row.profile)},
-                               {"fault", fault_name(row.fault)},
+                               {"fault", row.fault},
                                {"window_s", row.window_s},
                                {"real", side(row.real)},
                                {"profile_side", side(row.model)},

@@ -3,7 +3,11 @@
 // whose records list node1 then node2 for every client (a service's order is drawn per
 // response), so every client starts on node1, and node1 is the one that fails: refused (crash),
 // silent (blackhole), 500 (http500), accepting and never answering (hang), or taken out of DNS
-// while it goes on serving (drain). What decides a client's fate is then its own rules alone.
+// while it goes on serving, closing each connection after its answer as a draining server does
+// (drain). What decides a client's fate is then its own rules alone. The nodes keep connections
+// alive, as web servers do, but for the blackhole, where every request connects anew so that
+// the connection attempts are what is compared (over a kept connection, a silent node leaves
+// every program waiting for the kernel's retransmissions, about 15 minutes).
 //
 // Per program and fault, for the requests that started after the fault: the share that
 // succeeded, the time from the start of the first of them to the end of the first success served
@@ -37,9 +41,21 @@ struct CalibrationSide {
     std::optional<double> stream_silent_s;  // the longest silence after the fault; streams only
 };
 
+// One calibration case: what happens to node1, and how the lab is set.
+struct CalibrationCase {
+    std::string name;  // "crash", "blackhole", "http500", "hang", "drain"
+    FaultKind fault = FaultKind::crash;
+    // Applied a second before the fault, so that every connection kept from before is gone by
+    // then (drain: node1 closes each connection after its answer from then on).
+    std::optional<FaultKind> before;
+    bool keep_alive = true;  // the nodes'
+    double window_s = 15;    // watched after the fault in a full run
+};
+const std::vector<CalibrationCase>& calibration_cases();
+
 struct CalibrationRow {
     Profile profile = Profile::curl;
-    FaultKind fault = FaultKind::crash;
+    std::string fault;    // the case's name
     double window_s = 0;  // watched after the fault
     CalibrationSide real;
     CalibrationSide model;
@@ -60,21 +76,20 @@ CalibrationSide measure_side(std::span<const RequestRecord> records,
 void judge(CalibrationRow& row);
 
 struct CalibrationOptions {
-    std::vector<Profile> programs;  // default: every profile with a driver
-    std::vector<FaultKind> faults;  // default: crash blackhole http500 hang drain
-    bool quick = false;             // 6 s after each fault instead of what each fault needs
-    double rate = 5;                // requests per second, each side
-    std::filesystem::path out;      // calibration.md and calibration.json
-    std::filesystem::path drivers;  // contrib/calibrate/
+    std::vector<Profile> programs;    // default: every profile with a driver
+    std::vector<std::string> faults;  // case names; default: every case
+    bool quick = false;               // 6 s after each fault instead of what each fault needs
+    double rate = 5;                  // requests per second, each side
+    std::filesystem::path out;        // calibration.md and calibration.json
+    std::filesystem::path drivers;    // contrib/calibrate/
     LabOptions lab;
     std::function<void(const std::string&)> progress;
 };
 
-// The faults calibration knows, and how long each is watched in a full run: long enough for
-// the slowest program to recover (the kernel's SYN retries, about 130 s, for a blackhole; a
-// browser's 60 s host cache for a drain).
-std::vector<FaultKind> calibration_faults();
-double calibration_window(FaultKind fault, bool quick);
+// How long a case is watched: its window in a full run, long enough for the slowest program to
+// recover (the kernel's SYN retries, about 130 s, for a blackhole; a browser's 60 s host cache
+// for a drain), or 6 s in a quick one.
+double calibration_window(const CalibrationCase& c, bool quick);
 
 // Runs every fault with every program and its profile; writes the report; returns the rows.
 // Throws std::runtime_error when a program or the lab cannot start.

@@ -27,6 +27,7 @@
 
 #include "nolb-compare/http_exchange.hpp"
 #include "nolb-compare/resolver.hpp"
+#include "nolb-compare/timeval.hpp"
 #include "util/event.hpp"
 #include "util/rng.hpp"
 
@@ -43,23 +44,18 @@ constexpr const char* kMaxInflight = "1024";
 // getaddrinfo with AF_UNSPEC asks for A and AAAA.
 constexpr std::uint64_t kQueriesPerGetaddrinfo = 2;
 constexpr unsigned kSlotBits = 20;  // system lookups: ticket = generation << kSlotBits | slot
+// curl 7.88's wakeups (ClientSpec::curl_wakeups), measured with a DNS server that answers
+// after a set time: its threaded resolver is polled at ever longer intervals once a lookup has
+// taken 3 ms, and the timer of the last poll outlives the answer by about a tenth of the lookup.
+constexpr Seconds kCurlSlowLookup{0.003};
+constexpr double kCurlLeftoverShare = 0.1;
+constexpr Seconds kCurlEyeballs{0.2};  // its happy-eyeballs timer, armed for every attempt
+constexpr Seconds kCurlTick{1.0};      // the curl tool's longest wait in curl_multi_poll
 // nolb-stats sends an event every 0.5 s: a silence longer than this is an outage of the stream.
 constexpr double kStreamGap = 1.0;
 constexpr const char* kSystemNotRun =
     "not run: getaddrinfo would not ask the lab's resolver here (run nolb-compare as root, in "
     "its own network namespace)";
-
-timeval to_timeval(Seconds s) {
-    const double v = std::max(0.0, s.count());
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(v);
-    tv.tv_usec = static_cast<suseconds_t>((v - static_cast<double>(tv.tv_sec)) * 1e6);
-    return tv;
-}
-
-timeval to_timeval(Clock::duration d) {
-    return to_timeval(std::chrono::duration_cast<Seconds>(d));
-}
 
 double seconds(Clock::duration d) {
     return std::chrono::duration_cast<Seconds>(d).count();
@@ -117,6 +113,8 @@ struct Fleet::Impl {
         int fd = -1;
         int early_error = 0;  // connect() failed at once; reported from the loop all the same
         std::int16_t node = -1;
+        Clock::time_point began{};     // an attempt's connect()
+        Clock::time_point limit_at{};  // when an attempt's own limit ends it, if it has one
         util::Event io;
         util::Event timer;  // an attempt's own limit; an idle connection's idle limit
 
@@ -143,16 +141,20 @@ struct Fleet::Impl {
         std::uint64_t touched = 0;
         Outcome last_failure = Outcome::refused;
         Clock::time_point began{};
+        Clock::time_point attempt_began{};    // of the latest attempt
+        Seconds lookup_took{0};               // how long the addresses took to come (0: cached)
+        Clock::time_point resolver_wakeup{};  // curl_wakeups: the leftover timer, if any
         bool running = false;
-        util::Event stagger;  // the next attempt starts (staggered, or after a failover delay)
+        util::Event stagger;  // the next attempt starts (staggered, or when curl wakes)
         util::Event limit;    // connect_timeout over every attempt
 
         const ClientSpec& spec() const { return client->spec; }
-        void start(const std::vector<SocketAddress>& list);
+        void start(const std::vector<SocketAddress>& list, Seconds took);
         void stop();
         void launch();
         void failed(Conn* attempt, Outcome outcome);
-        void advance();
+        void advance(Clock::time_point failed_at);
+        Clock::time_point curl_wakes(Clock::time_point now) const;
         void won(Conn* attempt);
         void give_up(Outcome outcome);
 
@@ -176,6 +178,7 @@ struct Fleet::Impl {
     struct LookupState {
         bool pending = false;
         std::uint64_t generation = 0;
+        Clock::time_point began{};
         unsigned queries_left = 0;
         std::vector<SocketAddress> answer;
         int ttl = 0;
@@ -232,7 +235,7 @@ struct Fleet::Impl {
         void want_addresses(Waiter who);
         void start_lookup();
         void looked_up(std::optional<std::vector<SocketAddress>> answer, int ttl);
-        void deliver(Waiter who, const std::vector<SocketAddress>* addresses);
+        void deliver(Waiter who, const std::vector<SocketAddress>* addresses, Seconds took);
 
         // the request
         void begin();
@@ -366,8 +369,9 @@ struct Fleet::Impl {
 
 // ---------------------------------------------------------------------------------- Dial
 
-void Fleet::Impl::Dial::start(const std::vector<SocketAddress>& list) {
+void Fleet::Impl::Dial::start(const std::vector<SocketAddress>& list, Seconds took) {
     stop();
+    lookup_took = took;
     addresses = list;
     nodes.clear();
     for (auto& address : addresses) {
@@ -399,11 +403,17 @@ void Fleet::Impl::Dial::launch() {
     const std::size_t at = next++;
     const SocketAddress& address = addresses[at];
     ++made;
+    attempt_began = Clock::now();
+    if (made == 1)
+        resolver_wakeup = lookup_took >= kCurlSlowLookup
+                              ? attempt_began + to_duration(lookup_took * kCurlLeftoverShare)
+                              : Clock::time_point{};
     touched |= bit(nodes[at]);
     auto attempt = std::make_unique<Conn>();
     attempt->client = client;
     attempt->dial = this;
     attempt->node = nodes[at];
+    attempt->began = attempt_began;
     attempt->fd =
         ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (attempt->fd < 0) {
@@ -440,6 +450,7 @@ void Fleet::Impl::Dial::launch() {
         if (own.count() > 0) {
             const timeval tv = to_timeval(own);
             event_add(attempt->timer.get(), &tv);
+            attempt->limit_at = attempt->began + to_duration(own);
         }
     }
     attempts.push_back(std::move(attempt));
@@ -483,17 +494,27 @@ void Fleet::Impl::Dial::failed(Conn* attempt, Outcome outcome) {
         return;
     }
     last_failure = outcome;
+    // When it failed, as the program would see it on waking, whenever our loop got to it: a
+    // refusal on the lab's loopback is back within microseconds of the connect; an attempt's
+    // own limit ends it on time.
+    Clock::time_point failed_at = Clock::now();
+    if (outcome == Outcome::refused)
+        failed_at = attempt->began;
+    else if (outcome == Outcome::connect_timeout && attempt->limit_at != Clock::time_point{})
+        failed_at = attempt->limit_at;
     std::erase_if(attempts, [attempt](const auto& a) { return a.get() == attempt; });
-    advance();
+    advance(failed_at);
 }
 
 // After a failure: the next address at once, or, with none left and nothing else connecting,
 // the last failure is the outcome.
-void Fleet::Impl::Dial::advance() {
+void Fleet::Impl::Dial::advance(Clock::time_point failed_at) {
     if (next < addresses.size()) {
         event_del(stagger.get());
-        if (spec().failover_delay.count() > 0) {
-            const timeval tv = to_timeval(spec().failover_delay);
+        const Clock::time_point now = Clock::now();
+        const Clock::time_point wake = spec().curl_wakeups ? curl_wakes(failed_at) : now;
+        if (wake > now) {
+            const timeval tv = to_timeval(wake - now);
             event_add(stagger.get(), &tv);
         } else {
             launch();
@@ -501,6 +522,16 @@ void Fleet::Impl::Dial::advance() {
         return;
     }
     if (attempts.empty()) give_up(last_failure);
+}
+
+// When curl 7.88's loop next runs (ClientSpec::curl_wakeups): the timer its resolver polling
+// left, its happy-eyeballs timer, then its poll loop's one-second tick.
+Clock::time_point Fleet::Impl::Dial::curl_wakes(Clock::time_point now) const {
+    if (resolver_wakeup != Clock::time_point{} && now <= resolver_wakeup) return resolver_wakeup;
+    const Clock::time_point eyeballs = attempt_began + to_duration(kCurlEyeballs);
+    if (now <= eyeballs) return eyeballs;
+    const auto ticks = (now - eyeballs) / to_duration(kCurlTick);
+    return eyeballs + (ticks + 1) * to_duration(kCurlTick);
 }
 
 void Fleet::Impl::Dial::won(Conn* attempt) {
@@ -530,7 +561,7 @@ void Fleet::Impl::Dial::give_up(Outcome outcome) {
 void Fleet::Impl::Client::want_addresses(Waiter who) {
     const Clock::time_point now = Clock::now();
     if (!cache.empty() && now < cache_until) {
-        deliver(who, &cache);
+        deliver(who, &cache, Seconds(0));
         return;
     }
     lookup.waiting |= static_cast<std::uint8_t>(who);
@@ -541,6 +572,7 @@ void Fleet::Impl::Client::want_addresses(Waiter who) {
 void Fleet::Impl::Client::start_lookup() {
     lookup.pending = true;
     ++lookup.generation;
+    lookup.began = Clock::now();
     lookup.answer.clear();
     lookup.ttl = 0;
     if (spec.lookup == Lookup::system) {
@@ -631,18 +663,22 @@ void Fleet::Impl::Client::looked_up(std::optional<std::vector<SocketAddress>> an
     }
     // The answer itself, not the cache: a profile that keeps nothing still uses what it got.
     const std::vector<SocketAddress>* addresses = answer ? &*answer : nullptr;
-    if (waiting & static_cast<std::uint8_t>(Waiter::stream)) deliver(Waiter::stream, addresses);
-    if (waiting & static_cast<std::uint8_t>(Waiter::request)) deliver(Waiter::request, addresses);
+    const Seconds took = Clock::now() - lookup.began;
+    if (waiting & static_cast<std::uint8_t>(Waiter::stream))
+        deliver(Waiter::stream, addresses, took);
+    if (waiting & static_cast<std::uint8_t>(Waiter::request))
+        deliver(Waiter::request, addresses, took);
 }
 
-void Fleet::Impl::Client::deliver(Waiter who, const std::vector<SocketAddress>* addresses) {
+void Fleet::Impl::Client::deliver(Waiter who, const std::vector<SocketAddress>* addresses,
+                                  Seconds took) {
     if (who == Waiter::request) {
         if (!active) return;
         if (!addresses || addresses->empty()) {
             finish(Outcome::dns_error);
             return;
         }
-        dial.start(*addresses);
+        dial.start(*addresses, took);
         return;
     }
     if (!stream.open) return;
@@ -650,7 +686,7 @@ void Fleet::Impl::Client::deliver(Waiter who, const std::vector<SocketAddress>* 
         stream_later(spec.stream_retry);
         return;
     }
-    stream.dial.start(*addresses);
+    stream.dial.start(*addresses, took);
 }
 
 // ----------------------------------------------------------------------------- the request
@@ -826,7 +862,7 @@ void Fleet::Impl::Client::finish(Outcome outcome) {
 
     record.outcome = outcome;
     if (started >= fleet->origin) {
-        record.start = seconds(started - fleet->origin);
+        record.start = record.issued = seconds(started - fleet->origin);
         record.end = seconds(now - fleet->origin);
         fleet->records.push_back(record);
     }

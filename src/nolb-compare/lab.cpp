@@ -27,15 +27,23 @@
 #include <nlohmann/json.hpp>
 
 #include "control/protocol.hpp"
+#include "nolb-compare/dns_delay.hpp"
 #include "nolb-compare/lab_io.hpp"
 #include "nolb-compare/lab_process.hpp"
 #include "nolb-compare/lab_servers.hpp"
+#include "nolb-compare/timeval.hpp"
 #include "util/event.hpp"
 
 namespace nolb::compare {
 
 std::string node_address(unsigned node) {
     return "127.0.0." + std::to_string(11 + node);
+}
+
+std::string node_address(const Scenario& scenario, unsigned node) {
+    if (scenario.network == Network::loopback) return node_address(node);
+    if (scenario.local_node == node) return "10.99.0." + std::to_string(11 + node);
+    return "10." + std::to_string(100 + node) + ".0.11";
 }
 
 std::string node_site(unsigned node) {
@@ -68,12 +76,6 @@ constexpr std::size_t kMaxSocketPath = 107;
 constexpr const char* kBlackholeNeedsRoot =
     "blackhole needs root: run nolb-compare as root; it then runs in a network namespace of its "
     "own";
-
-timeval to_timeval(Clock::duration d) {
-    if (d < Clock::duration::zero()) d = Clock::duration::zero();
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-    return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-}
 
 std::string seconds_text(double s) {
     char buf[32];
@@ -117,9 +119,9 @@ fs::path find_program(std::string_view name) {
     return fs::path(name);
 }
 
-std::optional<unsigned> node_of_address(const std::string& address, unsigned nodes) {
-    for (unsigned i = 0; i < nodes; ++i)
-        if (node_address(i) == address) return i;
+std::optional<unsigned> node_of_address(const std::string& address, const Scenario& scenario) {
+    for (unsigned i = 0; i < scenario.nodes; ++i)
+        if (node_address(scenario, i) == address) return i;
     return std::nullopt;
 }
 
@@ -177,6 +179,7 @@ struct Lab::Impl {
     Child nolbd;
     Child haproxy;
     Child unbound;
+    std::unique_ptr<DnsDelay> dns_delay;  // in front of the clients' resolver, when asked
     bool nolbd_exit_noted = false;
     bool unbound_exit_noted = false;
     std::string nolbd_address = "127.0.0.1";
@@ -184,6 +187,7 @@ struct Lab::Impl {
     std::string resolver_address = "127.0.0.1";
     std::uint16_t resolver_port = 53;
     std::vector<bool> drained;  // by node: drain faults applied
+    std::string server_ns;      // the nodes' namespace of a routed network, once made
     bool haproxy_exit_noted = false;
     fs::path nolbd_socket;
     fs::path haproxy_socket;
@@ -222,12 +226,21 @@ struct Lab::Impl {
         std::string log_name =
             node_site(i) + (n.starts == 0 ? std::string() : ".restart" + std::to_string(n.starts)) +
             ".log";
-        n.process =
-            Child::spawn({(options.bin_dir / "nolb-stats").string(), "--site", node_site(i),
-                          "--listen", node_address(i) + ":" + std::to_string(options.http_port),
-                          "--memory-limit", kNodeMemoryLimit, "--chunk", kNodeChunk, "--degrade-at",
-                          kNodeDegradeAt, "--allow-fault-injection"},
-                         dir / log_name);
+        std::vector<std::string> argv = {
+            (options.bin_dir / "nolb-stats").string(),
+            "--site",
+            node_site(i),
+            "--listen",
+            node_address(scenario, i) + ":" + std::to_string(options.http_port),
+            "--memory-limit",
+            kNodeMemoryLimit,
+            "--chunk",
+            kNodeChunk,
+            "--degrade-at",
+            kNodeDegradeAt,
+            "--allow-fault-injection"};
+        if (scenario.keep_alive) argv.emplace_back("--keep-alive");
+        n.process = Child::spawn(in_server_namespace(std::move(argv)), dir / log_name);
         ++n.starts;
         n.stopped_by_lab = false;
         n.exit_noted = false;
@@ -235,7 +248,7 @@ struct Lab::Impl {
 
     // True when the node answers GET /health with 200.
     bool node_healthy(unsigned i) const {
-        return http_exchange(node_address(i), options.http_port, "GET", "/health",
+        return http_exchange(node_address(scenario, i), options.http_port, "GET", "/health",
                              kReadyProbeTimeout)
                    .status == 200;
     }
@@ -245,14 +258,15 @@ struct Lab::Impl {
         const auto deadline = Clock::now() + kNodeStartBound;
         for (;;) {
             if (n.process.poll())
-                throw std::runtime_error(node_site(i) + " (nolb-stats on " + node_address(i) + ":" +
-                                         std::to_string(options.http_port) + ") exited (" +
-                                         describe_status(*n.process.status()) +
-                                         ") while starting; its log:\n" +
-                                         log_tail(n.process.log()));
+                throw std::runtime_error(
+                    node_site(i) + " (nolb-stats on " + node_address(scenario, i) + ":" +
+                    std::to_string(options.http_port) + ") exited (" +
+                    describe_status(*n.process.status()) + ") while starting; its log:\n" +
+                    log_tail(n.process.log()));
             if (node_healthy(i)) return;
             if (Clock::now() >= deadline)
-                throw std::runtime_error(node_site(i) + " (nolb-stats on " + node_address(i) + ":" +
+                throw std::runtime_error(node_site(i) + " (nolb-stats on " +
+                                         node_address(scenario, i) + ":" +
                                          std::to_string(options.http_port) +
                                          ") did not answer GET /health with 200 within 5 s; its "
                                          "log:\n" +
@@ -280,7 +294,7 @@ struct Lab::Impl {
         const std::string name = options.calibration ? kCalibrationName : kServiceName;
         std::vector<std::string> expected;
         for (unsigned i = 0; i < scenario.nodes; ++i)
-            if (!drained[i]) expected.push_back(node_address(i));
+            if (!drained[i]) expected.push_back(node_address(scenario, i));
         std::sort(expected.begin(), expected.end());
         std::string last = "no answer";
         const auto deadline = Clock::now() + bound;
@@ -305,6 +319,21 @@ struct Lab::Impl {
                     " s (last: " + last + "); its log:\n" + log_tail(process.log()));
             std::this_thread::sleep_for(50ms);
         }
+    }
+
+    // The clients' address: answers from the resolver (or nolbd) behind it, held back.
+    void start_dns_delay(bool resolver) {
+        auto ipv4 = [](const std::string& address, std::uint16_t port) {
+            sockaddr_in sin{};
+            sin.sin_family = AF_INET;
+            sin.sin_port = htons(port);
+            ::inet_pton(AF_INET, address.c_str(), &sin.sin_addr);
+            return sin;
+        };
+        const sockaddr_in upstream =
+            resolver ? ipv4(resolver_address, resolver_port) : ipv4(nolbd_address, nolbd_port);
+        dns_delay = std::make_unique<DnsDelay>(base, ipv4("127.0.0.1", options.dns_port), upstream,
+                                               scenario.resolver.delay);
     }
 
     void start_unbound() {
@@ -516,7 +545,7 @@ struct Lab::Impl {
             PublishedSample s;
             s.at = since_origin();
             for (const std::string& a : *addresses)
-                if (auto node = node_of_address(a, scenario.nodes))
+                if (auto node = node_of_address(a, scenario))
                     s.nodes.push_back(static_cast<std::uint16_t>(*node));
             std::sort(s.nodes.begin(), s.nodes.end());
             s.nodes.erase(std::unique(s.nodes.begin(), s.nodes.end()), s.nodes.end());
@@ -567,6 +596,7 @@ struct Lab::Impl {
             case FaultKind::http500:
             case FaultKind::slow:
             case FaultKind::hang:
+            case FaultKind::close:
                 post(i, std::string("/fail?mode=") + fault_name(fault.kind), f);
                 break;
             case FaultKind::drain:
@@ -629,8 +659,8 @@ struct Lab::Impl {
     }
 
     void post(unsigned i, const std::string& target, AppliedFault& f) {
-        HttpReply reply =
-            http_exchange(node_address(i), options.http_port, "POST", target, kExchangeTimeout);
+        HttpReply reply = http_exchange(node_address(scenario, i), options.http_port, "POST",
+                                        target, kExchangeTimeout);
         f.ok = reply.status == 200;
         f.detail =
             "POST " + target + ": " + (reply.status ? std::to_string(reply.status) : reply.error);
@@ -689,8 +719,8 @@ struct Lab::Impl {
 
     // One POST /malloc. Returns the reply's JSON (null when there is none) and its status.
     std::pair<int, Json> allocate(unsigned i, std::string& error) {
-        HttpReply reply =
-            http_exchange(node_address(i), options.http_port, "POST", "/malloc", kExchangeTimeout);
+        HttpReply reply = http_exchange(node_address(scenario, i), options.http_port, "POST",
+                                        "/malloc", kExchangeTimeout);
         if (!reply.status) error = reply.error;
         return {reply.status, parse_json(reply.body)};
     }
@@ -813,24 +843,37 @@ struct Lab::Impl {
             }
             nft_table = true;
         }
-        f.ok = run_nft(nft_blackhole(node_address(i), add), error);
+        f.ok = run_nft(nft_blackhole(node_address(scenario, i), add), error);
         f.detail = f.ok ? std::string(add ? "packets to " : "no longer dropping packets to ") +
-                              node_address(i) + (add ? " dropped" : "")
+                              node_address(scenario, i) + (add ? " dropped" : "")
                         : error;
     }
 
     // `nft -f -` with the script on stdin; a few milliseconds.
+    // `nft -f -` with the script on stdin, where the nodes are; a few milliseconds.
     bool run_nft(const std::string& script, std::string& error) {
-        const fs::path log = options.work_dir / "nft.log";
+        return run_tool(in_server_namespace({find_program("nft").string(), "-f", "-"}), script,
+                        error);
+    }
+
+    // A short command of the system's (nft, ip), bounded to 2 s.
+    bool run_tool(const std::vector<std::string>& argv, const std::optional<std::string>& input,
+                  std::string& error) {
+        const fs::path log = options.work_dir / "tools.log";
+        const std::string name = fs::path(argv.front()).filename().string();
         try {
-            Child nft = Child::spawn({find_program("nft").string(), "-f", "-"}, log, script);
-            if (!nft.wait_for(2s)) {
-                nft.kill_now();
-                error = "nft did not finish within 2 s";
+            Child tool = Child::spawn(argv, log, input);
+            if (!tool.wait_for(2s)) {
+                tool.kill_now();
+                error = name + " did not finish within 2 s";
                 return false;
             }
-            if (*nft.status() != 0) {
-                error = "nft failed (" + describe_status(*nft.status()) + "): " + log_tail(log, 5);
+            if (*tool.status() != 0) {
+                std::string command;
+                for (const std::string& a : argv)
+                    command += (command.empty() ? "" : " ") + a;
+                error = command + " failed (" + describe_status(*tool.status()) +
+                        "): " + log_tail(log, 5);
                 return false;
             }
         } catch (const std::exception& e) {
@@ -838,6 +881,56 @@ struct Lab::Impl {
             return false;
         }
         return true;
+    }
+
+    // The command run in the nodes' namespace when the network is routed.
+    std::vector<std::string> in_server_namespace(std::vector<std::string> argv) const {
+        if (server_ns.empty()) return argv;
+        argv.insert(argv.begin(), {find_program("ip").string(), "netns", "exec", server_ns});
+        return argv;
+    }
+
+    // A routed network: the nodes' namespace, a veth link to it, the clients' side with an IPv6
+    // address of its own, each node's address on the far side (the local node's in the clients'
+    // subnet, the others on its loopback), and the route there. Made once, for every model.
+    void build_routed_network() {
+        if (!server_ns.empty()) return;
+        if (!options.in_namespace || options.namespace_name.empty())
+            throw std::runtime_error(
+                "network = \"routed\" needs a network namespace of nolb-compare's own: run it "
+                "as root");
+        const std::string ns = options.namespace_name + "-s";
+        const std::string ip = find_program("ip").string();
+        std::string error;
+        auto must = [&](std::vector<std::string> argv) {
+            argv.insert(argv.begin(), ip);
+            if (!run_tool(argv, std::nullopt, error))
+                throw std::runtime_error("cannot build the routed network: " + error);
+        };
+        must({"netns", "add", ns});
+        server_ns = ns;  // from here on, the destructor removes it
+        must({"-n", ns, "link", "set", "lo", "up"});
+        must({"link", "add", "nolbc", "type", "veth", "peer", "name", "nolbs", "netns", ns});
+        must({"addr", "add", "10.99.0.1/24", "dev", "nolbc"});
+        must({"-6", "addr", "add", "fd99::1/64", "dev", "nolbc", "nodad"});
+        must({"link", "set", "nolbc", "up"});
+        must({"-n", ns, "addr", "add", "10.99.0.254/24", "dev", "nolbs"});
+        must({"-n", ns, "link", "set", "nolbs", "up"});
+        for (unsigned i = 0; i < scenario.nodes; ++i) {
+            const bool local = scenario.local_node == i;
+            must({"-n", ns, "addr", "add", node_address(scenario, i) + (local ? "/24" : "/32"),
+                  "dev", local ? "nolbs" : "lo"});
+        }
+        must({"route", "add", "default", "via", "10.99.0.254"});
+    }
+
+    void remove_routed_network() {
+        if (server_ns.empty()) return;
+        std::string error;
+        if (!run_tool({find_program("ip").string(), "netns", "delete", server_ns}, std::nullopt,
+                      error))
+            notes.push_back("the nodes' namespace " + server_ns + " is left behind: " + error);
+        server_ns.clear();
     }
 
     // ---- start and stop -------------------------------------------------------------------
@@ -868,15 +961,22 @@ struct Lab::Impl {
             throw std::runtime_error("a scenario needs 1 to 200 nodes, not " +
                                      std::to_string(scenario.nodes));
 
-        // With a resolver in front, it takes the address clients ask (resolv.conf's in a
-        // namespace) and nolbd the one behind it.
+        // The address clients ask (resolv.conf's in a namespace) belongs to the delay relay,
+        // else to the resolver, else to nolbd; what stands behind moves to 127.0.0.2 (nolbd)
+        // and 127.0.0.3 (the resolver).
         const bool resolver = scenario.resolver.kind == ResolverKind::unbound;
-        nolbd_address = resolver && options.in_namespace ? "127.0.0.2" : "127.0.0.1";
+        const bool relay = scenario.resolver.delay.count() > 0;
+        if (relay && !options.in_namespace)
+            throw std::runtime_error(
+                "[resolver] delay needs the lab's own network namespace: run nolb-compare as "
+                "root");
+        nolbd_address = (resolver || relay) && options.in_namespace ? "127.0.0.2" : "127.0.0.1";
         nolbd_port = options.dns_port;
-        resolver_address = "127.0.0.1";
+        resolver_address = relay ? "127.0.0.3" : "127.0.0.1";
         resolver_port = options.in_namespace ? options.dns_port : options.resolver_port;
         drained.assign(scenario.nodes, false);
 
+        if (scenario.network == Network::routed) build_routed_network();
         nodes.clear();
         nodes.resize(scenario.nodes);
         for (unsigned i = 0; i < scenario.nodes; ++i)
@@ -885,6 +985,7 @@ struct Lab::Impl {
             wait_node_ready(i);
         start_nolbd(m);
         if (resolver) start_unbound();
+        if (relay) start_dns_delay(resolver);
         if (m == Model::load_balancer) start_haproxy();
     }
 
@@ -915,6 +1016,7 @@ struct Lab::Impl {
                                 describe_status(status) + ") when stopped");
         }
         nodes.clear();
+        dns_delay.reset();
         nolbd = Child();
         haproxy = Child();
         unbound = Child();
@@ -927,6 +1029,7 @@ struct Lab::Impl {
             std::string error;
             run_nft(nft_delete_table(), error);
         }
+        remove_routed_network();
     }
 };
 
@@ -955,12 +1058,18 @@ Target Lab::target() const {
              : lab.options.calibration         ? kCalibrationName
                                                : kServiceName;
     const bool resolver = lab.scenario.resolver.kind == ResolverKind::unbound;
-    t.dns.address = *util::IpAddress::parse(resolver ? lab.resolver_address : lab.nolbd_address);
-    t.dns.port = resolver ? lab.resolver_port : lab.nolbd_port;
+    if (lab.dns_delay) {
+        t.dns.address = *util::IpAddress::parse("127.0.0.1");
+        t.dns.port = lab.options.dns_port;
+    } else {
+        t.dns.address =
+            *util::IpAddress::parse(resolver ? lab.resolver_address : lab.nolbd_address);
+        t.dns.port = resolver ? lab.resolver_port : lab.nolbd_port;
+    }
     t.port = impl_->options.http_port;
     for (unsigned i = 0; i < impl_->scenario.nodes; ++i) {
         t.node_sites.push_back(node_site(i));
-        t.node_addresses.push_back(node_address(i));
+        t.node_addresses.push_back(node_address(impl_->scenario, i));
     }
     t.system_resolver = lab.options.in_namespace && lab.options.dns_port == 53;
     return t;

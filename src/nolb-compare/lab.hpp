@@ -33,6 +33,8 @@ struct LabOptions {
     std::string unbound = "/usr/sbin/unbound";
     // Clients aim at kCalibrationName, whose order is fixed, instead of the service.
     bool calibration = false;
+    // The namespace nolb-compare runs in, for a routed network's second one ("<name>-s").
+    std::string namespace_name;
 };
 
 // The names the lab serves; nodes are "node1".."nodeN".
@@ -42,8 +44,13 @@ inline constexpr const char* kBalancerName = "lb.compare.test";
 inline constexpr const char* kBalancerAddress = "127.0.0.100";
 // Calibration's name: the nodes as static records, in node order for every client.
 inline constexpr const char* kCalibrationName = "cal.compare.test";
-std::string node_address(unsigned node);  // "127.0.0.11" for node 0
-std::string node_site(unsigned node);     // "node1" for node 0
+std::string node_address(unsigned node);  // "127.0.0.11" for node 0, on the loopback
+// The node's address in the scenario's network: on the loopback as above; routed, node 0 is
+// 10.100.0.11, node 1 10.101.0.11 and so on, each a subnet of its own, but the local node,
+// which is 10.99.0.(11 + node) in the clients' 10.99.0.0/24.
+std::string node_address(const Scenario& scenario, unsigned node);
+std::string node_site(unsigned node);  // "node1" for node 0
+inline constexpr const char* kClientSubnet = "10.99.0.0/24";
 
 class Lab {
   public:

@@ -86,7 +86,7 @@ std::string render_nolbd_config(const Scenario& scenario, Model model, const Nol
             if (i < setup.drained.size() && setup.drained[i]) continue;
             out << ", "
                 << toml_string(label + " " + std::to_string(scenario.ttl) + " A " +
-                               node_address(i));
+                               node_address(scenario, i));
         }
     }
     out << "]\n\n"
@@ -115,7 +115,7 @@ std::string render_nolbd_config(const Scenario& scenario, Model model, const Nol
     for (unsigned i = 0; i < scenario.nodes; ++i)
         out << "\n[[service.node]]\n"
             << "name = " << toml_string(node_site(i)) << "\n"
-            << "addresses = [" << toml_string(node_address(i)) << "]\n";
+            << "addresses = [" << toml_string(node_address(scenario, i)) << "]\n";
     out << "\n[control]\n"
         << "socket = " << toml_string(setup.control_socket.string()) << "\n"
         << "mode = \"0600\"\n";
@@ -188,8 +188,8 @@ std::string render_haproxy_config(const Scenario& scenario, const LabOptions& op
         << "    default-server inter " << haproxy_ms(h.interval) << " fall " << h.fall << " rise "
         << h.rise << "\n";
     for (unsigned i = 0; i < scenario.nodes; ++i)
-        out << "    server " << node_site(i) << " " << node_address(i) << ":" << options.http_port
-            << " check\n";
+        out << "    server " << node_site(i) << " " << node_address(scenario, i) << ":"
+            << options.http_port << " check\n";
     return out.str();
 }
 

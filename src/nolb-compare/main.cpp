@@ -57,8 +57,10 @@ struct Options {
     std::string haproxy = "/usr/sbin/haproxy";
     bool no_namespace = false;
     bool quiet = false;
-    std::string inside_namespace;   // set when this process is the one inside the namespace
-    std::vector<std::string> real;  // real programs beside the profiles
+    std::string inside_namespace;        // set when this process is the one inside the namespace
+    std::vector<std::string> real;       // real programs beside the profiles
+    std::vector<std::uint32_t> ttls;     // a sweep: each scenario at each TTL ...
+    std::vector<std::string> resolvers;  // ... with each resolver
     std::string drivers;
 
     // nolb-compare calibrate
@@ -252,8 +254,12 @@ void apply_overrides(Scenario& scenario, const Options& options) {
         if (options.rate) spec.rate = *options.rate;
     }
     if (options.duration) {
-        scenario.duration = Seconds(*options.duration);
-        std::erase_if(scenario.faults, [&](const Fault& f) { return f.at >= scenario.duration; });
+        // As given, whatever the TTL: a sweep keeps it too.
+        scenario.duration = scenario.written_duration = Seconds(*options.duration);
+        scenario.duration_ttls = 0;
+        std::erase_if(scenario.faults, [&](const Fault& f) {
+            return f.ttls > 0 || f.written_at >= scenario.duration;
+        });
     }
     if (options.nodes) {
         scenario.nodes = *options.nodes;
@@ -280,12 +286,39 @@ std::string progress_line(const Progress& p, bool finished) {
     return line;
 }
 
+// A sweep: every scenario at every TTL and with every resolver asked for, each a variant named
+// after both ("withdraw-ttl20-unbound").
+std::vector<Scenario> sweep(const Scenario& scenario, const Options& options) {
+    if (options.ttls.empty() && options.resolvers.empty()) return {scenario};
+    std::vector<std::uint32_t> ttls = options.ttls;
+    if (ttls.empty()) ttls = {scenario.ttl};
+    std::vector<ResolverKind> resolvers;
+    for (const std::string& name : options.resolvers)
+        resolvers.push_back(*parse_resolver(name));
+    if (resolvers.empty()) resolvers = {scenario.resolver.kind};
+    std::vector<Scenario> out;
+    for (ResolverKind resolver : resolvers) {
+        for (std::uint32_t ttl : ttls) {
+            Scenario variant = scenario;
+            finish_ttl(variant, ttl);
+            variant.resolver.kind = resolver;
+            variant.sweep_of = scenario.name;
+            variant.name =
+                scenario.name + "-ttl" + std::to_string(ttl) + "-" + resolver_name(resolver);
+            out.push_back(std::move(variant));
+        }
+    }
+    return out;
+}
+
 int run(const Options& options) {
     std::vector<Scenario> scenarios;
     try {
         for (const std::string& path : scenario_paths(options)) {
-            scenarios.push_back(load_scenario(path));
-            apply_overrides(scenarios.back(), options);
+            Scenario loaded = load_scenario(path);
+            apply_overrides(loaded, options);
+            for (Scenario& variant : sweep(loaded, options))
+                scenarios.push_back(std::move(variant));
         }
     } catch (const nolb::config::Error& e) {
         for (const std::string& problem : e.problems())
@@ -305,6 +338,7 @@ int run(const Options& options) {
         options.bin_dir.empty() ? self_path().parent_path() : fs::path(options.bin_dir);
     run.lab.haproxy = options.haproxy;
     run.lab.in_namespace = in_namespace;
+    run.lab.namespace_name = options.inside_namespace;
     if (in_namespace) {
         run.lab.http_port = 8080;
         run.lab.dns_port = 53;
@@ -363,8 +397,7 @@ int calibrate(const Options& options) {
     CalibrationOptions c;
     for (const std::string& name : options.programs)
         c.programs.push_back(*parse_profile(name));
-    for (const std::string& name : options.faults)
-        c.faults.push_back(*parse_fault(name));
+    c.faults = options.faults;
     c.quick = options.quick;
     c.rate = options.calibrate_rate;
     c.out = options.out;
@@ -372,6 +405,7 @@ int calibrate(const Options& options) {
     c.lab.bin_dir = options.bin_dir.empty() ? self_path().parent_path() : fs::path(options.bin_dir);
     c.lab.haproxy = options.haproxy;
     c.lab.in_namespace = true;
+    c.lab.namespace_name = options.inside_namespace;
     c.lab.http_port = 8080;
     c.lab.dns_port = 53;
     if (!options.quiet)
@@ -447,6 +481,15 @@ int main(int argc, char** argv) {
                    "are in contrib/calibrate/)")
         ->delimiter(',')
         ->check(CLI::IsMember(real_programs));
+    app.add_option("--ttl", options.ttls,
+                   "a sweep: run each scenario at each of these TTLs (times written in TTLs "
+                   "follow)")
+        ->delimiter(',')
+        ->check(CLI::Range(1, 86400));
+    app.add_option("--resolver", options.resolvers,
+                   "a sweep: run each scenario with each of these resolvers (none, unbound)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"none", "unbound"}));
     app.add_option("--drivers", options.drivers,
                    "the real programs' drivers (default: contrib/calibrate)");
 
@@ -458,8 +501,8 @@ int main(int argc, char** argv) {
         ->delimiter(',')
         ->check(CLI::IsMember(real_programs));
     std::vector<std::string> fault_names;
-    for (FaultKind f : calibration_faults())
-        fault_names.emplace_back(fault_name(f));
+    for (const CalibrationCase& c : calibration_cases())
+        fault_names.push_back(c.name);
     cal->add_option("--faults", options.faults, "faults (default: all)")
         ->delimiter(',')
         ->check(CLI::IsMember(fault_names));

@@ -23,7 +23,9 @@ constexpr Entry kEntries[] = {
     // attempt fails); 4 minutes to connect in all; pooled keep-alive connections (5 minutes
     // idle), a request on one found closed sent again on a new one; no request timeout; the
     // page's event stream.
-    {"chromium", "Chromium (Debian 12's chromium package)", "chromium.mjs",
+    {"chromium",
+     "Chromium (Debian 12's chromium package)",
+     "chromium.mjs",
      {.profile = Profile::chromium,
       .lookup = Lookup::stub,
       .min_cache = 60s,
@@ -39,7 +41,9 @@ constexpr Entry kEntries[] = {
     // to the first address; no connect or read timeout by default; the keep-alive cache holds an
     // idle connection 5 s; a request whose connection fails before the response headers is sent
     // once more on a new one.
-    {"java", "OpenJDK 17 HttpURLConnection", "java.sh",
+    {"java",
+     "OpenJDK 17 HttpURLConnection",
+     "java.sh",
      {.profile = Profile::java,
       .lookup = Lookup::system,
       .fixed_cache = 30s,
@@ -50,7 +54,9 @@ constexpr Entry kEntries[] = {
       .retry_lost = true}},
     // dns.lookup (getaddrinfo) for every connection, the first address only (autoSelectFamily
     // is off by default), no timeouts, no keep-alive in the global agent.
-    {"node18", "Node.js 18.19 http.get", "client.mjs",
+    {"node18",
+     "Node.js 18.19 http.get",
+     "client.mjs",
      {.profile = Profile::node18,
       .lookup = Lookup::system,
       .attempts = Attempts::first_only,
@@ -58,7 +64,9 @@ constexpr Entry kEntries[] = {
       .request_timeout = 0s}},
     // autoSelectFamily on: every address in turn, each but the last abandoned after 250 ms; the
     // global agent keeps connections alive (5 s idle).
-    {"node20", "Node.js 20 http.get", "client.mjs",
+    {"node20",
+     "Node.js 20 http.get",
+     "client.mjs",
      {.profile = Profile::node20,
       .lookup = Lookup::system,
       .attempts = Attempts::sequential,
@@ -68,32 +76,40 @@ constexpr Entry kEntries[] = {
       .keep_idle = 5s}},
     // One process per request: getaddrinfo, the addresses of a family one at a time, each but
     // the last with half of the connect time left; 300 s to connect in all; the next address
-    // 200 ms after a failure (its happy-eyeballs timer: a refused first address costs 200 ms).
-    {"curl", "curl 7.88 (one run per request)", "curl.sh",
+    // when its loop next wakes (curl_wakeups).
+    {"curl",
+     "curl 7.88 (one run per request)",
+     "curl.sh",
      {.profile = Profile::curl,
       .lookup = Lookup::system,
       .attempts = Attempts::sequential,
       .attempt_timeout = 0s,
       .halve_remaining = true,
-      .failover_delay = 0.2s,
+      .curl_wakeups = true,
       .connect_timeout = 300s,
       .request_timeout = 0s}},
     // socket.create_connection: every address in order, each with the whole timeout, which
     // urlopen leaves unset.
-    {"python", "CPython 3.11 urllib.request", "client.py",
+    {"python",
+     "CPython 3.11 urllib.request",
+     "client.py",
      {.profile = Profile::python,
       .lookup = Lookup::system,
       .attempts = Attempts::sequential,
       .attempt_timeout = 0s,
       .request_timeout = 0s}},
     // The essay's loop: getaddrinfo, then each address with a connect timeout of its own.
-    {"glibc-loop", "a C loop: getaddrinfo, connect with a 1 s timeout", nullptr,
+    {"glibc-loop",
+     "a C loop: getaddrinfo, connect with a 1 s timeout",
+     nullptr,
      {.profile = Profile::glibc_loop,
       .lookup = Lookup::system,
       .attempts = Attempts::sequential,
       .attempt_timeout = 1s,
       .request_timeout = 3s}},
-    {"try-all", "a model: own DNS cache by TTL, 1 s per address", nullptr,
+    {"try-all",
+     "a model: own DNS cache by TTL, 1 s per address",
+     nullptr,
      {.profile = Profile::try_all,
       .lookup = Lookup::stub,
       .attempts = Attempts::sequential,

@@ -80,9 +80,12 @@ struct ClientSpec {
     // (curl), the last all of it.
     bool halve_remaining = false;
     bool last_attempt_unbounded = false;  // sequential: no attempt_timeout on the last address
-    // The next attempt starts this long after one fails, not at once (curl 7.88 waits for its
-    // happy-eyeballs timer, 200 ms, even after a refusal).
-    Seconds failover_delay{0};
+    // A failed attempt is noticed, and the next one started, only when the program's loop
+    // next wakes, as in curl 7.88: at a timer left from polling its resolver thread, which a
+    // lookup of 3 ms or more leaves due a tenth of the lookup's time after the first attempt
+    // starts; at its happy-eyeballs timer, 200 ms after an attempt starts; then once a second.
+    // So a refused first address costs nothing after a slow lookup and 200 ms after a fast one.
+    bool curl_wakeups = false;
     unsigned parallel = 0;       // staggered: attempts at once; 0: no limit
     Seconds connect_timeout{0};  // all attempts of one request together; zero: none
     // The whole request, from its start to the end of the response; zero: none. Its expiry is

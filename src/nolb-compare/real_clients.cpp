@@ -186,13 +186,19 @@ DriverOutput parse_driver_output(std::string_view text, Profile profile, std::ui
             if (it == open.end()) continue;
             const double start = it->second;
             open.erase(it);
-            if (start < 0) continue;  // the warm-up
+            // The warm-up, or past the run's end (a driver counts its time from its own start).
+            if (start < 0 || start >= end) continue;
             RequestRecord r;
             r.profile = profile;
             r.client = client;
             r.real = true;
-            r.start = start;
             r.end = at(*t);
+            // The program's own time for it, where the driver has one: without the process
+            // start a driver of one process per request adds.
+            r.start = r.issued = start;
+            if (w.size() >= 7)
+                if (auto took = number(w[6]); took && *took >= 0 && *took <= (r.end - start) * 1000)
+                    r.start = r.end - *took / 1000.0;
             r.http_status = static_cast<std::uint16_t>(*status);
             if (w[4] != "-") r.node = node_of(w[4]);
             if (w[5] == "-")
@@ -214,12 +220,12 @@ DriverOutput parse_driver_output(std::string_view text, Profile profile, std::ui
         }
     }
     for (const auto& [id, start] : open) {
-        if (start < 0) continue;
+        if (start < 0 || start >= end) continue;
         RequestRecord r;
         r.profile = profile;
         r.client = client;
         r.real = true;
-        r.start = start;
+        r.start = r.issued = start;
         r.end = end;
         r.outcome = Outcome::unfinished;
         out.requests.push_back(r);
@@ -285,6 +291,13 @@ void RealFleet::start(const Target& target, Clock::time_point origin, double sec
             Child::spawn(command, impl_->work_dir / (name + ".log"), std::nullopt, d.output);
         impl_->running.push_back(std::move(d));
     }
+}
+
+bool RealFleet::exited() {
+    bool all = true;
+    for (auto& d : impl_->running)
+        all = d.process.poll() && all;
+    return all;
 }
 
 void RealFleet::stop(double end) {

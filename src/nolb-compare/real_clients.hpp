@@ -1,8 +1,9 @@
 // Real programs as clients, in the same lab as the profiles and under the same faults: each one
 // is a driver script in contrib/calibrate/ that runs the program with its defaults in a closed
 // loop against the target and prints a line per request (`S id epoch_ms` when it starts,
-// `E id epoch_ms status site error` when it ends) and, for a page that holds an event stream, a
-// line per event (`V epoch_ms site`). The lab starts each driver with the clients and stops it
+// `E id epoch_ms status site error [took_ms]` when it ends, took_ms being the program's own time
+// for it where the driver has one) and, for a page that holds an event stream, a line per event
+// (`V epoch_ms site`). The lab starts each driver with the clients and stops it
 // with them, by PID; its lines become records like the profiles' own, marked real, so that one
 // set of statistics judges both.
 #pragma once
@@ -34,7 +35,8 @@ std::vector<std::string> driver_command(Profile profile, const std::filesystem::
 
 // A driver's output as records. `origin_ms`: the wall clock at the start of the measured run;
 // `end`: the run's end in seconds from it, the time of a request that never ended. Requests that
-// started before the origin (the warm-up) are left out; unknown lines are ignored.
+// started before the origin (the warm-up) or after the end are left out, as the profiles' are;
+// unknown lines are ignored.
 struct DriverOutput {
     std::vector<RequestRecord> requests;
     std::vector<StreamGap> gaps;
@@ -54,6 +56,9 @@ class RealFleet {
     // Starts every driver against `target`, to run `seconds` (warm-up and run together) from
     // now; `origin` is the start of the measured run. Throws when a driver cannot start.
     void start(const Target& target, Clock::time_point origin, double seconds);
+    // True once every driver has ended by itself (each does after its last request): the
+    // caller keeps its loop, and with it the lab's DNS relay, running until then.
+    bool exited();
     // Stops the drivers (each has ended by itself unless a request still hangs) and reads
     // their output; `end` is the run's length in seconds.
     void stop(double end);

@@ -182,14 +182,17 @@ std::optional<double> requests_per_dns_query(const RunResult& run) {
     return static_cast<double>(run.requests.size()) / static_cast<double>(run.costs.dns_queries);
 }
 
-// The faults after which a health check should take the node out of the answers.
+// The faults after which nolbd should take the node out of the answers: a health check's
+// findings, or an operator's drain.
 bool takes_node_out(FaultKind kind) {
     switch (kind) {
         case FaultKind::crash:
         case FaultKind::http500:
         case FaultKind::slow:
+        case FaultKind::hang:
         case FaultKind::degrade:
         case FaultKind::blackhole:
+        case FaultKind::drain:
             return true;
         default:
             return false;
@@ -261,6 +264,87 @@ std::string fault_detail(const AppliedFault& f) {
 
 // ---- markdown ---------------------------------------------------------------------------------
 
+// "12.3 s (4 errors)", "> 60 s (12 errors)" when censored at the run's end, or "-".
+std::string avoid_text(const std::optional<Avoidance>& avoid, double censored_at) {
+    if (!avoid) return "-";
+    std::string out =
+        avoid->after_s ? fixed(*avoid->after_s, 1) + " s" : "> " + fixed(censored_at, 0) + " s";
+    if (avoid->errors > 0) out += " (" + std::to_string(avoid->errors) + " errors)";
+    return out;
+}
+
+double first_drain(const RunResult& run) {
+    for (const AppliedFault& f : run.faults)
+        if (f.fault.kind == FaultKind::drain && f.ok) return f.done;
+    return 0;
+}
+
+// After a drain: when each profile's requests had left the node.
+void markdown_avoidance(std::ostringstream& md, const ScenarioResult& result) {
+    bool any = false;
+    for (const Summary& s : result.summaries)
+        any = any || s.avoid.has_value();
+    if (!any) return;
+    md << "### Leaving a drained node\n\n"
+       << "From the drain: how long until 99 % of a profile's requests (those started then and "
+          "later) no longer tried the node, with the errors before that time.\n\n"
+       << "| Model | Profile | 99 % elsewhere after | Requests until then |\n"
+       << "|---|---|--:|--:|\n";
+    for (const RunResult& run : result.runs) {
+        const double left = run.duration - first_drain(run);
+        for (const Summary* s : summaries_of(result, run.model)) {
+            if (!s->avoid) continue;
+            md << "| " << model_name(s->model) << " | " << md_text(summary_label(*s)) << " | "
+               << avoid_text(s->avoid, left) << " | " << s->avoid->requests << " |\n";
+        }
+    }
+    md << "\n";
+}
+
+// Every variant of a swept scenario in one table: a row per resolver, TTL and model, a column
+// per profile with the time its requests took to leave the drained node.
+void markdown_sweeps(std::ostringstream& md, const std::vector<ScenarioResult>& results) {
+    std::vector<std::string> bases;
+    for (const ScenarioResult& r : results)
+        if (!r.scenario.sweep_of.empty() &&
+            std::find(bases.begin(), bases.end(), r.scenario.sweep_of) == bases.end())
+            bases.push_back(r.scenario.sweep_of);
+    for (const std::string& base : bases) {
+        std::vector<Profile> profiles;
+        for (Profile p : kProfiles)
+            for (const ScenarioResult& r : results)
+                if (r.scenario.sweep_of == base &&
+                    find_summary(r, r.runs.empty() ? Model::zero_admin : r.runs[0].model, p) &&
+                    std::find(profiles.begin(), profiles.end(), p) == profiles.end())
+                    profiles.push_back(p);
+        md << "## Sweep: " << md_text(base) << "\n\n"
+           << "Each variant is the scenario at one TTL and with one resolver tier. A cell: how "
+              "long after the drain 99 % of the profile's requests had left the node, and the "
+              "errors before then (see each variant's section).\n\n"
+           << "| Resolver | TTL s | Model |";
+        for (Profile p : profiles)
+            md << " " << profile_name(p) << " |";
+        md << "\n|---|--:|---|";
+        for (std::size_t i = 0; i < profiles.size(); ++i)
+            md << "--:|";
+        md << "\n";
+        for (const ScenarioResult& r : results) {
+            if (r.scenario.sweep_of != base) continue;
+            for (const RunResult& run : r.runs) {
+                md << "| " << resolver_name(r.scenario.resolver.kind) << " | " << r.scenario.ttl
+                   << " | " << model_name(run.model) << " |";
+                const double left = run.duration - first_drain(run);
+                for (Profile p : profiles) {
+                    const Summary* s = find_summary(r, run.model, p);
+                    md << " " << (s ? avoid_text(s->avoid, left) : std::string("-")) << " |";
+                }
+                md << "\n";
+            }
+        }
+        md << "\n";
+    }
+}
+
 void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
                        const std::string& svg) {
     const Scenario& sc = result.scenario;
@@ -324,6 +408,8 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
                << lines.str() << "\n";
     }
 
+    markdown_avoidance(md, result);
+
     md << "### Faults\n\n";
     bool any_fault = false;
     for (const RunResult& run : result.runs)
@@ -331,8 +417,8 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
     if (!any_fault) {
         md << "No faults.\n\n";
     } else {
-        md << "\"Out of DNS after\": for the health-checked model, how long after the fault "
-              "nolbd stopped publishing the node.\n\n";
+        md << "\"Out of DNS after\": how long after the fault nolbd stopped publishing the node "
+              "(its checks, or a drain).\n\n";
         md << "| Model | At s | Node | Kind | Detail | Out of DNS after |\n";
         md << "|---|--:|---|---|---|--:|\n";
         for (const RunResult& run : result.runs) {
@@ -613,6 +699,7 @@ std::string render_markdown(const std::vector<ScenarioResult>& results) {
           "Deviation: the largest distance of a node's count from the mean, in % of the mean. "
           "Latencies are of successful requests, percentiles by nearest rank.\n\n";
     const std::vector<std::string> svgs = svg_names(results);
+    markdown_sweeps(md, results);
     for (std::size_t i = 0; i < results.size(); ++i)
         markdown_scenario(md, results[i], svgs[i]);
     return md.str();
@@ -645,6 +732,18 @@ std::string render_csv(const std::vector<ScenarioResult>& results) {
     }
     return csv.str();
 }
+
+namespace {
+
+nlohmann::json avoid_json(const std::optional<Avoidance>& avoid) {
+    using nlohmann::json;
+    if (!avoid) return nullptr;
+    return {{"after_s", avoid->after_s ? json(*avoid->after_s) : json(nullptr)},
+            {"requests", avoid->requests},
+            {"errors", avoid->errors}};
+}
+
+}  // namespace
 
 std::string render_json(const std::vector<ScenarioResult>& results) {
     using nlohmann::json;
@@ -710,6 +809,7 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                     {"share_max_min", number_or_null(s->share_max_min)},
                     {"share_deviation", s->share_deviation},
                     {"lookups", s->lookups},
+                    {"avoid", avoid_json(s->avoid)},
                 });
             }
             runs.push_back({{"model", model_name(run.model)},
@@ -722,6 +822,9 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
         }
         scenarios.push_back({{"name", result.scenario.name},
                              {"description", result.scenario.description},
+                             {"sweep_of", result.scenario.sweep_of},
+                             {"ttl", result.scenario.ttl},
+                             {"resolver", resolver_name(result.scenario.resolver.kind)},
                              {"nodes", result.scenario.nodes},
                              {"timeline", svgs[i]},
                              {"runs", runs}});

@@ -34,8 +34,8 @@ struct ScenarioResult {
 // "success_pct", "p50_ms", "p99_ms", "longest_outage_ms", "per_node": [...], "share_max_min",
 // "share_deviation", "lookups"}]}]}]}. Nodes are 0-based indices. A figure that cannot be
 // computed (per-query cost without queries, an infinite share ratio, a node never removed) is
-// null. detection_ms lists, for the DNS models, every crash, http500, slow, degrade and
-// blackhole fault; it is empty for the load-balancer model.
+// null. detection_ms lists, for the DNS models, every crash, http500, slow, hang, degrade,
+// blackhole and drain fault; it is empty for the load-balancer model.
 void write_report(const std::filesystem::path& out, const std::vector<ScenarioResult>& results);
 
 // The pieces, for tests.

@@ -14,18 +14,12 @@
 
 #include "nolb-compare/clients.hpp"
 #include "nolb-compare/stats.hpp"
+#include "nolb-compare/timeval.hpp"
 #include "util/event.hpp"
 
 namespace nolb::compare {
 
 namespace {
-
-timeval to_timeval(Clock::duration d) {
-    auto us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::max(d, Clock::duration::zero()));
-    return timeval{static_cast<time_t>(us.count() / 1000000),
-                   static_cast<suseconds_t>(us.count() % 1000000)};
-}
 
 // A one-shot or repeating timer whose callback is a lambda.
 class Timer {
@@ -94,10 +88,20 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         bool ended = false;
         Timer tick(base.get(), true, [&] { report(false); });
         Timer hard_stop(base.get(), false, [&] { event_base_loopexit(base.get(), nullptr); });
+        // The real programs' last requests may still need the loop (the lab's DNS relay runs
+        // on it): it runs until they have ended, or the hard stop.
+        Timer wait_real(base.get(), true, [&] {
+            if (real.exited()) event_base_loopexit(base.get(), nullptr);
+        });
         Timer end_of_run(base.get(), false, [&] {
             ended = true;
             lab.end();
-            fleet.stop(kStopGrace, [&] { event_base_loopexit(base.get(), nullptr); });
+            fleet.stop(kStopGrace, [&] {
+                if (options.real.empty())
+                    event_base_loopexit(base.get(), nullptr);
+                else
+                    wait_real.arm(std::chrono::milliseconds(20));
+            });
         });
 
         Timer at_origin(base.get(), false, [&] { queries_at_origin = fleet.dns_queries(); });
@@ -112,6 +116,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         hard_stop.arm(origin + run_length + grace - Clock::now());
         event_base_dispatch(base.get());
         tick.disarm();
+        wait_real.disarm();
         end_of_run.disarm();
         hard_stop.disarm();
         at_origin.disarm();

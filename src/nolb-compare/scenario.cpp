@@ -17,6 +17,9 @@
 //   duration_ttls = 0               # plus the TTL this many times (for sweeps over TTLs)
 //   warmup = 2                      # seconds before it, clients run but nothing counts, 0..60
 //   ttl = 5                         # of the service's records, 1..86400
+//   keep_alive = true               # the nodes keep connections open between requests
+//   network = "loopback"            # or "routed": the nodes behind a link (needs root)
+//   local_node = 2                  # routed: the node in the clients' own subnet
 //
 //   [health]                        # nolbd's and HAProxy's checks (the same for both)
 //   interval = 0.5                  # seconds, 0.1..60
@@ -29,6 +32,7 @@
 //   cache_min_ttl = 0               # unbound's cache-min-ttl, seconds
 //   rrset_roundrobin = true         # unbound's rrset-roundrobin
 //   serve_expired = false           # unbound's serve-expired
+//   delay = 0                       # seconds each answer takes to reach the clients, 0..1
 //
 //   [clients]                       # defaults for every profile
 //   profiles = ["chromium", "java", ...]  # which run; default: all (profiles.hpp)
@@ -51,7 +55,7 @@
 //   at = 6                          # seconds from the start of the measured run, < duration
 //   ttls = 0                        # plus the TTL this many times (at most duration_ttls)
 //   node = 2                        # node1..nodeN, 1-based here (0-based in Fault::node)
-//   kind = "crash"                  # crash restart http500 slow hang recover degrade
+//   kind = "crash"                  # crash restart http500 slow hang close recover degrade
 //                                   # blackhole unblackhole drain undrain
 //   hold = 3                        # degrade only: seconds degraded before it is pushed over
 //
@@ -100,23 +104,23 @@ constexpr Named<Model> kModelNames[] = {
     {Model::load_balancer, "load-balancer"},
 };
 
+constexpr Named<Network> kNetworkNames[] = {
+    {Network::loopback, "loopback"},
+    {Network::routed, "routed"},
+};
+
 constexpr Named<ResolverKind> kResolverNames[] = {
     {ResolverKind::none, "none"},
     {ResolverKind::unbound, "unbound"},
 };
 
 constexpr Named<FaultKind> kFaultNames[] = {
-    {FaultKind::crash, "crash"},
-    {FaultKind::restart, "restart"},
-    {FaultKind::http500, "http500"},
-    {FaultKind::slow, "slow"},
-    {FaultKind::hang, "hang"},
-    {FaultKind::recover, "recover"},
-    {FaultKind::degrade, "degrade"},
-    {FaultKind::blackhole, "blackhole"},
-    {FaultKind::unblackhole, "unblackhole"},
-    {FaultKind::drain, "drain"},
-    {FaultKind::undrain, "undrain"},
+    {FaultKind::crash, "crash"},         {FaultKind::restart, "restart"},
+    {FaultKind::http500, "http500"},     {FaultKind::slow, "slow"},
+    {FaultKind::hang, "hang"},           {FaultKind::close, "close"},
+    {FaultKind::recover, "recover"},     {FaultKind::degrade, "degrade"},
+    {FaultKind::blackhole, "blackhole"}, {FaultKind::unblackhole, "unblackhole"},
+    {FaultKind::drain, "drain"},         {FaultKind::undrain, "undrain"},
 };
 
 // "(chromium, java, ... or try-all)": the profiles, for a message.
@@ -255,6 +259,13 @@ constexpr Item<ResolverSpec> kResolverItems[] = {
      .fallback = "false",
      .meaning = "unbound's serve-expired: answer from an expired cache entry while refreshing",
      .store = [](ResolverSpec& r, const Value& v, Context&) { r.serve_expired = v.boolean; }},
+    {.key = "delay",
+     .type = Type::seconds,
+     .max = 1,
+     .fallback = "0",
+     .meaning = "seconds every DNS answer takes to reach the clients (a relay in front of "
+                "their resolver; needs the lab's namespace)",
+     .store = [](ResolverSpec& r, const Value& v, Context&) { r.delay = to_seconds(v); }},
 };
 constexpr Table<ResolverSpec> kResolver{kResolverItems};
 
@@ -481,8 +492,8 @@ constexpr Item<FaultRow> kFaultItems[] = {
     {.key = "kind",
      .type = Type::string,
      .required = true,
-     .meaning = "crash restart http500 slow hang recover degrade blackhole unblackhole drain "
-                "undrain",
+     .meaning = "crash restart http500 slow hang close recover degrade blackhole unblackhole "
+                "drain undrain",
      .store = store_kind},
     {.key = "hold",
      .type = Type::seconds,
@@ -536,7 +547,7 @@ void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& 
                     ctx.error(kind, down_text() + ": nothing to recover");
                 } else if (!node.failing) {
                     ctx.error(kind, "recover of " + who + ", which is not failing" + when +
-                                        " (http500, slow or hang first)");
+                                        " (http500, slow, hang or close first)");
                 } else {
                     node.failing.reset();
                 }
@@ -546,6 +557,7 @@ void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& 
             case FaultKind::http500:
             case FaultKind::slow:
             case FaultKind::hang:
+            case FaultKind::close:
                 if (node.down) {
                     ctx.error(kind, down_text() + ": restart it first");
                 } else if (f.kind == FaultKind::crash || f.kind == FaultKind::degrade) {
@@ -597,6 +609,7 @@ void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& 
 
 struct Draft {
     Scenario scenario;
+    const Value* local_node = nullptr;  // where it was written, to blame
     bool nodes_known = false;
     bool duration_known = false;
     std::vector<FaultRow> faults;
@@ -645,6 +658,13 @@ void store_faults(Draft& d, const Value& value, Context& ctx) {
 // Faults against nodes and the run, then the schedule in time order (a tie keeps file order:
 // a crash and a restart written for the same second happen in that order).
 void finish_document(Draft& d, const Value&, Context& ctx) {
+    if (d.local_node && d.scenario.network != Network::routed)
+        ctx.error(*d.local_node,
+                  "only with network = \"routed\": on the loopback every node "
+                  "shares the clients' subnet");
+    else if (d.local_node && d.nodes_known && *d.scenario.local_node >= d.scenario.nodes)
+        ctx.error(*d.local_node, node_text(*d.scenario.local_node) + " does not exist (nodes = " +
+                                     std::to_string(d.scenario.nodes) + ")");
     bool all_known = true;
     for (const FaultRow& row : d.faults) {
         bool ok = row.at_known && row.node_known && row.kind_known;
@@ -761,6 +781,36 @@ constexpr Item<Draft> kScenarioItems[] = {
      .meaning = "the checks nolbd and HAProxy run against the nodes, [health]",
      .store = [](Draft& d, const Value& v,
                  Context& ctx) { walk(kHealth, v, d.scenario.health, ctx); }},
+    {.key = "network",
+     .type = Type::string,
+     .fallback = R"("loopback")",
+     .meaning = "loopback (every address on one loopback) or routed (the nodes behind a link, "
+                "each in a subnet of its own, as real hosts see servers)",
+     .store =
+         [](Draft& d, const Value& v, Context& ctx) {
+             auto network = parse_network(v.string);
+             if (!network) {
+                 ctx.error(v, in_quotes(v.string) + " is not a network " + choices(kNetworkNames));
+                 return;
+             }
+             d.scenario.network = *network;
+         }},
+    {.key = "keep_alive",
+     .type = Type::boolean,
+     .fallback = "true",
+     .meaning = "the nodes keep connections open between requests, as web servers do; false: "
+                "they close after every answer",
+     .store = [](Draft& d, const Value& v, Context&) { d.scenario.keep_alive = v.boolean; }},
+    {.key = "local_node",
+     .type = Type::integer,
+     .min = 1,
+     .max = kMaxNodes,
+     .meaning = "routed: the node in the clients' own subnet, 1 for node1",
+     .store =
+         [](Draft& d, const Value& v, Context&) {
+             d.scenario.local_node = static_cast<unsigned>(v.integer - 1);
+             d.local_node = &v;
+         }},
     {.key = "resolver",
      .type = Type::table,
      .fallback = "{}",
@@ -803,6 +853,14 @@ const char* model_name(Model model) {
 
 std::optional<Model> parse_model(std::string_view text) {
     return parse_named(kModelNames, text);
+}
+
+const char* network_name(Network network) {
+    return name_of(kNetworkNames, network);
+}
+
+std::optional<Network> parse_network(std::string_view text) {
+    return parse_named(kNetworkNames, text);
 }
 
 const char* resolver_name(ResolverKind kind) {

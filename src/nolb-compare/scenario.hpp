@@ -31,7 +31,8 @@ enum class FaultKind : std::uint8_t {
     http500,      // POST /fail?mode=http500: up, but every answer (and /health) is a 500
     slow,         // POST /fail?mode=slow: answers delayed past any client's timeout
     hang,         // POST /fail?mode=hang: connections accepted, never answered, streams silent
-    recover,      // POST /recover: back to normal after http500, slow or hang
+    close,        // POST /fail?mode=close: serves, but closes each connection after its answer
+    recover,      // POST /recover: back to normal after http500, slow, hang or close
     degrade,      // POST /malloc until /health answers 503; then, after `hold`, until it exits
     blackhole,    // nftables drops every packet to the node's address: connects time out
     unblackhole,  // the rule is removed
@@ -65,7 +66,22 @@ struct ResolverSpec {
     std::uint32_t cache_min_ttl = 0;  // unbound's cache-min-ttl: TTLs below it are raised
     bool rrset_roundrobin = true;     // unbound rotates each RRset it answers from cache
     bool serve_expired = false;       // unbound answers from expired cache entries
+    // Every answer reaches the clients this much later (a relay in front of their resolver,
+    // dns_delay.hpp): a lookup as long as one over a network. Zero: none.
+    Seconds delay{0};
 };
+
+// Where the nodes are, as the clients see them.
+enum class Network : std::uint8_t {
+    // Every address on the loopback of nolb-compare's namespace (or the host): one subnet.
+    loopback,
+    // The nodes in a second namespace behind a veth link, each on a subnet of its own but for
+    // `local_node`, which shares the clients' subnet; the clients' side has an IPv6 address of
+    // its own, as every real host does, so glibc's RFC 6724 rule 9 sorts that node first.
+    routed,
+};
+const char* network_name(Network);
+std::optional<Network> parse_network(std::string_view);
 
 // The health checks nolbd (health-checked model) and HAProxy (load-balancer model) run against
 // the nodes: the same settings for both, so the comparison is fair.
@@ -80,6 +96,8 @@ struct Scenario {
     std::string name;         // from the file name unless set: "crash"
     std::string description;  // one paragraph for results.md
     std::string file;         // where it was read from ("" for built-in ones)
+    // A variant of a sweep over TTLs and resolvers: the scenario it was made from ("" if none).
+    std::string sweep_of;
 
     std::vector<Model> models{std::begin(kModels), std::end(kModels)};
     unsigned nodes = 4;            // nolb-stats processes, node1..nodeN
@@ -90,8 +108,13 @@ struct Scenario {
     unsigned duration_ttls = 0;
     HealthSpec health;
     ResolverSpec resolver;
-    std::vector<ClientSpec> clients;  // default: one entry per profile
-    std::vector<Fault> faults;        // in time order
+    Network network = Network::loopback;
+    // The nodes keep connections open between requests, as web servers do; false: they close
+    // after every answer (nolb-stats' demonstration default).
+    bool keep_alive = true;
+    std::optional<unsigned> local_node;  // 0-based; routed only
+    std::vector<ClientSpec> clients;     // default: one entry per profile
+    std::vector<Fault> faults;           // in time order
 };
 
 // Sets the TTL and works out what depends on it: the duration and the fault times written in

@@ -87,6 +87,11 @@ Summary summarize_profile(const RunResult& run, Profile profile, bool real, unsi
             std::max(s.longest_outage_ms, longest_outage_ms(records, run.duration));
     s.share_max_min = share_ratio(s.per_node);
     s.share_deviation = share_deviation(s.per_node);
+    for (const AppliedFault& f : run.faults) {
+        if (f.fault.kind != FaultKind::drain || !f.ok) continue;
+        s.avoid = avoidance(run.requests, profile, real, f.fault.node, f.done);
+        break;
+    }
     return s;
 }
 
@@ -130,6 +135,33 @@ double longest_outage_ms(std::span<const RequestRecord> records, double run_end)
     // Still failing when the run ended: the outage lasted at least that long.
     if (outage_start) longest = std::max(longest, run_end - *outage_start);
     return longest * 1000.0;
+}
+
+// Scanned from the last request back: the earliest start from which on the requests that tried
+// the node are at most 1 % of all. One pass over the requests sorted by start.
+Avoidance avoidance(std::span<const RequestRecord> records, Profile profile, bool real,
+                    unsigned node, double from) {
+    std::vector<const RequestRecord*> after;
+    for (const RequestRecord& r : records)
+        if (r.profile == profile && r.real == real && r.start >= from) after.push_back(&r);
+    std::sort(after.begin(), after.end(),
+              [](const RequestRecord* a, const RequestRecord* b) { return a->start < b->start; });
+    const std::uint64_t mask = node < 64 ? std::uint64_t{1} << node : 0;
+    Avoidance out;
+    std::size_t touched = 0;
+    std::optional<std::size_t> first;  // index of the earliest start that qualifies
+    for (std::size_t i = after.size(); i-- > 0;) {
+        if (after[i]->touched & mask) ++touched;
+        const std::size_t suffix = after.size() - i;
+        if (100 * touched <= suffix) first = i;
+    }
+    const std::size_t until = first ? *first : after.size();
+    if (first) out.after_s = after[*first]->start - from;
+    for (std::size_t i = 0; i < until; ++i) {
+        ++out.requests;
+        if (after[i]->outcome != Outcome::ok) ++out.errors;
+    }
+    return out;
 }
 
 std::string summary_label(const Summary& s) {

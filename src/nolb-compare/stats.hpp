@@ -16,6 +16,18 @@
 
 namespace nolb::compare {
 
+// How the requests of one client profile left a node withdrawn from DNS at `from`: the time
+// after which at most 1 % of the requests (started then or later, to the run's end) still tried
+// it, counted from `from`; nullopt when even the last requests tried it (censored). Errors and
+// requests count those started between `from` and that time (or the end).
+struct Avoidance {
+    std::optional<double> after_s;
+    std::uint64_t requests = 0;
+    std::uint64_t errors = 0;
+};
+Avoidance avoidance(std::span<const RequestRecord> records, Profile profile, bool real,
+                    unsigned node, double from);
+
 struct Summary {
     Model model = Model::zero_admin;
     Profile profile = Profile::try_all;
@@ -40,6 +52,9 @@ struct Summary {
     std::uint64_t stream_gaps = 0;
     double stream_silent_ms = 0;
     double stream_longest_ms = 0;
+    // After the run's first drain: how long until 99 % of the requests avoid the drained node
+    // (avoidance()), and the errors from the drain until then. Unset without a drain.
+    std::optional<Avoidance> avoid;
 };
 
 // "curl", or "curl (real)" for the program itself.

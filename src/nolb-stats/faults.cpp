@@ -7,7 +7,7 @@
 namespace nolb::stats {
 
 std::optional<FaultMode> parse_fault_mode(std::string_view name) {
-    for (FaultMode m : {FaultMode::http500, FaultMode::slow, FaultMode::hang})
+    for (FaultMode m : {FaultMode::http500, FaultMode::slow, FaultMode::hang, FaultMode::close})
         if (name == fault_mode_name(m)) return m;
     return std::nullopt;
 }
@@ -22,6 +22,8 @@ const char* fault_mode_name(FaultMode mode) {
             return "slow";
         case FaultMode::hang:
             return "hang";
+        case FaultMode::close:
+            return "close";
     }
     return "none";
 }

@@ -19,7 +19,10 @@
 
 namespace nolb::stats {
 
-enum class FaultMode { none, http500, slow, hang };
+// close is not a failure: a site started with --keep-alive serves as usual but closes every
+// connection after its answer (as a server does once told to drain), so that a client's next
+// request needs a new connection, and with it an address from its DNS cache.
+enum class FaultMode { none, http500, slow, hang, close };
 
 std::optional<FaultMode> parse_fault_mode(std::string_view name);
 const char* fault_mode_name(FaultMode mode);

@@ -97,16 +97,16 @@ std::string query_parameter(evhttp_request* req, const char* name) {
     return value;
 }
 
-void add_common_headers(evhttp_request* req, std::string_view site) {
+void add_common_headers(evhttp_request* req, std::string_view site, bool keep_alive) {
     evkeyvalq* headers = evhttp_request_get_output_headers(req);
     evhttp_add_header(headers, "Cache-Control", "no-store");
     evhttp_add_header(headers, "X-Nolb-Site", std::string(site).c_str());
+    if (!keep_alive) evhttp_add_header(headers, "Connection", "close");
 }
 
 void reply(evhttp_request* req, int code, std::string_view content_type, std::string_view body) {
     evkeyvalq* headers = evhttp_request_get_output_headers(req);
     evhttp_add_header(headers, "Content-Type", std::string(content_type).c_str());
-    evhttp_add_header(headers, "Connection", "close");
     if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
         // evhttp 2.1 would send the body after a HEAD and leave out its length; a HEAD reply
         // is the GET reply's headers alone.

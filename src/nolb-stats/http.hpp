@@ -43,12 +43,14 @@ std::string_view path(evhttp_request* req);
 std::string query_parameter(evhttp_request* req, const char* name);
 
 // Headers every response carries, streams included: no caching (every figure is live, and a
-// cached page would hide which site answered) and the site's name, for curl and tests.
-void add_common_headers(evhttp_request* req, std::string_view site);
+// cached page would hide which site answered), the site's name, for curl and tests, and, unless
+// `keep_alive`, Connection: close. A browser would otherwise keep reusing a pooled connection to
+// a site that DNS no longer names, while closing after each reply makes every request resolve
+// and connect again, which is what the demonstration shows; a comparison with real servers
+// keeps them alive.
+void add_common_headers(evhttp_request* req, std::string_view site, bool keep_alive = false);
 
-// A whole reply, after add_common_headers. It closes the connection: a browser would otherwise
-// keep reusing a pooled connection to a site that DNS no longer names, while closing after each
-// reply makes every request resolve and connect again, which is what the demonstration shows.
+// A whole reply, after add_common_headers (which says whether the connection closes after it).
 void reply(evhttp_request* req, int code, std::string_view content_type, std::string_view body);
 void reply_json(evhttp_request* req, int code, const nlohmann::json& body);
 

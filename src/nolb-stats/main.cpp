@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
         "--chunk MB more. At --degrade-at percent of --memory-limit, GET /health answers 503 so "
         "health checks drain the site; past the limit the process exits on purpose, and the page "
         "reconnects by host name to whichever site DNS names next. With "
-        "--allow-fault-injection, POST /fail?mode=http500|slow|hang makes it misbehave and POST "
+        "--allow-fault-injection, POST /fail?mode=http500|slow|hang|close makes it misbehave and "
+        "POST "
         "/recover ends that. Other routes: /events (Server-Sent Events), /stats, /malloc. Exit "
         "status: 0 after SIGINT or SIGTERM, 1 when it cannot listen, 2 for a bad command line, "
         "3 for the simulated out-of-memory crash.",
@@ -53,6 +54,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1u, 100u));
     app.add_flag("--allow-fault-injection", options.allow_fault_injection,
                  "Enable POST /fail and POST /recover (refused with 403 otherwise)");
+    app.add_flag("--keep-alive", options.keep_alive,
+                 "Keep connections open between requests, as web servers do (default: close "
+                 "after every answer, so that each request resolves and connects anew)");
     app.set_version_flag("--version", std::string("nolb-stats ") + kVersion);
 
     try {

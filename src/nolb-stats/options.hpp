@@ -26,6 +26,10 @@ struct Options {
     unsigned chunk_mb = 16;
     unsigned degrade_at_percent = 80;
     bool allow_fault_injection = false;
+    // Connections stay open between requests, as web servers keep them; without it every
+    // answer closes its connection, so that each request resolves and connects again, which is
+    // what the demonstration shows.
+    bool keep_alive = false;
 };
 
 // "127.0.0.1:8080" or "[::1]:8080". The port is required (a web page has no default port worth

@@ -189,13 +189,14 @@ void Server::on_tick(evutil_socket_t, short, void* arg) {
 }
 
 void Server::handle(evhttp_request* req) {
-    http::add_common_headers(req, options_.site);
+    // Closing after the answer is also what `close` asks of a site that keeps connections.
+    http::add_common_headers(req, options_.site, options_.keep_alive && fault_ != FaultMode::close);
     if (!dying_reason_.empty()) {
         http::reply_json(req, HTTP_SERVUNAVAIL,
                          {{"site", options_.site}, {"error", "out of memory"}});
         return;
     }
-    if (fault_ != FaultMode::none && http::path(req) != "/recover") {
+    if (fault_ != FaultMode::none && fault_ != FaultMode::close && http::path(req) != "/recover") {
         if (fault_ == FaultMode::http500) {
             http::reply_json(req, HTTP_INTERNAL,
                              {{"site", options_.site}, {"error", "injected failure (http500)"}});
@@ -354,7 +355,8 @@ void Server::post_fail(evhttp_request* req) {
     if (fault_injection_refused(req)) return;
     auto mode = parse_fault_mode(http::query_parameter(req, "mode"));
     if (!mode) {
-        http::reply_json(req, HTTP_BADREQUEST, {{"error", "mode must be http500, slow or hang"}});
+        http::reply_json(req, HTTP_BADREQUEST,
+                         {{"error", "mode must be http500, slow, hang or close"}});
         return;
     }
     fault_ = *mode;

@@ -5,13 +5,16 @@
 # answer, is killed, blackholed, answers 500, hangs, or is drained. Every pair must agree
 # within calibration's tolerances, and what decides each outcome must show in the real
 # programs as well as in their profiles, each of which could come out otherwise:
-# - crash: chromium and python move to node2 at once; curl too, but 200 ms later (its
-#   happy-eyeballs timer);
+# - crash: chromium, curl and python move to node2 at once (curl because its lookup, held 20 ms
+#   by the lab, leaves a resolver timer that wakes it; after a lookup under 3 ms it would wait
+#   for its 200 ms happy-eyeballs timer: see contrib/calibrate/curl-wakeups.sh);
 # - blackhole: chromium's second connector reaches node2 after 300 ms; curl and python wait for
 #   the kernel (censored in a quick run);
 # - http500 and hang: an answer, or a silence, is final: nobody reaches node2;
 # - drain (TTL 1 s): curl and python follow DNS at once; chromium keeps its pooled connection
 #   and its host cache.
+# Under the sanitizers (NOLB_SANITIZED=1) the profiles run several times slower, so only the
+# outcomes are checked there, not the timings nor the agreement.
 # It needs root (nolb-compare calibrate runs in a network namespace of its own), chromium, node
 # and npm (contrib/install-deps.sh); the node modules are installed on first use.
 source "$(dirname "$0")/../lib.sh"
@@ -36,22 +39,32 @@ expect_eq "15 rows: three programs under five faults" 15 "$(jq '.rows | length' 
 value() {
     jq -r --arg p "$1" --arg f "$2" ".rows[] | select(.profile == \$p and .fault == \$f) | $3" "$JSON"
 }
-while read -r program fault agrees; do
+timed=true
+[[ "${NOLB_SANITIZED:-0}" == 1 ]] && timed=false
+while $timed && read -r program fault agrees; do
     detail=$(jq -c --arg p "$program" --arg f "$fault" \
         '.rows[] | select(.profile == $p and .fault == $f) | {real, profile_side, notes}' "$JSON")
-    expect_eq "$program under $fault: the profile agrees with the program" true "$agrees" "$detail"
+    if [[ "$agrees" == true ]]; then
+        pass "$program under $fault: the profile agrees with the program"
+    else
+        fail "$program under $fault: the profile agrees with the program" "$detail"
+    fi
 done < <(jq -r '.rows[] | "\(.profile) \(.fault) \(.agrees)"' "$JSON")
 
 # in_range VALUE LOW HIGH: LOW <= VALUE < HIGH, and VALUE is a number
 in_range() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "null" && v + 0 >= lo && v + 0 < hi) }'; }
 for side in real profile_side; do
-    r=$(value chromium crash ".$side.recovery_s")
-    expect_true "crash: chromium ($side) is on node2 within 100 ms (got $r s)" in_range "$r" 0 0.1
-    r=$(value curl crash ".$side.recovery_s")
-    expect_true "crash: curl ($side) is on node2 after its 200 ms (got $r s)" in_range "$r" 0.19 0.4
-    r=$(value chromium blackhole ".$side.recovery_s")
-    expect_true "blackhole: chromium ($side) is on node2 after about 300 ms (got $r s)" \
-        in_range "$r" 0.28 0.6
+    if $timed; then
+        r=$(value chromium crash ".$side.recovery_s")
+        expect_true "crash: chromium ($side) is on node2 within 100 ms (got $r s)" \
+            in_range "$r" 0 0.1
+        r=$(value curl crash ".$side.recovery_s")
+        expect_true "crash: curl ($side) is on node2 without its 200 ms wait (got $r s)" \
+            in_range "$r" 0.02 0.15
+        r=$(value chromium blackhole ".$side.recovery_s")
+        expect_true "blackhole: chromium ($side) is on node2 after about 300 ms (got $r s)" \
+            in_range "$r" 0.28 0.6
+    fi
     for program in curl python; do
         expect_eq "blackhole: $program ($side) is still waiting on node1" null \
             "$(value $program blackhole ".$side.recovery_s")"
@@ -69,4 +82,5 @@ for side in real profile_side; do
     expect_eq "drain: chromium ($side) stays on node1" 0 "$(value chromium drain ".$side.node2_pct")"
 done
 
+((FAILED == 0)) || sed 's/^/        /' "$OUTDIR/calibration.md" >&2
 finish

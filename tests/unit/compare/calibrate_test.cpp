@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 namespace nolb::compare {
@@ -14,11 +16,23 @@ RequestRecord rec(bool real, double start, double end, Outcome outcome, std::int
     RequestRecord r;
     r.profile = Profile::curl;
     r.real = real;
-    r.start = start;
+    r.start = r.issued = start;
     r.end = end;
     r.outcome = outcome;
     r.node = node;
     return r;
+}
+
+TEST(CompareCalibrate, ARequestIssuedBeforeTheFaultIsNotCountedWhateverItsOwnStart) {
+    // The driver set out at 2.9 s; the program's own clock (end minus its time) says 3.05 s.
+    RequestRecord before = rec(true, 3.05, 3.1, Outcome::reset, -1);
+    before.issued = 2.9;
+    const std::vector<RequestRecord> records = {before, rec(true, 3.2, 3.3, Outcome::ok, 1)};
+    const CalibrationSide side = measure_side(records, {}, Profile::curl, true, 3.0, 10.0, false);
+    EXPECT_EQ(side.requests, 1u);
+    EXPECT_DOUBLE_EQ(side.success_pct, 100.0);
+    ASSERT_TRUE(side.recovery_s);
+    EXPECT_NEAR(*side.recovery_s, 0.1, 1e-9) << "from the start of the first counted request";
 }
 
 TEST(CompareCalibrate, CountsRequestsAfterTheFaultFromTheFirstOfThem) {
@@ -109,7 +123,7 @@ TEST(CompareCalibrate, TolerancesDecideAgreement) {
 TEST(CompareCalibrate, ReportsSayWhatDisagrees) {
     CalibrationRow row;
     row.profile = Profile::node20;
-    row.fault = FaultKind::blackhole;
+    row.fault = "blackhole";
     row.window_s = 6;
     row.real.requests = 20;
     row.real.success_pct = 100;
@@ -130,11 +144,19 @@ TEST(CompareCalibrate, ReportsSayWhatDisagrees) {
     EXPECT_DOUBLE_EQ(json["rows"][0]["real"]["recovery_s"].get<double>(), 0.25);
 }
 
-TEST(CompareCalibrate, WindowsOutlastTheSlowestProgram) {
-    EXPECT_GT(calibration_window(FaultKind::blackhole, false), 130) << "the kernel's SYN retries";
-    EXPECT_GT(calibration_window(FaultKind::drain, false), 60) << "a browser's host cache";
-    for (FaultKind f : calibration_faults())
-        EXPECT_EQ(calibration_window(f, true), 6);
+TEST(CompareCalibrate, CasesOutlastTheSlowestProgram) {
+    std::map<std::string, CalibrationCase> cases;
+    for (const CalibrationCase& c : calibration_cases())
+        cases[c.name] = c;
+    ASSERT_EQ(cases.size(), 5u);
+    EXPECT_GT(calibration_window(cases["blackhole"], false), 135) << "the kernel's SYN retries";
+    EXPECT_FALSE(cases["blackhole"].keep_alive) << "every request connects: attempts compared";
+    EXPECT_GT(calibration_window(cases["drain"], false), 60) << "a browser's host cache";
+    EXPECT_EQ(cases["drain"].fault, FaultKind::drain);
+    EXPECT_EQ(cases["drain"].before, FaultKind::close) << "a draining server closes connections";
+    EXPECT_TRUE(cases["crash"].keep_alive);
+    for (const auto& [name, c] : cases)
+        EXPECT_EQ(calibration_window(c, true), 6) << name;
 }
 
 }  // namespace

@@ -20,9 +20,10 @@ TEST(CompareRealClients, DriverLinesBecomeRecords) {
         "S 2 1001000\nE 2 1001001 500 node1 -\n"
         "S 3 1001500\nE 3 1001510 0 - refused\n"
         "S 4 1002000\nE 4 1002100 0 - ETIMEDOUT\n"
-        "S 5 1002500\nE 5 1002600 0 - empty_reply\n"
+        "S 5 1002500\nE 5 1002600 0 - empty_reply 40.5\n"  // curl's own 40.5 ms
         "a line of the program's own\n"
-        "S 6 1003000\n";  // still open at the end
+        "S 6 1003000\n"                            // still open at the end
+        "S 7 1004100\nE 7 1004110 200 node1 -\n";  // started after the end
     const DriverOutput out = parse_driver_output(text, Profile::curl, 0, 1000000.0, 4.0, kSites);
     ASSERT_EQ(out.requests.size(), 6u);
     const auto& ok = out.requests[0];
@@ -39,6 +40,10 @@ TEST(CompareRealClients, DriverLinesBecomeRecords) {
     EXPECT_EQ(out.requests[2].node, -1);
     EXPECT_EQ(out.requests[3].outcome, Outcome::connect_timeout);
     EXPECT_EQ(out.requests[4].outcome, Outcome::reset);
+    EXPECT_DOUBLE_EQ(out.requests[4].end, 2.6);
+    EXPECT_NEAR(out.requests[4].start, 2.5595, 1e-9) << "the program's own time, not the driver's";
+    EXPECT_DOUBLE_EQ(out.requests[4].issued, 2.5) << "when the driver set out";
+    EXPECT_DOUBLE_EQ(out.requests[3].issued, out.requests[3].start);
     EXPECT_EQ(out.requests[5].outcome, Outcome::unfinished);
     EXPECT_DOUBLE_EQ(out.requests[5].start, 3.0);
     EXPECT_DOUBLE_EQ(out.requests[5].end, 4.0);

@@ -3,6 +3,7 @@
 // (file:line:column, the dotted key, a reason), including the schedule checks that keep a
 // restart, recover or unblackhole from undoing something that never happened.
 #include "nolb-compare/scenario.hpp"
+#include "nolb-compare/lab.hpp"
 
 #include <gtest/gtest.h>
 
@@ -123,6 +124,7 @@ TEST(CompareScenario, EmptyFileMeansDefaults) {
     EXPECT_EQ(s.resolver.cache_min_ttl, 0u);
     EXPECT_TRUE(s.resolver.rrset_roundrobin) << "unbound's default";
     EXPECT_FALSE(s.resolver.serve_expired);
+    EXPECT_EQ(s.resolver.delay, Seconds(0)) << "no relay unless asked";
 
     // Every profile, each as its program behaves by default.
     ASSERT_EQ(s.clients.size(), std::size(kProfiles));
@@ -170,7 +172,7 @@ TEST(CompareScenario, BuiltInProfilesAreTheirProgramsDefaults) {
     const ClientSpec curl = builtin_spec(Profile::curl);
     EXPECT_TRUE(curl.halve_remaining);
     EXPECT_EQ(curl.connect_timeout, Seconds(300));
-    EXPECT_EQ(curl.failover_delay, Seconds(0.2));
+    EXPECT_TRUE(curl.curl_wakeups);
     EXPECT_EQ(curl.keep_idle, Seconds(0)) << "a process per request";
 
     const ClientSpec python = builtin_spec(Profile::python);
@@ -208,6 +210,7 @@ kind = "unbound"
 cache_min_ttl = 300
 rrset_roundrobin = false
 serve_expired = true
+delay = 0.02
 [clients]
 profiles = ["try-all"]
 clients = 7
@@ -241,6 +244,7 @@ kind = "drain"
     EXPECT_EQ(s.resolver.cache_min_ttl, 300u);
     EXPECT_FALSE(s.resolver.rrset_roundrobin);
     EXPECT_TRUE(s.resolver.serve_expired);
+    EXPECT_DOUBLE_EQ(s.resolver.delay.count(), 0.02);
     ASSERT_EQ(s.clients.size(), 1u);
     const ClientSpec& c = s.clients[0];
     EXPECT_EQ(c.profile, Profile::try_all);
@@ -279,6 +283,29 @@ TEST(CompareScenario, TimesWrittenInTtlsFollowTheTtl) {
                       fault(11, 2, "crash") + "ttls = 1\n"),
               "t.toml:8:6: fault[1].at: at 11 s with ttls = 1 comes before a fault at 12 s "
               "with ttls = 0: the order would change with the TTL (raise at)");
+}
+
+TEST(CompareScenario, RoutedNetworkWithALocalNode) {
+    Scenario s = load("network = \"routed\"\nlocal_node = 2\nkeep_alive = false\n");
+    EXPECT_EQ(s.network, Network::routed);
+    ASSERT_TRUE(s.local_node);
+    EXPECT_EQ(*s.local_node, 1u);
+    EXPECT_FALSE(s.keep_alive);
+    EXPECT_EQ(node_address(s, 0), "10.100.0.11");
+    EXPECT_EQ(node_address(s, 1), "10.99.0.12") << "in the clients' 10.99.0.0/24";
+    EXPECT_EQ(node_address(s, 2), "10.102.0.11");
+    Scenario plain = load("");
+    EXPECT_EQ(plain.network, Network::loopback);
+    EXPECT_TRUE(plain.keep_alive);
+    EXPECT_EQ(node_address(plain, 1), "127.0.0.12");
+
+    EXPECT_EQ(problem("local_node = 1\n"),
+              "t.toml:1:14: local_node: only with network = \"routed\": on the loopback every "
+              "node shares the clients' subnet");
+    EXPECT_EQ(problem("network = \"routed\"\nnodes = 3\nlocal_node = 4\n"),
+              "t.toml:3:14: local_node: node4 does not exist (nodes = 3)");
+    EXPECT_EQ(problem("network = \"lan\"\n"),
+              "t.toml:1:11: network: \"lan\" is not a network (loopback or routed)");
 }
 
 TEST(CompareScenario, ProfileValuesOverrideClientsWhichOverrideBuiltIns) {
@@ -370,7 +397,7 @@ TEST(CompareScenario, EachUndoingFaultNeedsWhatItUndoes) {
               "(crash or degrade it first)");
     EXPECT_EQ(problem(fault(4, 2, "recover")),
               "t.toml:4:8: fault[0].kind: recover of node2, which is not failing at 4 s "
-              "(http500, slow or hang first)");
+              "(http500, slow, hang or close first)");
     EXPECT_EQ(problem(fault(4, 3, "unblackhole")),
               "t.toml:4:8: fault[0].kind: unblackhole of node3, which is not blackholed at 4 s "
               "(blackhole it first)");
@@ -386,12 +413,12 @@ TEST(CompareScenario, EachUndoingFaultNeedsWhatItUndoes) {
     // Undone once is undone.
     EXPECT_EQ(problem(fault(1, 1, "slow") + fault(2, 1, "recover") + fault(3, 1, "recover")),
               "t.toml:12:8: fault[2].kind: recover of node1, which is not failing at 3 s "
-              "(http500, slow or hang first)");
+              "(http500, slow, hang or close first)");
     // A restart brings up a fresh process: nothing left to recover.
     EXPECT_EQ(problem(fault(1, 1, "http500") + fault(2, 1, "crash") + fault(3, 1, "restart") +
                       fault(4, 1, "recover")),
               "t.toml:16:8: fault[3].kind: recover of node1, which is not failing at 4 s "
-              "(http500, slow or hang first)");
+              "(http500, slow, hang or close first)");
 }
 
 TEST(CompareScenario, ADownNodeTakesOnlyARestart) {
@@ -424,7 +451,8 @@ TEST(CompareScenario, FaultsMustHitANodeAndATimeThatExist) {
               "t.toml:3:8: fault[0].node: 0 is out of range (1..16)");
     EXPECT_EQ(problem(fault(1, 1, "explode")),
               "t.toml:4:8: fault[0].kind: \"explode\" is not a fault kind (crash, restart, "
-              "http500, slow, hang, recover, degrade, blackhole, unblackhole, drain or undrain)");
+              "http500, slow, hang, close, recover, degrade, blackhole, unblackhole, drain or "
+              "undrain)");
     EXPECT_EQ(problem(fault(1, 1, "crash") + "hold = 2\n"),
               "t.toml:5:1: fault[0].hold: only for kind = \"degrade\" (this fault is \"crash\")");
     EXPECT_EQ(problem("[[fault]]\nat = 1\nkind = \"crash\"\n"),
@@ -465,6 +493,8 @@ TEST(CompareScenario, ReportsNamesThatAreNotModelsOrProfiles) {
               "stream stream_watchdog)");
     EXPECT_EQ(problem("[resolver]\nkind = \"bind\"\n"),
               "t.toml:2:8: resolver.kind: \"bind\" is not a resolver (none or unbound)");
+    EXPECT_NE(problem("[resolver]\ndelay = 2\n").find("t.toml:2:9: resolver.delay:"),
+              std::string::npos);
 }
 
 TEST(CompareScenario, TimeoutMustBeShorterThanInterval) {
@@ -490,12 +520,12 @@ kind = "melt"
     EXPECT_EQ(all, (std::vector<std::string>{
                        "t.toml:1:9: nodes: 20 is out of range (2..16)",
                        "t.toml:2:1: colour: unknown key (expected one of: description name "
-                       "models nodes duration duration_ttls warmup ttl health resolver clients "
-                       "fault)",
+                       "models nodes duration duration_ttls warmup ttl health network keep_alive "
+                       "local_node resolver clients fault)",
                        "t.toml:4:8: health.fall: -1 is out of range (1..100)",
                        "t.toml:8:8: fault[0].kind: \"melt\" is not a fault kind (crash, restart, "
-                       "http500, slow, hang, recover, degrade, blackhole, unblackhole, drain or "
-                       "undrain)",
+                       "http500, slow, hang, close, recover, degrade, blackhole, unblackhole, "
+                       "drain or undrain)",
                    }));
 }
 
@@ -528,8 +558,8 @@ TEST(CompareScenario, NamesAndParsersRoundTrip) {
         EXPECT_EQ(parse_profile(profile_name(p)), p);
     for (FaultKind k :
          {FaultKind::crash, FaultKind::restart, FaultKind::http500, FaultKind::slow,
-          FaultKind::hang, FaultKind::recover, FaultKind::degrade, FaultKind::blackhole,
-          FaultKind::unblackhole, FaultKind::drain, FaultKind::undrain})
+          FaultKind::hang, FaultKind::close, FaultKind::recover, FaultKind::degrade,
+          FaultKind::blackhole, FaultKind::unblackhole, FaultKind::drain, FaultKind::undrain})
         EXPECT_EQ(parse_fault(fault_name(k)), k);
     for (ResolverKind r : {ResolverKind::none, ResolverKind::unbound})
         EXPECT_EQ(parse_resolver(resolver_name(r)), r);

@@ -595,6 +595,45 @@ TEST(StatsServer, HangAcceptsAndNeverAnswersUntilRecover) {
     EXPECT_EQ(site.stop(), 0) << site.stderr_text();
 }
 
+TEST(StatsServer, KeepAliveKeepsConnectionsUntilCloseIsAsked) {
+    StatsProcess site(london({"--allow-fault-injection", "--keep-alive"}));
+    ASSERT_EQ(site.start(), "");
+    auto never = [](const std::string&) { return false; };
+    // Before: the connection stays open after the answer (read_until runs out of time).
+    int kept = connect_to("127.0.0.1", site.port());
+    const std::string get = "GET /stats HTTP/1.1\r\nHost: stats.test\r\n\r\n";
+    send_all(kept, get);
+    std::string raw;
+    EXPECT_FALSE(read_until(kept, raw, Clock::now() + 500ms, never));
+    EXPECT_EQ(parse_response(raw).status, 200);
+    EXPECT_EQ(raw.find("Connection: close"), std::string::npos) << raw;
+    ::close(kept);
+
+    ASSERT_EQ(request(site.port(), "POST", "/fail?mode=close").status, 200);
+    int closing = connect_to("127.0.0.1", site.port());
+    send_all(closing, get);
+    raw.clear();
+    // The server closes after one answer: read_until meets the end before its deadline.
+    EXPECT_TRUE(read_until(closing, raw, Clock::now() + 2s, never));
+    ::close(closing);
+    EXPECT_EQ(parse_response(raw).status, 200) << raw;
+    EXPECT_NE(raw.find("Connection: close"), std::string::npos) << raw;
+    EXPECT_EQ(request(site.port(), "GET", "/health").status, 200) << "healthy all along";
+    EXPECT_EQ(request(site.port(), "POST", "/recover").status, 200);
+    EXPECT_EQ(site.stop(), 0) << site.stderr_text();
+
+    // Without --keep-alive every answer closes its connection, as the demonstration wants.
+    StatsProcess demo(london({}));
+    ASSERT_EQ(demo.start(), "");
+    int once = connect_to("127.0.0.1", demo.port());
+    send_all(once, get);
+    raw.clear();
+    EXPECT_TRUE(read_until(once, raw, Clock::now() + 2s, never));
+    ::close(once);
+    EXPECT_NE(raw.find("Connection: close"), std::string::npos) << raw;
+    EXPECT_EQ(demo.stop(), 0) << demo.stderr_text();
+}
+
 // ------------------------------------------------------------------- command line
 
 TEST(StatsServer, ListensOnIpv6Too) {
