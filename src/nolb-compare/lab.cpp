@@ -948,7 +948,8 @@ struct Lab::Impl {
         sampler.id = 0;
         sampler.sent = 0;
 
-        dir = options.work_dir / model_name(m);
+        // Absolute: HAProxy reads a stats socket path without a leading slash as host:port.
+        dir = fs::absolute(options.work_dir / model_name(m)).lexically_normal();
         fs::create_directories(dir);
         nolbd_socket = dir / "nolbd.sock";
         haproxy_socket = dir / "haproxy.sock";
