@@ -57,9 +57,9 @@ CalibrationSide measure_side(std::span<const RequestRecord> records,
     std::optional<double> first_start;  // of the first request after the fault
     std::optional<double> first_node2;  // end of the first success from node2
     for (const RequestRecord& r : records) {
-        // Issued after the fault, surely: a real program's own start of a request, taken from
-        // its end, can fall after the fault while the request went out before it.
-        if (r.profile != profile || r.real != real || r.issued < fault_at) continue;
+        // Started after the fault by the program's own clock (real_clients.hpp): its connection
+        // met the fault. A driver's process start, earlier, would count requests that did not.
+        if (r.profile != profile || r.real != real || r.start < fault_at) continue;
         ++side.requests;
         if (!first_start || r.start < *first_start) first_start = r.start;
         if (r.outcome != Outcome::ok) continue;

@@ -152,7 +152,7 @@ struct Fleet::Impl {
         void start(const std::vector<SocketAddress>& list, Seconds took);
         void stop();
         void launch();
-        void failed(Conn* attempt, Outcome outcome);
+        void failed(Conn* attempt, Outcome outcome, bool own_limit = false);
         void advance(Clock::time_point failed_at);
         Clock::time_point curl_wakes(Clock::time_point now) const;
         void won(Conn* attempt);
@@ -476,7 +476,7 @@ void Fleet::Impl::Dial::on_connect(evutil_socket_t fd, short, void* arg) {
 
 void Fleet::Impl::Dial::on_attempt_timer(evutil_socket_t, short, void* arg) {
     auto* attempt = static_cast<Conn*>(arg);
-    attempt->dial->failed(attempt, Outcome::connect_timeout);
+    attempt->dial->failed(attempt, Outcome::connect_timeout, true);
 }
 
 void Fleet::Impl::Dial::on_stagger(evutil_socket_t, short, void* arg) {
@@ -488,7 +488,7 @@ void Fleet::Impl::Dial::on_limit(evutil_socket_t, short, void* arg) {
     static_cast<Dial*>(arg)->give_up(Outcome::connect_timeout);
 }
 
-void Fleet::Impl::Dial::failed(Conn* attempt, Outcome outcome) {
+void Fleet::Impl::Dial::failed(Conn* attempt, Outcome outcome, bool own_limit) {
     if (outcome == Outcome::local_error) {
         give_up(outcome);
         return;
@@ -496,11 +496,11 @@ void Fleet::Impl::Dial::failed(Conn* attempt, Outcome outcome) {
     last_failure = outcome;
     // When it failed, as the program would see it on waking, whenever our loop got to it: a
     // refusal on the lab's loopback is back within microseconds of the connect; an attempt's
-    // own limit ends it on time.
+    // own limit ends it on time (the kernel's give-up, also a timeout, when our loop sees it).
     Clock::time_point failed_at = Clock::now();
     if (outcome == Outcome::refused)
         failed_at = attempt->began;
-    else if (outcome == Outcome::connect_timeout && attempt->limit_at != Clock::time_point{})
+    else if (own_limit)
         failed_at = attempt->limit_at;
     std::erase_if(attempts, [attempt](const auto& a) { return a.get() == attempt; });
     advance(failed_at);
@@ -862,7 +862,7 @@ void Fleet::Impl::Client::finish(Outcome outcome) {
 
     record.outcome = outcome;
     if (started >= fleet->origin) {
-        record.start = record.issued = seconds(started - fleet->origin);
+        record.start = seconds(started - fleet->origin);
         record.end = seconds(now - fleet->origin);
         fleet->records.push_back(record);
     }

@@ -8,6 +8,8 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -103,6 +105,17 @@ std::string read_text(const fs::path& path) {
     return ss.str();
 }
 
+// The major version `node --version` prints, or 0.
+int node_major(const std::string& node) {
+    const std::string command = "'" + node + "' --version 2>/dev/null";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) return 0;
+    char text[64] = {};
+    const bool read = std::fgets(text, sizeof text, pipe) != nullptr;
+    ::pclose(pipe);
+    return read && text[0] == 'v' ? std::atoi(text + 1) : 0;
+}
+
 }  // namespace
 
 std::vector<std::string> driver_command(Profile profile, const fs::path& drivers) {
@@ -122,6 +135,12 @@ std::vector<std::string> driver_command(Profile profile, const fs::path& drivers
                     need_file(drivers / "client.mjs").string()};
         }
         case Profile::node20:
+            // Debian 12's nodejs is Node 18: running it here would measure Node 18 as 20.
+            if (const int major = node_major(node20); major < 20)
+                throw std::runtime_error(
+                    "the real node20 needs Node.js 20 or newer as " + node20 + ", which is " +
+                    (major > 0 ? "Node.js " + std::to_string(major) : "not working") +
+                    " (Debian 12's nodejs is 18; NodeSource's nodejs package has 20)");
             return {node20, need_file(drivers / "client.mjs").string()};
         case Profile::curl:
             need("/usr/bin/curl", "curl");
@@ -195,7 +214,7 @@ DriverOutput parse_driver_output(std::string_view text, Profile profile, std::ui
             r.end = at(*t);
             // The program's own time for it, where the driver has one: without the process
             // start a driver of one process per request adds.
-            r.start = r.issued = start;
+            r.start = start;
             if (w.size() >= 7)
                 if (auto took = number(w[6]); took && *took >= 0 && *took <= (r.end - start) * 1000)
                     r.start = r.end - *took / 1000.0;
@@ -225,7 +244,7 @@ DriverOutput parse_driver_output(std::string_view text, Profile profile, std::ui
         r.profile = profile;
         r.client = client;
         r.real = true;
-        r.start = r.issued = start;
+        r.start = start;
         r.end = end;
         r.outcome = Outcome::unfinished;
         out.requests.push_back(r);

@@ -32,9 +32,6 @@ struct RequestRecord {
     std::uint16_t client = 0;  // index within its profile
     double start = 0;          // seconds
     double end = 0;
-    // When it was issued: `start`, but for a real program whose driver reports the program's own
-    // time for the request, when the driver set out (a process start earlier, at most).
-    double issued = 0;
     Outcome outcome = Outcome::ok;
     std::uint16_t http_status = 0;  // when a status line was read
     std::int16_t node = -1;         // 0-based node that answered (from the body's "site"); -1

@@ -1,8 +1,10 @@
-// The getaddrinfo thread of the `system` profile. One thread per fleet with a queue: glibc's
-// resolver blocks, and one call at a time is what a simple C client does, while the event loop
-// must never wait on it. Answers come back to the loop through an eventfd, in the order glibc
-// sorted them. After stop, the call in progress finishes (bounded by resolv.conf's timeout)
-// and its answer is dropped, so nothing reaches a fleet that is going away.
+// The getaddrinfo threads of the profiles that resolve through glibc. A few threads per fleet
+// share a queue: glibc's resolver blocks, and every client is a program of its own whose
+// lookups do not wait behind another's (one thread would queue them, which a slow resolver
+// makes visible), while the event loop must never wait on them. Answers come back to the loop
+// through an eventfd, in the order glibc sorted them. After stop, the calls in progress finish
+// (bounded by resolv.conf's timeout) and their answers are dropped, so nothing reaches a fleet
+// that is going away.
 #include "nolb-compare/resolver.hpp"
 
 #include <arpa/inet.h>
@@ -21,6 +23,11 @@
 #include <utility>
 
 namespace nolb::compare {
+namespace {
+
+constexpr unsigned kThreads = 8;  // lookups at once
+
+}  // namespace
 
 void SocketAddress::set_port(std::uint16_t port) {
     if (storage.ss_family == AF_INET)
@@ -56,7 +63,7 @@ struct SystemResolver::Shared {
     std::vector<Answer> answers;  // guarded by mutex
     bool stopping = false;        // guarded by mutex
     int eventfd = -1;
-    std::thread thread;
+    std::vector<std::thread> threads;
 
     void run() {
         for (;;) {
@@ -111,8 +118,16 @@ SystemResolver::SystemResolver(event_base* base, Done done)
     try {
         ready_ = util::make_event(base, shared_->eventfd, EV_READ | EV_PERSIST,
                                   &SystemResolver::on_ready, this);
-        shared_->thread = std::thread([shared = shared_.get()] { shared->run(); });
+        for (unsigned i = 0; i < kThreads; ++i)
+            shared_->threads.emplace_back([shared = shared_.get()] { shared->run(); });
     } catch (...) {
+        {
+            std::lock_guard lock(shared_->mutex);
+            shared_->stopping = true;
+        }
+        shared_->wake.notify_all();
+        for (std::thread& t : shared_->threads)
+            t.join();
         ready_.reset();
         ::close(shared_->eventfd);
         throw;
@@ -126,7 +141,8 @@ SystemResolver::~SystemResolver() {
         shared_->jobs.clear();
     }
     shared_->wake.notify_all();
-    if (shared_->thread.joinable()) shared_->thread.join();
+    for (std::thread& t : shared_->threads)
+        t.join();
     ready_.reset();
     ::close(shared_->eventfd);
 }

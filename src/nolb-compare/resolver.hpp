@@ -1,7 +1,7 @@
-// Name resolution for the `system` client profile: glibc's getaddrinfo, which reads
-// /etc/resolv.conf and sorts the addresses by RFC 6724, run on one thread of its own because it
-// blocks. Lookups are queued from the event loop and their answers handed back to it through an
-// eventfd, in the order getaddrinfo returned them, since that order is what is being measured.
+// Name resolution for the profiles that use glibc's getaddrinfo, which reads /etc/resolv.conf
+// and sorts the addresses by RFC 6724, run on threads of their own because it blocks. Lookups
+// are queued from the event loop and their answers handed back to it through an eventfd, in the
+// order getaddrinfo returned them, since that order is what is being measured.
 #pragma once
 
 #include <event2/event.h>
@@ -35,8 +35,9 @@ class SystemResolver {
         std::function<void(std::uint64_t ticket, std::optional<std::vector<SocketAddress>>)>;
 
     SystemResolver(event_base* base, Done done);
-    // Stops the thread and waits for it: at most one getaddrinfo call, bounded by resolv.conf's
-    // timeout and attempts. Its answer, and every lookup still queued, is dropped.
+    // Stops the threads and waits for them: at most one getaddrinfo call each, bounded by
+    // resolv.conf's timeout and attempts. Their answers, and every lookup still queued, are
+    // dropped.
     ~SystemResolver();
     SystemResolver(const SystemResolver&) = delete;
     SystemResolver& operator=(const SystemResolver&) = delete;
@@ -48,7 +49,7 @@ class SystemResolver {
     static void on_ready(evutil_socket_t fd, short what, void* arg);
     void deliver();
 
-    std::unique_ptr<Shared> shared_;  // what the thread shares with the loop
+    std::unique_ptr<Shared> shared_;  // what the threads share with the loop
     Done done_;
     util::Event ready_;              // the eventfd became readable: answers are waiting
     std::uint64_t outstanding_ = 0;  // lookups submitted and not yet delivered
