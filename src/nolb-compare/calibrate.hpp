@@ -62,15 +62,20 @@ struct CalibrationRow {
     bool success_agrees = false;
     bool recovery_agrees = false;
     bool stream_agrees = true;
-    bool agrees() const { return success_agrees && recovery_agrees && stream_agrees; }
+    // The real program had an answer before the fault: it was running as it does, not starting.
+    bool comparable = true;
+    bool agrees() const { return comparable && success_agrees && recovery_agrees && stream_agrees; }
     std::vector<std::string> notes;
 };
 
 // One side's figures from a run's records (real or not) for `profile`; the faulted node is
 // node1 (index 0), the fault at `fault_at`, the run's end at `end` (seconds from its start).
+// Counted: the requests the fault reached, those started after it and those in flight that
+// did not end well on node1, or, for a fault in DNS (`in_flight` false: a drain), only those
+// that started after it.
 CalibrationSide measure_side(std::span<const RequestRecord> records,
                              std::span<const StreamGap> gaps, Profile profile, bool real,
-                             double fault_at, double end, bool stream);
+                             double fault_at, double end, bool stream, bool in_flight = true);
 
 // Fills in the verdicts by the tolerances above.
 void judge(CalibrationRow& row);

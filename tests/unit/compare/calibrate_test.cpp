@@ -23,19 +23,21 @@ RequestRecord rec(bool real, double start, double end, Outcome outcome, std::int
     return r;
 }
 
-TEST(CompareCalibrate, CountsRequestsAfterTheFaultFromTheFirstOfThem) {
+TEST(CompareCalibrate, CountsRequestsThatMetTheFaultFromTheFault) {
     const std::vector<RequestRecord> records = {
-        rec(true, 2.5, 3.2, Outcome::reset, -1),  // in flight at the fault: not counted
-        rec(true, 3.1, 3.3, Outcome::refused, -1),
+        rec(true, 2.0, 2.1, Outcome::ok, 0),      // over before the fault: not counted
+        rec(true, 2.5, 3.2, Outcome::reset, -1),  // in flight at the fault: counted from 3.0
+        rec(true, 2.9, 3.01, Outcome::ok, 0),     // in flight, untouched: not counted
+        rec(true, 3.2, 3.3, Outcome::refused, -1),
         rec(true, 3.3, 3.55, Outcome::ok, 1),
         rec(true, 3.6, 3.7, Outcome::ok, 0),
         rec(false, 3.05, 3.06, Outcome::ok, 1),  // the profile's: another side
     };
     const CalibrationSide real = measure_side(records, {}, Profile::curl, true, 3.0, 9.0, false);
-    EXPECT_EQ(real.requests, 3u);
-    EXPECT_NEAR(real.success_pct, 200.0 / 3, 1e-9);
+    EXPECT_EQ(real.requests, 4u);
+    EXPECT_NEAR(real.success_pct, 50.0, 1e-9);
     ASSERT_TRUE(real.recovery_s);
-    EXPECT_NEAR(*real.recovery_s, 0.45, 1e-9) << "3.55 from the first start after 3.0, 3.1";
+    EXPECT_NEAR(*real.recovery_s, 0.55, 1e-9) << "3.55 from the fault, 3.0";
     EXPECT_DOUBLE_EQ(real.node2_pct, 50.0);
     EXPECT_FALSE(real.stream_silent_s);
 
@@ -43,6 +45,13 @@ TEST(CompareCalibrate, CountsRequestsAfterTheFaultFromTheFirstOfThem) {
     EXPECT_EQ(model.requests, 1u);
     ASSERT_TRUE(model.recovery_s);
     EXPECT_NEAR(*model.recovery_s, 0.01, 1e-9);
+
+    // A drain: only what started after it.
+    const CalibrationSide drain =
+        measure_side(records, {}, Profile::curl, true, 3.0, 9.0, false, false);
+    EXPECT_EQ(drain.requests, 3u);
+    ASSERT_TRUE(drain.recovery_s);
+    EXPECT_NEAR(*drain.recovery_s, 0.35, 1e-9) << "3.55 from the first start after 3.0, 3.2";
 
     const CalibrationSide none = measure_side(records, {}, Profile::java, true, 3.0, 9.0, false);
     EXPECT_EQ(none.requests, 0u);
@@ -130,6 +139,16 @@ TEST(CompareCalibrate, ReportsSayWhatDisagrees) {
     EXPECT_EQ(json["rows"][0]["agrees"], false);
     EXPECT_TRUE(json["rows"][0]["profile_side"]["recovery_s"].is_null());
     EXPECT_DOUBLE_EQ(json["rows"][0]["real"]["recovery_s"].get<double>(), 0.25);
+
+    // A program that was still starting when the fault came agrees with nothing.
+    CalibrationRow late = row;
+    late.recovery_agrees = true;
+    late.comparable = false;
+    EXPECT_FALSE(late.agrees());
+    EXPECT_NE(render_calibration_markdown({late}, true).find("**no**: not comparable |"),
+              std::string::npos);
+    EXPECT_EQ(nlohmann::json::parse(render_calibration_json({late}, true))["rows"][0]["comparable"],
+              false);
 }
 
 TEST(CompareCalibrate, CasesOutlastTheSlowestProgram) {
