@@ -163,6 +163,8 @@ std::vector<CalibrationRow> run_calibration(const CalibrationOptions& options) {
             ClientSpec spec = builtin_spec(p);
             spec.clients = 1;
             spec.rate = options.rate;
+            // As the drivers run the programs: one request at a time, one period apart.
+            spec.arrivals = Arrivals::closed;
             scenario.clients.push_back(spec);
             run.real.push_back(RealSpec{p, options.rate});
         }

@@ -1,9 +1,13 @@
 // The client fleet: every client of every profile as a small state machine on the caller's event
-// loop. A client runs a closed loop (one request at a time, the next one period after the
-// previous started, or at once when it ended later). A request goes: a kept-alive connection if
-// the client holds one, else addresses (the client's cache, or a lookup) and a Dial, the
-// profile's connection attempts; then the HTTP exchange. A client of a streaming profile also
-// holds an event stream, which reconnects by EventSource's rules and records its silences.
+// loop. A client is one user of the service: its own address cache, lookups, kept-alive
+// connections and event stream. Its requests are due on a schedule of their own (a Poisson
+// process, or for calibration a closed loop), and each due request is a Request object of its
+// own, so that a client stuck on a silent address goes on issuing requests, as the users of a
+// service do, up to the connections its program allows; further ones wait for a free one. A
+// request goes: a kept-alive connection if the client holds one, else addresses (the client's
+// cache, or a lookup it shares with its other requests) and a Dial, the profile's connection
+// attempts; then the HTTP exchange. A client of a streaming profile also holds an event stream,
+// which reconnects by EventSource's rules and records its silences.
 //
 // Sockets are non-blocking and closed with SO_LINGER 0 when abandoned, so thousands of short
 // connections leave no TIME_WAIT behind. Stub lookups go through libevent's evdns to the
@@ -20,7 +24,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
+#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -37,7 +43,11 @@ namespace {
 constexpr std::size_t kMaxResponse = 64 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr int kReadsPerWakeup = 8;  // then back to the loop, so one client cannot hog it
-constexpr std::uint64_t kSeed = 0x6e6f6c622d636d70ULL;
+// Requests one client has open at once when its program sets no limit (each is a process or a
+// thread of its own): enough for a client stuck on a silent address for the kernel's 130 s at
+// a few requests a second, and a bound on the sockets a fleet can hold.
+constexpr unsigned kMaxInFlight = 512;
+constexpr std::size_t kMaxIdle = 8;  // kept-alive connections per client
 // A lookup should never wait behind evdns's own cap (64 by default) when many caches expire at
 // once: the queueing would be ours, not the resolver's.
 constexpr const char* kMaxInflight = "1024";
@@ -103,13 +113,15 @@ std::uint64_t bit(std::int16_t node) {
 
 struct Fleet::Impl {
     struct Client;
+    struct Request;
     struct Dial;
 
     // One TCP connection from its connect() on: an attempt, then the connection a request or
     // the stream uses, or an idle one kept for the next request.
     struct Conn {
         Client* client = nullptr;
-        Dial* dial = nullptr;  // while it is an attempt
+        Request* request = nullptr;  // while a request's exchange uses it
+        Dial* dial = nullptr;        // while it is an attempt
         int fd = -1;
         int early_error = 0;  // connect() failed at once; reported from the loop all the same
         std::int16_t node = -1;
@@ -132,7 +144,7 @@ struct Fleet::Impl {
     // It reports once: the connection that won, or the failure that ended the last attempt.
     struct Dial {
         Client* client = nullptr;
-        bool for_stream = false;
+        Request* request = nullptr;  // null: the stream's
         std::vector<SocketAddress> addresses;
         std::vector<std::int16_t> nodes;  // of each address
         std::size_t next = 0;
@@ -148,6 +160,7 @@ struct Fleet::Impl {
         util::Event stagger;  // the next attempt starts (staggered, or when curl wakes)
         util::Event limit;    // connect_timeout over every attempt
 
+        void init(Client* owner, Request* for_request, event_base* base);
         const ClientSpec& spec() const { return client->spec; }
         void start(const std::vector<SocketAddress>& list, Seconds took);
         void stop();
@@ -172,9 +185,8 @@ struct Fleet::Impl {
         bool aaaa = false;
     };
 
-    enum class Waiter : std::uint8_t { request = 1, stream = 2 };
-
-    // A lookup in progress, shared by the request and the stream when both need addresses.
+    // A lookup in progress, shared by every request of the client (and its stream) that needs
+    // addresses meanwhile, as a program shares its resolver's answer.
     struct LookupState {
         bool pending = false;
         std::uint64_t generation = 0;
@@ -182,7 +194,45 @@ struct Fleet::Impl {
         unsigned queries_left = 0;
         std::vector<SocketAddress> answer;
         int ttl = 0;
-        std::uint8_t waiting = 0;  // Waiter bits
+        std::vector<Request*> waiting;
+        bool stream_waiting = false;
+    };
+
+    // One due request, from the moment it was due to its outcome. A client keeps the ones that
+    // ended for its later requests, with their events.
+    struct Request {
+        Client* client = nullptr;
+        bool active = false;
+        Clock::time_point due{};
+        Clock::time_point began{};
+        RequestRecord record;
+        Dial dial;
+        std::unique_ptr<Conn> conn;
+        bool reused = false;   // conn came from the idle ones
+        bool retried = false;  // retry_lost used
+        std::size_t sent = 0;
+        std::string received;
+        util::Event deadline;
+
+        void begin();
+        void dialed(std::unique_ptr<Conn> won);
+        void dial_failed(Outcome outcome);
+        void exchange();
+        void send_request();
+        void read_response();
+        void lost_before_response();
+        void judge(bool closed);
+        void finish(Outcome outcome);
+
+        static void on_deadline(evutil_socket_t, short, void* arg) {
+            static_cast<Request*>(arg)->finish(Outcome::request_timeout);
+        }
+        static void on_writable(evutil_socket_t, short, void* arg) {
+            static_cast<Conn*>(arg)->request->send_request();
+        }
+        static void on_readable(evutil_socket_t, short, void* arg) {
+            static_cast<Conn*>(arg)->request->read_response();
+        }
     };
 
     struct Stream {
@@ -204,52 +254,51 @@ struct Fleet::Impl {
         ClientSpec spec;
         std::uint16_t index = 0;  // within its profile
         std::size_t slot = 0;     // within the fleet
-        util::Event start_timer;
-        util::Event deadline;
+        util::Rng rng{0};         // its arrivals
+        util::Event arrival;
 
         std::vector<SocketAddress> cache;
         Clock::time_point cache_until{};
         LookupState lookup;
 
-        // The request in flight.
-        bool active = false;
-        Clock::time_point started{};
-        RequestRecord record;
-        Dial dial;
-        std::unique_ptr<Conn> conn;
-        bool reused = false;   // conn came from idle
-        bool retried = false;  // retry_lost used
-        std::size_t sent = 0;
-        std::string received;
+        std::vector<std::unique_ptr<Request>> requests;  // open ones first, then `open` ended
+        std::size_t open = 0;
+        std::deque<Clock::time_point> queued;  // due, waiting for a request to end
+        Clock::time_point last_began{};        // closed loop: the latest request's start
 
-        std::unique_ptr<Conn> idle;  // kept alive for the next request
+        std::vector<std::unique_ptr<Conn>> idle;  // kept alive for the next requests
         Stream stream;
 
+        unsigned max_in_flight() const {
+            return spec.arrivals == Arrivals::closed ? 1
+                   : spec.max_in_flight > 0          ? std::min(spec.max_in_flight, kMaxInFlight)
+                                                     : kMaxInFlight;
+        }
         Seconds period() const { return Seconds(1.0 / std::max(spec.rate, 1e-3)); }
-        void schedule_after(Clock::duration delay) {
+        void arm_arrival(Clock::duration delay) {
             const timeval tv = to_timeval(std::max(delay, Clock::duration::zero()));
-            event_add(start_timer.get(), &tv);
+            event_add(arrival.get(), &tv);
+        }
+        // The time to the next arrival of a Poisson process of `rate`.
+        Clock::duration poisson_gap() {
+            const double u = (static_cast<double>(rng.next() >> 11) + 1.0) * 0x1.0p-53;  // (0,1]
+            return to_duration(Seconds(-std::log(u) / std::max(spec.rate, 1e-3)));
         }
 
+        // requests
+        void arrive();
+        void start(Clock::time_point due);
+        void ended(Request* request);
+        void record_unstarted(Clock::time_point due);
+        std::unique_ptr<Conn> take_idle();
+        void keep(std::unique_ptr<Conn> c);
+        void drop_idle(Conn* c);
+        void abandon();
+
         // addresses
-        void want_addresses(Waiter who);
+        void want_addresses(Request* request);  // null: for the stream
         void start_lookup();
         void looked_up(std::optional<std::vector<SocketAddress>> answer, int ttl);
-        void deliver(Waiter who, const std::vector<SocketAddress>* addresses, Seconds took);
-
-        // the request
-        void begin();
-        void dialed(std::unique_ptr<Conn> won);
-        void dial_failed(Outcome outcome);
-        void exchange();
-        void send_request();
-        void read_response();
-        void lost_before_response();
-        void judge(bool closed);
-        void keep(std::unique_ptr<Conn> c);
-        void drop_idle();
-        void finish(Outcome outcome);
-        void abandon();
 
         // the stream
         void stream_open();
@@ -261,19 +310,15 @@ struct Fleet::Impl {
         void stream_close(bool record_silence);
         void stream_later(Seconds delay);
 
-        static void on_start(evutil_socket_t, short, void* arg) {
-            static_cast<Client*>(arg)->begin();
+        static void on_arrival(evutil_socket_t, short, void* arg) {
+            static_cast<Client*>(arg)->arrive();
         }
-        static void on_deadline(evutil_socket_t, short, void* arg) {
-            static_cast<Client*>(arg)->finish(Outcome::request_timeout);
+        static void on_idle_event(evutil_socket_t, short, void* arg) {
+            // Readable while idle: the server's close or reset (it sends nothing unasked). Or
+            // the idle time is up. Either way the connection is done.
+            auto* conn = static_cast<Conn*>(arg);
+            conn->client->drop_idle(conn);
         }
-        static void on_writable(evutil_socket_t, short, void* arg) {
-            static_cast<Conn*>(arg)->client->send_request();
-        }
-        static void on_readable(evutil_socket_t, short, void* arg) {
-            static_cast<Conn*>(arg)->client->read_response();
-        }
-        static void on_idle_event(evutil_socket_t fd, short what, void* arg);
         static void on_stream_writable(evutil_socket_t, short, void* arg) {
             static_cast<Conn*>(arg)->client->stream_send();
         }
@@ -295,6 +340,7 @@ struct Fleet::Impl {
     event_base* base = nullptr;
     Target target;
     Clock::time_point origin;
+    std::uint64_t seed = 0;
     std::string request_close;       // GET /stats, Connection: close
     std::string request_keep_alive;  // GET /stats, the connection kept
     std::unordered_map<std::string, std::int16_t> node_of_site;
@@ -307,7 +353,8 @@ struct Fleet::Impl {
     std::vector<StreamGap> gaps;
     std::vector<std::string> notes;
     std::uint64_t dns_queries = 0;
-    std::uint64_t in_flight = 0;
+    std::uint64_t in_flight = 0;  // requests begun and not ended
+    std::uint64_t waiting = 0;    // requests due and not begun
     bool started = false;
     bool stopping = false;
     bool drain_pending = false;
@@ -316,7 +363,7 @@ struct Fleet::Impl {
     util::Event cut_event;  // the grace after stop has passed: what is open is unfinished
 
     Impl(event_base* event_base, Target aim, const std::vector<ClientSpec>& specs,
-         Clock::time_point start_of_run);
+         Clock::time_point start_of_run, std::uint64_t fleet_seed);
     ~Impl();
 
     std::int16_t node_of(const std::string& site) const {
@@ -345,7 +392,8 @@ struct Fleet::Impl {
     static void on_cut(evutil_socket_t, short, void* arg) {
         auto* self = static_cast<Impl*>(arg);
         for (auto& client : self->clients)
-            client->finish(Outcome::unfinished);
+            while (client->open > 0)
+                client->requests.front()->finish(Outcome::unfinished);
     }
 
     // A silence of a stream, clipped to the measured run.
@@ -368,6 +416,13 @@ struct Fleet::Impl {
 };
 
 // ---------------------------------------------------------------------------------- Dial
+
+void Fleet::Impl::Dial::init(Client* owner, Request* for_request, event_base* base) {
+    client = owner;
+    request = for_request;
+    stagger = util::make_event(base, -1, 0, &Dial::on_stagger, this);
+    limit = util::make_event(base, -1, 0, &Dial::on_limit, this);
+}
 
 void Fleet::Impl::Dial::start(const std::vector<SocketAddress>& list, Seconds took) {
     stop();
@@ -542,30 +597,39 @@ void Fleet::Impl::Dial::won(Conn* attempt) {
     winner->dial = nullptr;
     winner->timer.reset();
     winner->io.reset();  // frees the event whose callback is running: libevent allows it
-    if (for_stream)
-        client->stream_dialed(std::move(winner));
+    if (request)
+        request->dialed(std::move(winner));
     else
-        client->dialed(std::move(winner));
+        client->stream_dialed(std::move(winner));
 }
 
 void Fleet::Impl::Dial::give_up(Outcome outcome) {
     stop();
-    if (for_stream)
-        client->stream_failed();
+    if (request)
+        request->dial_failed(outcome);
     else
-        client->dial_failed(outcome);
+        client->stream_failed();
 }
 
 // ------------------------------------------------------------------------------- addresses
 
-void Fleet::Impl::Client::want_addresses(Waiter who) {
+// Addresses for a request (or, given none, the stream): from the cache while it holds, else
+// from the lookup in progress or a new one. A lookup is shared by whatever asks meanwhile.
+void Fleet::Impl::Client::want_addresses(Request* request) {
     const Clock::time_point now = Clock::now();
     if (!cache.empty() && now < cache_until) {
-        deliver(who, &cache, Seconds(0));
+        if (request)
+            request->dial.start(cache, Seconds(0));
+        else
+            stream.dial.start(cache, Seconds(0));
         return;
     }
-    lookup.waiting |= static_cast<std::uint8_t>(who);
-    if (who == Waiter::request) record.resolved = true;
+    if (request) {
+        request->record.resolved = true;
+        lookup.waiting.push_back(request);
+    } else {
+        lookup.stream_waiting = true;
+    }
     if (!lookup.pending) start_lookup();
 }
 
@@ -648,7 +712,6 @@ void Fleet::Impl::on_system_answer(std::uint64_t ticket,
 
 void Fleet::Impl::Client::looked_up(std::optional<std::vector<SocketAddress>> answer, int ttl) {
     lookup.pending = false;
-    const std::uint8_t waiting = std::exchange(lookup.waiting, 0);
     if (answer) {
         Seconds keep = spec.fixed_cache;
         if (keep.count() <= 0)
@@ -662,87 +725,194 @@ void Fleet::Impl::Client::looked_up(std::optional<std::vector<SocketAddress>> an
         }
     }
     // The answer itself, not the cache: a profile that keeps nothing still uses what it got.
-    const std::vector<SocketAddress>* addresses = answer ? &*answer : nullptr;
+    const bool usable = answer && !answer->empty();
     const Seconds took = Clock::now() - lookup.began;
-    if (waiting & static_cast<std::uint8_t>(Waiter::stream))
-        deliver(Waiter::stream, addresses, took);
-    if (waiting & static_cast<std::uint8_t>(Waiter::request))
-        deliver(Waiter::request, addresses, took);
+    if (std::exchange(lookup.stream_waiting, false) && stream.open) {
+        if (usable)
+            stream.dial.start(*answer, took);
+        else
+            stream_later(spec.stream_retry);
+    }
+    // A request that fails here leaves the list (finish); the others start dialling.
+    const std::vector<Request*> waiting = std::exchange(lookup.waiting, {});
+    for (Request* request : waiting) {
+        if (!request->active) continue;
+        if (usable)
+            request->dial.start(*answer, took);
+        else
+            request->finish(Outcome::dns_error);
+    }
 }
 
-void Fleet::Impl::Client::deliver(Waiter who, const std::vector<SocketAddress>* addresses,
-                                  Seconds took) {
-    if (who == Waiter::request) {
-        if (!active) return;
-        if (!addresses || addresses->empty()) {
-            finish(Outcome::dns_error);
-            return;
-        }
-        dial.start(*addresses, took);
-        return;
-    }
-    if (!stream.open) return;
-    if (!addresses || addresses->empty()) {
-        stream_later(spec.stream_retry);
-        return;
-    }
-    stream.dial.start(*addresses, took);
-}
+// ----------------------------------------------------------------------------- the requests
 
-// ----------------------------------------------------------------------------- the request
-
-void Fleet::Impl::Client::begin() {
-    if (fleet->stopping || active) return;
-    active = true;
-    ++fleet->in_flight;
-    // Timers count from the loop's cached time: refresh it, so the deadline is the request's.
+// A request is due. Open loop: the next one is drawn at once, whatever becomes of this one.
+void Fleet::Impl::Client::arrive() {
+    if (fleet->stopping) return;
     event_base_update_cache_time(fleet->base);
-    started = Clock::now();
-    record = RequestRecord{};
+    const Clock::time_point now = Clock::now();
+    if (spec.arrivals == Arrivals::poisson) arm_arrival(poisson_gap());
+    if (open < max_in_flight()) {
+        start(now);
+        return;
+    }
+    queued.push_back(now);
+    ++fleet->waiting;
+}
+
+void Fleet::Impl::Client::start(Clock::time_point due) {
+    if (open == requests.size()) {
+        auto request = std::make_unique<Request>();
+        request->client = this;
+        request->dial.init(this, request.get(), fleet->base);
+        request->deadline =
+            util::make_event(fleet->base, -1, 0, &Request::on_deadline, request.get());
+        requests.push_back(std::move(request));
+    }
+    Request& request = *requests[open++];
+    request.due = due;
+    last_began = Clock::now();
+    request.begin();
+}
+
+// A request ended (requests[0..open) are the open ones): its place goes to the oldest request
+// waiting, or, in a closed loop, the next request is due one period after this one began.
+void Fleet::Impl::Client::ended(Request* request) {
+    for (std::size_t i = 0; i < open; ++i) {
+        if (requests[i].get() != request) continue;
+        std::swap(requests[i], requests[open - 1]);
+        --open;
+        break;
+    }
+    if (fleet->stopping) return;
+    if (!queued.empty()) {
+        const Clock::time_point due = queued.front();
+        queued.pop_front();
+        --fleet->waiting;
+        start(due);
+        return;
+    }
+    if (spec.arrivals == Arrivals::closed && open == 0) {
+        event_base_update_cache_time(fleet->base);
+        arm_arrival(last_began + to_duration(period()) - Clock::now());
+    }
+}
+
+// A request that was due in the measured run but never began before it ended: unfinished,
+// with no attempt made.
+void Fleet::Impl::Client::record_unstarted(Clock::time_point due) {
+    if (due < fleet->origin) return;
+    RequestRecord record;
     record.profile = spec.profile;
     record.client = index;
+    record.start = seconds(due - fleet->origin);
+    record.began = record.end = seconds(Clock::now() - fleet->origin);
+    record.outcome = Outcome::unfinished;
+    record.attempted = false;
+    fleet->records.push_back(record);
+}
+
+std::unique_ptr<Fleet::Impl::Conn> Fleet::Impl::Client::take_idle() {
+    if (idle.empty()) return nullptr;
+    // The most recently used first, as connection pools do.
+    std::unique_ptr<Conn> c = std::move(idle.back());
+    idle.pop_back();
+    c->io.reset();
+    c->timer.reset();
+    return c;
+}
+
+// Keeps a connection for the next request: closed when the server closes it, or when it has
+// been idle keep_idle.
+void Fleet::Impl::Client::keep(std::unique_ptr<Conn> c) {
+    if (idle.size() >= kMaxIdle) return;  // c closes
+    c->request = nullptr;
+    c->io = util::make_event(fleet->base, c->fd, EV_READ, &Client::on_idle_event, c.get());
+    c->timer = util::make_event(fleet->base, -1, 0, &Client::on_idle_event, c.get());
+    event_add(c->io.get(), nullptr);
+    const timeval tv = to_timeval(spec.keep_idle);
+    event_add(c->timer.get(), &tv);
+    idle.push_back(std::move(c));
+}
+
+void Fleet::Impl::Client::drop_idle(Conn* c) {
+    std::erase_if(idle, [c](const auto& kept) { return kept.get() == c; });
+}
+
+void Fleet::Impl::Client::abandon() {
+    event_del(arrival.get());
+    queued.clear();
+    for (auto& request : requests) {
+        request->active = false;
+        event_del(request->deadline.get());
+        request->dial.stop();
+        request->conn.reset();
+    }
+    open = 0;
+    idle.clear();
+    stream.open = false;
+    stream.dial.stop();
+    stream.conn.reset();
+    if (stream.retry) event_del(stream.retry.get());
+    if (stream.watchdog) event_del(stream.watchdog.get());
+}
+
+// ------------------------------------------------------------------------------ a request
+
+void Fleet::Impl::Request::begin() {
+    active = true;
+    ++client->fleet->in_flight;
+    // Timers count from the loop's cached time: refresh it, so the deadline is the request's.
+    event_base_update_cache_time(client->fleet->base);
+    began = Clock::now();
+    record = RequestRecord{};
+    record.profile = client->spec.profile;
+    record.client = client->index;
     sent = 0;
     received.clear();
     reused = false;
     retried = false;
-    if (spec.request_timeout.count() > 0) {
-        const timeval limit = to_timeval(spec.request_timeout);
+    if (client->spec.request_timeout.count() > 0) {
+        const timeval limit = to_timeval(client->spec.request_timeout);
         event_add(deadline.get(), &limit);
     }
-    if (idle) {
-        conn = std::move(idle);
+    if ((conn = client->take_idle())) {
+        conn->request = this;
         reused = record.reused = true;
         record.touched |= bit(conn->node);
         exchange();
         return;
     }
-    want_addresses(Waiter::request);
+    client->want_addresses(this);
 }
 
-void Fleet::Impl::Client::dialed(std::unique_ptr<Conn> won) {
+void Fleet::Impl::Request::dialed(std::unique_ptr<Conn> won) {
     record.attempts = static_cast<std::uint8_t>(std::min(dial.made, 255u));
     record.touched |= dial.touched;
     conn = std::move(won);
+    conn->request = this;
     exchange();
 }
 
-void Fleet::Impl::Client::dial_failed(Outcome outcome) {
+void Fleet::Impl::Request::dial_failed(Outcome outcome) {
     record.attempts = static_cast<std::uint8_t>(std::min(dial.made, 255u));
     record.touched |= dial.touched;
     finish(outcome);
 }
 
-void Fleet::Impl::Client::exchange() {
-    conn->io = util::make_event(fleet->base, conn->fd, EV_WRITE, &Client::on_writable, conn.get());
+void Fleet::Impl::Request::exchange() {
+    conn->io = util::make_event(client->fleet->base, conn->fd, EV_WRITE, &Request::on_writable,
+                                conn.get());
     conn->timer.reset();
     sent = 0;
     received.clear();
     send_request();
 }
 
-void Fleet::Impl::Client::send_request() {
+void Fleet::Impl::Request::send_request() {
+    Impl* fleet = client->fleet;
     const std::string& bytes =
-        spec.keep_idle.count() > 0 ? fleet->request_keep_alive : fleet->request_close;
+        client->spec.keep_idle.count() > 0 ? fleet->request_keep_alive : fleet->request_close;
     while (sent < bytes.size()) {
         const ssize_t n = ::send(conn->fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
         if (n > 0) {
@@ -760,11 +930,11 @@ void Fleet::Impl::Client::send_request() {
             lost_before_response();
         return;
     }
-    conn->io = util::make_event(fleet->base, conn->fd, EV_READ, &Client::on_readable, conn.get());
+    conn->io = util::make_event(fleet->base, conn->fd, EV_READ, &Request::on_readable, conn.get());
     event_add(conn->io.get(), nullptr);
 }
 
-void Fleet::Impl::Client::read_response() {
+void Fleet::Impl::Request::read_response() {
     char buffer[kReadChunk];
     for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
         const ssize_t n = ::recv(conn->fd, buffer, sizeof buffer, 0);
@@ -797,58 +967,39 @@ void Fleet::Impl::Client::read_response() {
 // A connection that ended before any byte of the response: a kept-alive one that the server
 // had closed meanwhile is replaced by a new connection, and so, once, is a new one when the
 // profile says so (Java); otherwise it is a reset.
-void Fleet::Impl::Client::lost_before_response() {
+void Fleet::Impl::Request::lost_before_response() {
     conn.reset();
     if (reused) {
         reused = false;
-        want_addresses(Waiter::request);
+        client->want_addresses(this);
         return;
     }
-    if (spec.retry_lost && !retried) {
+    if (client->spec.retry_lost && !retried) {
         retried = true;
-        want_addresses(Waiter::request);
+        client->want_addresses(this);
         return;
     }
     finish(Outcome::reset);
 }
 
-void Fleet::Impl::Client::judge(bool closed) {
+void Fleet::Impl::Request::judge(bool closed) {
     const HttpResponse response = parse_response(received, closed);
     record.http_status = response.status;
-    record.node = fleet->node_of(response.site);
+    record.node = client->fleet->node_of(response.site);
     if (!response.complete) {
         // Headers that are not HTTP are an error answer; a response cut short is a reset.
         finish(response.headers_complete && response.status == 0 ? Outcome::http_error
                                                                  : Outcome::reset);
         return;
     }
-    if (!closed && !response.close && spec.keep_idle.count() > 0) keep(std::move(conn));
+    if (!closed && !response.close && client->spec.keep_idle.count() > 0)
+        client->keep(std::move(conn));
     finish(response.status >= 200 && response.status < 300 ? Outcome::ok : Outcome::http_error);
 }
 
-// Keeps a connection for the next request: closed when the server closes it, or when it has
-// been idle keep_idle.
-void Fleet::Impl::Client::keep(std::unique_ptr<Conn> c) {
-    idle = std::move(c);
-    idle->io = util::make_event(fleet->base, idle->fd, EV_READ, &Client::on_idle_event, idle.get());
-    idle->timer = util::make_event(fleet->base, -1, 0, &Client::on_idle_event, idle.get());
-    event_add(idle->io.get(), nullptr);
-    const timeval tv = to_timeval(spec.keep_idle);
-    event_add(idle->timer.get(), &tv);
-}
-
-void Fleet::Impl::Client::on_idle_event(evutil_socket_t, short, void* arg) {
-    // Readable while idle: the server's close or reset (it sends nothing unasked). Or the idle
-    // time is up. Either way the connection is done.
-    static_cast<Conn*>(arg)->client->drop_idle();
-}
-
-void Fleet::Impl::Client::drop_idle() {
-    idle.reset();
-}
-
-void Fleet::Impl::Client::finish(Outcome outcome) {
+void Fleet::Impl::Request::finish(Outcome outcome) {
     if (!active) return;
+    Impl* fleet = client->fleet;
     const Clock::time_point now = Clock::now();
     active = false;
     event_del(deadline.get());
@@ -858,42 +1009,25 @@ void Fleet::Impl::Client::finish(Outcome outcome) {
     }
     dial.stop();
     conn.reset();
-    lookup.waiting &= static_cast<std::uint8_t>(~static_cast<std::uint8_t>(Waiter::request));
+    std::erase(client->lookup.waiting, this);
 
     record.outcome = outcome;
-    if (started >= fleet->origin) {
-        record.start = seconds(started - fleet->origin);
+    if (due >= fleet->origin) {
+        record.start = seconds(due - fleet->origin);
+        record.began = seconds(began - fleet->origin);
         record.end = seconds(now - fleet->origin);
         fleet->records.push_back(record);
     }
     --fleet->in_flight;
-    if (!fleet->stopping) {
-        event_base_update_cache_time(fleet->base);
-        const Clock::time_point next = std::max(started + to_duration(period()), now);
-        schedule_after(next - now);
-    }
+    client->ended(this);
     fleet->maybe_drained();
-}
-
-void Fleet::Impl::Client::abandon() {
-    active = false;
-    event_del(start_timer.get());
-    event_del(deadline.get());
-    dial.stop();
-    conn.reset();
-    idle.reset();
-    stream.open = false;
-    stream.dial.stop();
-    stream.conn.reset();
-    if (stream.retry) event_del(stream.retry.get());
-    if (stream.watchdog) event_del(stream.watchdog.get());
 }
 
 // ------------------------------------------------------------------------------ the stream
 
 void Fleet::Impl::Client::stream_open() {
     if (!stream.open || stream.given_up || stream.conn || stream.dial.running) return;
-    want_addresses(Waiter::stream);
+    want_addresses(nullptr);
 }
 
 void Fleet::Impl::Client::stream_later(Seconds delay) {
@@ -996,8 +1130,8 @@ void Fleet::Impl::Client::stream_close(bool record_silence) {
 // ---------------------------------------------------------------------------- the fleet
 
 Fleet::Impl::Impl(event_base* event_base, Target aim, const std::vector<ClientSpec>& specs,
-                  Clock::time_point start_of_run)
-    : base(event_base), target(std::move(aim)), origin(start_of_run) {
+                  Clock::time_point start_of_run, std::uint64_t fleet_seed)
+    : base(event_base), target(std::move(aim)), origin(start_of_run), seed(fleet_seed) {
     request_close = stats_request(target.name, false);
     request_keep_alive = stats_request(target.name, true);
     for (std::size_t i = 0; i < target.node_sites.size(); ++i)
@@ -1026,14 +1160,11 @@ Fleet::Impl::Impl(event_base* event_base, Target aim, const std::vector<ClientSp
             c->spec = spec;
             c->index = per_profile[static_cast<int>(spec.profile)]++;
             c->slot = clients.size();
-            c->start_timer = util::make_event(base, -1, 0, &Client::on_start, c);
-            c->deadline = util::make_event(base, -1, 0, &Client::on_deadline, c);
-            for (Dial* d : {&c->dial, &c->stream.dial}) {
-                d->client = c;
-                d->stagger = util::make_event(base, -1, 0, &Dial::on_stagger, d);
-                d->limit = util::make_event(base, -1, 0, &Dial::on_limit, d);
-            }
-            c->stream.dial.for_stream = true;
+            // Each client's arrivals from a stream of its own, so that a client's schedule does
+            // not depend on how many clients came before it.
+            c->rng = util::Rng(seed ^ (0x9e3779b97f4a7c15ULL * (c->slot + 1)));
+            c->arrival = util::make_event(base, -1, 0, &Client::on_arrival, c);
+            c->stream.dial.init(c, nullptr, base);
             c->stream.retry = util::make_event(base, -1, 0, &Client::on_stream_retry, c);
             c->stream.watchdog = util::make_event(base, -1, 0, &Client::on_stream_watchdog, c);
             clients.push_back(std::move(client));
@@ -1083,21 +1214,24 @@ Fleet::Impl::~Impl() {
 }
 
 Fleet::Fleet(event_base* base, Target target, const std::vector<ClientSpec>& specs,
-             Clock::time_point origin)
-    : impl_(std::make_unique<Impl>(base, std::move(target), specs, origin)) {}
+             Clock::time_point origin, std::uint64_t seed)
+    : impl_(std::make_unique<Impl>(base, std::move(target), specs, origin, seed)) {}
 
 Fleet::~Fleet() = default;
 
 void Fleet::start() {
     if (impl_->started || impl_->stopping) return;
     impl_->started = true;
-    // Each client's first request somewhere in its first period, so that clients of one profile
-    // do not move in step (and their caches do not expire together).
-    util::Rng rng(kSeed);
     const Clock::time_point now = Clock::now();
     for (auto& client : impl_->clients) {
-        const double fraction = static_cast<double>(rng.next() >> 11) * 0x1.0p-53;
-        client->schedule_after(to_duration(client->period() * fraction));
+        // Open loop: the first arrival of the process. Closed: somewhere in the first period,
+        // so that clients of one profile do not move in step (nor their caches expire together).
+        if (client->spec.arrivals == Arrivals::poisson) {
+            client->arm_arrival(client->poisson_gap());
+        } else {
+            const double fraction = static_cast<double>(client->rng.next() >> 11) * 0x1.0p-53;
+            client->arm_arrival(to_duration(client->period() * fraction));
+        }
         if (client->spec.stream) {
             client->stream.open = true;
             client->stream.last_event = now;
@@ -1110,10 +1244,15 @@ void Fleet::stop(Seconds grace, std::function<void()> drained) {
     impl_->stopping = true;
     impl_->drained = std::move(drained);
     for (auto& client : impl_->clients) {
-        event_del(client->start_timer.get());
+        event_del(client->arrival.get());
+        // Due and never begun: the run ended first.
+        for (const Clock::time_point due : client->queued)
+            client->record_unstarted(due);
+        client->queued.clear();
         client->stream_close(true);
-        client->idle.reset();
+        client->idle.clear();
     }
+    impl_->waiting = 0;
     const timeval tv = to_timeval(grace);
     event_add(impl_->cut_event.get(), &tv);
     impl_->maybe_drained();

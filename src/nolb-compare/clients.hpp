@@ -44,10 +44,10 @@ struct Target {
 
 class Fleet {
   public:
-    // `origin`: the start of the measured run. Requests that start before it are the warm-up
-    // and are not recorded.
+    // `origin`: the start of the measured run. Requests due before it are the warm-up and are
+    // not recorded. `seed` decides every client's arrivals: the same seed, the same schedule.
     Fleet(event_base* base, Target target, const std::vector<ClientSpec>& specs,
-          Clock::time_point origin);
+          Clock::time_point origin, std::uint64_t seed);
     // Closes every connection at once. Lookups evdns still held are dropped; their callbacks,
     // which evdns always runs from the loop, find nothing to do when the loop next runs.
     ~Fleet();
@@ -55,9 +55,10 @@ class Fleet {
     Fleet& operator=(const Fleet&) = delete;
 
     void start();
-    // No request starts after this and event streams close; requests in flight may end within
-    // `grace`, and those still open then are recorded as unfinished. `drained` is called from
-    // the loop once every request has ended.
+    // No request is due after this and event streams close; requests due and not begun are
+    // recorded as unfinished at once, those in flight may end within `grace`, and those still
+    // open then are recorded as unfinished. `drained` is called from the loop once every
+    // request has ended.
     void stop(Seconds grace, std::function<void()> drained);
 
     std::vector<RequestRecord> take_records();

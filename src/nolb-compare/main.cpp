@@ -6,6 +6,7 @@
 // `system` profile and blackholes, and says so.
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -40,6 +41,11 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitInterrupted = 130;
+// The full run's repetitions unless --repeat says otherwise: enough for a t interval of useful
+// width, few enough for an afternoon.
+constexpr unsigned kFullRunRepeats = 5;
+constexpr unsigned kQuickClients = 20;  // per profile, under --quick
+constexpr Seconds kQuickWarmup{5};
 
 struct Options {
     std::vector<std::string> scenario_files;
@@ -53,6 +59,9 @@ struct Options {
     std::optional<double> duration;
     std::optional<unsigned> clients;
     std::optional<double> rate;
+    std::optional<unsigned> repeat;
+    std::uint64_t seed = 1;
+    bool run_quick = false;
     std::string bin_dir;
     std::string haproxy = "/usr/sbin/haproxy";
     bool no_namespace = false;
@@ -253,6 +262,18 @@ void apply_overrides(Scenario& scenario, const Options& options) {
         if (options.clients) spec.clients = *options.clients;
         if (options.rate) spec.rate = *options.rate;
     }
+    if (options.run_quick) {
+        // A short run of each model with few clients: the faults within it, the rest left out.
+        scenario.duration = scenario.written_duration =
+            std::min(scenario.written_duration, scenario.quick_duration);
+        scenario.duration_ttls = 0;
+        scenario.warmup = std::min(scenario.warmup, kQuickWarmup);
+        std::erase_if(scenario.faults, [&](const Fault& f) {
+            return f.ttls > 0 || f.written_at >= scenario.duration;
+        });
+        for (ClientSpec& spec : scenario.clients)
+            spec.clients = std::min(spec.clients, kQuickClients);
+    }
     if (options.duration) {
         // As given, whatever the TTL: a sweep keeps it too.
         scenario.duration = scenario.written_duration = Seconds(*options.duration);
@@ -274,12 +295,15 @@ std::vector<std::string> profile_names() {
     return names;
 }
 
-std::string progress_line(const Progress& p, bool finished) {
-    char line[160];
+std::string progress_line(const Progress& p, bool finished, unsigned repetition,
+                          unsigned repetitions) {
+    char line[200];
     const double shown =
         std::clamp(p.elapsed, -p.scenario->warmup.count(), p.scenario->duration.count());
-    std::snprintf(line, sizeof line, "[%s] %zu/%zu %-15s %s %5.1f/%.0f s  in flight %llu%s",
-                  p.scenario->name.c_str(), p.model_index + 1, p.scenario->models.size(),
+    char run[32] = "";
+    if (repetitions > 1) std::snprintf(run, sizeof run, " run %u/%u", repetition + 1, repetitions);
+    std::snprintf(line, sizeof line, "[%s%s] %zu/%zu %-15s %s %5.1f/%.0f s  in flight %llu%s",
+                  p.scenario->name.c_str(), run, p.model_index + 1, p.scenario->models.size(),
                   model_name(p.model), shown < 0 ? "warm-up" : "t =", shown < 0 ? -shown : shown,
                   p.scenario->duration.count(), static_cast<unsigned long long>(p.in_flight),
                   finished ? "  done" : "");
@@ -329,6 +353,14 @@ int run(const Options& options) {
         return kExitUsage;
     }
 
+    // Clients stuck on a silent address hold a socket per open request: hundreds of clients may
+    // hold thousands. The soft limit (1024 on many systems) is raised to the hard one.
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+    }
+
     const bool in_namespace = !options.inside_namespace.empty();
     RunOptions run;
     run.drivers = options.drivers.empty() ? default_drivers_dir() : fs::path(options.drivers);
@@ -351,14 +383,18 @@ int run(const Options& options) {
                       << "); the system profile and blackhole faults need root, which runs "
                          "everything in a network namespace of its own\n";
     }
+    const unsigned repetitions = options.repeat      ? *options.repeat
+                                 : options.run_quick ? 1
+                                 : options.all       ? kFullRunRepeats
+                                                     : 1;
     const bool tty = ::isatty(2) != 0;
     if (!options.quiet) {
-        run.progress = [tty](const Progress& p, bool finished) {
+        run.progress = [tty, &run, repetitions](const Progress& p, bool finished) {
+            const std::string line = progress_line(p, finished, run.repetition, repetitions);
             if (tty) {
-                std::cerr << "\r\033[K" << progress_line(p, finished) << (finished ? "\n" : "")
-                          << std::flush;
+                std::cerr << "\r\033[K" << line << (finished ? "\n" : "") << std::flush;
             } else if (finished) {
-                std::cerr << progress_line(p, finished) << "\n";
+                std::cerr << line << "\n";
             }
         };
     }
@@ -368,7 +404,15 @@ int run(const Options& options) {
     try {
         for (const Scenario& scenario : scenarios) {
             run.lab.work_dir = out / "work" / scenario.name;
-            results.push_back(run_scenario(scenario, run));
+            ScenarioResult result;
+            // Repetition k draws the clients' arrivals from seed + k: a run can be repeated
+            // exactly as to what the clients do (nolbd's shuffles are its own).
+            for (unsigned k = 0; k < repetitions; ++k) {
+                run.seed = options.seed + k;
+                run.repetition = k;
+                merge_repetition(result, run_scenario(scenario, run));
+            }
+            results.push_back(std::move(result));
         }
         write_report(out, results);
     } catch (const Interrupted&) {
@@ -464,9 +508,19 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(2, 16));
     app.add_option("--duration", options.duration, "measured seconds per model")
         ->check(CLI::Range(1.0, 600.0));
-    app.add_option("--clients", options.clients, "clients per profile")->check(CLI::Range(1, 64));
+    app.add_option("--clients", options.clients, "clients per profile")->check(CLI::Range(1, 1000));
     app.add_option("--rate", options.rate, "requests per second per client")
-        ->check(CLI::Range(0.1, 1000.0));
+        ->check(CLI::Range(0.01, 1000.0));
+    app.add_option("--repeat", options.repeat,
+                   "runs of each scenario, each with its own seed; figures are means with 95 % "
+                   "intervals (default: 5 with --all, else 1)")
+        ->check(CLI::Range(1, 100));
+    app.add_option("--seed", options.seed,
+                   "the clients' arrivals in the first run (seed + k in run k)")
+        ->capture_default_str();
+    app.add_flag("--quick", options.run_quick,
+                 "each model for the scenario's quick_duration (20 s) with at most 20 clients per "
+                 "profile, once: a check, not a measurement");
     app.add_option("--bin-dir", options.bin_dir,
                    "where nolbd and nolb-stats are (default: beside nolb-compare)");
     app.add_option("--haproxy", options.haproxy, "the HAProxy binary")->capture_default_str();

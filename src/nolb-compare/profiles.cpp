@@ -21,12 +21,13 @@ constexpr Entry kEntries[] = {
     // the addresses in the order received; after 300 ms without a connection a second connector
     // starts on the next address (Happy Eyeballs v2: two at most, each moving on only when its
     // attempt fails); 4 minutes to connect in all; pooled keep-alive connections (5 minutes
-    // idle), a request on one found closed sent again on a new one; no request timeout; the
-    // page's event stream.
+    // idle), a request on one found closed sent again on a new one; at most 6 connections to
+    // a host, further requests waiting for one; no request timeout; the page's event stream.
     {"chromium",
      "Chromium (Debian 12's chromium package)",
      "chromium.mjs",
      {.profile = Profile::chromium,
+      .max_in_flight = 6,
       .lookup = Lookup::stub,
       .min_cache = 60s,
       .ask_aaaa = true,

@@ -56,11 +56,29 @@ enum class Attempts : std::uint8_t {
     staggered,
 };
 
+// When a client's requests are due.
+enum class Arrivals : std::uint8_t {
+    // Open loop: a Poisson process of `rate` per second, whatever became of the earlier
+    // requests; a request due while the client already has `max_in_flight` open waits for one
+    // of them to end, and its time counts from when it was due.
+    poisson,
+    // Closed loop: one request at a time, the next one period (1 / rate) after the previous one
+    // started, or at once when it ended later. The real programs' drivers run so, and
+    // calibration runs their profiles so.
+    closed,
+};
+
 // How one client of a profile behaves; built-in per profile, adjustable by a scenario.
 struct ClientSpec {
     Profile profile = Profile::try_all;
-    unsigned clients = 4;  // independent clients of this profile, each with its own state
-    double rate = 10;      // requests per second per client (closed loop: never two at once)
+    // Independent clients of this profile, each with its own state (cache, address order,
+    // connections): the users of the service, as many as a scenario wants.
+    unsigned clients = 4;
+    double rate = 10;  // requests per second per client
+    Arrivals arrivals = Arrivals::poisson;
+    // Requests one client has open at once (its program's connections per host); 0: as many as
+    // are due, up to kMaxInFlight (clients.cpp), past which they wait as above.
+    unsigned max_in_flight = 0;
 
     Lookup lookup = Lookup::stub;
     // Answers are kept max(TTL, min_cache) (stub) or min_cache (system); a fixed cache keeps

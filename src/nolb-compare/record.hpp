@@ -30,8 +30,12 @@ const char* outcome_name(Outcome);  // "ok", "http-error", "refused", ...
 struct RequestRecord {
     Profile profile = Profile::try_all;
     std::uint16_t client = 0;  // index within its profile
-    double start = 0;          // seconds
+    double start = 0;          // seconds: when the request was due (open loop) or began
     double end = 0;
+    // When its client began it: later than `start` while the client had as many requests open
+    // as its program allows.
+    double began = 0;
+    bool attempted = true;  // false: due, but the run ended before it began (unfinished)
     Outcome outcome = Outcome::ok;
     std::uint16_t http_status = 0;  // when a status line was read
     std::int16_t node = -1;         // 0-based node that answered (from the body's "site"); -1
@@ -84,6 +88,8 @@ struct Costs {
 };
 
 struct RunResult {
+    unsigned repetition = 0;  // of the scenario, 0-based
+    std::uint64_t seed = 0;   // of the clients' arrivals
     Model model = Model::zero_admin;
     double duration = 0;  // measured seconds
     std::vector<RequestRecord> requests;

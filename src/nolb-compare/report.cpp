@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -125,17 +127,55 @@ std::vector<std::string> svg_names(const std::vector<ScenarioResult>& results) {
 
 // ---- figures derived from a run ---------------------------------------------------------------
 
-std::vector<const Summary*> summaries_of(const ScenarioResult& result, Model model) {
+// The summaries of one run (a model in one repetition).
+std::vector<const Summary*> summaries_of(const ScenarioResult& result, const RunResult& run) {
     std::vector<const Summary*> out;
     for (const Summary& s : result.summaries)
-        if (s.model == model) out.push_back(&s);
+        if (s.model == run.model && s.repetition == run.repetition) out.push_back(&s);
     return out;
 }
 
+// The first repetition's: what the timeline draws.
 const Summary* find_summary(const ScenarioResult& result, Model model, Profile profile) {
     for (const Summary& s : result.summaries)
-        if (s.model == model && s.profile == profile && !s.real) return &s;
+        if (s.model == model && s.profile == profile && !s.real && s.repetition == 0) return &s;
     return nullptr;
+}
+
+const Aggregate* find_aggregate(const ScenarioResult& result, Model model, Profile profile,
+                                bool real = false) {
+    for (const Aggregate& a : result.aggregates)
+        if (a.model == model && a.profile == profile && a.real == real) return &a;
+    return nullptr;
+}
+
+std::string aggregate_label(const Aggregate& a) {
+    return std::string(profile_name(a.profile)) + (a.real ? " (real)" : "");
+}
+
+// The runs of the first repetition: one per model, in the order run.
+std::vector<const RunResult*> first_runs(const ScenarioResult& result) {
+    std::vector<const RunResult*> out;
+    for (const RunResult& run : result.runs)
+        if (run.repetition == 0) out.push_back(&run);
+    return out;
+}
+
+// Every repetition's run of one model.
+std::vector<const RunResult*> runs_of(const ScenarioResult& result, Model model) {
+    std::vector<const RunResult*> out;
+    for (const RunResult& run : result.runs)
+        if (run.model == model) out.push_back(&run);
+    return out;
+}
+
+// "12.3 ± 0.4" (mean and the 95 % interval's half-width), "12.3" from one run or when every
+// run gave the same, "-" from none.
+std::string estimate_text(const Estimate& e, int decimals) {
+    if (e.n == 0) return "-";
+    std::string out = fixed(e.mean, decimals);
+    if (e.n > 1 && e.half > 0) out += " ± " + fixed(e.half, decimals);
+    return out;
 }
 
 // The profiles any run of the scenario has figures for, in kProfiles order: the timeline's
@@ -221,30 +261,11 @@ std::vector<Detection> detections(const RunResult& run) {
     return out;
 }
 
-const Detection* detection_for(const std::vector<Detection>& all, const AppliedFault& f) {
-    for (const Detection& d : all)
-        if (d.fault == &f) return &d;
-    return nullptr;
-}
-
-std::string errors_text(const Summary& s) {
-    std::string out;
-    for (int i = 0; i < kOutcomeCount; ++i) {
-        const auto kind = static_cast<Outcome>(i);
-        if (kind == Outcome::ok || s.outcomes[static_cast<std::size_t>(i)] == 0) continue;
-        if (!out.empty()) out += ", ";
-        out += outcome_name(kind);
-        out += ' ';
-        out += std::to_string(s.outcomes[static_cast<std::size_t>(i)]);
-    }
-    return out.empty() ? "none" : out;
-}
-
 std::string models_run(const ScenarioResult& result) {
     std::string out;
-    for (const RunResult& run : result.runs) {
+    for (const RunResult* run : first_runs(result)) {
         if (!out.empty()) out += ", ";
-        out += model_name(run.model);
+        out += model_name(run->model);
     }
     return out.empty() ? "none" : out;
 }
@@ -264,19 +285,36 @@ std::string fault_detail(const AppliedFault& f) {
 
 // ---- markdown ---------------------------------------------------------------------------------
 
-// "12.3 s (4 errors)", "> 60 s (12 errors)" when censored at the run's end, or "-".
-std::string avoid_text(const std::optional<Avoidance>& avoid, double censored_at) {
-    if (!avoid) return "-";
-    std::string out =
-        avoid->after_s ? fixed(*avoid->after_s, 1) + " s" : "> " + fixed(censored_at, 0) + " s";
-    if (avoid->errors > 0) out += " (" + std::to_string(avoid->errors) + " errors)";
+// The summaries of one model x profile over the repetitions.
+std::vector<const Summary*> repetitions_of(const ScenarioResult& result, const Aggregate& a) {
+    std::vector<const Summary*> out;
+    for (const Summary& s : result.summaries)
+        if (s.model == a.model && s.profile == a.profile && s.real == a.real) out.push_back(&s);
     return out;
 }
 
-double first_drain(const RunResult& run) {
-    for (const AppliedFault& f : run.faults)
-        if (f.fault.kind == FaultKind::drain && f.ok) return f.done;
-    return 0;
+// "12.3 ± 1.1 s (4 errors)", with the runs in which the profile never left the node (censored
+// at the run's end) counted apart, or "-" without a drain.
+std::string avoid_text(const ScenarioResult& result, const Aggregate& a) {
+    const std::vector<const Summary*> runs = repetitions_of(result, a);
+    unsigned drained = 0, never = 0;
+    double errors = 0;
+    for (const Summary* s : runs) {
+        if (!s->avoid) continue;
+        ++drained;
+        if (!s->avoid->after_s) ++never;
+        errors += static_cast<double>(s->avoid->errors);
+    }
+    if (drained == 0) return "-";
+    std::string out = a.avoid_after_s.n > 0 ? estimate_text(a.avoid_after_s, 1) + " s" : "";
+    if (never > 0) {
+        if (!out.empty()) out += "; ";
+        out += "not by the end in " + std::to_string(never) + " of " + std::to_string(drained) +
+               (drained == 1 ? " run" : " runs");
+    }
+    if (errors > 0)
+        out += " (" + fixed(errors / drained, errors / drained < 10 ? 1 : 0) + " errors per run)";
+    return out;
 }
 
 // After a drain: when each profile's requests had left the node.
@@ -286,17 +324,15 @@ void markdown_avoidance(std::ostringstream& md, const ScenarioResult& result) {
         any = any || s.avoid.has_value();
     if (!any) return;
     md << "### Leaving a drained node\n\n"
-       << "From the drain: how long until 99 % of a profile's requests (those started then and "
+       << "From the drain: how long until 99 % of a profile's requests (those due then and "
           "later) no longer tried the node, with the errors before that time.\n\n"
-       << "| Model | Profile | 99 % elsewhere after | Requests until then |\n"
-       << "|---|---|--:|--:|\n";
-    for (const RunResult& run : result.runs) {
-        const double left = run.duration - first_drain(run);
-        for (const Summary* s : summaries_of(result, run.model)) {
-            if (!s->avoid) continue;
-            md << "| " << model_name(s->model) << " | " << md_text(summary_label(*s)) << " | "
-               << avoid_text(s->avoid, left) << " | " << s->avoid->requests << " |\n";
-        }
+       << "| Model | Profile | 99 % elsewhere after |\n"
+       << "|---|---|--:|\n";
+    for (const Aggregate& a : result.aggregates) {
+        const std::string text = avoid_text(result, a);
+        if (text == "-") continue;
+        md << "| " << model_name(a.model) << " | " << md_text(aggregate_label(a)) << " | "
+           << md_text(text) << " |\n";
     }
     md << "\n";
 }
@@ -313,10 +349,10 @@ void markdown_sweeps(std::ostringstream& md, const std::vector<ScenarioResult>& 
         std::vector<Profile> profiles;
         for (Profile p : kProfiles)
             for (const ScenarioResult& r : results)
-                if (r.scenario.sweep_of == base &&
-                    find_summary(r, r.runs.empty() ? Model::zero_admin : r.runs[0].model, p) &&
-                    std::find(profiles.begin(), profiles.end(), p) == profiles.end())
-                    profiles.push_back(p);
+                for (const Aggregate& a : r.aggregates)
+                    if (r.scenario.sweep_of == base && a.profile == p && !a.real &&
+                        std::find(profiles.begin(), profiles.end(), p) == profiles.end())
+                        profiles.push_back(p);
         md << "## Sweep: " << md_text(base) << "\n\n"
            << "Each variant is the scenario at one TTL and with one resolver tier. A cell: how "
               "long after the drain 99 % of the profile's requests had left the node, and the "
@@ -330,13 +366,12 @@ void markdown_sweeps(std::ostringstream& md, const std::vector<ScenarioResult>& 
         md << "\n";
         for (const ScenarioResult& r : results) {
             if (r.scenario.sweep_of != base) continue;
-            for (const RunResult& run : r.runs) {
+            for (const RunResult* run : first_runs(r)) {
                 md << "| " << resolver_name(r.scenario.resolver.kind) << " | " << r.scenario.ttl
-                   << " | " << model_name(run.model) << " |";
-                const double left = run.duration - first_drain(run);
+                   << " | " << model_name(run->model) << " |";
                 for (Profile p : profiles) {
-                    const Summary* s = find_summary(r, run.model, p);
-                    md << " " << (s ? avoid_text(s->avoid, left) : std::string("-")) << " |";
+                    const Aggregate* a = find_aggregate(r, run->model, p);
+                    md << " " << (a ? md_text(avoid_text(r, *a)) : std::string("-")) << " |";
                 }
                 md << "\n";
             }
@@ -345,28 +380,75 @@ void markdown_sweeps(std::ostringstream& md, const std::vector<ScenarioResult>& 
     }
 }
 
+// Errors of every kind, added up over the repetitions: "refused 12, reset 3".
+std::string errors_text(const ScenarioResult& result, const Aggregate& a) {
+    std::array<std::uint64_t, kOutcomeCount> sum{};
+    for (const Summary* s : repetitions_of(result, a))
+        for (std::size_t i = 0; i < sum.size(); ++i)
+            sum[i] += s->outcomes[i];
+    std::string out;
+    for (int i = 0; i < kOutcomeCount; ++i) {
+        const auto kind = static_cast<Outcome>(i);
+        if (kind == Outcome::ok || sum[static_cast<std::size_t>(i)] == 0) continue;
+        if (!out.empty()) out += ", ";
+        out += outcome_name(kind);
+        out += ' ';
+        out += std::to_string(sum[static_cast<std::size_t>(i)]);
+    }
+    return out.empty() ? "none" : out;
+}
+
+// Busiest node over least busy, over every repetition's successes.
+double share_over_runs(const ScenarioResult& result, const Aggregate& a) {
+    std::vector<std::uint64_t> per_node(result.scenario.nodes, 0);
+    for (const Summary* s : repetitions_of(result, a))
+        for (std::size_t n = 0; n < per_node.size() && n < s->per_node.size(); ++n)
+            per_node[n] += s->per_node[n];
+    return share_ratio(per_node);
+}
+
+// A figure of a run, over the repetitions of one model.
+Estimate over_runs(const ScenarioResult& result, Model model,
+                   const std::function<std::optional<double>(const RunResult&)>& of) {
+    std::vector<double> values;
+    for (const RunResult* run : runs_of(result, model))
+        if (auto v = of(*run)) values.push_back(*v);
+    return estimate(values);
+}
+
 void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
                        const std::string& svg) {
     const Scenario& sc = result.scenario;
+    const std::vector<const RunResult*> runs = first_runs(result);
     md << "## " << md_text(sc.name) << "\n\n";
     if (!sc.description.empty()) md << md_text(sc.description) << "\n\n";
     md << sc.nodes << " nodes, " << fixed(sc.duration.count(), 0) << " s measured per model after "
        << fixed(sc.warmup.count(), 0) << " s of warm-up, TTL " << sc.ttl
-       << " s. Models run: " << models_run(result) << ".\n\n";
-    md << "![" << md_text(sc.name) << " timeline](" << svg << ")\n\n";
+       << " s. Models run: " << models_run(result) << ". ";
+    if (result.repetitions > 1)
+        md << result.repetitions
+           << " repetitions, each with its own seed for the clients' arrivals: a figure is the "
+              "mean over them ± the half-width of its 95 % confidence interval (Student's t).";
+    else
+        md << "One run: no confidence interval.";
+    md << "\n\n![" << md_text(sc.name) << " timeline](" << svg << ")\n\n";
 
-    md << "| Model | Profile | Clients | Requests | Success % | Errors | p50 ms | p99 ms | "
-          "Longest outage ms | Load max/min | Deviation % | DNS lookups |\n";
-    md << "|---|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|\n";
-    for (const RunResult& run : result.runs) {
-        for (const Summary* s : summaries_of(result, run.model)) {
-            md << "| " << model_name(s->model) << " | " << md_text(summary_label(*s)) << " | "
-               << s->clients << " | " << s->requests << " | " << fixed(s->success_pct, 1) << " | "
-               << md_text(errors_text(*s)) << " | " << fixed(s->p50_ms, 1) << " | "
-               << fixed(s->p99_ms, 1) << " | " << fixed(s->longest_outage_ms, 1) << " | "
-               << fixed(s->share_max_min, 2) << " | " << fixed(s->share_deviation * 100, 1) << " | "
-               << s->lookups << " |\n";
-        }
+    md << "| Model | Profile | Clients | Due | Attempted % | Success % | Late % | Errors (all "
+          "runs) | p50 ms | p99 ms | Recover p50 s | Recover p90 s | Recover p99 s | Clients "
+          "affected | Client-seconds down | Longest outage s | Load max/min |\n";
+    md << "|---|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+    for (const Aggregate& a : result.aggregates) {
+        md << "| " << model_name(a.model) << " | " << md_text(aggregate_label(a)) << " | "
+           << estimate_text(a.clients, 0) << " | " << estimate_text(a.requests, 0) << " | "
+           << estimate_text(a.attempted_pct, 1) << " | " << estimate_text(a.success_pct, 1) << " | "
+           << estimate_text(a.late_pct, 1) << " | " << md_text(errors_text(result, a)) << " | "
+           << estimate_text(a.p50_ms, 1) << " | " << estimate_text(a.p99_ms, 1) << " | "
+           << estimate_text(a.recover_p50_s, 2) << " | " << estimate_text(a.recover_p90_s, 2)
+           << " | " << estimate_text(a.recover_p99_s, 2) << " | "
+           << estimate_text(a.affected_clients, 0) << " | "
+           << estimate_text(a.client_seconds_down, 1) << " | "
+           << estimate_text(a.longest_outage_s, 2) << " | " << fixed(share_over_runs(result, a), 2)
+           << " |\n";
     }
     md << "\n";
 
@@ -374,62 +456,73 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
     md << "| Model | DNS queries by clients | DNS queries at nolbd | nolbd CPU us/query | "
           "HAProxy CPU us/request | Requests per DNS query |\n";
     md << "|---|--:|--:|--:|--:|--:|\n";
-    auto or_dash = [](std::optional<double> v, int decimals) {
-        return v ? fixed(*v, decimals) : std::string("-");
-    };
-    for (const RunResult& run : result.runs) {
-        md << "| " << model_name(run.model) << " | " << run.costs.client_queries << " | "
-           << run.costs.dns_queries << " | " << or_dash(nolbd_cpu_us_per_query(run), 1) << " | "
-           << or_dash(lb_cpu_us_per_request(run), 1) << " | "
-           << or_dash(requests_per_dns_query(run), 1) << " |\n";
+    for (const RunResult* run : runs) {
+        const Model m = run->model;
+        md << "| " << model_name(m) << " | "
+           << estimate_text(
+                  over_runs(result, m,
+                            [](const RunResult& r) { return double(r.costs.client_queries); }),
+                  0)
+           << " | "
+           << estimate_text(
+                  over_runs(result, m,
+                            [](const RunResult& r) { return double(r.costs.dns_queries); }),
+                  0)
+           << " | " << estimate_text(over_runs(result, m, nolbd_cpu_us_per_query), 1) << " | "
+           << estimate_text(over_runs(result, m, lb_cpu_us_per_request), 1) << " | "
+           << estimate_text(over_runs(result, m, requests_per_dns_query), 1) << " |\n";
     }
     md << "\n";
 
     // The extra hop: the same profile's median with and without HAProxy in the path.
-    const RunResult* lb = nullptr;
-    const RunResult* hc = nullptr;
-    for (const RunResult& run : result.runs) {
-        if (run.model == Model::load_balancer && !lb) lb = &run;
-        if (run.model == Model::health_checked && !hc) hc = &run;
+    std::ostringstream lines;
+    for (Profile p : kProfiles) {
+        const Aggregate* a = find_aggregate(result, Model::load_balancer, p);
+        const Aggregate* b = find_aggregate(result, Model::health_checked, p);
+        if (!a || !b || a->p50_ms.n == 0 || b->p50_ms.n == 0) continue;
+        lines << "- " << profile_name(p) << ": " << signed_fixed(a->p50_ms.mean - b->p50_ms.mean, 1)
+              << " ms (p50 " << estimate_text(a->p50_ms, 1) << " ms through HAProxy, "
+              << estimate_text(b->p50_ms, 1) << " ms direct)\n";
     }
-    if (lb && hc) {
-        std::ostringstream lines;
-        for (Profile p : kProfiles) {
-            const Summary* a = find_summary(result, Model::load_balancer, p);
-            const Summary* b = find_summary(result, Model::health_checked, p);
-            if (!a || !b || a->ok == 0 || b->ok == 0) continue;
-            lines << "- " << profile_name(p) << ": " << signed_fixed(a->p50_ms - b->p50_ms, 1)
-                  << " ms (p50 " << fixed(a->p50_ms, 1) << " ms through HAProxy, "
-                  << fixed(b->p50_ms, 1) << " ms direct)\n";
-        }
-        if (!lines.str().empty())
-            md << "The load balancer's extra hop (p50 of load-balancer minus p50 of "
-                  "health-checked):\n\n"
-               << lines.str() << "\n";
-    }
+    if (!lines.str().empty())
+        md << "The load balancer's extra hop (p50 of load-balancer minus p50 of "
+              "health-checked):\n\n"
+           << lines.str() << "\n";
 
     markdown_avoidance(md, result);
 
     md << "### Faults\n\n";
     bool any_fault = false;
-    for (const RunResult& run : result.runs)
-        any_fault = any_fault || !run.faults.empty();
+    for (const RunResult* run : runs)
+        any_fault = any_fault || !run->faults.empty();
     if (!any_fault) {
         md << "No faults.\n\n";
     } else {
-        md << "\"Out of DNS after\": how long after the fault nolbd stopped publishing the node "
-              "(its checks, or a drain).\n\n";
-        md << "| Model | At s | Node | Kind | Detail | Out of DNS after |\n";
+        md << "As applied in the first repetition. \"Out of DNS after\": how long after the "
+              "fault nolbd stopped publishing the node (its checks, or a drain), over the "
+              "repetitions.\n\n";
+        md << "| Model | At s | Node | Kind | Detail | Out of DNS after ms |\n";
         md << "|---|--:|---|---|---|--:|\n";
-        for (const RunResult& run : result.runs) {
-            const std::vector<Detection> found = detections(run);
-            for (const AppliedFault& f : run.faults) {
+        for (const RunResult* run : runs) {
+            for (std::size_t k = 0; k < run->faults.size(); ++k) {
+                const AppliedFault& f = run->faults[k];
                 std::string out_after;
-                if (run.model == Model::health_checked) {
-                    if (const Detection* d = detection_for(found, f))
-                        out_after = d->after_ms ? fixed(*d->after_ms, 0) + " ms" : "never";
+                if (run->model == Model::health_checked && takes_node_out(f.fault.kind)) {
+                    std::vector<double> found;
+                    unsigned never = 0;
+                    for (const RunResult* rep : runs_of(result, run->model)) {
+                        if (k >= rep->faults.size()) continue;
+                        const AppliedFault& g = rep->faults[k];
+                        if (auto at = removed_at(rep->published, g.fault.node, g.at))
+                            found.push_back((*at - g.at) * 1000.0);
+                        else
+                            ++never;
+                    }
+                    out_after = found.empty() ? "never" : estimate_text(estimate(found), 0);
+                    if (!found.empty() && never > 0)
+                        out_after += " (never in " + std::to_string(never) + ")";
                 }
-                md << "| " << model_name(run.model) << " | " << fixed(f.at, 2) << " | "
+                md << "| " << model_name(run->model) << " | " << fixed(f.at, 2) << " | "
                    << md_text(node_site(f.fault.node)) << " | " << fault_name(f.fault.kind) << " | "
                    << md_text(fault_detail(f)) << " | " << out_after << " |\n";
             }
@@ -437,14 +530,24 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
         md << "\n";
     }
 
-    bool any_note = false;
-    for (const RunResult& run : result.runs)
-        any_note = any_note || !run.notes.empty();
-    if (any_note) {
+    // Each note once, with the runs it came from.
+    std::vector<std::pair<std::string, std::string>> notes;  // text, where
+    for (const RunResult& run : result.runs) {
+        for (const std::string& note : run.notes) {
+            std::string where = model_name(run.model);
+            if (result.repetitions > 1) where += " run " + std::to_string(run.repetition + 1);
+            auto it = std::find_if(notes.begin(), notes.end(),
+                                   [&](const auto& n) { return n.first == note; });
+            if (it == notes.end())
+                notes.emplace_back(note, where);
+            else
+                it->second += ", " + where;
+        }
+    }
+    if (!notes.empty()) {
         md << "### Notes\n\n";
-        for (const RunResult& run : result.runs)
-            for (const std::string& note : run.notes)
-                md << "- " << model_name(run.model) << ": " << md_text(note) << "\n";
+        for (const auto& [note, where] : notes)
+            md << "- " << md_text(where) << ": " << md_text(note) << "\n";
         md << "\n";
     }
 }
@@ -693,11 +796,20 @@ std::string render_markdown(const std::vector<ScenarioResult>& results) {
           "**zero-admin** (nolbd publishes every node, clients fail over), **health-checked** "
           "(nolbd publishes the nodes its probes find healthy) and **load-balancer** (HAProxy "
           "in front of the nodes, one address in DNS).\n\n";
-    md << "Longest outage: the longest time one client went without an answer, from its first "
-          "failed request to the end of its next successful one. Load max/min: successful "
-          "requests of the busiest node over the least busy one's (inf: a node served none). "
-          "Deviation: the largest distance of a node's count from the mean, in % of the mean. "
-          "Latencies are of successful requests, percentiles by nearest rank.\n\n";
+    md << "Clients are independent users, each with its own cache, address order and "
+          "connections; their requests are due on a Poisson schedule whatever became of the "
+          "earlier ones (open loop). Due: requests due in the measured run. Attempted: of those, "
+          "begun before it ended (a program's connection limit can hold them back). Success: "
+          "ended with a 2xx answer, of all due. Late: successes slower than 1 s. An outage of "
+          "a client: from the start of a failed request to the end of the next successful one "
+          "(failures in a row are one outage); client-seconds down add every client's outages "
+          "up, and the longest outage is the longest any client had. Recover: over the "
+          "clients, the time from the first fault to the end of the last outage it caused a "
+          "client (0 for clients it spared), by nearest rank; clients affected had one. Load "
+          "max/min: successful requests of the busiest node over the least busy one's (inf: a "
+          "node served none). Latencies are of successful requests, from when they were due, "
+          "percentiles by nearest rank. With repetitions, a figure is a mean ± the half-width of "
+          "its 95 % interval; one without ± was the same in every run.\n\n";
     const std::vector<std::string> svgs = svg_names(results);
     markdown_sweeps(md, results);
     for (std::size_t i = 0; i < results.size(); ++i)
@@ -707,26 +819,31 @@ std::string render_markdown(const std::vector<ScenarioResult>& results) {
 
 std::string render_csv(const std::vector<ScenarioResult>& results) {
     std::ostringstream csv;
-    csv << "scenario,model,profile,clients,requests,ok,success_pct";
+    csv << "scenario,repetition,seed,model,profile,clients,requests,attempted,ok,late,success_pct";
     for (int i = 0; i < kOutcomeCount; ++i)
         if (static_cast<Outcome>(i) != Outcome::ok)
             csv << ',' << snake(outcome_name(static_cast<Outcome>(i)));
-    csv << ",p50_ms,p99_ms,longest_outage_ms,share_max_min,share_deviation,lookups,dns_queries,"
+    csv << ",p50_ms,p99_ms,longest_outage_ms,client_seconds_down,affected_clients,recover_p50_s,"
+           "recover_p90_s,recover_p99_s,share_max_min,share_deviation,lookups,dns_queries,"
            "nolbd_cpu_us_per_query,lb_cpu_us_per_request\r\n";
     for (const ScenarioResult& result : results) {
         for (const RunResult& run : result.runs) {
-            for (const Summary* s : summaries_of(result, run.model)) {
-                csv << csv_field(result.scenario.name) << ',' << model_name(s->model) << ','
-                    << summary_label(*s) << ',' << s->clients << ',' << s->requests << ',' << s->ok
+            for (const Summary* s : summaries_of(result, run)) {
+                csv << csv_field(result.scenario.name) << ',' << run.repetition << ',' << run.seed
+                    << ',' << model_name(s->model) << ',' << summary_label(*s) << ',' << s->clients
+                    << ',' << s->requests << ',' << s->attempted << ',' << s->ok << ',' << s->late
                     << ',' << fixed(s->success_pct, 3);
                 for (int i = 0; i < kOutcomeCount; ++i)
                     if (static_cast<Outcome>(i) != Outcome::ok)
                         csv << ',' << s->outcomes[static_cast<std::size_t>(i)];
                 csv << ',' << fixed(s->p50_ms, 3) << ',' << fixed(s->p99_ms, 3) << ','
-                    << fixed(s->longest_outage_ms, 3) << ',' << fixed(s->share_max_min, 3) << ','
-                    << fixed(s->share_deviation, 4) << ',' << s->lookups << ','
-                    << run.costs.dns_queries << ',' << csv_number(nolbd_cpu_us_per_query(run))
-                    << ',' << csv_number(lb_cpu_us_per_request(run)) << "\r\n";
+                    << fixed(s->longest_outage_ms, 3) << ',' << fixed(s->client_seconds_down, 3)
+                    << ',' << s->affected_clients << ',' << csv_number(s->recover_p50_s) << ','
+                    << csv_number(s->recover_p90_s) << ',' << csv_number(s->recover_p99_s) << ','
+                    << fixed(s->share_max_min, 3) << ',' << fixed(s->share_deviation, 4) << ','
+                    << s->lookups << ',' << run.costs.dns_queries << ','
+                    << csv_number(nolbd_cpu_us_per_query(run)) << ','
+                    << csv_number(lb_cpu_us_per_request(run)) << "\r\n";
             }
         }
     }
@@ -734,6 +851,39 @@ std::string render_csv(const std::vector<ScenarioResult>& results) {
 }
 
 namespace {
+
+nlohmann::json estimate_json(const Estimate& e) {
+    if (e.n == 0) return nullptr;
+    return {{"mean", e.mean}, {"ci95", e.half}, {"n", e.n}};
+}
+
+// Per model x profile over the repetitions: each figure as {"mean", "ci95" (the half-width of
+// the 95 % interval), "n" (runs with a value)}, or null when no run had one.
+nlohmann::json aggregates_json(const ScenarioResult& result) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const Aggregate& a : result.aggregates) {
+        out.push_back({{"model", model_name(a.model)},
+                       {"profile", profile_name(a.profile)},
+                       {"real", a.real},
+                       {"runs", a.runs},
+                       {"clients", estimate_json(a.clients)},
+                       {"requests", estimate_json(a.requests)},
+                       {"attempted_pct", estimate_json(a.attempted_pct)},
+                       {"success_pct", estimate_json(a.success_pct)},
+                       {"late_pct", estimate_json(a.late_pct)},
+                       {"p50_ms", estimate_json(a.p50_ms)},
+                       {"p99_ms", estimate_json(a.p99_ms)},
+                       {"longest_outage_s", estimate_json(a.longest_outage_s)},
+                       {"client_seconds_down", estimate_json(a.client_seconds_down)},
+                       {"recover_p50_s", estimate_json(a.recover_p50_s)},
+                       {"recover_p90_s", estimate_json(a.recover_p90_s)},
+                       {"recover_p99_s", estimate_json(a.recover_p99_s)},
+                       {"affected_clients", estimate_json(a.affected_clients)},
+                       {"avoid_after_s", estimate_json(a.avoid_after_s)},
+                       {"lookups", estimate_json(a.lookups)}});
+    }
+    return out;
+}
 
 nlohmann::json avoid_json(const std::optional<Avoidance>& avoid) {
     using nlohmann::json;
@@ -784,7 +934,7 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                                      {"removed_after_ms", number_or_null(d.after_ms)}});
             }
             json profiles = json::array();
-            for (const Summary* s : summaries_of(result, run.model)) {
+            for (const Summary* s : summaries_of(result, run)) {
                 json outcomes = json::object();
                 for (int k = 0; k < kOutcomeCount; ++k)
                     outcomes[snake(outcome_name(static_cast<Outcome>(k)))] =
@@ -798,12 +948,19 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                     {"stream_longest_ms", s->stream_longest_ms},
                     {"clients", s->clients},
                     {"requests", s->requests},
+                    {"attempted", s->attempted},
                     {"ok", s->ok},
+                    {"late", s->late},
                     {"outcomes", outcomes},
                     {"success_pct", s->success_pct},
                     {"p50_ms", s->p50_ms},
                     {"p99_ms", s->p99_ms},
                     {"longest_outage_ms", s->longest_outage_ms},
+                    {"client_seconds_down", s->client_seconds_down},
+                    {"affected_clients", s->affected_clients},
+                    {"recover_p50_s", number_or_null(s->recover_p50_s)},
+                    {"recover_p90_s", number_or_null(s->recover_p90_s)},
+                    {"recover_p99_s", number_or_null(s->recover_p99_s)},
                     {"per_node", s->per_node},
                     // JSON has no infinity: null means a node served nothing while another did.
                     {"share_max_min", number_or_null(s->share_max_min)},
@@ -813,6 +970,8 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                 });
             }
             runs.push_back({{"model", model_name(run.model)},
+                            {"repetition", run.repetition},
+                            {"seed", run.seed},
                             {"duration_s", run.duration},
                             {"costs", costs},
                             {"faults", faults},
@@ -827,7 +986,9 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                              {"resolver", resolver_name(result.scenario.resolver.kind)},
                              {"nodes", result.scenario.nodes},
                              {"timeline", svgs[i]},
-                             {"runs", runs}});
+                             {"repetitions", result.repetitions},
+                             {"runs", runs},
+                             {"aggregates", aggregates_json(result)}});
     }
     json doc = {{"scenarios", scenarios}};
     // Replace invalid UTF-8 (a note quoting a log line) rather than throw halfway through a report.
@@ -843,7 +1004,9 @@ std::string render_timeline_svg(const ScenarioResult& result) {
     // Heights first: the document's size goes in the root element.
     const double header = 78;
     double height = header;
-    for (const RunResult& run : result.runs) {
+    const std::vector<const RunResult*> runs = first_runs(result);
+    for (const RunResult* row : runs) {
+        const RunResult& run = *row;
         height += row_heading_height(run) + kPanelTitle + kPlotHeight + kTickRoom + kRowGap;
         if (publishes_by_health(run.model)) height += strip_height(sc.nodes);
     }
@@ -899,7 +1062,8 @@ std::string render_timeline_svg(const ScenarioResult& result) {
     svg << "</g>\n";
 
     double y = header;
-    for (const RunResult& run : result.runs) {
+    for (const RunResult* row : runs) {
+        const RunResult& run = *row;
         svg << "<g class=\"row\" id=\"row-" << xml_text(model_name(run.model)) << "\">\n";
         svg << "<text x=\"" << num(kMargin) << "\" y=\"" << num(y + 16)
             << "\" font-size=\"14\" font-weight=\"bold\">" << xml_text(model_name(run.model))
@@ -929,6 +1093,19 @@ std::string render_timeline_svg(const ScenarioResult& result) {
     }
     svg << "</svg>\n";
     return svg.str();
+}
+
+void merge_repetition(ScenarioResult& into, ScenarioResult repetition) {
+    if (into.runs.empty() && into.summaries.empty()) into.scenario = repetition.scenario;
+    for (RunResult& run : repetition.runs)
+        into.runs.push_back(std::move(run));
+    for (const Summary& s : repetition.summaries)
+        into.summaries.push_back(s);
+    unsigned count = 0;
+    for (const RunResult& run : into.runs)
+        count = std::max(count, run.repetition + 1);
+    into.repetitions = std::max(1u, count);
+    into.aggregates = aggregate(into.summaries);
 }
 
 void write_report(const std::filesystem::path& out, const std::vector<ScenarioResult>& results) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "nolb-compare/aggregate.hpp"
 #include "nolb-compare/record.hpp"
 #include "nolb-compare/scenario.hpp"
 #include "nolb-compare/stats.hpp"
@@ -17,9 +18,15 @@ namespace nolb::compare {
 
 struct ScenarioResult {
     Scenario scenario;
-    std::vector<RunResult> runs;     // one per model, in the order run
-    std::vector<Summary> summaries;  // summarize() of every run, concatenated
+    unsigned repetitions = 1;
+    std::vector<RunResult> runs;        // one per model and repetition, in the order run
+    std::vector<Summary> summaries;     // summarize() of every run, concatenated
+    std::vector<Aggregate> aggregates;  // of the summaries over the repetitions
 };
+
+// Adds one more repetition's runs and summaries to `into` (the first one sets it) and
+// recomputes the aggregates.
+void merge_repetition(ScenarioResult& into, ScenarioResult repetition);
 
 // Writes every file into `out` (created if missing): results.md, results.csv, results.json and
 // <scenario name>.svg per scenario (characters other than letters, digits, '-', '_' and '.'

@@ -73,7 +73,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         lab.start(model);
 
         const Clock::time_point origin = Clock::now() + warmup;
-        Fleet fleet(base.get(), lab.target(), scenario.clients, origin);
+        Fleet fleet(base.get(), lab.target(), scenario.clients, origin, options.seed);
         RealFleet real(options.real, options.drivers,
                        options.lab.work_dir / model_name(model) / "real");
         std::uint64_t queries_at_origin = 0;
@@ -129,6 +129,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         if (!ended) lab.end();
 
         RunResult run;
+        run.repetition = options.repetition;
+        run.seed = options.seed;
         run.model = model;
         run.duration = scenario.duration.count();
         run.requests = fleet.take_records();
@@ -153,6 +155,8 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         lab.stop();
 
         std::vector<Summary> summaries = summarize(run, scenario.nodes);
+        for (Summary& s : summaries)
+            s.repetition = options.repetition;
         result.summaries.insert(result.summaries.end(), summaries.begin(), summaries.end());
         result.runs.push_back(std::move(run));
     }

@@ -27,6 +27,10 @@ struct Progress {
 
 struct RunOptions {
     LabOptions lab;
+    // Decides the clients' arrivals. Every model of a run gets the same schedule, so the models
+    // are compared on the same requests.
+    std::uint64_t seed = 1;
+    unsigned repetition = 0;  // recorded with the results
     // Real programs run beside the profiles, one client each (real_clients.hpp), with their
     // drivers from `drivers`.
     std::vector<RealSpec> real;

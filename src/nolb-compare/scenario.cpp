@@ -16,6 +16,7 @@
 //   duration = 20                   # seconds, the measured run of each model, 1..600
 //   duration_ttls = 0               # plus the TTL this many times (for sweeps over TTLs)
 //   warmup = 2                      # seconds before it, clients run but nothing counts, 0..60
+//   quick_duration = 20             # seconds per model under --quick, 1..600
 //   ttl = 5                         # of the service's records, 1..86400
 //   keep_alive = true               # the nodes keep connections open between requests
 //   network = "loopback"            # or "routed": the nodes behind a link (needs root)
@@ -36,8 +37,11 @@
 //
 //   [clients]                       # defaults for every profile
 //   profiles = ["chromium", "java", ...]  # which run; default: all (profiles.hpp)
-//   clients = 4                     # per profile, 1..64
-//   rate = 10                       # requests per second per client, 0.1..1000
+//   clients = 4                     # per profile (each an independent user), 1..1000
+//   rate = 10                       # requests per second per client, 0.01..1000
+//   arrivals = "poisson"            # open loop; or "closed": one at a time, a period apart
+//   max_in_flight = 0               # requests a client has open at once, further ones wait;
+//                                   # 0 = the program's own limit (chromium 6), 0..512
 //   attempt_timeout = 1.0           # seconds per connection attempt (or before the next, for
 //                                   # staggered attempts), 0..300; 0 = none
 //   connect_timeout = 0             # seconds for all attempts of a request, 0..600; 0 = none
@@ -91,6 +95,7 @@ namespace {
 
 constexpr double kMaxNodes = 16;
 constexpr double kMaxDuration = 600;
+constexpr double kMaxClients = 1000;  // per profile
 
 template <typename Enum>
 struct Named {
@@ -276,6 +281,8 @@ struct ClientLayer {
     std::optional<std::vector<Profile>> profiles;
     std::optional<unsigned> clients;
     std::optional<double> rate;
+    std::optional<Arrivals> arrivals;
+    std::optional<unsigned> max_in_flight;
     std::optional<Seconds> attempt_timeout;
     std::optional<Seconds> connect_timeout;
     std::optional<Seconds> request_timeout;
@@ -285,6 +292,15 @@ struct ClientLayer {
     std::optional<bool> stream;
     std::optional<Seconds> stream_watchdog;
 };
+
+void store_arrivals(ClientLayer& layer, const Value& value, Context& ctx) {
+    if (value.string == "poisson")
+        layer.arrivals = Arrivals::poisson;
+    else if (value.string == "closed")
+        layer.arrivals = Arrivals::closed;
+    else
+        ctx.error(value, in_quotes(value.string) + " is not an arrival process (poisson, closed)");
+}
 
 void store_profiles(ClientLayer& layer, const Value& value, Context& ctx) {
     std::vector<Profile> profiles;
@@ -310,16 +326,29 @@ constexpr Item<ClientLayer> kClientItems[] = {
     {.key = "clients",
      .type = Type::integer,
      .min = 1,
-     .max = 64,
-     .meaning = "independent clients of the profile, each with its own cache",
+     .max = kMaxClients,
+     .meaning = "independent clients of the profile (its users), each with its own cache, "
+                "address order and connections",
      .store = [](ClientLayer& l, const Value& v,
                  Context&) { l.clients = static_cast<unsigned>(v.integer); }},
     {.key = "rate",
      .type = Type::number,
-     .min = 0.1,
+     .min = 0.01,
      .max = 1000,
-     .meaning = "requests per second per client, one at a time",
+     .meaning = "requests per second per client",
      .store = [](ClientLayer& l, const Value& v, Context&) { l.rate = v.number(); }},
+    {.key = "arrivals",
+     .type = Type::string,
+     .meaning = "poisson (open loop: due on a schedule, whatever became of earlier requests) or "
+                "closed (one at a time, one period apart)",
+     .store = store_arrivals},
+    {.key = "max_in_flight",
+     .type = Type::integer,
+     .max = 512,
+     .meaning = "requests one client has open at once, further ones wait; 0: the program's own "
+                "limit",
+     .store = [](ClientLayer& l, const Value& v,
+                 Context&) { l.max_in_flight = static_cast<unsigned>(v.integer); }},
     {.key = "attempt_timeout",
      .type = Type::seconds,
      .max = 300,
@@ -374,6 +403,8 @@ constexpr Table<ClientLayer> kProfileClients{kProfileClientItems};
 void apply(const ClientLayer& layer, ClientSpec& spec) {
     if (layer.clients) spec.clients = *layer.clients;
     if (layer.rate) spec.rate = *layer.rate;
+    if (layer.arrivals) spec.arrivals = *layer.arrivals;
+    if (layer.max_in_flight && *layer.max_in_flight > 0) spec.max_in_flight = *layer.max_in_flight;
     if (layer.attempt_timeout) spec.attempt_timeout = *layer.attempt_timeout;
     if (layer.connect_timeout) spec.connect_timeout = *layer.connect_timeout;
     if (layer.request_timeout) spec.request_timeout = *layer.request_timeout;
@@ -767,6 +798,14 @@ constexpr Item<Draft> kScenarioItems[] = {
      .fallback = "2",
      .meaning = "seconds the clients run before the measured run; nothing is recorded",
      .store = [](Draft& d, const Value& v, Context&) { d.scenario.warmup = to_seconds(v); }},
+    {.key = "quick_duration",
+     .type = Type::seconds,
+     .min = 1,
+     .max = kMaxDuration,
+     .fallback = "20",
+     .meaning = "seconds each model runs under --quick (faults from then on are left out)",
+     .store = [](Draft& d, const Value& v,
+                 Context&) { d.scenario.quick_duration = to_seconds(v); }},
     {.key = "ttl",
      .type = Type::integer,
      .min = 1,

@@ -103,6 +103,7 @@ struct Scenario {
     unsigned nodes = 4;            // nolb-stats processes, node1..nodeN
     Seconds duration{20};          // the measured run, per model
     Seconds warmup{2};             // clients run, but nothing is recorded
+    Seconds quick_duration{20};    // the measured run under --quick
     std::uint32_t ttl = 5;         // of the service's A records (and the load balancer's name)
     Seconds written_duration{20};  // duration = written_duration + duration_ttls x ttl
     unsigned duration_ttls = 0;

@@ -14,19 +14,22 @@ namespace nolb::compare {
 
 namespace {
 
+// The faults that take something away (the others undo one).
+bool breaks(FaultKind kind) {
+    switch (kind) {
+        case FaultKind::restart:
+        case FaultKind::recover:
+        case FaultKind::unblackhole:
+        case FaultKind::undrain:
+            return false;
+        default:
+            return true;
+    }
+}
+
 bool publishes(const PublishedSample& sample, unsigned node) {
     return std::any_of(sample.nodes.begin(), sample.nodes.end(),
                        [node](std::uint16_t n) { return n == node; });
-}
-
-// Busiest over least busy node. A node that answered nothing while another did is the whole
-// point of the figure (load all on the others), so it reads as infinity, not as a huge number.
-double share_ratio(const std::vector<std::uint64_t>& per_node) {
-    if (per_node.empty()) return 0;
-    auto [lo, hi] = std::minmax_element(per_node.begin(), per_node.end());
-    if (*hi == 0) return 0;
-    if (*lo == 0) return std::numeric_limits<double>::infinity();
-    return static_cast<double>(*hi) / static_cast<double>(*lo);
 }
 
 double share_deviation(const std::vector<std::uint64_t>& per_node) {
@@ -64,12 +67,15 @@ Summary summarize_profile(const RunResult& run, Profile profile, bool real, unsi
         clients.insert(r.client);
         by_client[r.client].push_back(r);
         ++s.requests;
+        if (r.attempted) ++s.attempted;
         const auto kind = static_cast<std::size_t>(r.outcome);
         if (kind < s.outcomes.size()) ++s.outcomes[kind];
         if (r.resolved) ++s.lookups;
         if (r.outcome != Outcome::ok) continue;
         ++s.ok;
-        latencies.push_back(std::max(0.0, r.end - r.start) * 1000.0);
+        const double took = std::max(0.0, r.end - r.start);
+        if (took > kLateSeconds) ++s.late;
+        latencies.push_back(took * 1000.0);
         // A success names its node; one that could not (no "site" in the body) still counts as
         // a success but is nobody's share.
         if (r.node >= 0 && static_cast<unsigned>(r.node) < nodes)
@@ -82,9 +88,37 @@ Summary summarize_profile(const RunResult& run, Profile profile, bool real, unsi
                         : 100.0 * static_cast<double>(s.ok) / static_cast<double>(s.requests);
     s.p50_ms = percentile(latencies, 50).value_or(0);
     s.p99_ms = percentile(latencies, 99).value_or(0);
-    for (const auto& [client, records] : by_client)
-        s.longest_outage_ms =
-            std::max(s.longest_outage_ms, longest_outage_ms(records, run.duration));
+
+    // The first fault that breaks something, and the next fault after it: the window whose
+    // outages are its doing.
+    std::optional<double> fault;
+    double until = run.duration;
+    for (const AppliedFault& f : run.faults) {
+        if (!f.ok) continue;
+        if (!fault) {
+            if (breaks(f.fault.kind)) fault = f.at;
+        } else if (f.at > *fault) {
+            until = f.at;
+            break;
+        }
+    }
+    std::vector<double> recoveries;
+    for (const auto& [client, records] : by_client) {
+        const std::vector<Outage> list = outages(records, run.duration);
+        for (const Outage& o : list) {
+            s.longest_outage_ms = std::max(s.longest_outage_ms, (o.to - o.from) * 1000.0);
+            s.client_seconds_down += o.to - o.from;
+        }
+        if (!fault) continue;
+        const double r = recovery_s(list, *fault, until);
+        if (r > 0) ++s.affected_clients;
+        recoveries.push_back(r);
+    }
+    if (fault) {
+        s.recover_p50_s = percentile(recoveries, 50);
+        s.recover_p90_s = percentile(recoveries, 90);
+        s.recover_p99_s = percentile(recoveries, 99);
+    }
     s.share_max_min = share_ratio(s.per_node);
     s.share_deviation = share_deviation(s.per_node);
     for (const AppliedFault& f : run.faults) {
@@ -110,8 +144,9 @@ std::optional<double> percentile(std::vector<double>& values, double p) {
     return values[rank - 1];
 }
 
-double longest_outage_ms(std::span<const RequestRecord> records, double run_end) {
-    // A client runs a closed loop, so its requests do not overlap: start order is its history.
+std::vector<Outage> outages(std::span<const RequestRecord> records, double run_end) {
+    // In start order: the order the client's user asked in. Requests overlap (open loop): a
+    // success that started after a failure ends the outage, whenever the failure itself ended.
     std::vector<const RequestRecord*> ordered;
     ordered.reserve(records.size());
     for (const RequestRecord& r : records)
@@ -120,21 +155,37 @@ double longest_outage_ms(std::span<const RequestRecord> records, double run_end)
         ordered.begin(), ordered.end(),
         [](const RequestRecord* a, const RequestRecord* b) { return a->start < b->start; });
 
-    double longest = 0;
-    std::optional<double> outage_start;
+    std::vector<Outage> out;
+    bool failing = false;
+    double since = 0;
     for (const RequestRecord* r : ordered) {
         if (r->outcome != Outcome::ok) {
-            if (!outage_start) outage_start = r->start;
+            if (!failing) since = r->start;
+            failing = true;
             continue;
         }
-        if (outage_start) {
-            longest = std::max(longest, r->end - *outage_start);
-            outage_start.reset();
+        if (failing) {
+            out.push_back({since, std::max(r->end, since), true});
+            failing = false;
         }
     }
     // Still failing when the run ended: the outage lasted at least that long.
-    if (outage_start) longest = std::max(longest, run_end - *outage_start);
+    if (failing) out.push_back({since, std::max(run_end, since), false});
+    return out;
+}
+
+double longest_outage_ms(std::span<const RequestRecord> records, double run_end) {
+    double longest = 0;
+    for (const Outage& o : outages(records, run_end))
+        longest = std::max(longest, o.to - o.from);
     return longest * 1000.0;
+}
+
+double recovery_s(std::span<const Outage> client_outages, double fault, double until) {
+    double recovered = 0;
+    for (const Outage& o : client_outages)
+        if (o.from >= fault && o.from < until) recovered = std::max(recovered, o.to - fault);
+    return recovered;
 }
 
 // Scanned from the last request back: the earliest start from which on the requests that tried
@@ -162,6 +213,16 @@ Avoidance avoidance(std::span<const RequestRecord> records, Profile profile, boo
         if (after[i]->outcome != Outcome::ok) ++out.errors;
     }
     return out;
+}
+
+// Busiest over least busy node. A node that answered nothing while another did is the whole
+// point of the figure (load all on the others), so it reads as infinity, not as a huge number.
+double share_ratio(const std::vector<std::uint64_t>& per_node) {
+    if (per_node.empty()) return 0;
+    auto [lo, hi] = std::minmax_element(per_node.begin(), per_node.end());
+    if (*hi == 0) return 0;
+    if (*lo == 0) return std::numeric_limits<double>::infinity();
+    return static_cast<double>(*hi) / static_cast<double>(*lo);
 }
 
 std::string summary_label(const Summary& s) {

@@ -28,13 +28,20 @@ struct Avoidance {
 Avoidance avoidance(std::span<const RequestRecord> records, Profile profile, bool real,
                     unsigned node, double from);
 
+// A successful request slower than this is late: an answer, but not one a user waited for
+// gladly. Counted apart; it is still a success.
+inline constexpr double kLateSeconds = 1.0;
+
 struct Summary {
+    unsigned repetition = 0;  // of the scenario, 0-based
     Model model = Model::zero_admin;
     Profile profile = Profile::try_all;
     bool real = false;  // the real program's requests, not its profile's
     unsigned clients = 0;
-    std::uint64_t requests = 0;
+    std::uint64_t requests = 0;   // due in the measured run
+    std::uint64_t attempted = 0;  // of those, begun before it ended
     std::uint64_t ok = 0;
+    std::uint64_t late = 0;                               // ok, but slower than kLateSeconds
     std::array<std::uint64_t, kOutcomeCount> outcomes{};  // indexed by Outcome
     double success_pct = 0;  // 100 * ok / requests; 100 when there were none
     double p50_ms = 0;       // latency of the successful requests
@@ -43,6 +50,15 @@ struct Summary {
     // to the end of that client's next successful one (or the run's end), failures in a row
     // counted as one outage. 0 when no request failed.
     double longest_outage_ms = 0;
+    // Every client's outages (as above) added up: the service time the fault took from users.
+    double client_seconds_down = 0;
+    // Time to recover, over the clients: from the run's first fault to the end of the last
+    // outage a client had that began before the next fault (or the run's end); 0 for a client
+    // that had none. Nearest-rank percentiles; unset when the run had no fault.
+    unsigned affected_clients = 0;
+    std::optional<double> recover_p50_s;
+    std::optional<double> recover_p90_s;
+    std::optional<double> recover_p99_s;
     std::vector<std::uint64_t> per_node;  // successful requests answered by each node
     double share_max_min = 0;             // busiest node / least busy; infinity if one got none
     double share_deviation = 0;  // largest |count - mean| / mean over the nodes, as a fraction
@@ -57,6 +73,10 @@ struct Summary {
     std::optional<Avoidance> avoid;
 };
 
+// Successful requests of the busiest node over the least busy one's: infinity when one served
+// none while another did, 0 when none served any.
+double share_ratio(const std::vector<std::uint64_t>& per_node);
+
 // "curl", or "curl (real)" for the program itself.
 std::string summary_label(const Summary& s);
 
@@ -65,8 +85,22 @@ std::string summary_label(const Summary& s);
 // `values`.
 std::optional<double> percentile(std::vector<double>& values, double p);
 
+// One client's outages: each from the start of a failed request to the end of the first
+// successful request after it in start order (failures in a row are one outage), or to the
+// run's end (`ended` false). Records in any order; outages in time order.
+struct Outage {
+    double from = 0;
+    double to = 0;
+    bool ended = true;
+};
+std::vector<Outage> outages(std::span<const RequestRecord> records, double run_end);
+
 // The longest outage in one client's records (any order), per Summary::longest_outage_ms.
 double longest_outage_ms(std::span<const RequestRecord> records, double run_end);
+
+// A client's time to recover from a fault at `fault` (Summary::recover_p50_s): the end of its
+// last outage that began in [fault, until), minus `fault`; 0 when none did.
+double recovery_s(std::span<const Outage> client_outages, double fault, double until);
 
 // One Summary per profile that made requests in the run, in kProfiles order, each followed by
 // its real program's when one ran.

@@ -352,13 +352,15 @@ class CompareClientsTest : public ::testing::Test {
     }
 
     // A client that asks nolbd itself (the tests cannot point getaddrinfo at it), keeps nothing,
-    // and tries every address with 1 s each unless a test says otherwise; each test then sets
-    // the one rule it is about.
+    // tries every address with 1 s each and makes one request at a time (a closed loop, whose
+    // request counts the tests can reason about) unless a test says otherwise; each test then
+    // sets the one rule it is about.
     static ClientSpec spec(Profile profile, unsigned clients, double rate) {
         ClientSpec s;
         s.profile = profile;
         s.clients = clients;
         s.rate = rate;
+        s.arrivals = Arrivals::closed;
         s.lookup = Lookup::stub;
         return s;
     }
@@ -366,10 +368,10 @@ class CompareClientsTest : public ::testing::Test {
     // Runs a fleet for `duration`, then stops it (requests may end within `grace`) and runs the
     // loop until it has drained (at most 10 s more).
     FleetRun run(const Target& aim, const std::vector<ClientSpec>& specs, Seconds duration,
-                 Seconds grace = Seconds(5)) {
+                 Seconds grace = Seconds(5), std::uint64_t seed = 1) {
         FleetRun result;
         const Clock::time_point origin = Clock::now();
-        Fleet fleet(base_.get(), aim, specs, origin);
+        Fleet fleet(base_.get(), aim, specs, origin, seed);
         struct Context {
             Fleet* fleet;
             FleetRun* result;
@@ -756,7 +758,7 @@ TEST_F(CompareClientsTest, AKeptConnectionTheServerClosedIsReplaced) {
     ClientSpec kept = spec(Profile::chromium, 1, 4);
     kept.keep_idle = 60s;
     const Clock::time_point origin = Clock::now();
-    Fleet fleet(base_.get(), target("one"), {kept}, origin);
+    Fleet fleet(base_.get(), target("one"), {kept}, origin, 1);
     fleet.start();
     auto restart = [](evutil_socket_t, short, void* arg) {
         auto* self = static_cast<CompareClientsTest*>(arg);
@@ -780,7 +782,7 @@ TEST_F(CompareClientsTest, StreamRecordsItsSilencesAndReconnects) {
     s.stream = true;
     s.stream_retry = 0.2s;
     const Clock::time_point origin = Clock::now();
-    Fleet fleet(base_.get(), target("one"), {s}, origin);
+    Fleet fleet(base_.get(), target("one"), {s}, origin, 1);
     fleet.start();
     // The server vanishes at 0.8 s and is back at 2.3 s: the stream goes silent, retries (the
     // server's `retry: 200`) until it connects again, and the silence is recorded once.
@@ -896,7 +898,7 @@ TEST_F(CompareClientsTest, StopDrainsRequestsInFlight) {
 
 TEST_F(CompareClientsTest, WarmUpIsNotRecorded) {
     // Origin one second ahead: the first second of requests is the warm-up.
-    Fleet fleet(base_.get(), target("long"), {spec(Profile::try_all, 1, 10)}, Clock::now() + 1s);
+    Fleet fleet(base_.get(), target("long"), {spec(Profile::try_all, 1, 10)}, Clock::now() + 1s, 1);
     fleet.start();
     EXPECT_TRUE(drive(fleet, 1.5));
     const auto records = fleet.take_records();
@@ -921,8 +923,8 @@ TEST_F(CompareClientsTest, DestructionMidRequestClosesEverything) {
         s.request_timeout = 2s;
         s.stream = true;
         s.keep_idle = 10s;
-        Fleet fleet(base_.get(), target("silent"), {s, spec(Profile::try_all, 3, 50)},
-                    Clock::now());
+        Fleet fleet(base_.get(), target("silent"), {s, spec(Profile::try_all, 3, 50)}, Clock::now(),
+                    1);
         fleet.start();
         const timeval run_for = to_tv(0.3);
         event_base_loopexit(base_.get(), &run_for);
@@ -934,6 +936,84 @@ TEST_F(CompareClientsTest, DestructionMidRequestClosesEverything) {
     event_base_loopexit(base_.get(), &settle);
     event_base_dispatch(base_.get());
     EXPECT_EQ(open_fds(), before);
+}
+
+// ------------------------------------------------------------------------- open-loop arrivals
+
+TEST_F(CompareClientsTest, OpenLoopClientsGoOnIssuingRequestsWhileEarlierOnesHang) {
+    // The only address accepts and never answers: a closed-loop client would wait on its first
+    // request; an open-loop one keeps issuing them at its rate, each waiting on its own.
+    ClientSpec s = spec(Profile::python, 2, 20);
+    s.arrivals = Arrivals::poisson;
+    s.request_timeout = 0s;
+    s.attempt_timeout = 0s;
+    const FleetRun r = run(target("silent"), {s}, 1.0s, 0.2s);
+    // 2 clients x 20/s x 1 s: 40 due on average; a Poisson count is below 20 with a
+    // probability of about 1e-4.
+    EXPECT_GE(r.records.size(), 20u) << describe(r.records);
+    EXPECT_LE(r.records.size(), 70u) << describe(r.records);
+    for (const auto& rec : r.records) {
+        EXPECT_EQ(rec.outcome, Outcome::unfinished);
+        EXPECT_TRUE(rec.attempted);
+        EXPECT_NEAR(rec.start, rec.began, 0.005) << "nothing waited for a free connection";
+    }
+}
+
+TEST_F(CompareClientsTest, RequestsBeyondTheProgramsConnectionsWaitAndCountFromWhenDue) {
+    // At most 2 open at once, against a silent node: the rest wait, their time counts from when
+    // they were due, and those still waiting when the run ends were never attempted.
+    ClientSpec s = spec(Profile::chromium, 1, 40);
+    s.arrivals = Arrivals::poisson;
+    s.max_in_flight = 2;
+    s.request_timeout = 0.25s;
+    s.attempt_timeout = 0s;
+    const FleetRun r = run(target("silent"), {s}, 1.0s, 0.3s);
+    int waited = 0, unattempted = 0, timed_out = 0;
+    for (const auto& rec : r.records) {
+        EXPECT_LE(rec.start, rec.began + 1e-9);
+        if (rec.began > rec.start + 0.05) ++waited;
+        if (!rec.attempted) {
+            ++unattempted;
+            EXPECT_EQ(rec.outcome, Outcome::unfinished);
+            EXPECT_EQ(rec.attempts, 0);
+        }
+        if (rec.outcome == Outcome::request_timeout) ++timed_out;
+    }
+    // Two at a time for 0.25 s each: about 8 of the about 40 due are begun in the second.
+    EXPECT_GE(timed_out, 4) << describe(r.records);
+    EXPECT_LE(timed_out, 12) << describe(r.records);
+    EXPECT_GT(waited, 0);
+    EXPECT_GT(unattempted, 10) << describe(r.records);
+}
+
+TEST_F(CompareClientsTest, TheSeedDecidesTheArrivals) {
+    ClientSpec s = spec(Profile::try_all, 3, 30);
+    s.arrivals = Arrivals::poisson;
+    auto starts = [&](std::uint64_t seed) {
+        const FleetRun r = run(target("one"), {s}, 0.6s, 5s, seed);
+        std::vector<std::pair<std::uint16_t, double>> out;
+        // Those well before the stop: one due near it may fall either side of it.
+        for (const auto& rec : r.records)
+            if (rec.start < 0.45) out.emplace_back(rec.client, rec.start);
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    const auto a = starts(7), b = starts(7), c = starts(8);
+    ASSERT_GE(a.size(), 15u);
+    // The same seed: the same number of requests per client and the same schedule, to within
+    // the loop's timer slack.
+    ASSERT_EQ(a.size(), b.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].first, b[i].first);
+        worst = std::max(worst, std::abs(a[i].second - b[i].second));
+    }
+    EXPECT_LT(worst, 0.03);
+    // Another seed, another schedule.
+    bool differs = a.size() != c.size();
+    for (std::size_t i = 0; !differs && i < a.size(); ++i)
+        differs = std::abs(a[i].second - c[i].second) > 0.03;
+    EXPECT_TRUE(differs);
 }
 
 }  // namespace

@@ -100,6 +100,7 @@ ScenarioResult crash_result() {
             result.summaries.push_back(s);
         result.runs.push_back(std::move(run));
     }
+    result.aggregates = aggregate(result.summaries);
     return result;
 }
 
@@ -116,6 +117,7 @@ ScenarioResult odd_result() {
     run.requests.push_back(rec(Profile::chromium, 0, 1.5, 0.001, Outcome::ok, 0));
     run.notes.push_back("a & b < c");
     result.summaries = summarize(run, 2);
+    result.aggregates = aggregate(result.summaries);
     result.runs.push_back(std::move(run));
     return result;
 }
@@ -207,24 +209,29 @@ TEST(CompareReport, CsvHasTheHeaderAndOneRowPerModelAndProfile) {
     ASSERT_EQ(lines.size(), 1u + 3 * 2 + 1);
     EXPECT_EQ(
         lines[0],
-        "scenario,model,profile,clients,requests,ok,success_pct,http_error,refused,"
-        "connect_timeout,reset,request_timeout,dns_error,local_error,unfinished,p50_ms,p99_ms,"
-        "longest_outage_ms,share_max_min,share_deviation,lookups,dns_queries,"
-        "nolbd_cpu_us_per_query,lb_cpu_us_per_request");
-    // The health-checked try-all row: 21 requests, one refused at 5.5 s, outage 5.5 .. 6.002 s,
-    // nodes 7/4/9 (ratio 2.25, deviation (20/3 - 4) / (20/3) = 0.4), 0.05 s over 100 queries.
+        "scenario,repetition,seed,model,profile,clients,requests,attempted,ok,late,success_pct,"
+        "http_error,refused,connect_timeout,reset,request_timeout,dns_error,local_error,"
+        "unfinished,p50_ms,p99_ms,longest_outage_ms,client_seconds_down,affected_clients,"
+        "recover_p50_s,recover_p90_s,recover_p99_s,share_max_min,share_deviation,lookups,"
+        "dns_queries,nolbd_cpu_us_per_query,lb_cpu_us_per_request");
+    // The health-checked try-all row: 21 requests, one refused at 5.5 s, outage 5.5 .. 6.002 s
+    // (one of the two clients recovers 1.002 s after the crash at 5 s, the other had nothing to
+    // recover from: p50 0, p90 and p99 1.002), nodes 7/4/9 (ratio 2.25, deviation
+    // (20/3 - 4) / (20/3) = 0.4), 0.05 s over 100 queries.
     EXPECT_EQ(lines[4],
-              "crash,health-checked,try-all,2,21,20,95.238,0,1,0,0,0,0,0,0,2.000,2.000,502.000,"
-              "2.250,0.4000,2,100,500.000,");
+              "crash,0,0,health-checked,try-all,2,21,21,20,0,95.238,0,1,0,0,0,0,0,0,2.000,2.000,"
+              "502.000,0.502,1,0.000,1.002,1.002,2.250,0.4000,2,100,500.000,");
     // Profiles in kProfiles order within a model. single: one client, two http errors, node 0 only:
     // the ratio is infinite.
-    EXPECT_EQ(lines[3].rfind("crash,health-checked,java,1,10,8,80.000,2,0,", 0), 0u) << lines[3];
+    EXPECT_EQ(lines[3].rfind("crash,0,0,health-checked,java,1,10,10,8,0,80.000,2,0,", 0), 0u)
+        << lines[3];
     EXPECT_NE(lines[3].find(",inf,"), std::string::npos) << lines[3];
     // Load balancer: 0.2 s of HAProxy over its 40 forwarded requests.
-    EXPECT_EQ(lines[6].rfind("crash,load-balancer,try-all,", 0), 0u) << lines[6];
+    EXPECT_EQ(lines[6].rfind("crash,0,0,load-balancer,try-all,", 0), 0u) << lines[6];
     EXPECT_TRUE(lines[6].ends_with(",4,12500.000,5000.000")) << lines[6];
-    EXPECT_EQ(lines[7].rfind("\"odd, \"\"name\"\" | <x>\",zero-admin,chromium,1,2,2,100.000,", 0),
-              0u)
+    EXPECT_EQ(
+        lines[7].rfind("\"odd, \"\"name\"\" | <x>\",0,0,zero-admin,chromium,1,2,2,2,0,100.000,", 0),
+        0u)
         << lines[7];
 }
 
@@ -295,14 +302,15 @@ TEST(CompareReport, MarkdownHasTheTableTheHopAndTheDetection) {
     EXPECT_NE(md.find("## crash\n"), std::string::npos);
     EXPECT_NE(md.find("node2 is killed \\| and stays down."), std::string::npos);
     EXPECT_NE(md.find("Models run: zero-admin, health-checked, load-balancer."), std::string::npos);
-    EXPECT_NE(md.find("| health-checked | try-all | 2 | 21 | 95.2 | refused 1 | 2.0 | 2.0 | "
-                      "502.0 | 2.25 | 40.0 | 2 |\n"),
+    EXPECT_NE(md.find("| health-checked | try-all | 2 | 21 | 100.0 | 95.2 | 0.0 | refused 1 | "
+                      "2.0 | 2.0 | 0.00 | 1.00 | 1.00 | 1 | 0.5 | 0.50 | 2.25 |\n"),
               std::string::npos)
         << md;
-    EXPECT_NE(md.find("| health-checked | java | 1 | 10 | 80.0 | http-error 2 | "),
+    EXPECT_NE(md.find("| health-checked | java | 1 | 10 | 100.0 | 80.0 | 0.0 | http-error 2 | "),
               std::string::npos);
-    EXPECT_NE(md.find("| load-balancer | try-all | 2 | 20 | 100.0 | none | 3.5 |"),
+    EXPECT_NE(md.find("| load-balancer | try-all | 2 | 20 | 100.0 | 100.0 | 0.0 | none | 3.5 |"),
               std::string::npos);
+    EXPECT_NE(md.find("One run: no confidence interval."), std::string::npos);
     // Costs: nolbd 500 us per query (31 requests over 100 queries); through HAProxy, 5000 us per
     // forwarded request and 30 requests over 4 queries for the balancer's name.
     EXPECT_NE(md.find("| health-checked | 0 | 100 | 500.0 | - | 0.3 |"), std::string::npos) << md;
@@ -311,7 +319,7 @@ TEST(CompareReport, MarkdownHasTheTableTheHopAndTheDetection) {
     EXPECT_NE(md.find("- java: +1.5 ms"), std::string::npos);
     const std::string crash_row =
         std::string(" | 5.00 | node2 | ") + fault_name(FaultKind::crash) + " | SIGKILL pid 1234 | ";
-    EXPECT_NE(md.find("| health-checked" + crash_row + "1200 ms |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| health-checked" + crash_row + "1200 |"), std::string::npos) << md;
     EXPECT_NE(md.find("| zero-admin" + crash_row + " |"), std::string::npos);
     EXPECT_NE(md.find("- zero-admin: profile system skipped: &lt;not&gt; root"), std::string::npos);
     EXPECT_NE(md.find("## odd, \"name\" \\| &lt;x&gt;\n"), std::string::npos);
@@ -330,6 +338,69 @@ TEST(CompareReport, MarkdownHasTheTableTheHopAndTheDetection) {
         if (expected == 0) expected = bars;
         EXPECT_EQ(bars, expected) << line;
     }
+}
+
+TEST(CompareReport, RepetitionsComeDownToMeansWithIntervals) {
+    // Two runs of the crash scenario, the second with one more refusal for try-all under
+    // health-checked: its success is 95.238 % and 90.476 %, mean 92.857, and the 95 % interval's
+    // half-width t(1) * sd / sqrt(2) = 12.706 * 3.367 / 1.414 = 30.25 (30.3 as printed).
+    ScenarioResult merged;
+    merge_repetition(merged, crash_result());
+    ScenarioResult second = crash_result();
+    for (RunResult& run : second.runs) {
+        run.repetition = 1;
+        run.seed = 2;
+        if (run.model != Model::health_checked) continue;
+        for (RequestRecord& r : run.requests)
+            if (r.profile == Profile::try_all && r.outcome == Outcome::ok && r.start > 7) {
+                r.outcome = Outcome::refused;
+                break;
+            }
+    }
+    second.summaries.clear();
+    for (const RunResult& run : second.runs)
+        for (Summary s : summarize(run, second.scenario.nodes)) {
+            s.repetition = 1;
+            second.summaries.push_back(s);
+        }
+    merge_repetition(merged, std::move(second));
+    ASSERT_EQ(merged.repetitions, 2u);
+    ASSERT_EQ(merged.runs.size(), 6u);
+
+    const Aggregate* a = nullptr;
+    for (const Aggregate& x : merged.aggregates)
+        if (x.model == Model::health_checked && x.profile == Profile::try_all) a = &x;
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->runs, 2u);
+    EXPECT_NEAR(a->success_pct.mean, (2000.0 / 21 + 1900.0 / 21) / 2, 1e-9);
+    EXPECT_NEAR(a->success_pct.half, 30.25, 0.01);
+    EXPECT_NEAR(a->p50_ms.half, 0.0, 1e-12) << "the same latencies in both runs";
+
+    const std::string md = render_markdown({merged});
+    EXPECT_NE(md.find("2 repetitions, each with its own seed"), std::string::npos);
+    EXPECT_NE(md.find("| health-checked | try-all | 2 | 21 | 100.0 | 92.9 ± 30.3 | "),
+              std::string::npos)
+        << md;
+    EXPECT_NE(md.find("| refused 3 |"), std::string::npos) << "errors added up over the runs";
+
+    const auto doc = nlohmann::json::parse(render_json({merged}));
+    const auto& sc = doc["scenarios"][0];
+    EXPECT_EQ(sc["repetitions"], 2);
+    EXPECT_EQ(sc["runs"].size(), 6u);
+    EXPECT_EQ(sc["runs"][3]["repetition"], 1);
+    EXPECT_EQ(sc["runs"][3]["seed"], 2);
+    bool found = false;
+    for (const auto& agg : sc["aggregates"]) {
+        if (agg["model"] != "health-checked" || agg["profile"] != "try-all") continue;
+        found = true;
+        EXPECT_NEAR(agg["success_pct"]["ci95"].get<double>(), 30.25, 0.01);
+        EXPECT_EQ(agg["success_pct"]["n"], 2);
+    }
+    EXPECT_TRUE(found);
+
+    // A row per run in the CSV; the timeline draws the first run only.
+    EXPECT_EQ(lines_of(render_csv({merged})).size(), 1u + 2 * 3 * 2);
+    EXPECT_EQ(count(render_timeline_svg(merged), "class=\"panel\""), 3u * 2);
 }
 
 TEST(CompareReport, TimelineIsWellFormedWithAPanelPerModelAndProfile) {

@@ -119,6 +119,71 @@ TEST(CompareStats, SummaryLongestOutageIsTheWorstClientNotTheirSum) {
     EXPECT_DOUBLE_EQ(summaries[0].longest_outage_ms, 2500.0);
 }
 
+TEST(CompareStats, OverlappingRequestsEndAnOutageAtTheFirstSuccessAfterIt) {
+    // Open loop: a request due at 1 hangs until 9 and fails; one due at 2 succeeds at 2.1. The
+    // client had service again at 2.1, whatever became of the first.
+    const std::vector<RequestRecord> records = {rec(1, 9, Outcome::connect_timeout),
+                                                rec(2, 2.1, Outcome::ok),
+                                                rec(3, 3.05, Outcome::reset)};
+    const std::vector<Outage> list = outages(records, 10);
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_DOUBLE_EQ(list[0].from, 1);
+    EXPECT_DOUBLE_EQ(list[0].to, 2.1);
+    EXPECT_TRUE(list[0].ended);
+    EXPECT_DOUBLE_EQ(list[1].from, 3);
+    EXPECT_DOUBLE_EQ(list[1].to, 10);
+    EXPECT_FALSE(list[1].ended) << "still failing when the run ended";
+}
+
+TEST(CompareStats, RecoveryIsFromTheFaultToTheEndOfTheLastOutageItCaused) {
+    const std::vector<Outage> list = {{1, 2, true}, {5.5, 6, true}, {7, 8.5, true}, {12, 13, true}};
+    // Fault at 5, next fault at 10: the outages beginning in [5, 10) end by 8.5.
+    EXPECT_DOUBLE_EQ(recovery_s(list, 5, 10), 3.5);
+    EXPECT_DOUBLE_EQ(recovery_s(list, 9, 11), 0) << "none began in the window";
+    EXPECT_DOUBLE_EQ(recovery_s({}, 5, 10), 0);
+}
+
+TEST(CompareStats, SummaryCountsAttemptedLateAndRecoveryOverClients) {
+    // Crash at 5 s. Client 0 fails at 5.2 and is served again at 6.0; client 1 is spared;
+    // client 2 fails at 5.5 and never again succeeds; client 3's last request was due but never
+    // begun. A success taking 1.5 s is late.
+    RequestRecord never = rec(9.5, 10, Outcome::unfinished, -1, 3);
+    never.attempted = false;
+    RunResult run =
+        run_of({rec(1, 1.1, Outcome::ok, 0, 0), rec(5.2, 5.3, Outcome::refused, -1, 0),
+                rec(5.9, 6.0, Outcome::ok, 1, 0), rec(2, 3.5, Outcome::ok, 1, 1),
+                rec(6, 6.1, Outcome::ok, 0, 1), rec(1, 1.1, Outcome::ok, 0, 2),
+                rec(5.5, 6.5, Outcome::reset, -1, 2), rec(1, 1.2, Outcome::ok, 0, 3), never},
+               10);
+    AppliedFault crash;
+    crash.fault.kind = FaultKind::crash;
+    crash.at = 5;
+    run.faults.push_back(crash);
+    const auto summaries = summarize(run, 2);
+    ASSERT_EQ(summaries.size(), 1u);
+    const Summary& s = summaries[0];
+    EXPECT_EQ(s.requests, 9u);
+    EXPECT_EQ(s.attempted, 8u);
+    EXPECT_EQ(s.late, 1u);
+    // Client 0: 5.2 .. 6.0 (0.8 s); client 2: 5.5 .. 10 (4.5 s); client 3: 9.5 .. 10 (0.5 s).
+    EXPECT_NEAR(s.client_seconds_down, 5.8, 1e-9);
+    EXPECT_EQ(s.affected_clients, 3u);
+    // Recoveries over the four clients: 0, 1.0, 5.0, 5.0 (sorted: 0, 1, 5, 5).
+    ASSERT_TRUE(s.recover_p50_s && s.recover_p90_s && s.recover_p99_s);
+    EXPECT_DOUBLE_EQ(*s.recover_p50_s, 1.0);
+    EXPECT_DOUBLE_EQ(*s.recover_p90_s, 5.0);
+    EXPECT_DOUBLE_EQ(*s.recover_p99_s, 5.0);
+}
+
+TEST(CompareStats, WithoutAFaultThereIsNoRecovery) {
+    RunResult run = run_of({rec(1, 1.1, Outcome::refused), rec(2, 2.1, Outcome::ok)});
+    const auto summaries = summarize(run, 1);
+    ASSERT_EQ(summaries.size(), 1u);
+    EXPECT_FALSE(summaries[0].recover_p50_s);
+    EXPECT_EQ(summaries[0].affected_clients, 0u);
+    EXPECT_NEAR(summaries[0].client_seconds_down, 1.1, 1e-9);
+}
+
 TEST(CompareStats, RealProgramsAreSummarizedApartWithTheirStreams) {
     RequestRecord real = rec(0.0, 0.1, Outcome::refused, -1, 0, Profile::curl);
     real.real = true;
