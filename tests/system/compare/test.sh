@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# compare: nolb-compare runs two short scenarios for real (nolb-stats nodes, nolbd, its clients;
-# as root in a network namespace of its own) and its results.json must show what follows from
-# the design, each of which could come out otherwise:
+# compare: nolb-compare runs the repository's crash and http500 scenarios in --quick mode (each
+# model 20 s with 20 clients per profile, the first fault only, at 10 s; as root in a network
+# namespace of its own), two requests a second per client, and its results.json must show what
+# follows from the design, each of which could come out otherwise:
 # - crash: health-checked nolbd stops publishing the killed node within the detection bound
 #   (two failed probes 0.5 s apart, plus the 100 ms sampling), while zero-admin nolbd goes on
 #   publishing it; `node18` clients, which never try a second address, see errors in
@@ -10,6 +11,8 @@
 # - http500: a node that answers 500 is an answer, not a refused connection, so `try-all`
 #   clients see errors in zero-admin mode, and far fewer once health-checked nolbd has dropped
 #   the node.
+# - every request due was attempted (no client of these profiles holds requests back), and the
+#   run took the quick mode's length, not the scenario's.
 source "$(dirname "$0")/../lib.sh"
 
 : "${NOLB_COMPARE:=$(dirname "$NOLBD")/nolb-compare}"
@@ -19,8 +22,11 @@ command -v jq >/dev/null || die "jq is installed (contrib/install-deps.sh)"
 # Given relative, as people type it: the lab's sockets (nolbd's control, HAProxy's stats) must
 # still work.
 OUTDIR="$TMP/out"
-run_tracked "$TMP/compare.log" "$NOLB_COMPARE" --scenario "$SCENARIO_DIR/crash.toml" \
-    --scenario "$SCENARIO_DIR/http500.toml" --out "$(realpath --relative-to=. "$OUTDIR")" --quiet
+# Two requests a second per client, so that a node's eighth of them is plenty to count.
+SCENARIOS="$NOLB_SOURCE_DIR/conf/scenarios"
+run_tracked "$TMP/compare.log" "$NOLB_COMPARE" --scenario "$SCENARIOS/crash.toml" \
+    --scenario "$SCENARIOS/http500.toml" --quick --rate 2 --models zero-admin,health-checked \
+    --out "$(realpath --relative-to=. "$OUTDIR")" --quiet
 expect_eq "nolb-compare exits 0" 0 "$RC"
 expect_true "nolb-compare and everything it ran logged no sanitizer report" \
     eval "sanitizer_clean $TMP/compare.log && ! grep -rlEq 'ERROR: (Address|Leak)Sanitizer|runtime error:' $OUTDIR/work"
@@ -37,6 +43,12 @@ field() {
 }
 errors() { field "$1" "$2" "$3" '.requests - .ok'; }
 requests() { field "$1" "$2" "$3" '.requests'; }
+
+duration=$(jq -r '[.scenarios[].runs[].duration_s] | unique | join(",")' "$OUTDIR/results.json")
+expect_eq "every model ran the quick mode's 20 s" 20 "$duration"
+unattempted=$(jq -r '[.scenarios[].runs[].profiles[] | .requests - .attempted] | add' \
+    "$OUTDIR/results.json")
+expect_eq "every request due was attempted" 0 "$unattempted"
 
 # ---------------------------------------------------------------------------- crash
 
