@@ -279,6 +279,38 @@ double first_drain(const RunResult& run) {
     return 0;
 }
 
+// What each site served each profile (stats.hpp, SiteFigures): its share of the successes and
+// their latency, side by side, so the cost of a far site reads along a row.
+void markdown_sites(std::ostringstream& md, const ScenarioResult& result) {
+    const std::vector<Site>& sites = result.scenario.sites;
+    if (sites.empty()) return;
+    md << "### Sites\n\nThe share of each profile's successful requests each site served, and "
+          "their latency (p50 / p99 ms); round trips:";
+    for (const Site& site : sites)
+        md << " " << md_text(site.name) << " " << fixed(site.rtt.count() * 1000, 0) << " ms"
+           << (&site == &sites.back() ? ".\n\n" : ",");
+    md << "| Model | Profile |";
+    for (const Site& site : sites)
+        md << " " << md_text(site.name) << " % | " << md_text(site.name) << " ms |";
+    md << "\n|---|---|";
+    for (std::size_t i = 0; i < sites.size(); ++i)
+        md << "--:|--:|";
+    md << "\n";
+    for (const RunResult& run : result.runs) {
+        for (const Summary* s : summaries_of(result, run.model)) {
+            md << "| " << model_name(s->model) << " | " << md_text(summary_label(*s)) << " |";
+            for (const SiteFigures& f : s->sites) {
+                md << " " << fixed(f.share_pct, 1) << " | "
+                   << (f.ok == 0 ? std::string("-")
+                                 : fixed(f.p50_ms, 1) + " / " + fixed(f.p99_ms, 1))
+                   << " |";
+            }
+            md << "\n";
+        }
+    }
+    md << "\n";
+}
+
 // After a drain: when each profile's requests had left the node.
 void markdown_avoidance(std::ostringstream& md, const ScenarioResult& result) {
     bool any = false;
@@ -408,6 +440,7 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
                << lines.str() << "\n";
     }
 
+    markdown_sites(md, result);
     markdown_avoidance(md, result);
 
     md << "### Faults\n\n";
@@ -743,6 +776,18 @@ nlohmann::json avoid_json(const std::optional<Avoidance>& avoid) {
             {"errors", avoid->errors}};
 }
 
+nlohmann::json sites_json(const Summary& s) {
+    nlohmann::json sites = nlohmann::json::array();
+    for (const SiteFigures& f : s.sites)
+        sites.push_back({{"name", f.name},
+                         {"requests", f.requests},
+                         {"ok", f.ok},
+                         {"share_pct", f.share_pct},
+                         {"p50_ms", f.p50_ms},
+                         {"p99_ms", f.p99_ms}});
+    return sites;
+}
+
 }  // namespace
 
 std::string render_json(const std::vector<ScenarioResult>& results) {
@@ -810,6 +855,7 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                     {"share_deviation", s->share_deviation},
                     {"lookups", s->lookups},
                     {"avoid", avoid_json(s->avoid)},
+                    {"sites", sites_json(*s)},
                 });
             }
             runs.push_back({{"model", model_name(run.model)},

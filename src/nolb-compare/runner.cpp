@@ -152,7 +152,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         report(true);
         lab.stop();
 
-        std::vector<Summary> summaries = summarize(run, scenario.nodes);
+        std::vector<Summary> summaries = summarize(run, scenario.nodes, scenario.sites);
         result.summaries.insert(result.summaries.end(), summaries.begin(), summaries.end());
         result.runs.push_back(std::move(run));
     }
