@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fcntl.h>
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -27,7 +27,9 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace nolb::compare {
 
