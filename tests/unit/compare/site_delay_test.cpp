@@ -279,11 +279,15 @@ TEST(CompareSites, AFullHoldLetsTheOldestGoEarlyAndCountsThem) {
         Scenario scenario = load_scenario_string(
             "nodes = 2\n[[site]]\nname = \"far\"\nrtt = 0.2\nnodes = [2]\n", "full.toml");
         SiteDelay delay({{site_queue(0), Seconds(0.1)}}, 2);
+        const fs::path log =
+            fs::temp_directory_path() / ("nolb-sites-full-" + std::to_string(::getpid()) + ".log");
         Child rules =
-            Child::spawn({tool("iptables-restore"), "--noflush"},
-                         fs::temp_directory_path() / "nolb-sites-full.log", site_rules(scenario));
-        if (!rules.wait_for(std::chrono::seconds(5)) || *rules.status() != 0)
-            return {{"error", "iptables-restore failed"}};
+            Child::spawn({tool("iptables-restore"), "--noflush"}, log, site_rules(scenario));
+        const bool added = rules.wait_for(std::chrono::seconds(5)) && *rules.status() == 0;
+        const std::string why = log_tail(log);
+        std::error_code ec;
+        fs::remove(log, ec);
+        if (!added) return {{"error", "iptables-restore failed: " + why}};
         // A listener on the far node's address and a client sending it 64 KiB in small writes.
         const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         const sockaddr_in sin = address_of(node_address(scenario, 1));
