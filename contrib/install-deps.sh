@@ -20,6 +20,8 @@ build=(
     build-essential cmake pkg-config g++
     # libraries nolb links
     libldns-dev libevent-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+    # nolb-compare's sites: packets held in user space (NFQUEUE)
+    libnetfilter-queue-dev
 )
 test=(
     # unit and system tests
@@ -34,8 +36,9 @@ test=(
     clang libclang-rt-14-dev
 )
 compare=(
-    # nolb-compare: the load balancer it measures, and nftables for its blackhole faults
-    haproxy nftables
+    # nolb-compare: the load balancer it measures, nftables for its blackhole faults, and
+    # iptables for its sites (the NFQUEUE target; nft's own queue expression may be missing)
+    haproxy nftables iptables
 )
 calibrate=(
     # nolb-compare calibrate, in full: OpenJDK 17 for the Java client (the other programs come

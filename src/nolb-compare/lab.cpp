@@ -6,6 +6,8 @@
 // POST that injects a fault is answered by the node within a millisecond, and waiting for that
 // answer keeps the fault's time exact. Anything that lasts (a degraded node's hold, a restarted
 // node coming up, a dying node's exit) is a timer, never a wait. Every process is stopped by PID.
+// The sites' distance is set up once per lab, before the first node starts, and stays until the
+// lab is destroyed: the nodes' readiness checks, nolbd's probes and HAProxy cross it too.
 #include "nolb-compare/lab.hpp"
 
 #include <arpa/inet.h>
@@ -31,6 +33,7 @@
 #include "nolb-compare/lab_io.hpp"
 #include "nolb-compare/lab_process.hpp"
 #include "nolb-compare/lab_servers.hpp"
+#include "nolb-compare/site_delay.hpp"
 #include "nolb-compare/timeval.hpp"
 #include "util/event.hpp"
 
@@ -76,6 +79,15 @@ constexpr std::size_t kMaxSocketPath = 107;
 constexpr const char* kBlackholeNeedsRoot =
     "blackhole needs root: run nolb-compare as root; it then runs in a network namespace of its "
     "own";
+
+constexpr const char* kSitesNeedRoot =
+    "sites not applied (every node as near as the loopback): their round trips need root; run "
+    "nolb-compare as root, it then runs in a network namespace of its own";
+
+bool has_distance(const Scenario& scenario) {
+    return std::any_of(scenario.sites.begin(), scenario.sites.end(),
+                       [](const Site& site) { return site.rtt.count() > 0; });
+}
 
 std::string seconds_text(double s) {
     char buf[32];
@@ -206,6 +218,9 @@ struct Lab::Impl {
     std::vector<std::string> notes;
     bool blackhole_noted = false;
     bool nft_table = false;
+    std::unique_ptr<SiteDelay> site_delay;
+    bool site_rules_in = false;
+    SiteDelayCounts site_counts_at_start;  // of the running model, to note what it added
 
     Impl(event_base* b, const Scenario& s, LabOptions o)
         : base(b), scenario(s), options(std::move(o)) {}
@@ -978,6 +993,7 @@ struct Lab::Impl {
         drained.assign(scenario.nodes, false);
 
         if (scenario.network == Network::routed) build_routed_network();
+        start_sites();
         nodes.clear();
         nodes.resize(scenario.nodes);
         for (unsigned i = 0; i < scenario.nodes; ++i)
@@ -993,6 +1009,69 @@ struct Lab::Impl {
     void stop_run() {
         timers.clear();
         sampler.close();
+    }
+
+    // ---- sites ----------------------------------------------------------------------------
+
+    // The delay first, then the rules that feed it, so that no packet waits for a reader.
+    void start_sites() {
+        if (!has_distance(scenario)) return;
+        if (!options.in_namespace) {
+            notes.push_back(kSitesNeedRoot);
+            return;
+        }
+        if (!site_delay) {
+            std::vector<HeldQueue> queues;
+            for (std::size_t i = 0; i < scenario.sites.size(); ++i)
+                if (scenario.sites[i].rtt.count() > 0)
+                    queues.push_back({site_queue(i), scenario.sites[i].rtt / 2});
+            try {
+                site_delay = std::make_unique<SiteDelay>(std::move(queues));
+            } catch (const std::exception& e) {
+                throw std::runtime_error(std::string("cannot hold the sites' packets: ") +
+                                         e.what());
+            }
+        }
+        if (!site_rules_in) {
+            std::string error;
+            if (!run_iptables(site_rules(scenario), error))
+                throw std::runtime_error("cannot add the sites' iptables rules: " + error);
+            site_rules_in = true;
+        }
+        site_counts_at_start = site_delay->counts();
+    }
+
+    // What the running model's packets met: a full hold, or a delay that gave up.
+    void note_sites() {
+        if (!site_delay) return;
+        const SiteDelayCounts now = site_delay->counts();
+        const std::uint64_t early = now.released_early - site_counts_at_start.released_early;
+        if (early > 0)
+            notes.push_back(
+                std::to_string(early) +
+                " packets of the sites' nodes were let go before their time: the hold (" +
+                std::to_string(SiteDelay::kHoldLimit) + " packets) was full");
+        if (!now.failure.empty() && now.failure != site_counts_at_start.failure)
+            notes.push_back("the sites' delay stopped (" + now.failure +
+                            "): later packets passed without it");
+        site_counts_at_start = now;
+    }
+
+    void stop_sites() {
+        if (site_rules_in) {
+            std::string error;
+            if (!run_iptables(site_rules_removal(scenario), error))
+                notes.push_back("the sites' iptables rules are left in the lab's namespace: " +
+                                error);
+            site_rules_in = false;
+        }
+        site_delay.reset();
+    }
+
+    // `iptables-restore --noflush` with the script on stdin, in the clients' namespace (where
+    // the delay reads its queues); a few milliseconds.
+    bool run_iptables(const std::string& script, std::string& error) {
+        return run_tool({find_program("iptables-restore").string(), "--noflush"}, script, error);
     }
 
     void stop() {
@@ -1026,6 +1105,7 @@ struct Lab::Impl {
 
     ~Impl() {
         stop();
+        stop_sites();
         if (nft_table) {
             std::string error;
             run_nft(nft_delete_table(), error);
@@ -1095,6 +1175,7 @@ void Lab::end() {
     lab.ended = true;
     lab.stop_run();
     lab.check_exits();
+    lab.note_sites();
     if (!lab.baseline) return;
     const Counters before = *lab.baseline;
     const Counters after = lab.read_counters();

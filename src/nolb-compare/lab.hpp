@@ -2,7 +2,8 @@
 // (nolb-stats, node1..nodeN on 127.0.0.11.., one port), nolbd with the model's configuration
 // (every node with health = "none", or HTTP checks on /health; the load balancer's name as a
 // static record), HAProxy with its own checks for the load-balancer model, the faults on their
-// schedule, a sampler of what nolbd publishes, and the CPU each server spends.
+// schedule, a sampler of what nolbd publishes, and the CPU each server spends. As root, the
+// scenario's sites put their nodes at a round trip from everything else (site_delay.hpp).
 #pragma once
 
 #include <event2/event.h>

@@ -249,4 +249,34 @@ std::string nft_blackhole(const std::string& address, bool add) {
            address + " }\n";
 }
 
+std::uint16_t site_queue(std::size_t site) {
+    return static_cast<std::uint16_t>(kSiteQueueBase + site);
+}
+
+std::string site_rules(const Scenario& scenario) {
+    const bool routed = scenario.network == Network::routed;
+    std::string out =
+        std::string("*mangle\n:") + kSiteChain + " - [0:0]\n-A OUTPUT -j " + kSiteChain + "\n";
+    if (routed) out += std::string("-A PREROUTING ! -i lo -j ") + kSiteChain + "\n";
+    for (std::size_t i = 0; i < scenario.sites.size(); ++i) {
+        const Site& site = scenario.sites[i];
+        if (site.rtt.count() <= 0) continue;
+        const std::string target =
+            " -j NFQUEUE --queue-num " + std::to_string(site_queue(i)) + " --queue-bypass\n";
+        for (unsigned node : site.nodes) {
+            const std::string address = node_address(scenario, node) + "/32";
+            out += std::string("-A ") + kSiteChain + " -d " + address + target;
+            out += std::string("-A ") + kSiteChain + " -s " + address + target;
+        }
+    }
+    return out + "COMMIT\n";
+}
+
+std::string site_rules_removal(const Scenario& scenario) {
+    std::string out = std::string("*mangle\n-D OUTPUT -j ") + kSiteChain + "\n";
+    if (scenario.network == Network::routed)
+        out += std::string("-D PREROUTING ! -i lo -j ") + kSiteChain + "\n";
+    return out + "-F " + kSiteChain + "\n-X " + kSiteChain + "\nCOMMIT\n";
+}
+
 }  // namespace nolb::compare

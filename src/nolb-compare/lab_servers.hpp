@@ -1,7 +1,7 @@
 // What the lab writes for its servers and reads back from them, as text in and text out: nolbd's
 // configuration for a model, HAProxy's configuration with the same health-check settings, the
-// nftables rules of a blackhole, and HAProxy's `show stat` CSV. Kept apart from the processes so
-// each format is checked by a test without starting anything.
+// nftables rules of a blackhole, the iptables rules of the sites, and HAProxy's `show stat` CSV.
+// Kept apart from the processes so each format is checked by a test without starting anything.
 #pragma once
 
 #include <cstdint>
@@ -62,5 +62,18 @@ inline constexpr const char* kNftTable = "nolbcompare";
 std::string nft_create_table();
 std::string nft_delete_table();
 std::string nft_blackhole(const std::string& address, bool add);
+
+// iptables-restore scripts (for --noflush) that send the packets of the sites' nodes to the
+// sites' queues (site_delay.hpp). A chain of the lab's own in the mangle table, jumped to from
+// OUTPUT, which every packet a process sends passes, loopback ones included: on the loopback both
+// directions of an exchange with a node pass there. Routed, the nodes' answers come in over the
+// link and are caught in PREROUTING instead. A node's packets go to its site's queue, with
+// --queue-bypass so that they pass when nothing reads it. Sites with no round trip get no rules.
+// The lab's namespace is fresh, so nothing is left to replace; the removal undoes the creation.
+inline constexpr const char* kSiteChain = "nolb-sites";
+inline constexpr std::uint16_t kSiteQueueBase = 100;
+std::uint16_t site_queue(std::size_t site);  // the NFQUEUE number of scenario.sites[site]
+std::string site_rules(const Scenario& scenario);
+std::string site_rules_removal(const Scenario& scenario);
 
 }  // namespace nolb::compare

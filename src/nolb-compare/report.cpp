@@ -317,6 +317,47 @@ std::string avoid_text(const ScenarioResult& result, const Aggregate& a) {
     return out;
 }
 
+// What each site served each profile (stats.hpp, SiteFigures): its share of the successes and
+// their latency, side by side, so the cost of a far site reads along a row.
+void markdown_sites(std::ostringstream& md, const ScenarioResult& result) {
+    const std::vector<Site>& sites = result.scenario.sites;
+    if (sites.empty()) return;
+    md << "### Sites\n\nThe share of each profile's successful requests each site served, and "
+          "their latency (p50 / p99 ms), over the repetitions; round trips:";
+    for (const Site& site : sites)
+        md << " " << md_text(site.name) << " " << fixed(site.rtt.count() * 1000, 0) << " ms"
+           << (&site == &sites.back() ? ".\n\n" : ",");
+    md << "| Model | Profile |";
+    for (const Site& site : sites)
+        md << " " << md_text(site.name) << " % | " << md_text(site.name) << " ms |";
+    md << "\n|---|---|";
+    for (std::size_t i = 0; i < sites.size(); ++i)
+        md << "--:|--:|";
+    md << "\n";
+    for (const Aggregate& a : result.aggregates) {
+        md << "| " << model_name(a.model) << " | " << md_text(aggregate_label(a)) << " |";
+        for (std::size_t i = 0; i < sites.size(); ++i) {
+            // Over the repetitions; a latency only from runs in which the site served a success.
+            std::vector<double> share, p50, p99;
+            for (const Summary* s : repetitions_of(result, a)) {
+                if (i >= s->sites.size()) continue;
+                const SiteFigures& f = s->sites[i];
+                share.push_back(f.share_pct);
+                if (f.ok == 0) continue;
+                p50.push_back(f.p50_ms);
+                p99.push_back(f.p99_ms);
+            }
+            md << " " << estimate_text(estimate(share), 1) << " | "
+               << (p50.empty()
+                       ? std::string("-")
+                       : estimate_text(estimate(p50), 1) + " / " + estimate_text(estimate(p99), 1))
+               << " |";
+        }
+        md << "\n";
+    }
+    md << "\n";
+}
+
 // After a drain: when each profile's requests had left the node.
 void markdown_avoidance(std::ostringstream& md, const ScenarioResult& result) {
     bool any = false;
@@ -489,6 +530,7 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
               "health-checked):\n\n"
            << lines.str() << "\n";
 
+    markdown_sites(md, result);
     markdown_avoidance(md, result);
 
     md << "### Faults\n\n";
@@ -893,6 +935,18 @@ nlohmann::json avoid_json(const std::optional<Avoidance>& avoid) {
             {"errors", avoid->errors}};
 }
 
+nlohmann::json sites_json(const Summary& s) {
+    nlohmann::json sites = nlohmann::json::array();
+    for (const SiteFigures& f : s.sites)
+        sites.push_back({{"name", f.name},
+                         {"requests", f.requests},
+                         {"ok", f.ok},
+                         {"share_pct", f.share_pct},
+                         {"p50_ms", f.p50_ms},
+                         {"p99_ms", f.p99_ms}});
+    return sites;
+}
+
 }  // namespace
 
 std::string render_json(const std::vector<ScenarioResult>& results) {
@@ -967,6 +1021,7 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                     {"share_deviation", s->share_deviation},
                     {"lookups", s->lookups},
                     {"avoid", avoid_json(s->avoid)},
+                    {"sites", sites_json(*s)},
                 });
             }
             runs.push_back({{"model", model_name(run.model)},

@@ -154,7 +154,7 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
         report(true);
         lab.stop();
 
-        std::vector<Summary> summaries = summarize(run, scenario.nodes);
+        std::vector<Summary> summaries = summarize(run, scenario.nodes, scenario.sites);
         for (Summary& s : summaries)
             s.repetition = options.repetition;
         result.summaries.insert(result.summaries.end(), summaries.begin(), summaries.end());

@@ -63,6 +63,11 @@
 //                                   # blackhole unblackhole drain undrain
 //   hold = 3                        # degrade only: seconds degraded before it is pushed over
 //
+//   [[site]]                        # any number: nodes at a distance from the clients
+//   name = "geneva"                 # names its row in the results (letters, digits, _ . -)
+//   rtt = 0.030                     # seconds, the round trip to its nodes, 0..1 (needs root)
+//   nodes = [5, 6, 7, 8]            # 1-based like faults; a node in at most one site
+//
 // A profile's values are its program's defaults (profiles.cpp), then [clients], then
 // [clients.<profile>]: the most specific wins. Every profile runs unless `profiles` says
 // otherwise; its defaults are what the program does, so a scenario changes them only to ask
@@ -636,6 +641,99 @@ void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& 
     }
 }
 
+// Names that become file names and table rows: letters, digits, _ . -
+bool is_plain_name(std::string_view name) {
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '.' || c == '-';
+    });
+}
+
+// ---- [[site]]
+
+// A site as read, with where each node was written, to blame it against the whole file.
+struct SiteRow {
+    Site site;
+    std::vector<const Value*> node_values;  // beside site.nodes
+};
+
+void store_site_name(SiteRow& row, const Value& value, Context& ctx) {
+    if (!is_plain_name(value.string)) {
+        ctx.error(value, in_quotes(value.string) + " is not a site name (letters, digits, _ . -)");
+        return;
+    }
+    if (ctx.unique("site.name", value.string, value,
+                   "site " + in_quotes(value.string) + " is already named"))
+        row.site.name = value.string;
+}
+
+// Each element a node number, 1-based; whether it exists and is in no other site is judged
+// with the whole document (finish_sites).
+void store_site_nodes(SiteRow& row, const Value& value, Context& ctx) {
+    for (const Value& element : value.items) {
+        if (element.kind != Value::Kind::integer) {
+            ctx.error(element, "expected a node number (1 for node1), found " + element.kind_name);
+        } else if (element.integer < 1 || element.integer > static_cast<std::int64_t>(kMaxNodes)) {
+            ctx.error(element, std::to_string(element.integer) + " is out of range (1.." +
+                                   std::to_string(static_cast<int>(kMaxNodes)) + ")");
+        } else {
+            row.site.nodes.push_back(static_cast<unsigned>(element.integer - 1));
+            row.node_values.push_back(&element);
+        }
+    }
+}
+
+constexpr Item<SiteRow> kSiteItems[] = {
+    {.key = "name",
+     .type = Type::string,
+     .required = true,
+     .min = 1,
+     .max = 32,
+     .meaning = "names the site's row in the results",
+     .store = store_site_name},
+    {.key = "rtt",
+     .type = Type::seconds,
+     .required = true,
+     .max = 1,
+     .meaning = "seconds a round trip between the clients and the site's nodes takes; each "
+                "direction waits half",
+     .store = [](SiteRow& r, const Value& v, Context&) { r.site.rtt = to_seconds(v); }},
+    {.key = "nodes",
+     .type = Type::array,
+     .required = true,
+     .min = 1,
+     .meaning = "the site's nodes, 1 for node1; a node in at most one site",
+     .store = store_site_nodes},
+};
+constexpr Table<SiteRow> kSite{kSiteItems};
+
+// Every node named exists and is in one site only; the first site to name a node keeps it.
+void finish_sites(std::vector<SiteRow>& rows, unsigned nodes, bool nodes_known, Context& ctx) {
+    std::vector<const SiteRow*> owner(static_cast<std::size_t>(kMaxNodes), nullptr);
+    std::vector<const Value*> first(static_cast<std::size_t>(kMaxNodes), nullptr);
+    for (SiteRow& row : rows) {
+        for (std::size_t k = 0; k < row.site.nodes.size(); ++k) {
+            const unsigned node = row.site.nodes[k];
+            const Value& at = *row.node_values[k];
+            if (nodes_known && node >= nodes) {
+                ctx.error(at, node_text(node) +
+                                  " does not exist (nodes = " + std::to_string(nodes) + ")");
+            } else if (owner[node] == &row) {
+                ctx.error(at, node_text(node) + " is already listed on line " +
+                                  std::to_string(first[node]->at.line));
+            } else if (owner[node]) {
+                ctx.error(at, node_text(node) + " is already in site " +
+                                  in_quotes(owner[node]->site.name) + " (line " +
+                                  std::to_string(first[node]->at.line) +
+                                  "): a node is in one site at most");
+            } else {
+                owner[node] = &row;
+                first[node] = &at;
+            }
+        }
+    }
+}
+
 // ---- The document
 
 struct Draft {
@@ -644,13 +742,11 @@ struct Draft {
     bool nodes_known = false;
     bool duration_known = false;
     std::vector<FaultRow> faults;
+    std::vector<SiteRow> sites;
 };
 
 bool is_scenario_name(std::string_view name) {
-    return std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '_' || c == '.' || c == '-';
-    });
+    return is_plain_name(name);
 }
 
 void store_name(Draft& d, const Value& value, Context& ctx) {
@@ -674,6 +770,14 @@ void store_models(Draft& d, const Value& value, Context& ctx) {
                               in_quotes(element.string) + " is already listed")) {
             d.scenario.models.push_back(*model);
         }
+    }
+}
+
+void store_sites(Draft& d, const Value& value, Context& ctx) {
+    for (const Value& element : value.items) {
+        SiteRow row;
+        walk(kSite, element, row, ctx);
+        d.sites.push_back(std::move(row));
     }
 }
 
@@ -742,6 +846,10 @@ void finish_document(Draft& d, const Value&, Context& ctx) {
     d.scenario.faults.clear();
     for (const FaultRow& row : d.faults)
         d.scenario.faults.push_back(row.fault);
+    finish_sites(d.sites, d.scenario.nodes, d.nodes_known, ctx);
+    d.scenario.sites.clear();
+    for (const SiteRow& row : d.sites)
+        d.scenario.sites.push_back(row.site);
 }
 
 constexpr Item<Draft> kScenarioItems[] = {
@@ -866,6 +974,10 @@ constexpr Item<Draft> kScenarioItems[] = {
      .type = Type::tables,
      .meaning = "what happens to the nodes and when, [[fault]]",
      .store = store_faults},
+    {.key = "site",
+     .type = Type::tables,
+     .meaning = "groups of nodes at a distance from the clients, [[site]]",
+     .store = store_sites},
 };
 constexpr Table<Draft> kScenario{kScenarioItems, finish_document};
 
@@ -916,6 +1028,14 @@ const char* fault_name(FaultKind kind) {
 
 std::optional<FaultKind> parse_fault(std::string_view text) {
     return parse_named(kFaultNames, text);
+}
+
+std::optional<std::size_t> site_of(const Scenario& scenario, unsigned node) {
+    for (std::size_t i = 0; i < scenario.sites.size(); ++i) {
+        const std::vector<unsigned>& nodes = scenario.sites[i].nodes;
+        if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) return i;
+    }
+    return std::nullopt;
 }
 
 Scenario load_scenario(const std::string& path) {

@@ -92,6 +92,16 @@ struct HealthSpec {
     unsigned fall = 2;
 };
 
+// A group of nodes at one distance from the clients, e.g. another data centre: every packet
+// between a site's nodes and the clients' side (the clients, nolbd's probes, HAProxy) waits half
+// the round trip on its way, in each direction (site_delay.hpp), so a connect costs one RTT and
+// so does each request on a connection. Nodes in no site are as near as the loopback.
+struct Site {
+    std::string name;
+    Seconds rtt{0};
+    std::vector<unsigned> nodes;  // 0-based, in the order written
+};
+
 struct Scenario {
     std::string name;         // from the file name unless set: "crash"
     std::string description;  // one paragraph for results.md
@@ -116,7 +126,11 @@ struct Scenario {
     std::optional<unsigned> local_node;  // 0-based; routed only
     std::vector<ClientSpec> clients;     // default: one entry per profile
     std::vector<Fault> faults;           // in time order
+    std::vector<Site> sites;             // in file order; each node in at most one
 };
+
+// The index in scenario.sites of the site `node` belongs to; nullopt when it is in none.
+std::optional<std::size_t> site_of(const Scenario& scenario, unsigned node);
 
 // Sets the TTL and works out what depends on it: the duration and the fault times written in
 // TTLs (in time order again). load_scenario calls it with the file's TTL; a sweep over TTLs

@@ -1,7 +1,8 @@
-// The arithmetic behind every figure nolb-compare reports: percentiles, outages, load shares and
-// when nolbd stopped naming a node. Kept free of I/O and clocks so that each rule (nearest-rank
-// percentiles, failures in a row as one outage, an idle node making the share infinite) is pinned
-// down by unit tests on hand-built records rather than rediscovered in a measured run.
+// The arithmetic behind every figure nolb-compare reports: percentiles, outages, load shares, what
+// each site served and when nolbd stopped naming a node. Kept free of I/O and clocks so that each
+// rule (nearest-rank percentiles, failures in a row as one outage, an idle node making the share
+// infinite) is pinned down by unit tests on hand-built records rather than rediscovered in a
+// measured run.
 #include "nolb-compare/stats.hpp"
 
 #include <algorithm>
@@ -45,7 +46,8 @@ double share_deviation(const std::vector<std::uint64_t>& per_node) {
     return worst / mean;
 }
 
-Summary summarize_profile(const RunResult& run, Profile profile, bool real, unsigned nodes) {
+Summary summarize_profile(const RunResult& run, Profile profile, bool real, unsigned nodes,
+                          std::span<const Site> sites) {
     Summary s;
     s.model = run.model;
     s.profile = profile;
@@ -126,6 +128,7 @@ Summary summarize_profile(const RunResult& run, Profile profile, bool real, unsi
         s.avoid = avoidance(run.requests, profile, real, f.fault.node, f.done);
         break;
     }
+    if (!sites.empty()) s.sites = site_figures(run.requests, profile, real, sites);
     return s;
 }
 
@@ -229,7 +232,41 @@ std::string summary_label(const Summary& s) {
     return std::string(profile_name(s.profile)) + (s.real ? " (real)" : "");
 }
 
-std::vector<Summary> summarize(const RunResult& run, unsigned nodes) {
+std::vector<SiteFigures> site_figures(std::span<const RequestRecord> records, Profile profile,
+                                      bool real, std::span<const Site> sites) {
+    std::vector<SiteFigures> out(sites.size());
+    std::vector<std::vector<double>> latencies(sites.size());
+    // Which site each node is in: a node is in one at most (the scenario checks it).
+    std::map<unsigned, std::size_t> site_of_node;
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        out[i].name = sites[i].name;
+        for (unsigned node : sites[i].nodes)
+            site_of_node.emplace(node, i);
+    }
+    std::uint64_t all_ok = 0;
+    for (const RequestRecord& r : records) {
+        if (r.profile != profile || r.real != real) continue;
+        if (r.outcome == Outcome::ok) ++all_ok;
+        if (r.node < 0) continue;
+        auto site = site_of_node.find(static_cast<unsigned>(r.node));
+        if (site == site_of_node.end()) continue;
+        SiteFigures& f = out[site->second];
+        ++f.requests;
+        if (r.outcome != Outcome::ok) continue;
+        ++f.ok;
+        latencies[site->second].push_back(std::max(0.0, r.end - r.start) * 1000.0);
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        SiteFigures& f = out[i];
+        f.share_pct =
+            all_ok == 0 ? 0 : 100.0 * static_cast<double>(f.ok) / static_cast<double>(all_ok);
+        f.p50_ms = percentile(latencies[i], 50).value_or(0);
+        f.p99_ms = percentile(latencies[i], 99).value_or(0);
+    }
+    return out;
+}
+
+std::vector<Summary> summarize(const RunResult& run, unsigned nodes, std::span<const Site> sites) {
     std::vector<Summary> out;
     for (Profile profile : kProfiles) {
         for (bool real : {false, true}) {
@@ -237,7 +274,7 @@ std::vector<Summary> summarize(const RunResult& run, unsigned nodes) {
                                              [profile, real](const RequestRecord& r) {
                                                  return r.profile == profile && r.real == real;
                                              });
-            if (present) out.push_back(summarize_profile(run, profile, real, nodes));
+            if (present) out.push_back(summarize_profile(run, profile, real, nodes, sites));
         }
     }
     return out;

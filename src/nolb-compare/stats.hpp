@@ -32,6 +32,23 @@ Avoidance avoidance(std::span<const RequestRecord> records, Profile profile, boo
 // gladly. Counted apart; it is still a success.
 inline constexpr double kLateSeconds = 1.0;
 
+// What one site served one profile: the requests a node of the site answered (a response with
+// its name), how many of them succeeded, their share of the profile's successes, and the
+// latency of those successes: beside the other sites', the cost of being sent far.
+struct SiteFigures {
+    std::string name;
+    std::uint64_t requests = 0;
+    std::uint64_t ok = 0;
+    double share_pct = 0;  // 100 * ok / the profile's successes; 0 when it had none
+    double p50_ms = 0;     // 0 when the site served no success
+    double p99_ms = 0;
+};
+
+// One row per site, in the scenario's order, over the records of `profile` (its real program's
+// when `real`); a success whose node the response did not name is in the total, no site's row.
+std::vector<SiteFigures> site_figures(std::span<const RequestRecord> records, Profile profile,
+                                      bool real, std::span<const Site> sites);
+
 struct Summary {
     unsigned repetition = 0;  // of the scenario, 0-based
     Model model = Model::zero_admin;
@@ -71,6 +88,7 @@ struct Summary {
     // After the run's first drain: how long until 99 % of the requests avoid the drained node
     // (avoidance()), and the errors from the drain until then. Unset without a drain.
     std::optional<Avoidance> avoid;
+    std::vector<SiteFigures> sites;  // site_figures(), when the scenario has sites
 };
 
 // Successful requests of the busiest node over the least busy one's: infinity when one served
@@ -104,7 +122,8 @@ double recovery_s(std::span<const Outage> client_outages, double fault, double u
 
 // One Summary per profile that made requests in the run, in kProfiles order, each followed by
 // its real program's when one ran.
-std::vector<Summary> summarize(const RunResult& run, unsigned nodes);
+std::vector<Summary> summarize(const RunResult& run, unsigned nodes,
+                               std::span<const Site> sites = {});
 
 // The first time after `after` when nolbd stopped publishing `node` (seconds), from the
 // samples; nullopt if it never did. Detection time = this - the fault's time.

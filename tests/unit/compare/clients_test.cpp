@@ -987,33 +987,31 @@ TEST_F(CompareClientsTest, RequestsBeyondTheProgramsConnectionsWaitAndCountFromW
 }
 
 TEST_F(CompareClientsTest, TheSeedDecidesTheArrivals) {
-    ClientSpec s = spec(Profile::try_all, 3, 30);
+    ClientSpec s = spec(Profile::try_all, 6, 10);
     s.arrivals = Arrivals::poisson;
     auto starts = [&](std::uint64_t seed) {
         const FleetRun r = run(target("one"), {s}, 0.6s, 5s, seed);
         std::vector<std::pair<std::uint16_t, double>> out;
-        // Those well before the stop: one due near it may fall either side of it.
         for (const auto& rec : r.records)
-            if (rec.start < 0.45) out.emplace_back(rec.client, rec.start);
-        std::sort(out.begin(), out.end());
+            out.emplace_back(rec.client, rec.start);
         return out;
     };
+    // The share of one run's requests that the other has too: same client, due within 20 ms
+    // (the loop's timer slack, on a busy machine).
+    auto shared = [](const auto& a, const auto& b) {
+        std::size_t found = 0;
+        for (const auto& [client, at] : a)
+            found += std::any_of(b.begin(), b.end(), [&](const auto& other) {
+                return other.first == client && std::abs(other.second - at) < 0.02;
+            });
+        return static_cast<double>(found) / static_cast<double>(std::max<std::size_t>(a.size(), 1));
+    };
     const auto a = starts(7), b = starts(7), c = starts(8);
-    ASSERT_GE(a.size(), 15u);
-    // The same seed: the same number of requests per client and the same schedule, to within
-    // the loop's timer slack.
-    ASSERT_EQ(a.size(), b.size());
-    double worst = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        EXPECT_EQ(a[i].first, b[i].first);
-        worst = std::max(worst, std::abs(a[i].second - b[i].second));
-    }
-    EXPECT_LT(worst, 0.03);
-    // Another seed, another schedule.
-    bool differs = a.size() != c.size();
-    for (std::size_t i = 0; !differs && i < a.size(); ++i)
-        differs = std::abs(a[i].second - c[i].second) > 0.03;
-    EXPECT_TRUE(differs);
+    ASSERT_GE(a.size(), 20u);
+    EXPECT_GE(shared(a, b), 0.9) << "the same seed, the same schedule";
+    // Another seed: at 10 arrivals a second per client, one falls within 20 ms of a given time
+    // by chance with a probability of 1 - exp(-10 x 0.04) = 0.33.
+    EXPECT_LT(shared(a, c), 0.6) << "another seed, another schedule";
 }
 
 }  // namespace

@@ -191,5 +191,34 @@ TEST_F(CompareLabServers, NftScriptsNameTheTableAndTheAddress) {
     EXPECT_EQ(nft_delete_table(), "delete table inet nolbcompare\n");
 }
 
+TEST_F(CompareLabServers, SiteRulesSendEachFarNodesPacketsToItsSitesQueue) {
+    Scenario s;
+    s.nodes = 4;
+    s.sites = {{"near", Seconds(0), {0}}, {"far", Seconds(0.03), {3, 2}}};
+    EXPECT_EQ(site_queue(0), 100);
+    EXPECT_EQ(site_queue(1), 101);
+    // The near site has no round trip: no rules. Both directions of each far node, on OUTPUT.
+    EXPECT_EQ(site_rules(s),
+              "*mangle\n"
+              ":nolb-sites - [0:0]\n"
+              "-A OUTPUT -j nolb-sites\n"
+              "-A nolb-sites -d 127.0.0.14/32 -j NFQUEUE --queue-num 101 --queue-bypass\n"
+              "-A nolb-sites -s 127.0.0.14/32 -j NFQUEUE --queue-num 101 --queue-bypass\n"
+              "-A nolb-sites -d 127.0.0.13/32 -j NFQUEUE --queue-num 101 --queue-bypass\n"
+              "-A nolb-sites -s 127.0.0.13/32 -j NFQUEUE --queue-num 101 --queue-bypass\n"
+              "COMMIT\n");
+    EXPECT_EQ(site_rules_removal(s),
+              "*mangle\n-D OUTPUT -j nolb-sites\n-F nolb-sites\n-X nolb-sites\nCOMMIT\n");
+
+    // Routed: the far nodes' own addresses, and their answers caught as they come in.
+    s.network = Network::routed;
+    const std::string routed = site_rules(s);
+    EXPECT_NE(routed.find("-A PREROUTING ! -i lo -j nolb-sites\n"), std::string::npos);
+    EXPECT_NE(routed.find("-A nolb-sites -s 10.103.0.11/32 -j NFQUEUE --queue-num 101"),
+              std::string::npos);
+    EXPECT_NE(site_rules_removal(s).find("-D PREROUTING ! -i lo -j nolb-sites\n"),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace nolb::compare

@@ -403,6 +403,43 @@ TEST(CompareReport, RepetitionsComeDownToMeansWithIntervals) {
     EXPECT_EQ(count(render_timeline_svg(merged), "class=\"panel\""), 3u * 2);
 }
 
+// Two sites over odd_result's two nodes: each profile's row per site, in JSON and markdown.
+TEST(CompareReport, SitesShowEachSitesShareAndLatency) {
+    ScenarioResult result = odd_result();
+    result.scenario.name = "sites";
+    result.scenario.sites = {{"london", Seconds(0.002), {0}}, {"geneva", Seconds(0.03), {1}}};
+    result.runs[0].requests.push_back(rec(Profile::chromium, 0, 2.0, 0.040, Outcome::ok, 1));
+    result.summaries = summarize(result.runs[0], 2, result.scenario.sites);
+
+    const auto doc = nlohmann::json::parse(render_json({result}));
+    const auto& sites = doc["scenarios"][0]["runs"][0]["profiles"][0]["sites"];
+    ASSERT_EQ(sites.size(), 2u) << sites.dump();
+    EXPECT_EQ(sites[0]["name"], "london");
+    EXPECT_EQ(sites[0]["requests"], 2);
+    EXPECT_EQ(sites[0]["ok"], 2);
+    EXPECT_NEAR(sites[0]["p50_ms"].get<double>(), 1.0, 1e-6);
+    EXPECT_EQ(sites[1]["name"], "geneva");
+    EXPECT_EQ(sites[1]["ok"], 1);
+    EXPECT_NEAR(sites[1]["p99_ms"].get<double>(), 40.0, 1e-6);
+    EXPECT_NEAR(sites[1]["share_pct"].get<double>(), 100.0 / 3, 1e-6);
+
+    const std::string md = render_markdown({result});
+    EXPECT_NE(md.find("### Sites"), std::string::npos) << md;
+    EXPECT_NE(md.find("round trips: london 2 ms, geneva 30 ms."), std::string::npos) << md;
+    EXPECT_NE(md.find("| Model | Profile | london % | london ms | geneva % | geneva ms |"),
+              std::string::npos)
+        << md;
+    EXPECT_NE(md.find("| zero-admin | chromium | 66.7 | 1.0 / 1.0 | 33.3 | 40.0 / 40.0 |"),
+              std::string::npos)
+        << md;
+    // Without sites, no table and an empty list.
+    ScenarioResult plain = odd_result();
+    EXPECT_EQ(render_markdown({plain}).find("### Sites"), std::string::npos);
+    EXPECT_TRUE(nlohmann::json::parse(
+                    render_json({plain}))["scenarios"][0]["runs"][0]["profiles"][0]["sites"]
+                    .empty());
+}
+
 TEST(CompareReport, TimelineIsWellFormedWithAPanelPerModelAndProfile) {
     const ScenarioResult crash = crash_result();
     const std::string svg = render_timeline_svg(crash);

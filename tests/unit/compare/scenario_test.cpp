@@ -315,6 +315,58 @@ TEST(CompareScenario, RoutedNetworkWithALocalNode) {
               "t.toml:1:11: network: \"lan\" is not a network (loopback or routed)");
 }
 
+std::string site(const char* name, double rtt, const char* nodes) {
+    std::ostringstream out;
+    out << "[[site]]\nname = \"" << name << "\"\nrtt = " << rtt << "\nnodes = " << nodes << "\n";
+    return out.str();
+}
+
+TEST(CompareScenario, SitesGroupNodesAtARoundTrip) {
+    Scenario s = load("nodes = 8\n" + site("london", 0.002, "[1, 2, 3, 4]") +
+                      site("geneva", 0.030, "[8, 5]"));
+    ASSERT_EQ(s.sites.size(), 2u);
+    EXPECT_EQ(s.sites[0].name, "london");
+    EXPECT_DOUBLE_EQ(s.sites[0].rtt.count(), 0.002);
+    EXPECT_EQ(s.sites[0].nodes, (std::vector<unsigned>{0, 1, 2, 3}));
+    EXPECT_EQ(s.sites[1].name, "geneva");
+    EXPECT_DOUBLE_EQ(s.sites[1].rtt.count(), 0.030);
+    EXPECT_EQ(s.sites[1].nodes, (std::vector<unsigned>{7, 4}));
+    EXPECT_EQ(site_of(s, 0), 0u);
+    EXPECT_EQ(site_of(s, 4), 1u);
+    EXPECT_EQ(site_of(s, 7), 1u);
+    EXPECT_EQ(site_of(s, 5), std::nullopt) << "node6 is in no site";
+    EXPECT_TRUE(load("").sites.empty());
+    EXPECT_EQ(load(site("here", 0, "[1]")).sites.at(0).rtt.count(), 0.0);
+}
+
+TEST(CompareScenario, SitesAreCheckedAgainstTheNodesAndEachOther) {
+    EXPECT_EQ(problem("nodes = 4\n" + site("far", 0.03, "[3, 5]")),
+              "t.toml:5:13: site[0].nodes[1]: node5 does not exist (nodes = 4)");
+    EXPECT_EQ(problem(site("a", 0.01, "[1, 2]") + site("b", 0.03, "[2]")),
+              "t.toml:8:10: site[1].nodes[0]: node2 is already in site \"a\" (line 4): a node "
+              "is in one site at most");
+    EXPECT_EQ(problem(site("a", 0.01, "[1, 1]")),
+              "t.toml:4:13: site[0].nodes[1]: node1 is already listed on line 4");
+    EXPECT_EQ(problem(site("a", 0.01, "[1]") + site("a", 0.03, "[2]")),
+              "t.toml:6:8: site[1].name: site \"a\" is already named on line 2");
+    EXPECT_EQ(problem(site("a", 1.5, "[1]")),
+              "t.toml:3:7: site[0].rtt: 1.5 is out of range (0..1)");
+    EXPECT_EQ(problem(site("a", -0.1, "[1]")),
+              "t.toml:3:7: site[0].rtt: -0.1 is out of range (0..1)");
+    EXPECT_EQ(problem(site("a", 0.01, "[]")), "t.toml:4:9: site[0].nodes: must not be empty");
+    EXPECT_EQ(problem(site("a", 0.01, "[0]")),
+              "t.toml:4:10: site[0].nodes[0]: 0 is out of range (1..16)");
+    EXPECT_EQ(problem(site("a", 0.01, "[\"node1\"]")),
+              "t.toml:4:10: site[0].nodes[0]: expected a node number (1 for node1), found a "
+              "string");
+    EXPECT_EQ(problem(site("geneva/2", 0.01, "[1]")),
+              "t.toml:2:8: site[0].name: \"geneva/2\" is not a site name (letters, digits, _ . -)");
+    EXPECT_EQ(problem("[[site]]\nname = \"a\"\nnodes = [1]\n"),
+              "t.toml:1:1: site[0].rtt: required key is missing");
+    EXPECT_EQ(problem(site("a", 0.01, "[1]") + "delay = 2\n"),
+              "t.toml:5:1: site[0].delay: unknown key (expected one of: name rtt nodes)");
+}
+
 TEST(CompareScenario, ProfileValuesOverrideClientsWhichOverrideBuiltIns) {
     Scenario s = load(R"([clients]
 clients = 8
@@ -529,8 +581,7 @@ kind = "melt"
                        "t.toml:1:9: nodes: 20 is out of range (2..16)",
                        "t.toml:2:1: colour: unknown key (expected one of: description name "
                        "models nodes duration duration_ttls warmup quick_duration ttl health "
-                       "network keep_alive "
-                       "local_node resolver clients fault)",
+                       "network keep_alive local_node resolver clients fault site)",
                        "t.toml:4:8: health.fall: -1 is out of range (1..100)",
                        "t.toml:8:8: fault[0].kind: \"melt\" is not a fault kind (crash, restart, "
                        "http500, slow, hang, close, recover, degrade, blackhole, unblackhole, "

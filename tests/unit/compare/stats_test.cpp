@@ -309,5 +309,60 @@ TEST(CompareStats, RemovedAtIsTheFirstSampleAfterTheFaultWithoutTheNode) {
     EXPECT_EQ(removed_at({}, 1, 0), std::nullopt);
 }
 
+TEST(CompareStats, SiteFiguresCountWhatEachSiteServedAndHowFast) {
+    const std::vector<Site> sites = {{"london", Seconds(0.002), {0, 1}},
+                                     {"geneva", Seconds(0.03), {2}}};
+    std::vector<RequestRecord> records = {
+        rec(0, 0.010, Outcome::ok, 0),                    // london, 10 ms
+        rec(1, 1.020, Outcome::ok, 1),                    // london, 20 ms
+        rec(2, 2.070, Outcome::ok, 2),                    // geneva, 70 ms
+        rec(3, 3.050, Outcome::ok, 2),                    // geneva, 50 ms
+        rec(4, 4.090, Outcome::ok, 2),                    // geneva, 90 ms
+        rec(5, 5.001, Outcome::http_error, 2),            // answered by geneva, not a success
+        rec(6, 6.010, Outcome::ok, 3),                    // node4: in no site
+        rec(7, 7.010, Outcome::ok),                       // no node named: in the total only
+        rec(8, 8.300, Outcome::refused),                  // reached no node
+        rec(9, 9.001, Outcome::ok, 0, 0, Profile::curl),  // another profile
+    };
+    const auto figures = site_figures(records, Profile::try_all, false, sites);
+    ASSERT_EQ(figures.size(), 2u);
+    EXPECT_EQ(figures[0].name, "london");
+    EXPECT_EQ(figures[0].requests, 2u);
+    EXPECT_EQ(figures[0].ok, 2u);
+    EXPECT_DOUBLE_EQ(figures[0].share_pct, 100.0 * 2 / 7) << "of the profile's 7 successes";
+    EXPECT_NEAR(figures[0].p50_ms, 10, 1e-9);
+    EXPECT_NEAR(figures[0].p99_ms, 20, 1e-9);
+    EXPECT_EQ(figures[1].name, "geneva");
+    EXPECT_EQ(figures[1].requests, 4u);
+    EXPECT_EQ(figures[1].ok, 3u);
+    EXPECT_DOUBLE_EQ(figures[1].share_pct, 100.0 * 3 / 7);
+    EXPECT_NEAR(figures[1].p50_ms, 70, 1e-9) << "nearest rank: the 2nd of 50, 70, 90";
+    EXPECT_NEAR(figures[1].p99_ms, 90, 1e-9);
+
+    // A site that served nothing, and a profile with no success at all.
+    const auto curl = site_figures(records, Profile::curl, false, sites);
+    EXPECT_EQ(curl[0].ok, 1u);
+    EXPECT_DOUBLE_EQ(curl[0].share_pct, 100.0);
+    EXPECT_EQ(curl[1].requests, 0u);
+    EXPECT_EQ(curl[1].share_pct, 0.0);
+    EXPECT_EQ(curl[1].p50_ms, 0.0);
+    const auto java = site_figures(records, Profile::java, false, sites);
+    EXPECT_EQ(java[0].share_pct, 0.0);
+    EXPECT_TRUE(site_figures(records, Profile::try_all, false, {}).empty());
+}
+
+TEST(CompareStats, SummariesCarryTheSitesFiguresWhenTheScenarioHasSites) {
+    RunResult run;
+    run.duration = 10;
+    run.requests = {rec(0, 0.004, Outcome::ok, 0), rec(1, 1.040, Outcome::ok, 1)};
+    const std::vector<Site> sites = {{"near", Seconds(0.002), {0}}, {"far", Seconds(0.03), {1}}};
+    auto with = summarize(run, 2, sites);
+    ASSERT_EQ(with.size(), 1u);
+    ASSERT_EQ(with[0].sites.size(), 2u);
+    EXPECT_EQ(with[0].sites[1].name, "far");
+    EXPECT_NEAR(with[0].sites[1].p50_ms, 40, 1e-9);
+    EXPECT_TRUE(summarize(run, 2)[0].sites.empty());
+}
+
 }  // namespace
 }  // namespace nolb::compare
