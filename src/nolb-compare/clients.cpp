@@ -48,6 +48,7 @@ constexpr int kReadsPerWakeup = 8;  // then back to the loop, so one client cann
 // a few requests a second, and a bound on the sockets a fleet can hold.
 constexpr unsigned kMaxInFlight = 512;
 constexpr std::size_t kMaxIdle = 8;  // kept-alive connections per client
+constexpr Seconds kStreamStartSpread{2.0};
 // A lookup should never wait behind evdns's own cap (64 by default) when many caches expire at
 // once: the queueing would be ours, not the resolver's.
 constexpr const char* kMaxInflight = "1024";
@@ -1183,6 +1184,9 @@ Fleet::Impl::Impl(event_base* event_base, Target aim, const std::vector<ClientSp
     if (need_stub) {
         // Flags without EVDNS_BASE_INITIALIZE_NAMESERVERS: /etc/resolv.conf is not read, so
         // there is no search list, no hosts file and no other server than the target's.
+        // evdns would print its view of the server ("has failed", "is back up") on stderr; a
+        // lookup that fails is counted as a dns-error outcome instead.
+        evdns_set_log_fn([](int, const char*) {});
         dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
         if (!dns) throw std::runtime_error("cannot create the DNS resolver");
         sockaddr_storage server{};
@@ -1235,7 +1239,14 @@ void Fleet::start() {
         if (client->spec.stream) {
             client->stream.open = true;
             client->stream.last_event = now;
-            client->stream_open();
+            // Users do not all open the page in the same millisecond: open-loop clients open
+            // their streams over the first seconds, or hundreds of lookups would arrive at once.
+            if (client->spec.arrivals == Arrivals::poisson) {
+                const double fraction = static_cast<double>(client->rng.next() >> 11) * 0x1.0p-53;
+                client->stream_later(kStreamStartSpread * fraction);
+            } else {
+                client->stream_open();
+            }
         }
     }
 }
