@@ -6,6 +6,12 @@
 // POST that injects a fault is answered by the node within a millisecond, and waiting for that
 // answer keeps the fault's time exact. Anything that lasts (a degraded node's hold, a restarted
 // node coming up, a dying node's exit) is a timer, never a wait. Every process is stopped by PID.
+//
+// The load balancer is watched as nolbd is: every 100 ms the lab reads which servers HAProxy's
+// `show stat` has UP, as it reads which nodes nolbd's answer names, so both models' detection
+// times come from the same kind of sample; and the memory of nolbd and HAProxy is read from
+// /proc on the same tick. The servers can fail too: HAProxy and ns1's nolbd are killed and
+// started again by the server faults, and with two name servers the resolver tier knows both.
 #include "nolb-compare/lab.hpp"
 
 #include <arpa/inet.h>
@@ -135,13 +141,19 @@ bool json_flag(const Json& body, const char* key) {
            body[key].get<bool>();
 }
 
-// What the lab reads before and after the measured run.
+// What the lab reads before and after the measured run, with the PIDs read from: a server
+// killed and started again during the run counts from zero, so no difference is taken then.
 struct Counters {
     std::optional<double> nolbd_cpu;
     std::optional<double> haproxy_cpu;
     std::optional<std::uint64_t> dns_queries;
     std::optional<std::uint64_t> lb_requests;
+    std::vector<pid_t> nolbd_pids;
+    pid_t haproxy_pid = -1;
 };
+
+// The second name server's address (ns2), beside ns1's 127.0.0.1 or .2 and the resolver's .3.
+constexpr const char* kSecondNolbdAddress = "127.0.0.4";
 
 }  // namespace
 
@@ -177,10 +189,14 @@ struct Lab::Impl {
 
     std::vector<Node> nodes;
     Child nolbd;
+    Child nolbd2;  // ns2, when the scenario has two name servers
+    bool nolbd2_exit_noted = false;
+    fs::path nolbd2_socket;
     Child haproxy;
     Child unbound;
     std::unique_ptr<DnsDelay> dns_delay;  // in front of the clients' resolver, when asked
     bool nolbd_exit_noted = false;
+    int nolbd_starts = 0;  // ns1's, for its log's name after a dns-restart
     bool unbound_exit_noted = false;
     std::string nolbd_address = "127.0.0.1";
     std::uint16_t nolbd_port = 53;
@@ -189,6 +205,7 @@ struct Lab::Impl {
     std::vector<bool> drained;  // by node: drain faults applied
     std::string server_ns;      // the nodes' namespace of a routed network, once made
     bool haproxy_exit_noted = false;
+    int haproxy_starts = 0;
     fs::path nolbd_socket;
     fs::path haproxy_socket;
 
@@ -336,29 +353,54 @@ struct Lab::Impl {
                                                scenario.resolver.delay);
     }
 
+    std::vector<std::string> name_server_addresses() const {
+        std::vector<std::string> out = {nolbd_address};
+        if (scenario.name_servers > 1) out.push_back(kSecondNolbdAddress);
+        return out;
+    }
+
     void start_unbound() {
         if (::access(options.unbound.c_str(), X_OK) != 0)
             throw std::runtime_error("unbound not found at " + options.unbound +
                                      ": install the unbound package");
         const fs::path config = dir / "unbound.conf";
         write_file(config, render_unbound_config(scenario.resolver, resolver_address, resolver_port,
-                                                 nolbd_address, nolbd_port, dir));
+                                                 name_server_addresses(), nolbd_port, dir));
         unbound = Child::spawn({options.unbound, "-d", "-c", config.string()}, dir / "unbound.log");
         unbound_exit_noted = false;
         wait_published("unbound", unbound, resolver_address, resolver_port, true, kNolbdStartBound);
     }
 
-    void start_nolbd(Model m) {
-        const fs::path config = dir / "nolbd.toml";
-        write_file(config, render_nolbd_config(scenario, m, nolbd_setup(m)));
+    // Writes ns1's (or ns2's) configuration and starts it; returns at once.
+    void spawn_nolbd(Model m, bool second) {
+        const std::string name = second ? "nolbd2" : "nolbd";
+        const fs::path config = dir / (name + ".toml");
+        NolbdSetup setup = nolbd_setup(m);
+        setup.name_servers = name_server_addresses();
+        if (second) {
+            setup.listen_address = kSecondNolbdAddress;
+            setup.control_socket = nolbd2_socket;
+        }
+        write_file(config, render_nolbd_config(scenario, m, setup));
         std::vector<std::string> command = {(options.bin_dir / "nolbd").string(), "-c",
                                             config.string()};
         // The lab runs as root (its namespaces need it) and its files are its own: nolbd
         // keeps root, as it must be told.
         if (::geteuid() == 0) command.insert(command.end(), {"--user", "root"});
-        nolbd = Child::spawn(command, dir / "nolbd.log");
-        nolbd_exit_noted = false;
+        const int starts = second ? 0 : nolbd_starts++;
+        const std::string log = name + (starts == 0 ? "" : ".restart" + std::to_string(starts));
+        (second ? nolbd2 : nolbd) = Child::spawn(command, dir / (log + ".log"));
+        (second ? nolbd2_exit_noted : nolbd_exit_noted) = false;
+    }
+
+    void start_nolbd(Model m) {
+        nolbd_starts = 0;
+        spawn_nolbd(m, false);
         wait_published("nolbd", nolbd, nolbd_address, nolbd_port, false, kNolbdStartBound);
+        if (scenario.name_servers < 2) return;
+        spawn_nolbd(m, true);
+        wait_published("nolbd (ns2)", nolbd2, kSecondNolbdAddress, nolbd_port, false,
+                       kNolbdStartBound);
     }
 
     std::optional<HaproxyStat> haproxy_stat(std::string& error) const {
@@ -387,9 +429,8 @@ struct Lab::Impl {
                                          describe_status(*check.status()) + "):\n" +
                                          log_tail(check.log(), 30));
         }
-        haproxy =
-            Child::spawn({options.haproxy, "-f", config.string(), "-db"}, dir / "haproxy.log");
-        haproxy_exit_noted = false;
+        haproxy_starts = 0;
+        spawn_haproxy();
         std::string last = "no answer yet";
         const auto deadline = Clock::now() + kHaproxyStartBound;
         for (;;) {
@@ -424,11 +465,23 @@ struct Lab::Impl {
         }
     }
 
+    // HAProxy on haproxy.cfg as written by start_haproxy(); returns at once.
+    void spawn_haproxy() {
+        const std::string log = haproxy_starts == 0
+                                    ? "haproxy.log"
+                                    : "haproxy.restart" + std::to_string(haproxy_starts) + ".log";
+        haproxy =
+            Child::spawn({options.haproxy, "-f", (dir / "haproxy.cfg").string(), "-db"}, dir / log);
+        ++haproxy_starts;
+        haproxy_exit_noted = false;
+    }
+
     std::vector<Child*> children() {
         std::vector<Child*> out;
         for (Node& n : nodes)
             out.push_back(&n.process);
         out.push_back(&nolbd);
+        out.push_back(&nolbd2);
         out.push_back(&haproxy);
         out.push_back(&unbound);
         return out;
@@ -455,31 +508,53 @@ struct Lab::Impl {
                             describe_status(*c.status()) + "); its log: " + c.log().string());
         };
         check(nolbd, nolbd_exit_noted, "nolbd");
+        check(nolbd2, nolbd2_exit_noted, "nolbd (ns2)");
         check(haproxy, haproxy_exit_noted, "HAProxy");
         check(unbound, unbound_exit_noted, "unbound");
     }
 
+    // nolbd's query count from its control socket; nullopt (and a note) when unreadable.
+    std::optional<std::uint64_t> nolbd_queries(const fs::path& socket) {
+        std::string error;
+        auto line = unix_exchange(socket, control::request_line(control::Verb::stats), true,
+                                  kExchangeTimeout, error);
+        if (line) {
+            control::Reply reply = control::parse_reply(*line);
+            const Json& q = reply.result;
+            if (reply.ok && q.contains("queries") && q["queries"].contains("total") &&
+                q["queries"]["total"].is_number_unsigned())
+                return q["queries"]["total"].get<std::uint64_t>();
+            error = reply.ok ? "no queries.total in the stats reply" : reply.error;
+        }
+        notes.push_back("cannot read nolbd's query count from " + socket.string() + ": " + error);
+        return std::nullopt;
+    }
+
+    // Every nolbd instance's CPU and queries summed; nothing when one of them is down.
     Counters read_counters() {
         Counters c;
-        if (nolbd.running()) {
-            c.nolbd_cpu = process_cpu_seconds(nolbd.pid());
-            std::string error;
-            auto line = unix_exchange(nolbd_socket, control::request_line(control::Verb::stats),
-                                      true, kExchangeTimeout, error);
-            if (line) {
-                control::Reply reply = control::parse_reply(*line);
-                const Json& q = reply.result;
-                if (reply.ok && q.contains("queries") && q["queries"].contains("total") &&
-                    q["queries"]["total"].is_number_unsigned())
-                    c.dns_queries = q["queries"]["total"].get<std::uint64_t>();
-                else
-                    error = reply.ok ? "no queries.total in the stats reply" : reply.error;
+        std::vector<std::pair<Child*, fs::path>> instances = {{&nolbd, nolbd_socket}};
+        if (nolbd2.started()) instances.emplace_back(&nolbd2, nolbd2_socket);
+        bool all = true;
+        double cpu = 0;
+        std::uint64_t queries = 0;
+        for (auto& [child, socket] : instances) {
+            auto seconds = child->running() ? process_cpu_seconds(child->pid()) : std::nullopt;
+            auto count = seconds ? nolbd_queries(socket) : std::nullopt;
+            if (!seconds || !count) {
+                all = false;
+                continue;
             }
-            if (!c.dns_queries)
-                notes.push_back("cannot read nolbd's query count from " + nolbd_socket.string() +
-                                ": " + error);
+            cpu += *seconds;
+            queries += *count;
+            c.nolbd_pids.push_back(child->pid());
+        }
+        if (all) {
+            c.nolbd_cpu = cpu;
+            c.dns_queries = queries;
         }
         if (haproxy.running()) {
+            c.haproxy_pid = haproxy.pid();
             c.haproxy_cpu = process_cpu_seconds(haproxy.pid());
             std::string error;
             if (auto stat = haproxy_stat(error)) c.lb_requests = stat->requests;
@@ -494,6 +569,41 @@ struct Lab::Impl {
         baseline = read_counters();
         sampler_queries_at_baseline = sampler.sent;
         if (model != Model::load_balancer) start_sampler();
+        Timer& tick = add_timer(true, [this](Timer&) {
+            sample_memory();
+            if (model == Model::load_balancer) sample_haproxy();
+        });
+        tick.arm(kSampleEvery);
+        sample_memory();
+        if (model == Model::load_balancer) sample_haproxy();
+    }
+
+    // The servers HAProxy has in rotation; nothing while it is down (lb-crash).
+    void sample_haproxy() {
+        if (!haproxy.running()) return;
+        std::string error;
+        auto stat = haproxy_stat(error);
+        if (!stat) return;
+        published.push_back({since_origin(), haproxy_serving(*stat, scenario.nodes)});
+    }
+
+    // The largest resident size seen, and the peak so far, of nolbd's instances and HAProxy.
+    void sample_memory() {
+        auto read = [](std::initializer_list<Child*> children, std::uint64_t& rss,
+                       std::uint64_t& hwm) {
+            std::uint64_t rss_now = 0, hwm_now = 0;
+            for (Child* c : children) {
+                if (!c->running()) continue;
+                if (auto m = process_memory(c->pid())) {
+                    rss_now += m->rss_kb;
+                    hwm_now += m->hwm_kb;
+                }
+            }
+            rss = std::max(rss, rss_now);
+            if (hwm_now > 0) hwm = std::max(hwm, hwm_now);
+        };
+        read({&nolbd, &nolbd2}, costs.nolbd_rss_kb, costs.nolbd_hwm_kb);
+        read({&haproxy}, costs.lb_rss_kb, costs.lb_hwm_kb);
     }
 
     void start_sampler() {
@@ -570,6 +680,10 @@ struct Lab::Impl {
         AppliedFault f;
         f.fault = fault;
         f.at = f.done = since_origin();
+        if (hits_server(fault.kind)) {
+            apply_to_server(std::move(f));
+            return;
+        }
         if (fault.node >= nodes.size()) {
             f.ok = false;
             f.detail = "there is no " + node_site(fault.node) + " in this scenario";
@@ -613,10 +727,107 @@ struct Lab::Impl {
             case FaultKind::unblackhole:
                 blackhole(i, fault.kind == FaultKind::blackhole, f);
                 break;
+            case FaultKind::lb_crash:
+            case FaultKind::lb_restart:
+            case FaultKind::dns_crash:
+            case FaultKind::dns_restart:
+                break;  // apply_to_server
         }
         // Applying it took a moment (a POST, nft, a reload): the fault is in force from here.
         f.done = since_origin();
         record(std::move(f));
+    }
+
+    // lb-crash and lb-restart (HAProxy; a no-op but in the load-balancer model), dns-crash and
+    // dns-restart (ns1's nolbd). A restart returns at once; a timer sees the server serve again.
+    void apply_to_server(AppliedFault f) {
+        const bool lb =
+            f.fault.kind == FaultKind::lb_crash || f.fault.kind == FaultKind::lb_restart;
+        const bool crash =
+            f.fault.kind == FaultKind::lb_crash || f.fault.kind == FaultKind::dns_crash;
+        if (lb && model != Model::load_balancer) {
+            f.detail =
+                std::string("no-op: the ") + model_name(*model) + " model has no load balancer";
+            notes.push_back(std::string("fault ") + fault_name(f.fault.kind) + " at " +
+                            seconds_text(f.at) + ": " + f.detail);
+            faults.push_back(std::move(f));
+            return;
+        }
+        Child& child = lb ? haproxy : nolbd;
+        const std::string who = lb ? "HAProxy" : "nolbd (ns1)";
+        if (crash) {
+            if (!child.running() || child.poll()) {
+                f.ok = false;
+                f.detail = who + " was not running";
+            } else {
+                const pid_t pid = child.pid();
+                child.kill_now();
+                (lb ? haproxy_exit_noted : nolbd_exit_noted) = true;  // no surprise
+                f.detail = "SIGKILL to " + who + ", pid " + std::to_string(pid);
+            }
+            f.done = since_origin();
+            record(std::move(f));
+            return;
+        }
+        if (child.running() && !child.poll()) {
+            f.ok = false;
+            f.detail = who + " is already running";
+            record(std::move(f));
+            return;
+        }
+        try {
+            if (lb)
+                spawn_haproxy();
+            else
+                spawn_nolbd(*model, false);
+        } catch (const std::exception& e) {
+            f.ok = false;
+            f.detail = e.what();
+            record(std::move(f));
+            return;
+        }
+        f.detail = "started again as pid " + std::to_string(child.pid());
+        const std::size_t index = faults.size();
+        record(std::move(f));
+        const Clock::time_point spawned = Clock::now();
+        add_timer(false, [this, lb, index, spawned](Timer& self) {
+            if (!server_ready(lb, index, spawned)) self.arm(kRestartPollEvery);
+        }).arm(kRestartPollEvery);
+    }
+
+    // One look at a restarted HAProxy (GET /stats through it) or nolbd (a lookup of the
+    // service, answered); true when there is nothing more to wait for. `done` is when it served.
+    bool server_ready(bool lb, std::size_t index, Clock::time_point spawned) {
+        Child& child = lb ? haproxy : nolbd;
+        const std::string who = lb ? "HAProxy" : "nolbd (ns1)";
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - spawned);
+        auto conclude = [&](bool ok, const std::string& more) {
+            if (index >= faults.size()) return true;
+            faults[index].ok = ok;
+            faults[index].detail += more;
+            if (ok) faults[index].done = since_origin();
+            if (!ok)
+                notes.push_back(std::string("fault ") + fault_name(faults[index].fault.kind) +
+                                ": " + who + more);
+            return true;
+        };
+        if (child.poll()) {
+            (lb ? haproxy_exit_noted : nolbd_exit_noted) = true;
+            return conclude(false, ": exited (" + describe_status(*child.status()) +
+                                       ") while starting; its log: " + child.log().string());
+        }
+        const bool serving =
+            lb ? http_exchange(kBalancerAddress, options.http_port, "GET", "/stats",
+                               kReadyProbeTimeout)
+                         .status == 200
+               : dns_lookup(nolbd_address, nolbd_port,
+                            options.calibration ? kCalibrationName : kServiceName, 50ms, false)
+                     .has_value();
+        if (serving)
+            return conclude(true, "; served after " + std::to_string(waited.count()) + " ms");
+        if (waited >= kNolbdStartBound) return conclude(false, ": not serving within 10 s");
+        return false;
     }
 
     // The service's node leaves nolbd's answers (nolbctl drain), or, for calibration's static
@@ -952,8 +1163,9 @@ struct Lab::Impl {
         dir = fs::absolute(options.work_dir / model_name(m)).lexically_normal();
         fs::create_directories(dir);
         nolbd_socket = dir / "nolbd.sock";
+        nolbd2_socket = dir / "nolbd2.sock";
         haproxy_socket = dir / "haproxy.sock";
-        for (const fs::path& p : {nolbd_socket, haproxy_socket})
+        for (const fs::path& p : {nolbd_socket, nolbd2_socket, haproxy_socket})
             if (p.string().size() > kMaxSocketPath)
                 throw std::runtime_error("the socket path " + p.string() +
                                          " is too long for a Unix socket (at most 107 octets): "
@@ -1019,6 +1231,7 @@ struct Lab::Impl {
         nodes.clear();
         dns_delay.reset();
         nolbd = Child();
+        nolbd2 = Child();
         haproxy = Child();
         unbound = Child();
         model.reset();
@@ -1093,21 +1306,36 @@ void Lab::end() {
     Impl& lab = *impl_;
     if (!lab.begun || lab.ended) return;
     lab.ended = true;
+    if (lab.baseline) lab.sample_memory();  // VmHWM as the run ends
     lab.stop_run();
     lab.check_exits();
     if (!lab.baseline) return;
     const Counters before = *lab.baseline;
     const Counters after = lab.read_counters();
     Costs& c = lab.costs;
-    if (before.nolbd_cpu && after.nolbd_cpu) c.nolbd_cpu_s = *after.nolbd_cpu - *before.nolbd_cpu;
-    if (before.haproxy_cpu && after.haproxy_cpu)
+    // A server killed (and perhaps started again) during the run has no cost over the whole
+    // run: its counters are left at zero, and a note says so.
+    const bool same_nolbd = before.nolbd_pids == after.nolbd_pids && before.nolbd_cpu &&
+                            after.nolbd_cpu && before.dns_queries && after.dns_queries;
+    const bool same_haproxy = before.haproxy_pid == after.haproxy_pid;
+    if (!same_nolbd && before.nolbd_cpu)
+        lab.notes.push_back(
+            "nolbd's CPU and queries are not counted: it was not the same "
+            "process (or not running) at the start and the end of the run");
+    if (!same_haproxy && before.haproxy_cpu)
+        lab.notes.push_back(
+            "HAProxy's CPU and requests are not counted: it was not the same "
+            "process (or not running) at the start and the end of the run");
+    if (same_nolbd) c.nolbd_cpu_s = *after.nolbd_cpu - *before.nolbd_cpu;
+    if (same_haproxy && before.haproxy_cpu && after.haproxy_cpu)
         c.lb_cpu_s = *after.haproxy_cpu - *before.haproxy_cpu;
-    if (before.dns_queries && after.dns_queries && *after.dns_queries >= *before.dns_queries) {
+    if (same_nolbd && *after.dns_queries >= *before.dns_queries) {
         const std::uint64_t all = *after.dns_queries - *before.dns_queries;
         const std::uint64_t own = lab.sampler.sent - lab.sampler_queries_at_baseline;
         c.dns_queries = all > own ? all - own : 0;
     }
-    if (before.lb_requests && after.lb_requests && *after.lb_requests >= *before.lb_requests)
+    if (same_haproxy && before.lb_requests && after.lb_requests &&
+        *after.lb_requests >= *before.lb_requests)
         c.lb_requests = *after.lb_requests - *before.lb_requests;
 }
 

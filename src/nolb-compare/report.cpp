@@ -199,17 +199,22 @@ bool takes_node_out(FaultKind kind) {
     }
 }
 
+// What a fault hit: a node, or one of the servers.
+std::string fault_target(const Fault& f) {
+    if (!hits_server(f.kind)) return node_site(f.node);
+    return f.kind == FaultKind::lb_crash || f.kind == FaultKind::lb_restart ? "HAProxy" : "ns1";
+}
+
 struct Detection {
     const AppliedFault* fault = nullptr;
     std::optional<double> after_ms;  // nullopt: nolbd never stopped publishing the node
 };
 
-// How long nolbd took to stop naming a node after each fault that should take it out. Only the
-// DNS models publish anything; for zero-admin the answer is "never" by design, and saying so is
-// the comparison.
+// How long nolbd took to stop naming a node, or HAProxy to take it out of rotation, after each
+// fault that should take it out; the lab samples both every 100 ms. For zero-admin the answer is
+// "never" by design, and saying so is the comparison.
 std::vector<Detection> detections(const RunResult& run) {
     std::vector<Detection> out;
-    if (!publishes_by_health(run.model)) return out;
     for (const AppliedFault& f : run.faults) {
         if (!takes_node_out(f.fault.kind)) continue;
         Detection d;
@@ -371,9 +376,17 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
     md << "\n";
 
     md << "### Costs\n\n";
+    md << "Memory: the largest VmRSS sampled over the run / VmHWM (the process's peak) at its "
+          "end, MiB, every nolbd instance summed.\n\n";
     md << "| Model | DNS queries by clients | DNS queries at nolbd | nolbd CPU us/query | "
-          "HAProxy CPU us/request | Requests per DNS query |\n";
-    md << "|---|--:|--:|--:|--:|--:|\n";
+          "HAProxy CPU us/request | Requests per DNS query | nolbd RSS / peak | "
+          "HAProxy RSS / peak |\n";
+    md << "|---|--:|--:|--:|--:|--:|--:|--:|\n";
+    auto memory = [](std::uint64_t rss_kb, std::uint64_t hwm_kb) {
+        if (rss_kb == 0 && hwm_kb == 0) return std::string("-");
+        return fixed(static_cast<double>(rss_kb) / 1024.0, 1) + " / " +
+               fixed(static_cast<double>(hwm_kb) / 1024.0, 1);
+    };
     auto or_dash = [](std::optional<double> v, int decimals) {
         return v ? fixed(*v, decimals) : std::string("-");
     };
@@ -381,7 +394,9 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
         md << "| " << model_name(run.model) << " | " << run.costs.client_queries << " | "
            << run.costs.dns_queries << " | " << or_dash(nolbd_cpu_us_per_query(run), 1) << " | "
            << or_dash(lb_cpu_us_per_request(run), 1) << " | "
-           << or_dash(requests_per_dns_query(run), 1) << " |\n";
+           << or_dash(requests_per_dns_query(run), 1) << " | "
+           << memory(run.costs.nolbd_rss_kb, run.costs.nolbd_hwm_kb) << " | "
+           << memory(run.costs.lb_rss_kb, run.costs.lb_hwm_kb) << " |\n";
     }
     md << "\n";
 
@@ -417,20 +432,20 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
     if (!any_fault) {
         md << "No faults.\n\n";
     } else {
-        md << "\"Out of DNS after\": how long after the fault nolbd stopped publishing the node "
-              "(its checks, or a drain).\n\n";
-        md << "| Model | At s | Node | Kind | Detail | Out of DNS after |\n";
+        md << "\"Out after\": how long after the fault nolbd stopped publishing the node (its "
+              "checks, or a drain), or HAProxy's checks took it out of rotation.\n\n";
+        md << "| Model | At s | Node | Kind | Detail | Out after |\n";
         md << "|---|--:|---|---|---|--:|\n";
         for (const RunResult& run : result.runs) {
             const std::vector<Detection> found = detections(run);
             for (const AppliedFault& f : run.faults) {
                 std::string out_after;
-                if (run.model == Model::health_checked) {
+                if (run.model != Model::zero_admin) {
                     if (const Detection* d = detection_for(found, f))
                         out_after = d->after_ms ? fixed(*d->after_ms, 0) + " ms" : "never";
                 }
                 md << "| " << model_name(run.model) << " | " << fixed(f.at, 2) << " | "
-                   << md_text(node_site(f.fault.node)) << " | " << fault_name(f.fault.kind) << " | "
+                   << md_text(fault_target(f.fault)) << " | " << fault_name(f.fault.kind) << " | "
                    << md_text(fault_detail(f)) << " | " << out_after << " |\n";
             }
         }
@@ -766,6 +781,10 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                 {"nolbd_cpu_us_per_query", number_or_null(nolbd_cpu_us_per_query(run))},
                 {"lb_cpu_us_per_request", number_or_null(lb_cpu_us_per_request(run))},
                 {"requests_per_dns_query", number_or_null(requests_per_dns_query(run))},
+                {"nolbd_rss_kb", run.costs.nolbd_rss_kb},
+                {"nolbd_hwm_kb", run.costs.nolbd_hwm_kb},
+                {"lb_rss_kb", run.costs.lb_rss_kb},
+                {"lb_hwm_kb", run.costs.lb_hwm_kb},
             };
             json faults = json::array();
             for (const AppliedFault& f : run.faults) {
