@@ -56,6 +56,14 @@ std::string node_site(unsigned node) {
     return "node" + std::to_string(node + 1);
 }
 
+const char* balancer_address(const Scenario& scenario) {
+    return scenario.balancer.pair ? kPairAddress : kBalancerAddress;
+}
+
+std::string pair_machine_address(unsigned machine) {
+    return "10.98.0." + std::to_string(11 + machine);
+}
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -154,6 +162,9 @@ struct Counters {
 
 // The second name server's address (ns2), beside ns1's 127.0.0.1 or .2 and the resolver's .3.
 constexpr const char* kSecondNolbdAddress = "127.0.0.4";
+constexpr const char* kPairBridge = "nolbpair";  // in the lab's namespace
+constexpr auto kFailoverPollEvery = 20ms;
+constexpr auto kFailoverBound = 10s;
 
 }  // namespace
 
@@ -206,6 +217,16 @@ struct Lab::Impl {
     std::string server_ns;      // the nodes' namespace of a routed network, once made
     bool haproxy_exit_noted = false;
     int haproxy_starts = 0;
+    // The pair: lb2's HAProxy, each machine's keepalived, their namespaces and the bridge.
+    Child haproxy2;
+    Child keepalived[2];
+    bool haproxy2_exit_noted = false;
+    bool keepalived_exit_noted[2] = {false, false};
+    int machine_starts[2] = {0, 0};
+    int keepalived_starts[2] = {0, 0};
+    std::vector<std::string> pair_ns;
+    bool pair_bridge = false;
+    fs::path haproxy2_socket;
     fs::path nolbd_socket;
     fs::path haproxy_socket;
 
@@ -403,51 +424,59 @@ struct Lab::Impl {
                        kNolbdStartBound);
     }
 
+    // The HAProxy whose counters and servers the lab reads: the only one, or for a pair the
+    // first machine's while it runs and the second's after.
+    const fs::path& active_haproxy_socket() const {
+        return scenario.balancer.pair && !haproxy.running() ? haproxy2_socket : haproxy_socket;
+    }
+
     std::optional<HaproxyStat> haproxy_stat(std::string& error) const {
-        auto csv = unix_exchange(haproxy_socket, "show stat\n", false, kExchangeTimeout, error);
+        return haproxy_stat_at(active_haproxy_socket(), error);
+    }
+
+    std::optional<HaproxyStat> haproxy_stat_at(const fs::path& socket, std::string& error) const {
+        auto csv = unix_exchange(socket, "show stat\n", false, kExchangeTimeout, error);
         if (!csv) return std::nullopt;
         auto stat = parse_haproxy_stat(*csv, kBackendName);
         if (!stat) error = "no CSV header in: " + csv->substr(0, 200);
         return stat;
     }
 
-    void start_haproxy() {
-        if (::access(options.haproxy.c_str(), X_OK) != 0)
-            throw std::runtime_error("HAProxy not found at " + options.haproxy +
-                                     ": install the haproxy package");
-        const fs::path config = dir / "haproxy.cfg";
-        write_file(config, render_haproxy_config(scenario, options, haproxy_socket));
-        {
-            Child check = Child::spawn({options.haproxy, "-c", "-f", config.string()},
-                                       dir / "haproxy-check.log");
-            if (!check.wait_for(10s)) {
-                check.kill_now();
-                throw std::runtime_error("haproxy -c -f " + config.string() + " did not finish");
-            }
-            if (*check.status() != 0)
-                throw std::runtime_error("HAProxy refused " + config.string() + " (" +
-                                         describe_status(*check.status()) + "):\n" +
-                                         log_tail(check.log(), 30));
+    void check_haproxy_config(const fs::path& config) {
+        Child check =
+            Child::spawn({options.haproxy, "-c", "-f", config.string()}, dir / "haproxy-check.log");
+        if (!check.wait_for(10s)) {
+            check.kill_now();
+            throw std::runtime_error("haproxy -c -f " + config.string() + " did not finish");
         }
-        haproxy_starts = 0;
-        spawn_haproxy();
+        if (*check.status() != 0)
+            throw std::runtime_error("HAProxy refused " + config.string() + " (" +
+                                     describe_status(*check.status()) + "):\n" +
+                                     log_tail(check.log(), 30));
+    }
+
+    // Until `process` has every server UP and, when `through` is set, GET /stats through the
+    // balancer's address answers from a node.
+    void wait_haproxy_ready(Child& process, const fs::path& socket, bool through,
+                            const std::string& who) {
+        const std::string address = balancer_address(scenario);
         std::string last = "no answer yet";
         const auto deadline = Clock::now() + kHaproxyStartBound;
         for (;;) {
-            if (haproxy.poll())
-                throw std::runtime_error("HAProxy exited (" + describe_status(*haproxy.status()) +
-                                         ") while starting; its log:\n" + log_tail(haproxy.log()));
+            if (process.poll())
+                throw std::runtime_error(who + " exited (" + describe_status(*process.status()) +
+                                         ") while starting; its log:\n" + log_tail(process.log()));
             std::string error;
-            if (auto stat = haproxy_stat(error)) {
+            if (auto stat = haproxy_stat_at(socket, error)) {
                 std::size_t up = 0;
                 for (const auto& [name, status] : stat->servers)
                     if (status == "UP") ++up;
                 if (up == scenario.nodes && stat->servers.size() == scenario.nodes) {
+                    if (!through) return;
                     HttpReply reply =
-                        http_exchange(kBalancerAddress, options.http_port, "GET", "/stats", 1s);
+                        http_exchange(address, options.http_port, "GET", "/stats", 1s);
                     if (reply.status == 200 && parse_json(reply.body).contains("site")) return;
-                    last = "every server UP, but GET /stats through " +
-                           std::string(kBalancerAddress) + " gave " +
+                    last = "every server UP, but GET /stats through " + address + " gave " +
                            (reply.status ? std::to_string(reply.status) : reply.error);
                 } else {
                     last = std::to_string(up) + " of " + std::to_string(scenario.nodes) +
@@ -457,16 +486,185 @@ struct Lab::Impl {
                 last = "stats socket: " + error;
             }
             if (Clock::now() >= deadline)
-                throw std::runtime_error("HAProxy on " + std::string(kBalancerAddress) + ":" +
+                throw std::runtime_error(who + " on " + address + ":" +
                                          std::to_string(options.http_port) +
                                          " was not ready within 10 s (" + last + "); its log:\n" +
-                                         log_tail(haproxy.log()));
+                                         log_tail(process.log()));
             std::this_thread::sleep_for(50ms);
         }
     }
 
+    void start_haproxy() {
+        if (::access(options.haproxy.c_str(), X_OK) != 0)
+            throw std::runtime_error("HAProxy not found at " + options.haproxy +
+                                     ": install the haproxy package");
+        const fs::path config = dir / "haproxy.cfg";
+        write_file(config, render_haproxy_config(scenario, options, haproxy_socket));
+        check_haproxy_config(config);
+        haproxy_starts = 0;
+        machine_starts[0] = machine_starts[1] = 0;
+        keepalived_starts[0] = keepalived_starts[1] = 0;
+        if (!scenario.balancer.pair) {
+            spawn_haproxy();
+            wait_haproxy_ready(haproxy, haproxy_socket, true, "HAProxy");
+            return;
+        }
+        start_pair();
+    }
+
+    // ---- the active/standby pair ----------------------------------------------------------
+
+    std::string machine_ns(unsigned machine) const {
+        return options.namespace_name + "-lb" + std::to_string(machine + 1);
+    }
+
+    // Two machines (namespaces) on a bridge in the lab's namespace, each with its HAProxy bound
+    // to the floating address (reaching the nodes back in the lab's namespace) and, once both
+    // serve, its keepalived: lb1's first, so that it takes the address, then lb2's as standby.
+    void start_pair() {
+        if (::access(find_program("keepalived").c_str(), X_OK) != 0)
+            throw std::runtime_error(
+                "keepalived not found: install the keepalived package (contrib/install-deps.sh "
+                "compare)");
+        build_pair_network();
+        write_file(dir / "haproxy2.cfg", render_haproxy_config(scenario, options, haproxy2_socket));
+        check_haproxy_config(dir / "haproxy2.cfg");
+        for (unsigned m = 0; m < 2; ++m)
+            write_file(dir / ("keepalived" + std::to_string(m + 1) + ".conf"),
+                       render_keepalived_config(m));
+        spawn_haproxy();
+        spawn_machine_haproxy(1);
+        wait_haproxy_ready(haproxy, haproxy_socket, false, "HAProxy on lb1");
+        wait_haproxy_ready(haproxy2, haproxy2_socket, false, "HAProxy on lb2");
+        spawn_keepalived(0);
+        wait_haproxy_ready(haproxy, haproxy_socket, true, "HAProxy on lb1 (with keepalived)");
+        spawn_keepalived(1);
+        // lb2 must have heard lb1 before the run: then it is the standby, not a second master.
+        const auto deadline = Clock::now() + kHaproxyStartBound;
+        while (log_tail(keepalived[1].log(), 50).find("Entering BACKUP STATE") ==
+               std::string::npos) {
+            if (keepalived[1].poll() || Clock::now() >= deadline)
+                throw std::runtime_error(
+                    "keepalived on lb2 did not become the standby within "
+                    "10 s; its log:\n" +
+                    log_tail(keepalived[1].log()));
+            std::this_thread::sleep_for(50ms);
+        }
+    }
+
+    void spawn_machine_haproxy(unsigned machine) {
+        Child& c = machine == 0 ? haproxy : haproxy2;
+        const std::string config = machine == 0 ? "haproxy.cfg" : "haproxy2.cfg";
+        const std::string log =
+            "haproxy" + std::string(machine == 0 ? "" : "2") +
+            (machine_starts[machine] == 0 ? ""
+                                          : ".restart" + std::to_string(machine_starts[machine])) +
+            ".log";
+        c = Child::spawn(in_namespace(machine_ns(machine),
+                                      {options.haproxy, "-f", (dir / config).string(), "-db"}),
+                         dir / log);
+        ++machine_starts[machine];
+        (machine == 0 ? haproxy_exit_noted : haproxy2_exit_noted) = false;
+    }
+
+    void spawn_keepalived(unsigned machine) {
+        const std::string n = std::to_string(machine + 1);
+        const std::string restart = keepalived_starts[machine] == 0
+                                        ? ""
+                                        : ".restart" + std::to_string(keepalived_starts[machine]);
+        // Its own PID files, in the scenario's folder: nothing of the host's keepalived is
+        // touched.
+        keepalived[machine] = Child::spawn(
+            in_namespace(machine_ns(machine), {find_program("keepalived").string(), "--dont-fork",
+                                               "--log-console", "--log-detail", "--vrrp", "-f",
+                                               (dir / ("keepalived" + n + ".conf")).string(), "-p",
+                                               (dir / ("keepalived" + n + ".pid")).string(), "-r",
+                                               (dir / ("keepalived" + n + "-vrrp.pid")).string()}),
+            dir / ("keepalived" + n + restart + ".log"));
+        ++keepalived_starts[machine];
+        keepalived_exit_noted[machine] = false;
+    }
+
+    std::vector<std::string> in_namespace(const std::string& ns,
+                                          std::vector<std::string> argv) const {
+        argv.insert(argv.begin(), {find_program("ip").string(), "netns", "exec", ns});
+        return argv;
+    }
+
+    // The bridge in the lab's namespace (10.98.0.1/24) and, per machine, a namespace with its
+    // end of a veth link on the bridge as eth0, its own address, and non-local binds allowed
+    // (the standby's HAProxy binds the floating address it does not hold). Made once.
+    void build_pair_network() {
+        if (!pair_ns.empty()) return;
+        if (!options.in_namespace || options.namespace_name.empty())
+            throw std::runtime_error(
+                "[balancer] pair needs a network namespace of nolb-compare's own: run it as "
+                "root");
+        const std::string ip = find_program("ip").string();
+        std::string error;
+        auto must = [&](std::vector<std::string> argv) {
+            if (!run_tool(argv, std::nullopt, error))
+                throw std::runtime_error("cannot build the balancer pair's network: " + error);
+        };
+        must({ip, "link", "add", kPairBridge, "type", "bridge"});
+        pair_bridge = true;
+        must({ip, "addr", "add", "10.98.0.1/24", "dev", kPairBridge});
+        must({ip, "link", "set", kPairBridge, "up"});
+        for (unsigned m = 0; m < 2; ++m) {
+            const std::string ns = machine_ns(m);
+            const std::string veth = "nolblb" + std::to_string(m + 1);
+            must({ip, "netns", "add", ns});
+            pair_ns.push_back(ns);  // from here on, the destructor removes it
+            must({ip, "-n", ns, "link", "set", "lo", "up"});
+            must({ip, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns});
+            must({ip, "link", "set", veth, "master", kPairBridge});
+            must({ip, "link", "set", veth, "up"});
+            must({ip, "-n", ns, "addr", "add", pair_machine_address(m) + "/24", "dev", "eth0"});
+            must({ip, "-n", ns, "link", "set", "eth0", "up"});
+            must(in_namespace(
+                ns, {find_program("sysctl").string(), "-qw", "net.ipv4.ip_nonlocal_bind=1"}));
+        }
+    }
+
+    void remove_pair_network() {
+        const std::string ip = find_program("ip").string();
+        std::string error;
+        for (const std::string& ns : pair_ns)
+            if (!run_tool({ip, "netns", "delete", ns}, std::nullopt, error))
+                notes.push_back("the balancer machine's namespace " + ns +
+                                " is left behind: " + error);
+        pair_ns.clear();
+        if (pair_bridge && !run_tool({ip, "link", "delete", kPairBridge}, std::nullopt, error))
+            notes.push_back(std::string("the bridge ") + kPairBridge + " is left behind: " + error);
+        pair_bridge = false;
+    }
+
+    // Whether the floating address is on `machine`'s eth0 (`ip -o addr show`, a few ms).
+    bool holds_floating_address(unsigned machine) {
+        const fs::path out = dir / "ip-addr.out";
+        std::string error;
+        try {
+            Child tool = Child::spawn({find_program("ip").string(), "-n", machine_ns(machine), "-4",
+                                       "-o", "addr", "show", "dev", "eth0"},
+                                      options.work_dir / "tools.log", std::nullopt, out);
+            if (!tool.wait_for(2s)) {
+                tool.kill_now();
+                return false;
+            }
+        } catch (const std::exception&) {
+            return false;
+        }
+        std::ifstream in(out);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        return text.find(std::string(" ") + kPairAddress + "/") != std::string::npos;
+    }
+
     // HAProxy on haproxy.cfg as written by start_haproxy(); returns at once.
     void spawn_haproxy() {
+        if (scenario.balancer.pair) {
+            spawn_machine_haproxy(0);
+            return;
+        }
         const std::string log = haproxy_starts == 0
                                     ? "haproxy.log"
                                     : "haproxy.restart" + std::to_string(haproxy_starts) + ".log";
@@ -483,6 +681,9 @@ struct Lab::Impl {
         out.push_back(&nolbd);
         out.push_back(&nolbd2);
         out.push_back(&haproxy);
+        out.push_back(&haproxy2);
+        out.push_back(&keepalived[0]);
+        out.push_back(&keepalived[1]);
         out.push_back(&unbound);
         return out;
     }
@@ -510,6 +711,9 @@ struct Lab::Impl {
         check(nolbd, nolbd_exit_noted, "nolbd");
         check(nolbd2, nolbd2_exit_noted, "nolbd (ns2)");
         check(haproxy, haproxy_exit_noted, "HAProxy");
+        check(haproxy2, haproxy2_exit_noted, "HAProxy on lb2");
+        check(keepalived[0], keepalived_exit_noted[0], "keepalived on lb1");
+        check(keepalived[1], keepalived_exit_noted[1], "keepalived on lb2");
         check(unbound, unbound_exit_noted, "unbound");
     }
 
@@ -580,7 +784,7 @@ struct Lab::Impl {
 
     // The servers HAProxy has in rotation; nothing while it is down (lb-crash).
     void sample_haproxy() {
-        if (!haproxy.running()) return;
+        if (!haproxy.running() && !haproxy2.running()) return;
         std::string error;
         auto stat = haproxy_stat(error);
         if (!stat) return;
@@ -603,7 +807,7 @@ struct Lab::Impl {
             if (hwm_now > 0) hwm = std::max(hwm, hwm_now);
         };
         read({&nolbd, &nolbd2}, costs.nolbd_rss_kb, costs.nolbd_hwm_kb);
-        read({&haproxy}, costs.lb_rss_kb, costs.lb_hwm_kb);
+        read({&haproxy, &haproxy2}, costs.lb_rss_kb, costs.lb_hwm_kb);
     }
 
     void start_sampler() {
@@ -753,6 +957,13 @@ struct Lab::Impl {
             faults.push_back(std::move(f));
             return;
         }
+        if (lb && scenario.balancer.pair) {
+            if (crash)
+                machine_gone(std::move(f));
+            else
+                machine_back(std::move(f));
+            return;
+        }
         Child& child = lb ? haproxy : nolbd;
         const std::string who = lb ? "HAProxy" : "nolbd (ns1)";
         if (crash) {
@@ -795,6 +1006,97 @@ struct Lab::Impl {
         }).arm(kRestartPollEvery);
     }
 
+    // lb-crash on a pair: lb1 goes away whole, as a machine that loses power: SIGKILL to its
+    // HAProxy and its keepalived, and its link down, so that nothing of it answers on the
+    // bridge. The fault is in force (`done`) once the floating address is on lb2.
+    void machine_gone(AppliedFault f) {
+        if (!haproxy.running() || haproxy.poll()) {
+            f.ok = false;
+            f.detail = "lb1 was not running";
+            record(std::move(f));
+            return;
+        }
+        const pid_t haproxy_pid = haproxy.pid();
+        const pid_t keepalived_pid = keepalived[0].pid();
+        haproxy.kill_now();
+        keepalived[0].kill_now();
+        haproxy_exit_noted = keepalived_exit_noted[0] = true;  // no surprise
+        std::string error;
+        const bool down = run_tool(
+            {find_program("ip").string(), "-n", machine_ns(0), "link", "set", "eth0", "down"},
+            std::nullopt, error);
+        f.detail = "lb1 gone: SIGKILL to HAProxy (pid " + std::to_string(haproxy_pid) +
+                   ") and keepalived (pid " + std::to_string(keepalived_pid) + ")" +
+                   (down ? ", link down" : "; its link stays up: " + error);
+        f.ok = down;
+        const std::size_t index = faults.size();
+        record(std::move(f));
+        const Clock::time_point killed = Clock::now();
+        add_timer(false, [this, index, killed](Timer& self) {
+            if (!failed_over(index, killed)) self.arm(kFailoverPollEvery);
+        }).arm(kFailoverPollEvery);
+    }
+
+    // One look at lb2: true when the floating address is there (or never will be).
+    bool failed_over(std::size_t index, Clock::time_point killed) {
+        if (index >= faults.size()) return true;
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed);
+        if (holds_floating_address(1)) {
+            faults[index].done = since_origin();
+            faults[index].detail +=
+                "; the floating address was on lb2 after " + std::to_string(waited.count()) + " ms";
+            return true;
+        }
+        if (waited >= kFailoverBound) {
+            faults[index].ok = false;
+            faults[index].detail += "; the floating address was not on lb2 within 10 s";
+            notes.push_back(
+                "fault lb-crash: keepalived on lb2 did not take the floating address "
+                "within 10 s; its log: " +
+                keepalived[1].log().string());
+            return true;
+        }
+        return false;
+    }
+
+    // lb-restart on a pair: lb1 comes back as the standby (nopreempt): its link up, the
+    // floating address it held when it died removed, its HAProxy and keepalived started.
+    void machine_back(AppliedFault f) {
+        if (haproxy.running() && !haproxy.poll()) {
+            f.ok = false;
+            f.detail = "lb1 is already running";
+            record(std::move(f));
+            return;
+        }
+        const std::string ip = find_program("ip").string();
+        std::string error;
+        // The address may be gone already (a missing address is not an error here).
+        run_tool({ip, "-n", machine_ns(0), "addr", "del", std::string(kPairAddress) + "/24", "dev",
+                  "eth0"},
+                 std::nullopt, error);
+        error.clear();
+        if (!run_tool({ip, "-n", machine_ns(0), "link", "set", "eth0", "up"}, std::nullopt,
+                      error)) {
+            f.ok = false;
+            f.detail = error;
+            record(std::move(f));
+            return;
+        }
+        try {
+            spawn_machine_haproxy(0);
+            spawn_keepalived(0);
+        } catch (const std::exception& e) {
+            f.ok = false;
+            f.detail = e.what();
+            record(std::move(f));
+            return;
+        }
+        f.detail = "lb1 back: HAProxy pid " + std::to_string(haproxy.pid()) + ", keepalived pid " +
+                   std::to_string(keepalived[0].pid()) + ", as the standby";
+        record(std::move(f));
+    }
+
     // One look at a restarted HAProxy (GET /stats through it) or nolbd (a lookup of the
     // service, answered); true when there is nothing more to wait for. `done` is when it served.
     bool server_ready(bool lb, std::size_t index, Clock::time_point spawned) {
@@ -818,7 +1120,7 @@ struct Lab::Impl {
                                        ") while starting; its log: " + child.log().string());
         }
         const bool serving =
-            lb ? http_exchange(kBalancerAddress, options.http_port, "GET", "/stats",
+            lb ? http_exchange(balancer_address(scenario), options.http_port, "GET", "/stats",
                                kReadyProbeTimeout)
                          .status == 200
                : dns_lookup(nolbd_address, nolbd_port,
@@ -1165,7 +1467,8 @@ struct Lab::Impl {
         nolbd_socket = dir / "nolbd.sock";
         nolbd2_socket = dir / "nolbd2.sock";
         haproxy_socket = dir / "haproxy.sock";
-        for (const fs::path& p : {nolbd_socket, nolbd2_socket, haproxy_socket})
+        haproxy2_socket = dir / "haproxy2.sock";
+        for (const fs::path& p : {nolbd_socket, nolbd2_socket, haproxy_socket, haproxy2_socket})
             if (p.string().size() > kMaxSocketPath)
                 throw std::runtime_error("the socket path " + p.string() +
                                          " is too long for a Unix socket (at most 107 octets): "
@@ -1218,9 +1521,9 @@ struct Lab::Impl {
             if (!c->status()) continue;
             const int status = *c->status();
             // HAProxy ends by the signal itself; the others exit 0.
-            const bool clean =
-                (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
-                (c == &haproxy && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+            const bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+                               ((c == &haproxy || c == &haproxy2) && WIFSIGNALED(status) &&
+                                WTERMSIG(status) == SIGTERM);
             if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
                 notes.push_back(c->log().string() +
                                 ": the process did not stop on SIGTERM within 2 s and was killed");
@@ -1233,6 +1536,9 @@ struct Lab::Impl {
         nolbd = Child();
         nolbd2 = Child();
         haproxy = Child();
+        haproxy2 = Child();
+        keepalived[0] = Child();
+        keepalived[1] = Child();
         unbound = Child();
         model.reset();
     }
@@ -1244,6 +1550,7 @@ struct Lab::Impl {
             run_nft(nft_delete_table(), error);
         }
         remove_routed_network();
+        remove_pair_network();
     }
 };
 

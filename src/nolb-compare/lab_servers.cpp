@@ -66,6 +66,7 @@ std::optional<std::uint64_t> to_u64(std::string_view text) {
 }  // namespace
 
 std::string render_nolbd_config(const Scenario& scenario, Model model, const NolbdSetup& setup) {
+    const std::string balancer = balancer_address(scenario);
     std::ostringstream out;
     const std::string zone = std::string(kZone) + ".";
     out << "# Written by nolb-compare for the " << model_name(model) << " model of scenario "
@@ -79,8 +80,7 @@ std::string render_nolbd_config(const Scenario& scenario, Model model, const Nol
         << "\n"
         // The balancer's name: one address, with the service's TTL so both models cache alike.
         << "records = ["
-        << toml_string(std::string("lb ") + std::to_string(scenario.ttl) + " A " +
-                       kBalancerAddress);
+        << toml_string(std::string("lb ") + std::to_string(scenario.ttl) + " A " + balancer);
     if (setup.calibration) {
         const std::string label =
             std::string(kCalibrationName).substr(0, std::string_view(kCalibrationName).find('.'));
@@ -210,7 +210,7 @@ std::string render_haproxy_config(const Scenario& scenario, const LabOptions& op
                                          : "    option httpclose\n")
         << "\n"
         << "frontend www\n"
-        << "    bind " << kBalancerAddress << ":" << options.http_port << "\n"
+        << "    bind " << balancer_address(scenario) << ":" << options.http_port << "\n"
         << "    default_backend " << kBackendName << "\n\n"
         << "backend " << kBackendName << "\n"
         << "    balance roundrobin\n"
@@ -227,7 +227,42 @@ std::string render_haproxy_config(const Scenario& scenario, const LabOptions& op
         << " fall " << h.fall << " rise " << h.rise << "\n";
     for (unsigned i = 0; i < scenario.nodes; ++i)
         out << "    server " << node_site(i) << " " << node_address(scenario, i) << ":"
-            << options.http_port << " check\n";
+            << options.http_port << " check"
+            << (scenario.balancer.pair ? " namespace " + options.namespace_name : std::string())
+            << "\n";
+    return out.str();
+}
+
+std::string render_keepalived_config(unsigned machine) {
+    const unsigned other = machine == 0 ? 1 : 0;
+    char advert[16];
+    std::snprintf(advert, sizeof advert, "%.2f", kVrrpAdvertSeconds);
+    std::ostringstream out;
+    out << "# Written by nolb-compare: balancer machine lb" << machine + 1
+        << " of an active/standby pair.\n"
+        << "global_defs {\n"
+        << "    router_id lb" << machine + 1
+        << "\n"
+        // VRRPv3 (RFC 5798) counts in centiseconds: adverts every 0.1 s, so the standby
+        // takes over about 3 adverts (plus its skew) after the last one, under half a second.
+        << "    vrrp_version 3\n"
+        << "    max_auto_priority -1\n"
+        << "}\n"
+        << "vrrp_instance www {\n"
+        << "    state BACKUP\n"
+        << "    nopreempt\n"
+        << "    interface eth0\n"
+        << "    virtual_router_id 51\n"
+        << "    priority " << (machine == 0 ? 150 : 100) << "\n"
+        << "    advert_int " << advert << "\n"
+        << "    unicast_src_ip " << pair_machine_address(machine) << "\n"
+        << "    unicast_peer {\n"
+        << "        " << pair_machine_address(other) << "\n"
+        << "    }\n"
+        << "    virtual_ipaddress {\n"
+        << "        " << kPairAddress << "/24 dev eth0\n"
+        << "    }\n"
+        << "}\n";
     return out.str();
 }
 

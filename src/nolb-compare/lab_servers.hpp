@@ -47,8 +47,17 @@ std::string render_unbound_config(const ResolverSpec& resolver, const std::strin
 
 // haproxy.cfg: one frontend on the balancer's address, round robin over the nodes, checks of
 // /health with the scenario's interval, timeout, rise and fall.
+// With [balancer] pair it binds the floating address instead, which it may not hold yet (the
+// machine allows a non-local bind), and reaches the nodes in `options.namespace_name`.
 std::string render_haproxy_config(const Scenario& scenario, const LabOptions& options,
                                   const std::filesystem::path& stats_socket);
+
+// keepalived.conf for balancer machine `machine` (0 or 1) of a pair: one VRRP instance on its
+// interface `eth0`, VRRPv3 with a fractional advert interval, unicast to the other machine (no
+// multicast needed on the bridge), both starting as BACKUP with nopreempt so that a machine that
+// comes back stays standby, the first with the higher priority; the floating address.
+inline constexpr double kVrrpAdvertSeconds = 0.1;
+std::string render_keepalived_config(unsigned machine);
 
 struct HaproxyStat {
     std::vector<std::pair<std::string, std::string>> servers;  // name, status ("UP", "DOWN")

@@ -35,6 +35,8 @@
 //   [balancer]                      # HAProxy, in the load-balancer model
 //   keep_alive = true               # option http-keep-alive; false: option httpclose (a
 //                                   # connection per request to the clients and to the nodes)
+//   pair = false                    # true: active and standby HAProxy machines sharing a
+//                                   # floating address moved by keepalived (needs root)
 //
 //   [resolver]                      # between the clients and nolbd
 //   kind = "none"                   # or "unbound"
@@ -72,7 +74,9 @@
 //
 // The server faults: `lb-crash` kills HAProxy with SIGKILL and `lb-restart` starts it again
 // with the same configuration; they act in the load-balancer model only, and in the others are
-// recorded as no-ops, saying so. `dns-crash` kills ns1's nolbd and `dns-restart` starts it
+// recorded as no-ops, saying so. With [balancer] pair, lb-crash takes the active machine away
+// whole (its HAProxy and its keepalived killed, its link down) and lb-restart brings it back as
+// the standby. `dns-crash` kills ns1's nolbd and `dns-restart` starts it
 // again, in every model (the load balancer's name is served by nolbd too). Each crash needs its
 // server up and each restart needs it down, as for the nodes.
 //
@@ -313,6 +317,12 @@ constexpr Item<BalancerSpec> kBalancerItems[] = {
      .meaning = "HAProxy keeps connections alive to the clients and to the nodes (option "
                 "http-keep-alive); false: it closes both after every response (option httpclose)",
      .store = [](BalancerSpec& b, const Value& v, Context&) { b.keep_alive = v.boolean; }},
+    {.key = "pair",
+     .type = Type::boolean,
+     .fallback = "false",
+     .meaning = "two HAProxy machines, active and standby, sharing a floating address moved by "
+                "keepalived (VRRP); lb-crash takes the active one away whole; needs root",
+     .store = [](BalancerSpec& b, const Value& v, Context&) { b.pair = v.boolean; }},
 };
 constexpr Table<BalancerSpec> kBalancer{kBalancerItems};
 

@@ -111,6 +111,10 @@ struct BalancerSpec {
     // HAProxy keeps connections alive on both sides (option http-keep-alive); false: it closes
     // both after every response (option httpclose), one connection per request on each side.
     bool keep_alive = true;
+    // An active/standby pair instead of one HAProxy: two machines (network namespaces), each
+    // with an HAProxy bound to a floating address and a keepalived that moves it by VRRP.
+    // lb-crash then takes the active machine away whole; needs root.
+    bool pair = false;
 };
 
 struct Scenario {

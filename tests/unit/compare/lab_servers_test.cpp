@@ -215,6 +215,39 @@ TEST_F(CompareLabServers, ServingIsUpOrFailingShortOfFall) {
     EXPECT_EQ(haproxy_serving(stat, 1), (std::vector<std::uint16_t>{0}));
 }
 
+TEST_F(CompareLabServers, APairBindsTheFloatingAddressAndReachesTheNodesInTheLab) {
+    scenario_.balancer.pair = true;
+    options_.namespace_name = "nolbcmp-test";
+    const std::string text = render_haproxy_config(scenario_, options_, dir_ / "haproxy.sock");
+    EXPECT_NE(text.find(std::string("bind ") + kPairAddress + ":18080"), std::string::npos) << text;
+    EXPECT_NE(text.find("server node1 127.0.0.11:18080 check namespace nolbcmp-test\n"),
+              std::string::npos)
+        << text;
+    // The name the DNS gives for the balancer is the floating address.
+    const std::string nolbd = render_nolbd_config(scenario_, Model::load_balancer, setup_for(dir_));
+    EXPECT_NE(nolbd.find(std::string("\"lb 7 A ") + kPairAddress + "\""), std::string::npos)
+        << nolbd;
+}
+
+TEST_F(CompareLabServers, KeepalivedAcceptsBothMachinesConfigurations) {
+    for (unsigned machine : {0u, 1u}) {
+        const std::string text = render_keepalived_config(machine);
+        fs::path file = write("keepalived" + std::to_string(machine) + ".conf", text);
+        Ran r = run("/usr/sbin/keepalived --config-test -f " + file.string());
+        EXPECT_EQ(r.status, 0) << r.output << "\n" << text;
+        EXPECT_NE(text.find("vrrp_version 3"), std::string::npos);
+        EXPECT_NE(text.find("advert_int 0.10"), std::string::npos);
+        EXPECT_NE(text.find("nopreempt"), std::string::npos);
+        EXPECT_NE(text.find("unicast_src_ip " + pair_machine_address(machine)), std::string::npos);
+        EXPECT_NE(text.find(pair_machine_address(1 - machine) + "\n    }"), std::string::npos)
+            << "the peer";
+        EXPECT_NE(text.find(std::string(kPairAddress) + "/24 dev eth0"), std::string::npos);
+    }
+    // lb1 has the higher priority: it takes the address when both start.
+    EXPECT_NE(render_keepalived_config(0).find("priority 150"), std::string::npos);
+    EXPECT_NE(render_keepalived_config(1).find("priority 100"), std::string::npos);
+}
+
 TEST_F(CompareLabServers, ReadsServerStatesAndTheBackendsRequests) {
     const std::string csv =
         "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,"

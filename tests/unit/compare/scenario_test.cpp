@@ -89,7 +89,8 @@ TEST(CompareScenario, EveryShippedScenarioLoads) {
         }
         names.insert(s.name);
     }
-    for (const char* expected : {"baseline", "crash", "http500", "slow", "degrade", "blackhole"})
+    for (const char* expected : {"baseline", "crash", "http500", "slow", "degrade", "blackhole",
+                                 "lb-crash", "lb-pair", "dns-crash"})
         EXPECT_TRUE(names.count(expected)) << expected;
 }
 
@@ -548,7 +549,8 @@ TEST(CompareScenario, TwoNameServersNeedTheResolverTier) {
 TEST(CompareScenario, BalancerKeepAliveAndTheFastInterval) {
     EXPECT_TRUE(load("").balancer.keep_alive);
     EXPECT_FALSE(load("[balancer]\nkeep_alive = false\n").balancer.keep_alive);
-    EXPECT_NE(problem("[balancer]\npair = true\n").find("balancer.pair"), std::string::npos);
+    EXPECT_TRUE(load("[balancer]\npair = true\n").balancer.pair);
+    EXPECT_NE(problem("[balancer]\npair = 1\n").find("balancer.pair"), std::string::npos);
     Scenario s = load("[health]\ninterval = 0.5\n");
     EXPECT_FALSE(s.health.fast_interval);
     EXPECT_DOUBLE_EQ(s.health.fast_interval_or_default().count(), 0.1);
