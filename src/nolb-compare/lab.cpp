@@ -874,9 +874,9 @@ struct Lab::Impl {
             f.fault.kind == FaultKind::blackhole || f.fault.kind == FaultKind::unblackhole;
         // Outside a namespace, one note says why no blackhole can be applied; see blackhole().
         if (!f.ok && !(blackhole_kind && !options.in_namespace))
-            notes.push_back(std::string("fault ") + fault_name(f.fault.kind) + " on " +
-                            node_site(f.fault.node) + " at " + seconds_text(f.at) +
-                            " not applied: " + f.detail);
+            notes.push_back(std::string("fault ") + fault_name(f.fault.kind) +
+                            (hits_server(f.fault.kind) ? "" : " on " + node_site(f.fault.node)) +
+                            " at " + seconds_text(f.at) + " not applied: " + f.detail);
         faults.push_back(std::move(f));
     }
 
