@@ -221,7 +221,10 @@ std::string render_haproxy_config(const Scenario& scenario, const LabOptions& op
         // nolbd's schedule: `interval` between checks of a node, `fast_interval` from a
         // result to the next check while the node is in transition (HAProxy's fastinter:
         // failing but not yet down, passing but not yet up), and `interval` again once it is
-        // down (downinter).
+        // down (downinter). One difference stays: nolbd starts the next probe of an up address
+        // whose probe is unanswered after fast_interval (health/monitor.cpp), HAProxy never
+        // overlaps its checks: against a hang it needs `fall` timeouts where nolbd needs
+        // timeout + (fall - 1) * fast_interval.
         << "    default-server inter " << haproxy_ms(h.interval) << " fastinter "
         << haproxy_ms(h.fast_interval_or_default()) << " downinter " << haproxy_ms(h.interval)
         << " fall " << h.fall << " rise " << h.rise << "\n";
