@@ -157,6 +157,8 @@ struct Counters {
     std::optional<std::uint64_t> dns_queries;
     std::optional<std::uint64_t> lb_requests;
     std::vector<pid_t> nolbd_pids;
+    // Per name server (ns1, ns2): its PID and query count, -1 and nullopt when unreadable.
+    std::vector<std::pair<pid_t, std::optional<std::uint64_t>>> per_server;
     pid_t haproxy_pid = -1;
 };
 
@@ -745,6 +747,7 @@ struct Lab::Impl {
         for (auto& [child, socket] : instances) {
             auto seconds = child->running() ? process_cpu_seconds(child->pid()) : std::nullopt;
             auto count = seconds ? nolbd_queries(socket) : std::nullopt;
+            c.per_server.emplace_back(count ? child->pid() : -1, count);
             if (!seconds || !count) {
                 all = false;
                 continue;
@@ -1640,6 +1643,18 @@ void Lab::end() {
         const std::uint64_t all = *after.dns_queries - *before.dns_queries;
         const std::uint64_t own = lab.sampler.sent - lab.sampler_queries_at_baseline;
         c.dns_queries = all > own ? all - own : 0;
+    }
+    for (std::size_t i = 0; i < after.per_server.size(); ++i) {
+        std::optional<std::uint64_t> queries;
+        if (i < before.per_server.size() && before.per_server[i].second &&
+            after.per_server[i].second && before.per_server[i].first == after.per_server[i].first &&
+            *after.per_server[i].second >= *before.per_server[i].second) {
+            queries = *after.per_server[i].second - *before.per_server[i].second;
+            // The lab's own sampler asks ns1.
+            const std::uint64_t own = lab.sampler.sent - lab.sampler_queries_at_baseline;
+            if (i == 0) *queries = *queries > own ? *queries - own : 0;
+        }
+        c.dns_queries_by_server.push_back(queries);
     }
     if (same_haproxy && before.lb_requests && after.lb_requests &&
         *after.lb_requests >= *before.lb_requests)

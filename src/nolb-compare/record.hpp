@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,9 @@ struct Costs {
     // a getaddrinfo counts two (A and AAAA).
     std::uint64_t client_queries = 0;
     std::uint64_t lb_requests = 0;  // requests HAProxy forwarded (from its own counters), or 0
+    // dns_queries by name server (ns1, ns2, ...): which one the resolver tier asked. Unset for
+    // one that was not the same process at the start and the end of the run (killed).
+    std::vector<std::optional<std::uint64_t>> dns_queries_by_server;
 };
 
 struct RunResult {

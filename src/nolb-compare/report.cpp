@@ -785,7 +785,10 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                 {"nolbd_hwm_kb", run.costs.nolbd_hwm_kb},
                 {"lb_rss_kb", run.costs.lb_rss_kb},
                 {"lb_hwm_kb", run.costs.lb_hwm_kb},
+                {"dns_queries_by_server", json::array()},
             };
+            for (const std::optional<std::uint64_t>& q : run.costs.dns_queries_by_server)
+                costs["dns_queries_by_server"].push_back(q ? json(*q) : json(nullptr));
             json faults = json::array();
             for (const AppliedFault& f : run.faults) {
                 faults.push_back({{"at_s", f.at},

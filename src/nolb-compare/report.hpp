@@ -28,7 +28,8 @@ struct ScenarioResult {
 // results.json, which tests and scripts read: {"scenarios": [{"name", "description", "nodes",
 // "timeline" (the SVG's file name), "runs": [{"model", "duration_s", "costs": {"nolbd_cpu_s",
 // "lb_cpu_s", "dns_queries", "lb_requests", "nolbd_cpu_us_per_query", "lb_cpu_us_per_request",
-// "requests_per_dns_query", "nolbd_rss_kb", "nolbd_hwm_kb", "lb_rss_kb", "lb_hwm_kb"}, "faults":
+// "requests_per_dns_query", "nolbd_rss_kb", "nolbd_hwm_kb", "lb_rss_kb", "lb_hwm_kb",
+// "dns_queries_by_server" (ns1, ns2: null for one killed during the run)}, "faults":
 // [{"at_s", "done_s", "node", "kind", "ok", "detail"}], "detection_ms": [{"node", "kind", "at_s",
 // "removed_after_ms"}], "notes": [...], "profiles":
 // [{"model", "profile", "clients", "requests", "ok", "outcomes": {"ok", "http_error", ...},

@@ -97,6 +97,10 @@ for profile in node18 try-all; do
         test "${lookups:-0}" -gt 20
     expect_eq "dns-crash, $profile: with ns2 beside ns1, no client sees an error" 0 "$e"
 done
+by_server=$(run_field dns-crash zero-admin '.costs.dns_queries_by_server | map(tostring) | join(" ")')
+say "dns-crash: queries at ns1 and ns2 over the run: $by_server (ns1's uncounted: killed)"
+ns2=${by_server#* }
+expect_true "dns-crash: unbound asked ns2 (got ${ns2:-?} queries)" test "${ns2:-0}" -gt 0
 
 alone=$(errors dns-crash-alone zero-admin node18)
 kinds=$(field dns-crash-alone zero-admin node18 '.outcomes | to_entries

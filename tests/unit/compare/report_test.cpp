@@ -98,6 +98,7 @@ ScenarioResult crash_result() {
             run.costs.lb_hwm_kb = 10240;
         }
         run.costs.nolbd_rss_kb = 6144;
+        run.costs.dns_queries_by_server = {std::nullopt, 42};
         run.costs.nolbd_hwm_kb = 6656;
         if (model == Model::zero_admin) run.notes.push_back("profile system skipped: <not> root");
         for (Summary& s : summarize(run, sc.nodes))
@@ -292,6 +293,7 @@ TEST(CompareReport, JsonHoldsSummariesCostsFaultsAndDetection) {
     EXPECT_EQ(lb["costs"]["lb_rss_kb"], 9216);
     EXPECT_EQ(lb["costs"]["lb_hwm_kb"], 10240);
     EXPECT_EQ(lb["costs"]["nolbd_rss_kb"], 6144);
+    EXPECT_EQ(lb["costs"]["dns_queries_by_server"], nlohmann::json::parse("[null, 42]"));
     EXPECT_NEAR(lb["costs"]["lb_cpu_us_per_request"].get<double>(), 5000.0, 1e-6);
 
     EXPECT_EQ(doc["scenarios"][1]["timeline"], "odd___name_____x_.svg");
