@@ -6,8 +6,8 @@
 #
 # Groups: build (toolchain and libraries), test (the clients, resolver and tools the system tests
 # drive), chromium (Debian's browser, for the demo's --chromium and the browser tests), browser
-# (chromium, plus node and npm for the browser tests' playwright-core), compare (the load balancer
-# and the firewall nolb-compare drives), calibrate (the browser group and OpenJDK 17, for
+# (chromium, plus node and npm for the browser tests' playwright-core), compare (the load balancer,
+# keepalived and the firewall nolb-compare drives), calibrate (the browser group and OpenJDK 17, for
 # `nolb-compare calibrate` in full), bench (the load generator, the servers and the profiler
 # contrib/bench.sh compares nolbd with). No group: all of them but calibrate and bench, which is
 # what contrib/test.sh and CI use. contrib/demo.sh asks for build and test, and for
@@ -36,9 +36,10 @@ test=(
     clang libclang-rt-14-dev
 )
 compare=(
-    # nolb-compare: the load balancer it measures, nftables for its blackhole faults, and
-    # iptables for its sites (the NFQUEUE target; nft's own queue expression may be missing)
-    haproxy nftables iptables
+    # nolb-compare: the load balancer it measures, keepalived for its active/standby pair
+    # (VRRP), nftables for its blackhole faults, and iptables for its sites (the NFQUEUE
+    # target; nft's own queue expression may be missing)
+    haproxy keepalived nftables iptables
 )
 calibrate=(
     # nolb-compare calibrate, in full: OpenJDK 17 for the Java client (the other programs come

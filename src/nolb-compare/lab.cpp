@@ -6,6 +6,13 @@
 // POST that injects a fault is answered by the node within a millisecond, and waiting for that
 // answer keeps the fault's time exact. Anything that lasts (a degraded node's hold, a restarted
 // node coming up, a dying node's exit) is a timer, never a wait. Every process is stopped by PID.
+//
+// The load balancer is watched as nolbd is: every 100 ms the lab reads which servers HAProxy's
+// `show stat` has UP, as it reads which nodes nolbd's answer names, so both models' detection
+// times come from the same kind of sample; and the memory of nolbd and HAProxy is read from
+// /proc on the same tick. The servers can fail too: HAProxy and ns1's nolbd are killed and
+// started again by the server faults, and with two name servers the resolver tier knows both.
+//
 // The sites' distance is set up once per lab, before the first node starts, and stays until the
 // lab is destroyed: the nodes' readiness checks, nolbd's probes and HAProxy cross it too.
 #include "nolb-compare/lab.hpp"
@@ -51,6 +58,14 @@ std::string node_address(const Scenario& scenario, unsigned node) {
 
 std::string node_site(unsigned node) {
     return "node" + std::to_string(node + 1);
+}
+
+const char* balancer_address(const Scenario& scenario) {
+    return scenario.balancer.pair ? kPairAddress : kBalancerAddress;
+}
+
+std::string pair_machine_address(unsigned machine) {
+    return "10.98.0." + std::to_string(11 + machine);
 }
 
 namespace {
@@ -147,13 +162,24 @@ bool json_flag(const Json& body, const char* key) {
            body[key].get<bool>();
 }
 
-// What the lab reads before and after the measured run.
+// What the lab reads before and after the measured run, with the PIDs read from: a server
+// killed and started again during the run counts from zero, so no difference is taken then.
 struct Counters {
     std::optional<double> nolbd_cpu;
     std::optional<double> haproxy_cpu;
     std::optional<std::uint64_t> dns_queries;
     std::optional<std::uint64_t> lb_requests;
+    std::vector<pid_t> nolbd_pids;
+    // Per name server (ns1, ns2): its PID and query count, -1 and nullopt when unreadable.
+    std::vector<std::pair<pid_t, std::optional<std::uint64_t>>> per_server;
+    pid_t haproxy_pid = -1;
 };
+
+// The second name server's address (ns2), beside ns1's 127.0.0.1 or .2 and the resolver's .3.
+constexpr const char* kSecondNolbdAddress = "127.0.0.4";
+constexpr const char* kPairBridge = "nolbpair";  // in the lab's namespace
+constexpr auto kFailoverPollEvery = 20ms;
+constexpr auto kFailoverBound = 10s;
 
 }  // namespace
 
@@ -189,10 +215,14 @@ struct Lab::Impl {
 
     std::vector<Node> nodes;
     Child nolbd;
+    Child nolbd2;  // ns2, when the scenario has two name servers
+    bool nolbd2_exit_noted = false;
+    fs::path nolbd2_socket;
     Child haproxy;
     Child unbound;
     std::unique_ptr<DnsDelay> dns_delay;  // in front of the clients' resolver, when asked
     bool nolbd_exit_noted = false;
+    int nolbd_starts = 0;  // ns1's, for its log's name after a dns-restart
     bool unbound_exit_noted = false;
     std::string nolbd_address = "127.0.0.1";
     std::uint16_t nolbd_port = 53;
@@ -201,6 +231,17 @@ struct Lab::Impl {
     std::vector<bool> drained;  // by node: drain faults applied
     std::string server_ns;      // the nodes' namespace of a routed network, once made
     bool haproxy_exit_noted = false;
+    int haproxy_starts = 0;
+    // The pair: lb2's HAProxy, each machine's keepalived, their namespaces and the bridge.
+    Child haproxy2;
+    Child keepalived[2];
+    bool haproxy2_exit_noted = false;
+    bool keepalived_exit_noted[2] = {false, false};
+    int machine_starts[2] = {0, 0};
+    int keepalived_starts[2] = {0, 0};
+    std::vector<std::string> pair_ns;
+    bool pair_bridge = false;
+    fs::path haproxy2_socket;
     fs::path nolbd_socket;
     fs::path haproxy_socket;
 
@@ -351,77 +392,109 @@ struct Lab::Impl {
                                                scenario.resolver.delay);
     }
 
+    std::vector<std::string> name_server_addresses() const {
+        std::vector<std::string> out = {nolbd_address};
+        if (scenario.name_servers > 1) out.push_back(kSecondNolbdAddress);
+        return out;
+    }
+
     void start_unbound() {
         if (::access(options.unbound.c_str(), X_OK) != 0)
             throw std::runtime_error("unbound not found at " + options.unbound +
                                      ": install the unbound package");
         const fs::path config = dir / "unbound.conf";
         write_file(config, render_unbound_config(scenario.resolver, resolver_address, resolver_port,
-                                                 nolbd_address, nolbd_port, dir));
+                                                 name_server_addresses(), nolbd_port, dir));
         unbound = Child::spawn({options.unbound, "-d", "-c", config.string()}, dir / "unbound.log");
         unbound_exit_noted = false;
         wait_published("unbound", unbound, resolver_address, resolver_port, true, kNolbdStartBound);
     }
 
-    void start_nolbd(Model m) {
-        const fs::path config = dir / "nolbd.toml";
-        write_file(config, render_nolbd_config(scenario, m, nolbd_setup(m)));
+    // Writes ns1's (or ns2's) configuration and starts it; returns at once.
+    void spawn_nolbd(Model m, bool second) {
+        const std::string name = second ? "nolbd2" : "nolbd";
+        const fs::path config = dir / (name + ".toml");
+        NolbdSetup setup = nolbd_setup(m);
+        setup.name_servers = name_server_addresses();
+        if (second) {
+            setup.listen_address = kSecondNolbdAddress;
+            setup.control_socket = nolbd2_socket;
+        }
+        write_file(config, render_nolbd_config(scenario, m, setup));
         std::vector<std::string> command = {(options.bin_dir / "nolbd").string(), "-c",
                                             config.string()};
         // The lab runs as root (its namespaces need it) and its files are its own: nolbd
         // keeps root, as it must be told.
         if (::geteuid() == 0) command.insert(command.end(), {"--user", "root"});
-        nolbd = Child::spawn(command, dir / "nolbd.log");
-        nolbd_exit_noted = false;
+        const int starts = second ? 0 : nolbd_starts++;
+        const std::string log = name + (starts == 0 ? "" : ".restart" + std::to_string(starts));
+        (second ? nolbd2 : nolbd) = Child::spawn(command, dir / (log + ".log"));
+        (second ? nolbd2_exit_noted : nolbd_exit_noted) = false;
+    }
+
+    void start_nolbd(Model m) {
+        nolbd_starts = 0;
+        spawn_nolbd(m, false);
         wait_published("nolbd", nolbd, nolbd_address, nolbd_port, false, kNolbdStartBound);
+        if (scenario.name_servers < 2) return;
+        spawn_nolbd(m, true);
+        wait_published("nolbd (ns2)", nolbd2, kSecondNolbdAddress, nolbd_port, false,
+                       kNolbdStartBound);
+    }
+
+    // The HAProxy whose counters and servers the lab reads: the only one, or for a pair the
+    // first machine's while it runs and the second's after.
+    const fs::path& active_haproxy_socket() const {
+        return scenario.balancer.pair && !haproxy.running() ? haproxy2_socket : haproxy_socket;
     }
 
     std::optional<HaproxyStat> haproxy_stat(std::string& error) const {
-        auto csv = unix_exchange(haproxy_socket, "show stat\n", false, kExchangeTimeout, error);
+        return haproxy_stat_at(active_haproxy_socket(), error);
+    }
+
+    std::optional<HaproxyStat> haproxy_stat_at(const fs::path& socket, std::string& error) const {
+        auto csv = unix_exchange(socket, "show stat\n", false, kExchangeTimeout, error);
         if (!csv) return std::nullopt;
         auto stat = parse_haproxy_stat(*csv, kBackendName);
         if (!stat) error = "no CSV header in: " + csv->substr(0, 200);
         return stat;
     }
 
-    void start_haproxy() {
-        if (::access(options.haproxy.c_str(), X_OK) != 0)
-            throw std::runtime_error("HAProxy not found at " + options.haproxy +
-                                     ": install the haproxy package");
-        const fs::path config = dir / "haproxy.cfg";
-        write_file(config, render_haproxy_config(scenario, options, haproxy_socket));
-        {
-            Child check = Child::spawn({options.haproxy, "-c", "-f", config.string()},
-                                       dir / "haproxy-check.log");
-            if (!check.wait_for(10s)) {
-                check.kill_now();
-                throw std::runtime_error("haproxy -c -f " + config.string() + " did not finish");
-            }
-            if (*check.status() != 0)
-                throw std::runtime_error("HAProxy refused " + config.string() + " (" +
-                                         describe_status(*check.status()) + "):\n" +
-                                         log_tail(check.log(), 30));
+    void check_haproxy_config(const fs::path& config) {
+        Child check =
+            Child::spawn({options.haproxy, "-c", "-f", config.string()}, dir / "haproxy-check.log");
+        if (!check.wait_for(10s)) {
+            check.kill_now();
+            throw std::runtime_error("haproxy -c -f " + config.string() + " did not finish");
         }
-        haproxy =
-            Child::spawn({options.haproxy, "-f", config.string(), "-db"}, dir / "haproxy.log");
-        haproxy_exit_noted = false;
+        if (*check.status() != 0)
+            throw std::runtime_error("HAProxy refused " + config.string() + " (" +
+                                     describe_status(*check.status()) + "):\n" +
+                                     log_tail(check.log(), 30));
+    }
+
+    // Until `process` has every server UP and, when `through` is set, GET /stats through the
+    // balancer's address answers from a node.
+    void wait_haproxy_ready(Child& process, const fs::path& socket, bool through,
+                            const std::string& who) {
+        const std::string address = balancer_address(scenario);
         std::string last = "no answer yet";
         const auto deadline = Clock::now() + kHaproxyStartBound;
         for (;;) {
-            if (haproxy.poll())
-                throw std::runtime_error("HAProxy exited (" + describe_status(*haproxy.status()) +
-                                         ") while starting; its log:\n" + log_tail(haproxy.log()));
+            if (process.poll())
+                throw std::runtime_error(who + " exited (" + describe_status(*process.status()) +
+                                         ") while starting; its log:\n" + log_tail(process.log()));
             std::string error;
-            if (auto stat = haproxy_stat(error)) {
+            if (auto stat = haproxy_stat_at(socket, error)) {
                 std::size_t up = 0;
                 for (const auto& [name, status] : stat->servers)
                     if (status == "UP") ++up;
                 if (up == scenario.nodes && stat->servers.size() == scenario.nodes) {
+                    if (!through) return;
                     HttpReply reply =
-                        http_exchange(kBalancerAddress, options.http_port, "GET", "/stats", 1s);
+                        http_exchange(address, options.http_port, "GET", "/stats", 1s);
                     if (reply.status == 200 && parse_json(reply.body).contains("site")) return;
-                    last = "every server UP, but GET /stats through " +
-                           std::string(kBalancerAddress) + " gave " +
+                    last = "every server UP, but GET /stats through " + address + " gave " +
                            (reply.status ? std::to_string(reply.status) : reply.error);
                 } else {
                     last = std::to_string(up) + " of " + std::to_string(scenario.nodes) +
@@ -431,12 +504,192 @@ struct Lab::Impl {
                 last = "stats socket: " + error;
             }
             if (Clock::now() >= deadline)
-                throw std::runtime_error("HAProxy on " + std::string(kBalancerAddress) + ":" +
+                throw std::runtime_error(who + " on " + address + ":" +
                                          std::to_string(options.http_port) +
                                          " was not ready within 10 s (" + last + "); its log:\n" +
-                                         log_tail(haproxy.log()));
+                                         log_tail(process.log()));
             std::this_thread::sleep_for(50ms);
         }
+    }
+
+    void start_haproxy() {
+        if (::access(options.haproxy.c_str(), X_OK) != 0)
+            throw std::runtime_error("HAProxy not found at " + options.haproxy +
+                                     ": install the haproxy package");
+        const fs::path config = dir / "haproxy.cfg";
+        write_file(config, render_haproxy_config(scenario, options, haproxy_socket));
+        check_haproxy_config(config);
+        haproxy_starts = 0;
+        machine_starts[0] = machine_starts[1] = 0;
+        keepalived_starts[0] = keepalived_starts[1] = 0;
+        if (!scenario.balancer.pair) {
+            spawn_haproxy();
+            wait_haproxy_ready(haproxy, haproxy_socket, true, "HAProxy");
+            return;
+        }
+        start_pair();
+    }
+
+    // ---- the active/standby pair ----------------------------------------------------------
+
+    std::string machine_ns(unsigned machine) const {
+        return options.namespace_name + "-lb" + std::to_string(machine + 1);
+    }
+
+    // Two machines (namespaces) on a bridge in the lab's namespace, each with its HAProxy bound
+    // to the floating address (reaching the nodes back in the lab's namespace) and, once both
+    // serve, its keepalived: lb1's first, so that it takes the address, then lb2's as standby.
+    void start_pair() {
+        if (::access(find_program("keepalived").c_str(), X_OK) != 0)
+            throw std::runtime_error(
+                "keepalived not found: install the keepalived package (contrib/install-deps.sh "
+                "compare)");
+        build_pair_network();
+        write_file(dir / "haproxy2.cfg", render_haproxy_config(scenario, options, haproxy2_socket));
+        check_haproxy_config(dir / "haproxy2.cfg");
+        for (unsigned m = 0; m < 2; ++m)
+            write_file(dir / ("keepalived" + std::to_string(m + 1) + ".conf"),
+                       render_keepalived_config(m));
+        spawn_haproxy();
+        spawn_machine_haproxy(1);
+        wait_haproxy_ready(haproxy, haproxy_socket, false, "HAProxy on lb1");
+        wait_haproxy_ready(haproxy2, haproxy2_socket, false, "HAProxy on lb2");
+        spawn_keepalived(0);
+        wait_haproxy_ready(haproxy, haproxy_socket, true, "HAProxy on lb1 (with keepalived)");
+        spawn_keepalived(1);
+        // lb2 must have heard lb1 before the run: then it is the standby, not a second master.
+        const auto deadline = Clock::now() + kHaproxyStartBound;
+        while (log_tail(keepalived[1].log(), 50).find("Entering BACKUP STATE") ==
+               std::string::npos) {
+            if (keepalived[1].poll() || Clock::now() >= deadline)
+                throw std::runtime_error(
+                    "keepalived on lb2 did not become the standby within "
+                    "10 s; its log:\n" +
+                    log_tail(keepalived[1].log()));
+            std::this_thread::sleep_for(50ms);
+        }
+    }
+
+    void spawn_machine_haproxy(unsigned machine) {
+        Child& c = machine == 0 ? haproxy : haproxy2;
+        const std::string config = machine == 0 ? "haproxy.cfg" : "haproxy2.cfg";
+        const std::string log =
+            "haproxy" + std::string(machine == 0 ? "" : "2") +
+            (machine_starts[machine] == 0 ? ""
+                                          : ".restart" + std::to_string(machine_starts[machine])) +
+            ".log";
+        c = Child::spawn(in_namespace(machine_ns(machine),
+                                      {options.haproxy, "-f", (dir / config).string(), "-db"}),
+                         dir / log);
+        ++machine_starts[machine];
+        (machine == 0 ? haproxy_exit_noted : haproxy2_exit_noted) = false;
+    }
+
+    void spawn_keepalived(unsigned machine) {
+        const std::string n = std::to_string(machine + 1);
+        const std::string restart = keepalived_starts[machine] == 0
+                                        ? ""
+                                        : ".restart" + std::to_string(keepalived_starts[machine]);
+        // Its own PID files, in the scenario's folder: nothing of the host's keepalived is
+        // touched.
+        keepalived[machine] = Child::spawn(
+            in_namespace(machine_ns(machine), {find_program("keepalived").string(), "--dont-fork",
+                                               "--log-console", "--log-detail", "--vrrp", "-f",
+                                               (dir / ("keepalived" + n + ".conf")).string(), "-p",
+                                               (dir / ("keepalived" + n + ".pid")).string(), "-r",
+                                               (dir / ("keepalived" + n + "-vrrp.pid")).string()}),
+            dir / ("keepalived" + n + restart + ".log"));
+        ++keepalived_starts[machine];
+        keepalived_exit_noted[machine] = false;
+    }
+
+    std::vector<std::string> in_namespace(const std::string& ns,
+                                          std::vector<std::string> argv) const {
+        argv.insert(argv.begin(), {find_program("ip").string(), "netns", "exec", ns});
+        return argv;
+    }
+
+    // The bridge in the lab's namespace (10.98.0.1/24) and, per machine, a namespace with its
+    // end of a veth link on the bridge as eth0, its own address, and non-local binds allowed
+    // (the standby's HAProxy binds the floating address it does not hold). Made once.
+    void build_pair_network() {
+        if (!pair_ns.empty()) return;
+        if (!options.in_namespace || options.namespace_name.empty())
+            throw std::runtime_error(
+                "[balancer] pair needs a network namespace of nolb-compare's own: run it as "
+                "root");
+        const std::string ip = find_program("ip").string();
+        std::string error;
+        auto must = [&](std::vector<std::string> argv) {
+            if (!run_tool(argv, std::nullopt, error))
+                throw std::runtime_error("cannot build the balancer pair's network: " + error);
+        };
+        must({ip, "link", "add", kPairBridge, "type", "bridge"});
+        pair_bridge = true;
+        must({ip, "addr", "add", "10.98.0.1/24", "dev", kPairBridge});
+        must({ip, "link", "set", kPairBridge, "up"});
+        for (unsigned m = 0; m < 2; ++m) {
+            const std::string ns = machine_ns(m);
+            const std::string veth = "nolblb" + std::to_string(m + 1);
+            must({ip, "netns", "add", ns});
+            pair_ns.push_back(ns);  // from here on, the destructor removes it
+            must({ip, "-n", ns, "link", "set", "lo", "up"});
+            must({ip, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns});
+            must({ip, "link", "set", veth, "master", kPairBridge});
+            must({ip, "link", "set", veth, "up"});
+            must({ip, "-n", ns, "addr", "add", pair_machine_address(m) + "/24", "dev", "eth0"});
+            must({ip, "-n", ns, "link", "set", "eth0", "up"});
+            must(in_namespace(
+                ns, {find_program("sysctl").string(), "-qw", "net.ipv4.ip_nonlocal_bind=1"}));
+        }
+    }
+
+    void remove_pair_network() {
+        const std::string ip = find_program("ip").string();
+        std::string error;
+        for (const std::string& ns : pair_ns)
+            if (!run_tool({ip, "netns", "delete", ns}, std::nullopt, error))
+                notes.push_back("the balancer machine's namespace " + ns +
+                                " is left behind: " + error);
+        pair_ns.clear();
+        if (pair_bridge && !run_tool({ip, "link", "delete", kPairBridge}, std::nullopt, error))
+            notes.push_back(std::string("the bridge ") + kPairBridge + " is left behind: " + error);
+        pair_bridge = false;
+    }
+
+    // Whether the floating address is on `machine`'s eth0 (`ip -o addr show`, a few ms).
+    bool holds_floating_address(unsigned machine) {
+        const fs::path out = dir / "ip-addr.out";
+        std::string error;
+        try {
+            Child tool = Child::spawn({find_program("ip").string(), "-n", machine_ns(machine), "-4",
+                                       "-o", "addr", "show", "dev", "eth0"},
+                                      options.work_dir / "tools.log", std::nullopt, out);
+            if (!tool.wait_for(2s)) {
+                tool.kill_now();
+                return false;
+            }
+        } catch (const std::exception&) {
+            return false;
+        }
+        std::ifstream in(out);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        return text.find(std::string(" ") + kPairAddress + "/") != std::string::npos;
+    }
+
+    // HAProxy on haproxy.cfg as written by start_haproxy(); returns at once.
+    void spawn_haproxy() {
+        if (scenario.balancer.pair) {
+            spawn_machine_haproxy(0);
+            return;
+        }
+        const std::string log = haproxy_starts == 0
+                                    ? "haproxy.log"
+                                    : "haproxy.restart" + std::to_string(haproxy_starts) + ".log";
+        haproxy =
+            Child::spawn({options.haproxy, "-f", (dir / "haproxy.cfg").string(), "-db"}, dir / log);
+        ++haproxy_starts;
+        haproxy_exit_noted = false;
     }
 
     std::vector<Child*> children() {
@@ -444,7 +697,11 @@ struct Lab::Impl {
         for (Node& n : nodes)
             out.push_back(&n.process);
         out.push_back(&nolbd);
+        out.push_back(&nolbd2);
         out.push_back(&haproxy);
+        out.push_back(&haproxy2);
+        out.push_back(&keepalived[0]);
+        out.push_back(&keepalived[1]);
         out.push_back(&unbound);
         return out;
     }
@@ -470,31 +727,57 @@ struct Lab::Impl {
                             describe_status(*c.status()) + "); its log: " + c.log().string());
         };
         check(nolbd, nolbd_exit_noted, "nolbd");
+        check(nolbd2, nolbd2_exit_noted, "nolbd (ns2)");
         check(haproxy, haproxy_exit_noted, "HAProxy");
+        check(haproxy2, haproxy2_exit_noted, "HAProxy on lb2");
+        check(keepalived[0], keepalived_exit_noted[0], "keepalived on lb1");
+        check(keepalived[1], keepalived_exit_noted[1], "keepalived on lb2");
         check(unbound, unbound_exit_noted, "unbound");
     }
 
+    // nolbd's query count from its control socket; nullopt (and a note) when unreadable.
+    std::optional<std::uint64_t> nolbd_queries(const fs::path& socket) {
+        std::string error;
+        auto line = unix_exchange(socket, control::request_line(control::Verb::stats), true,
+                                  kExchangeTimeout, error);
+        if (line) {
+            control::Reply reply = control::parse_reply(*line);
+            const Json& q = reply.result;
+            if (reply.ok && q.contains("queries") && q["queries"].contains("total") &&
+                q["queries"]["total"].is_number_unsigned())
+                return q["queries"]["total"].get<std::uint64_t>();
+            error = reply.ok ? "no queries.total in the stats reply" : reply.error;
+        }
+        notes.push_back("cannot read nolbd's query count from " + socket.string() + ": " + error);
+        return std::nullopt;
+    }
+
+    // Every nolbd instance's CPU and queries summed; nothing when one of them is down.
     Counters read_counters() {
         Counters c;
-        if (nolbd.running()) {
-            c.nolbd_cpu = process_cpu_seconds(nolbd.pid());
-            std::string error;
-            auto line = unix_exchange(nolbd_socket, control::request_line(control::Verb::stats),
-                                      true, kExchangeTimeout, error);
-            if (line) {
-                control::Reply reply = control::parse_reply(*line);
-                const Json& q = reply.result;
-                if (reply.ok && q.contains("queries") && q["queries"].contains("total") &&
-                    q["queries"]["total"].is_number_unsigned())
-                    c.dns_queries = q["queries"]["total"].get<std::uint64_t>();
-                else
-                    error = reply.ok ? "no queries.total in the stats reply" : reply.error;
+        std::vector<std::pair<Child*, fs::path>> instances = {{&nolbd, nolbd_socket}};
+        if (nolbd2.started()) instances.emplace_back(&nolbd2, nolbd2_socket);
+        bool all = true;
+        double cpu = 0;
+        std::uint64_t queries = 0;
+        for (auto& [child, socket] : instances) {
+            auto seconds = child->running() ? process_cpu_seconds(child->pid()) : std::nullopt;
+            auto count = seconds ? nolbd_queries(socket) : std::nullopt;
+            c.per_server.emplace_back(count ? child->pid() : -1, count);
+            if (!seconds || !count) {
+                all = false;
+                continue;
             }
-            if (!c.dns_queries)
-                notes.push_back("cannot read nolbd's query count from " + nolbd_socket.string() +
-                                ": " + error);
+            cpu += *seconds;
+            queries += *count;
+            c.nolbd_pids.push_back(child->pid());
+        }
+        if (all) {
+            c.nolbd_cpu = cpu;
+            c.dns_queries = queries;
         }
         if (haproxy.running()) {
+            c.haproxy_pid = haproxy.pid();
             c.haproxy_cpu = process_cpu_seconds(haproxy.pid());
             std::string error;
             if (auto stat = haproxy_stat(error)) c.lb_requests = stat->requests;
@@ -509,6 +792,41 @@ struct Lab::Impl {
         baseline = read_counters();
         sampler_queries_at_baseline = sampler.sent;
         if (model != Model::load_balancer) start_sampler();
+        Timer& tick = add_timer(true, [this](Timer&) {
+            sample_memory();
+            if (model == Model::load_balancer) sample_haproxy();
+        });
+        tick.arm(kSampleEvery);
+        sample_memory();
+        if (model == Model::load_balancer) sample_haproxy();
+    }
+
+    // The servers HAProxy has in rotation; nothing while it is down (lb-crash).
+    void sample_haproxy() {
+        if (!haproxy.running() && !haproxy2.running()) return;
+        std::string error;
+        auto stat = haproxy_stat(error);
+        if (!stat) return;
+        published.push_back({since_origin(), haproxy_serving(*stat, scenario.nodes)});
+    }
+
+    // The largest resident size seen, and the peak so far, of nolbd's instances and HAProxy.
+    void sample_memory() {
+        auto read = [](std::initializer_list<Child*> children, std::uint64_t& rss,
+                       std::uint64_t& hwm) {
+            std::uint64_t rss_now = 0, hwm_now = 0;
+            for (Child* c : children) {
+                if (!c->running()) continue;
+                if (auto m = process_memory(c->pid())) {
+                    rss_now += m->rss_kb;
+                    hwm_now += m->hwm_kb;
+                }
+            }
+            rss = std::max(rss, rss_now);
+            if (hwm_now > 0) hwm = std::max(hwm, hwm_now);
+        };
+        read({&nolbd, &nolbd2}, costs.nolbd_rss_kb, costs.nolbd_hwm_kb);
+        read({&haproxy, &haproxy2}, costs.lb_rss_kb, costs.lb_hwm_kb);
     }
 
     void start_sampler() {
@@ -575,9 +893,9 @@ struct Lab::Impl {
             f.fault.kind == FaultKind::blackhole || f.fault.kind == FaultKind::unblackhole;
         // Outside a namespace, one note says why no blackhole can be applied; see blackhole().
         if (!f.ok && !(blackhole_kind && !options.in_namespace))
-            notes.push_back(std::string("fault ") + fault_name(f.fault.kind) + " on " +
-                            node_site(f.fault.node) + " at " + seconds_text(f.at) +
-                            " not applied: " + f.detail);
+            notes.push_back(std::string("fault ") + fault_name(f.fault.kind) +
+                            (hits_server(f.fault.kind) ? "" : " on " + node_site(f.fault.node)) +
+                            " at " + seconds_text(f.at) + " not applied: " + f.detail);
         faults.push_back(std::move(f));
     }
 
@@ -585,6 +903,10 @@ struct Lab::Impl {
         AppliedFault f;
         f.fault = fault;
         f.at = f.done = since_origin();
+        if (hits_server(fault.kind)) {
+            apply_to_server(std::move(f));
+            return;
+        }
         if (fault.node >= nodes.size()) {
             f.ok = false;
             f.detail = "there is no " + node_site(fault.node) + " in this scenario";
@@ -628,10 +950,205 @@ struct Lab::Impl {
             case FaultKind::unblackhole:
                 blackhole(i, fault.kind == FaultKind::blackhole, f);
                 break;
+            case FaultKind::lb_crash:
+            case FaultKind::lb_restart:
+            case FaultKind::dns_crash:
+            case FaultKind::dns_restart:
+                break;  // apply_to_server
         }
         // Applying it took a moment (a POST, nft, a reload): the fault is in force from here.
         f.done = since_origin();
         record(std::move(f));
+    }
+
+    // lb-crash and lb-restart (HAProxy; a no-op but in the load-balancer model), dns-crash and
+    // dns-restart (ns1's nolbd). A restart returns at once; a timer sees the server serve again.
+    void apply_to_server(AppliedFault f) {
+        const bool lb =
+            f.fault.kind == FaultKind::lb_crash || f.fault.kind == FaultKind::lb_restart;
+        const bool crash =
+            f.fault.kind == FaultKind::lb_crash || f.fault.kind == FaultKind::dns_crash;
+        if (lb && model != Model::load_balancer) {
+            f.detail =
+                std::string("no-op: the ") + model_name(*model) + " model has no load balancer";
+            notes.push_back(std::string("fault ") + fault_name(f.fault.kind) + " at " +
+                            seconds_text(f.at) + ": " + f.detail);
+            faults.push_back(std::move(f));
+            return;
+        }
+        if (lb && scenario.balancer.pair) {
+            if (crash)
+                machine_gone(std::move(f));
+            else
+                machine_back(std::move(f));
+            return;
+        }
+        Child& child = lb ? haproxy : nolbd;
+        const std::string who = lb ? "HAProxy" : "nolbd (ns1)";
+        if (crash) {
+            if (!child.running() || child.poll()) {
+                f.ok = false;
+                f.detail = who + " was not running";
+            } else {
+                const pid_t pid = child.pid();
+                child.kill_now();
+                (lb ? haproxy_exit_noted : nolbd_exit_noted) = true;  // no surprise
+                f.detail = "SIGKILL to " + who + ", pid " + std::to_string(pid);
+            }
+            f.done = since_origin();
+            record(std::move(f));
+            return;
+        }
+        if (child.running() && !child.poll()) {
+            f.ok = false;
+            f.detail = who + " is already running";
+            record(std::move(f));
+            return;
+        }
+        try {
+            if (lb)
+                spawn_haproxy();
+            else
+                spawn_nolbd(*model, false);
+        } catch (const std::exception& e) {
+            f.ok = false;
+            f.detail = e.what();
+            record(std::move(f));
+            return;
+        }
+        f.detail = "started again as pid " + std::to_string(child.pid());
+        const std::size_t index = faults.size();
+        record(std::move(f));
+        const Clock::time_point spawned = Clock::now();
+        add_timer(false, [this, lb, index, spawned](Timer& self) {
+            if (!server_ready(lb, index, spawned)) self.arm(kRestartPollEvery);
+        }).arm(kRestartPollEvery);
+    }
+
+    // lb-crash on a pair: lb1 goes away whole, as a machine that loses power: SIGKILL to its
+    // HAProxy and its keepalived, and its link down, so that nothing of it answers on the
+    // bridge. The fault is in force (`done`) once the floating address is on lb2.
+    void machine_gone(AppliedFault f) {
+        if (!haproxy.running() || haproxy.poll()) {
+            f.ok = false;
+            f.detail = "lb1 was not running";
+            record(std::move(f));
+            return;
+        }
+        const pid_t haproxy_pid = haproxy.pid();
+        const pid_t keepalived_pid = keepalived[0].pid();
+        haproxy.kill_now();
+        keepalived[0].kill_now();
+        haproxy_exit_noted = keepalived_exit_noted[0] = true;  // no surprise
+        std::string error;
+        const bool down = run_tool(
+            {find_program("ip").string(), "-n", machine_ns(0), "link", "set", "eth0", "down"},
+            std::nullopt, error);
+        f.detail = "lb1 gone: SIGKILL to HAProxy (pid " + std::to_string(haproxy_pid) +
+                   ") and keepalived (pid " + std::to_string(keepalived_pid) + ")" +
+                   (down ? ", link down" : "; its link stays up: " + error);
+        f.ok = down;
+        const std::size_t index = faults.size();
+        record(std::move(f));
+        const Clock::time_point killed = Clock::now();
+        add_timer(false, [this, index, killed](Timer& self) {
+            if (!failed_over(index, killed)) self.arm(kFailoverPollEvery);
+        }).arm(kFailoverPollEvery);
+    }
+
+    // One look at lb2: true when the floating address is there (or never will be).
+    bool failed_over(std::size_t index, Clock::time_point killed) {
+        if (index >= faults.size()) return true;
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed);
+        if (holds_floating_address(1)) {
+            faults[index].done = since_origin();
+            faults[index].detail +=
+                "; the floating address was on lb2 after " + std::to_string(waited.count()) + " ms";
+            return true;
+        }
+        if (waited >= kFailoverBound) {
+            faults[index].ok = false;
+            faults[index].detail += "; the floating address was not on lb2 within 10 s";
+            notes.push_back(
+                "fault lb-crash: keepalived on lb2 did not take the floating address "
+                "within 10 s; its log: " +
+                keepalived[1].log().string());
+            return true;
+        }
+        return false;
+    }
+
+    // lb-restart on a pair: lb1 comes back as the standby (nopreempt): its link up, the
+    // floating address it held when it died removed, its HAProxy and keepalived started.
+    void machine_back(AppliedFault f) {
+        if (haproxy.running() && !haproxy.poll()) {
+            f.ok = false;
+            f.detail = "lb1 is already running";
+            record(std::move(f));
+            return;
+        }
+        const std::string ip = find_program("ip").string();
+        std::string error;
+        // The address may be gone already (a missing address is not an error here).
+        run_tool({ip, "-n", machine_ns(0), "addr", "del", std::string(kPairAddress) + "/24", "dev",
+                  "eth0"},
+                 std::nullopt, error);
+        error.clear();
+        if (!run_tool({ip, "-n", machine_ns(0), "link", "set", "eth0", "up"}, std::nullopt,
+                      error)) {
+            f.ok = false;
+            f.detail = error;
+            record(std::move(f));
+            return;
+        }
+        try {
+            spawn_machine_haproxy(0);
+            spawn_keepalived(0);
+        } catch (const std::exception& e) {
+            f.ok = false;
+            f.detail = e.what();
+            record(std::move(f));
+            return;
+        }
+        f.detail = "lb1 back: HAProxy pid " + std::to_string(haproxy.pid()) + ", keepalived pid " +
+                   std::to_string(keepalived[0].pid()) + ", as the standby";
+        record(std::move(f));
+    }
+
+    // One look at a restarted HAProxy (GET /stats through it) or nolbd (a lookup of the
+    // service, answered); true when there is nothing more to wait for. `done` is when it served.
+    bool server_ready(bool lb, std::size_t index, Clock::time_point spawned) {
+        Child& child = lb ? haproxy : nolbd;
+        const std::string who = lb ? "HAProxy" : "nolbd (ns1)";
+        const auto waited =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - spawned);
+        auto conclude = [&](bool ok, const std::string& more) {
+            if (index >= faults.size()) return true;
+            faults[index].ok = ok;
+            faults[index].detail += more;
+            if (ok) faults[index].done = since_origin();
+            if (!ok)
+                notes.push_back(std::string("fault ") + fault_name(faults[index].fault.kind) +
+                                ": " + who + more);
+            return true;
+        };
+        if (child.poll()) {
+            (lb ? haproxy_exit_noted : nolbd_exit_noted) = true;
+            return conclude(false, ": exited (" + describe_status(*child.status()) +
+                                       ") while starting; its log: " + child.log().string());
+        }
+        const bool serving =
+            lb ? http_exchange(balancer_address(scenario), options.http_port, "GET", "/stats",
+                               kReadyProbeTimeout)
+                         .status == 200
+               : dns_lookup(nolbd_address, nolbd_port,
+                            options.calibration ? kCalibrationName : kServiceName, 50ms, false)
+                     .has_value();
+        if (serving)
+            return conclude(true, "; served after " + std::to_string(waited.count()) + " ms");
+        if (waited >= kNolbdStartBound) return conclude(false, ": not serving within 10 s");
+        return false;
     }
 
     // The service's node leaves nolbd's answers (nolbctl drain), or, for calibration's static
@@ -967,8 +1484,10 @@ struct Lab::Impl {
         dir = fs::absolute(options.work_dir / model_name(m)).lexically_normal();
         fs::create_directories(dir);
         nolbd_socket = dir / "nolbd.sock";
+        nolbd2_socket = dir / "nolbd2.sock";
         haproxy_socket = dir / "haproxy.sock";
-        for (const fs::path& p : {nolbd_socket, haproxy_socket})
+        haproxy2_socket = dir / "haproxy2.sock";
+        for (const fs::path& p : {nolbd_socket, nolbd2_socket, haproxy_socket, haproxy2_socket})
             if (p.string().size() > kMaxSocketPath)
                 throw std::runtime_error("the socket path " + p.string() +
                                          " is too long for a Unix socket (at most 107 octets): "
@@ -1085,9 +1604,9 @@ struct Lab::Impl {
             if (!c->status()) continue;
             const int status = *c->status();
             // HAProxy ends by the signal itself; the others exit 0.
-            const bool clean =
-                (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
-                (c == &haproxy && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+            const bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+                               ((c == &haproxy || c == &haproxy2) && WIFSIGNALED(status) &&
+                                WTERMSIG(status) == SIGTERM);
             if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
                 notes.push_back(c->log().string() +
                                 ": the process did not stop on SIGTERM within 2 s and was killed");
@@ -1098,7 +1617,11 @@ struct Lab::Impl {
         nodes.clear();
         dns_delay.reset();
         nolbd = Child();
+        nolbd2 = Child();
         haproxy = Child();
+        haproxy2 = Child();
+        keepalived[0] = Child();
+        keepalived[1] = Child();
         unbound = Child();
         model.reset();
     }
@@ -1111,6 +1634,7 @@ struct Lab::Impl {
             run_nft(nft_delete_table(), error);
         }
         remove_routed_network();
+        remove_pair_network();
     }
 };
 
@@ -1173,6 +1697,7 @@ void Lab::end() {
     Impl& lab = *impl_;
     if (!lab.begun || lab.ended) return;
     lab.ended = true;
+    if (lab.baseline) lab.sample_memory();  // VmHWM as the run ends
     lab.stop_run();
     lab.check_exits();
     lab.note_sites();
@@ -1180,15 +1705,41 @@ void Lab::end() {
     const Counters before = *lab.baseline;
     const Counters after = lab.read_counters();
     Costs& c = lab.costs;
-    if (before.nolbd_cpu && after.nolbd_cpu) c.nolbd_cpu_s = *after.nolbd_cpu - *before.nolbd_cpu;
-    if (before.haproxy_cpu && after.haproxy_cpu)
+    // A server killed (and perhaps started again) during the run has no cost over the whole
+    // run: its counters are left at zero, and a note says so.
+    const bool same_nolbd = before.nolbd_pids == after.nolbd_pids && before.nolbd_cpu &&
+                            after.nolbd_cpu && before.dns_queries && after.dns_queries;
+    const bool same_haproxy = before.haproxy_pid == after.haproxy_pid;
+    if (!same_nolbd && before.nolbd_cpu)
+        lab.notes.push_back(
+            "nolbd's CPU and queries are not counted: it was not the same "
+            "process (or not running) at the start and the end of the run");
+    if (!same_haproxy && before.haproxy_cpu)
+        lab.notes.push_back(
+            "HAProxy's CPU and requests are not counted: it was not the same "
+            "process (or not running) at the start and the end of the run");
+    if (same_nolbd) c.nolbd_cpu_s = *after.nolbd_cpu - *before.nolbd_cpu;
+    if (same_haproxy && before.haproxy_cpu && after.haproxy_cpu)
         c.lb_cpu_s = *after.haproxy_cpu - *before.haproxy_cpu;
-    if (before.dns_queries && after.dns_queries && *after.dns_queries >= *before.dns_queries) {
+    if (same_nolbd && *after.dns_queries >= *before.dns_queries) {
         const std::uint64_t all = *after.dns_queries - *before.dns_queries;
         const std::uint64_t own = lab.sampler.sent - lab.sampler_queries_at_baseline;
         c.dns_queries = all > own ? all - own : 0;
     }
-    if (before.lb_requests && after.lb_requests && *after.lb_requests >= *before.lb_requests)
+    for (std::size_t i = 0; i < after.per_server.size(); ++i) {
+        std::optional<std::uint64_t> queries;
+        if (i < before.per_server.size() && before.per_server[i].second &&
+            after.per_server[i].second && before.per_server[i].first == after.per_server[i].first &&
+            *after.per_server[i].second >= *before.per_server[i].second) {
+            queries = *after.per_server[i].second - *before.per_server[i].second;
+            // The lab's own sampler asks ns1.
+            const std::uint64_t own = lab.sampler.sent - lab.sampler_queries_at_baseline;
+            if (i == 0) *queries = *queries > own ? *queries - own : 0;
+        }
+        c.dns_queries_by_server.push_back(queries);
+    }
+    if (same_haproxy && before.lb_requests && after.lb_requests &&
+        *after.lb_requests >= *before.lb_requests)
         c.lb_requests = *after.lb_requests - *before.lb_requests;
 }
 

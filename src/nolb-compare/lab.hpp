@@ -43,6 +43,13 @@ inline constexpr const char* kZone = "compare.test";
 inline constexpr const char* kServiceName = "www.compare.test";
 inline constexpr const char* kBalancerName = "lb.compare.test";
 inline constexpr const char* kBalancerAddress = "127.0.0.100";
+// The floating address of an active/standby pair, on the bridge between the lab and the two
+// balancer machines (10.98.0.11 and .12; the lab's side is .1).
+inline constexpr const char* kPairAddress = "10.98.0.100";
+// The load balancer's address in `scenario`: kPairAddress for a pair, else kBalancerAddress.
+const char* balancer_address(const Scenario& scenario);
+// A balancer machine's own address, 0-based: "10.98.0.11" for the first.
+std::string pair_machine_address(unsigned machine);
 // Calibration's name: the nodes as static records, in node order for every client.
 inline constexpr const char* kCalibrationName = "cal.compare.test";
 std::string node_address(unsigned node);  // "127.0.0.11" for node 0, on the loopback

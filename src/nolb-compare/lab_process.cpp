@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -264,6 +265,40 @@ std::optional<double> process_cpu_seconds(pid_t pid) {
     const long ticks = ::sysconf(_SC_CLK_TCK);
     if (ticks <= 0) return std::nullopt;
     return static_cast<double>(utime + stime) / static_cast<double>(ticks);
+}
+
+std::optional<std::uint64_t> status_kb(std::string_view status, std::string_view field) {
+    for (;;) {
+        const std::size_t end = status.find('\n');
+        std::string_view line = status.substr(0, end);
+        if (line.size() > field.size() && line.substr(0, field.size()) == field &&
+            line[field.size()] == ':') {
+            line.remove_prefix(field.size() + 1);
+            while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+                line.remove_prefix(1);
+            std::uint64_t kb = 0;
+            std::size_t digits = 0;
+            for (; digits < line.size() && line[digits] >= '0' && line[digits] <= '9'; ++digits)
+                kb = kb * 10 + static_cast<std::uint64_t>(line[digits] - '0');
+            // The kernel writes every Vm* field in kB; anything else is not what was asked.
+            if (digits == 0 || line.substr(digits) != " kB") return std::nullopt;
+            return kb;
+        }
+        if (end == std::string_view::npos) return std::nullopt;
+        status.remove_prefix(end + 1);
+    }
+}
+
+std::optional<ProcessMemory> process_memory(pid_t pid) {
+    if (pid <= 0) return std::nullopt;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    if (!in) return std::nullopt;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto rss = status_kb(text, "VmRSS");
+    auto hwm = status_kb(text, "VmHWM");
+    // A zombie has neither: it holds no memory any more.
+    if (!rss || !hwm) return std::nullopt;
+    return ProcessMemory{*rss, *hwm};
 }
 
 }  // namespace nolb::compare

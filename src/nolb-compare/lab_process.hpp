@@ -7,9 +7,11 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace nolb::compare {
@@ -63,5 +65,14 @@ std::string describe_status(int wait_status);
 std::string log_tail(const std::filesystem::path& log, std::size_t lines = 15);
 // utime + stime of a process from /proc/<pid>/stat, in seconds; nullopt when it is gone.
 std::optional<double> process_cpu_seconds(pid_t pid);
+
+// A process's memory from /proc/<pid>/status: resident now (VmRSS) and at its peak (VmHWM).
+struct ProcessMemory {
+    std::uint64_t rss_kb = 0;
+    std::uint64_t hwm_kb = 0;
+};
+std::optional<ProcessMemory> process_memory(pid_t pid);  // nullopt when it is gone
+// One "Field:  1234 kB" line of a /proc/<pid>/status text, in kB; nullopt when absent.
+std::optional<std::uint64_t> status_kb(std::string_view status, std::string_view field);
 
 }  // namespace nolb::compare

@@ -1,9 +1,11 @@
 // The configuration texts and the stats CSV. nolbd's file uses only keys documented in
 // conf/nolb.toml; HAProxy's follows the settings the comparison promises: the same check path,
-// interval, timeout, rise and fall as nolbd, round robin, two retries with redispatch, so each
-// model gets its usual best setup and no more.
+// interval, fast interval, timeout, rise and fall as nolbd, round robin, two retries on other
+// servers after a failed connect, an empty response or a response timeout, and timeouts matched
+// to the clients' own, so each model gets its usual best setup and no more.
 #include "nolb-compare/lab_servers.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -64,6 +66,7 @@ std::optional<std::uint64_t> to_u64(std::string_view text) {
 }  // namespace
 
 std::string render_nolbd_config(const Scenario& scenario, Model model, const NolbdSetup& setup) {
+    const std::string balancer = balancer_address(scenario);
     std::ostringstream out;
     const std::string zone = std::string(kZone) + ".";
     out << "# Written by nolb-compare for the " << model_name(model) << " model of scenario "
@@ -77,8 +80,7 @@ std::string render_nolbd_config(const Scenario& scenario, Model model, const Nol
         << "\n"
         // The balancer's name: one address, with the service's TTL so both models cache alike.
         << "records = ["
-        << toml_string(std::string("lb ") + std::to_string(scenario.ttl) + " A " +
-                       kBalancerAddress);
+        << toml_string(std::string("lb ") + std::to_string(scenario.ttl) + " A " + balancer);
     if (setup.calibration) {
         const std::string label =
             std::string(kCalibrationName).substr(0, std::string_view(kCalibrationName).find('.'));
@@ -89,11 +91,15 @@ std::string render_nolbd_config(const Scenario& scenario, Model model, const Nol
                                node_address(scenario, i));
         }
     }
-    out << "]\n\n"
-        << "[[zone.ns]]\n"
-        << "name = " << toml_string("ns1." + zone) << "\n"
-        << "addresses = [" << toml_string(setup.listen_address) << "]\n\n"
-        << "[[service]]\n"
+    out << "]\n\n";
+    const std::vector<std::string> name_servers =
+        setup.name_servers.empty() ? std::vector<std::string>{setup.listen_address}
+                                   : setup.name_servers;
+    for (std::size_t i = 0; i < name_servers.size(); ++i)
+        out << "[[zone.ns]]\n"
+            << "name = " << toml_string("ns" + std::to_string(i + 1) + "." + zone) << "\n"
+            << "addresses = [" << toml_string(name_servers[i]) << "]\n\n";
+    out << "[[service]]\n"
         << "name = " << toml_string(std::string(kServiceName) + ".") << "\n"
         << "ttl = " << scenario.ttl << "\n";
     // Under the load balancer nolbd only names the balancer; checks of its own would add probe
@@ -108,6 +114,7 @@ std::string render_nolbd_config(const Scenario& scenario, Model model, const Nol
             << "port = " << setup.http_port << "\n"
             << "path = \"/health\"\n"
             << "interval = " << toml_seconds(h.interval) << "\n"
+            << "fast_interval = " << toml_seconds(h.fast_interval_or_default()) << "\n"
             << "timeout = " << toml_seconds(h.timeout) << "\n"
             << "rise = " << h.rise << "\n"
             << "fall = " << h.fall << "\n";
@@ -123,7 +130,8 @@ std::string render_nolbd_config(const Scenario& scenario, Model model, const Nol
 }
 
 std::string render_unbound_config(const ResolverSpec& resolver, const std::string& address,
-                                  std::uint16_t port, const std::string& nolbd_address,
+                                  std::uint16_t port,
+                                  const std::vector<std::string>& nolbd_addresses,
                                   std::uint16_t nolbd_port, const std::filesystem::path& dir) {
     auto yes_no = [](bool b) { return b ? "yes" : "no"; };
     std::ostringstream out;
@@ -155,8 +163,11 @@ std::string render_unbound_config(const ResolverSpec& resolver, const std::strin
         << "remote-control:\n"
         << "    control-enable: no\n"
         << "stub-zone:\n"
-        << "    name: \"" << kZone << ".\"\n"
-        << "    stub-addr: " << nolbd_address << "@" << nolbd_port << "\n";
+        << "    name: \"" << kZone << ".\"\n";
+    // Every name server: unbound picks by measured round-trip time and, when one stops
+    // answering, retries the query on another and keeps away from the silent one.
+    for (const std::string& a : nolbd_addresses)
+        out << "    stub-addr: " << a << "@" << nolbd_port << "\n";
     return out.str();
 }
 
@@ -169,27 +180,92 @@ std::string render_haproxy_config(const Scenario& scenario, const LabOptions& op
         << "global\n"
         << "    nbthread 1\n"
         << "    maxconn 4096\n"
+        // nolbd draws each interval in interval * (1 +- 0.1) (its default jitter): the same
+        // spread here, so neither probes every node in step.
+        << "    spread-checks 10\n"
         << "    stats socket \"" << stats_socket.string() << "\" mode 600 level admin\n\n"
         << "defaults\n"
         << "    mode http\n"
+        // The loops' clients give one connection attempt 1 s before the next address: a node
+        // that drops SYNs costs HAProxy the same second before it tries another.
         << "    timeout connect 1s\n"
+        // A node answers GET /stats within milliseconds and its event stream ticks every
+        // 0.5 s: a second of silence is a hang, and a retry on another node after it still
+        // fits in the clients' 3 s request timeout.
+        << "    timeout server 1s\n"
+        // Longer than the clients' 3 s request timeout, so HAProxy never gives up on a client
+        // before the client does, and than the gaps between one client's requests at the
+        // lab's rates, so a connection a client keeps alive is still there when it is reused.
         << "    timeout client 10s\n"
-        << "    timeout server 2s\n"
+        // Up to three attempts, each on another server (redispatch on every retry), as a
+        // client moves to the next address: after a refused or timed-out connect, a
+        // connection closed without a response, or no response within timeout server. A GET
+        // is idempotent, so sending it again is safe.
         << "    retries 2\n"
-        << "    option redispatch\n\n"
+        << "    retry-on conn-failure empty-response response-timeout\n"
+        << "    option redispatch 1\n"
+        // Kept alive: each client connection serves many requests and HAProxy reuses idle
+        // connections to the nodes; closed: one connection on each side per request.
+        << (scenario.balancer.keep_alive ? "    option http-keep-alive\n"
+                                         : "    option httpclose\n")
+        << "\n"
         << "frontend www\n"
-        << "    bind " << kBalancerAddress << ":" << options.http_port << "\n"
+        << "    bind " << balancer_address(scenario) << ":" << options.http_port << "\n"
         << "    default_backend " << kBackendName << "\n\n"
         << "backend " << kBackendName << "\n"
         << "    balance roundrobin\n"
         << "    option httpchk GET /health\n"
         << "    http-check expect status 200\n"
-        << "    timeout check " << haproxy_ms(h.timeout) << "\n"
-        << "    default-server inter " << haproxy_ms(h.interval) << " fall " << h.fall << " rise "
-        << h.rise << "\n";
+        << "    timeout check " << haproxy_ms(h.timeout)
+        << "\n"
+        // nolbd's schedule: `interval` between checks of a node, `fast_interval` from a
+        // result to the next check while the node is in transition (HAProxy's fastinter:
+        // failing but not yet down, passing but not yet up), and `interval` again once it is
+        // down (downinter). One difference stays: nolbd starts the next probe of an up address
+        // whose probe is unanswered after fast_interval (health/monitor.cpp), HAProxy never
+        // overlaps its checks: against a hang it needs `fall` timeouts where nolbd needs
+        // timeout + (fall - 1) * fast_interval.
+        << "    default-server inter " << haproxy_ms(h.interval) << " fastinter "
+        << haproxy_ms(h.fast_interval_or_default()) << " downinter " << haproxy_ms(h.interval)
+        << " fall " << h.fall << " rise " << h.rise << "\n";
     for (unsigned i = 0; i < scenario.nodes; ++i)
         out << "    server " << node_site(i) << " " << node_address(scenario, i) << ":"
-            << options.http_port << " check\n";
+            << options.http_port << " check"
+            << (scenario.balancer.pair ? " namespace " + options.namespace_name : std::string())
+            << "\n";
+    return out.str();
+}
+
+std::string render_keepalived_config(unsigned machine) {
+    const unsigned other = machine == 0 ? 1 : 0;
+    char advert[16];
+    std::snprintf(advert, sizeof advert, "%.2f", kVrrpAdvertSeconds);
+    std::ostringstream out;
+    out << "# Written by nolb-compare: balancer machine lb" << machine + 1
+        << " of an active/standby pair.\n"
+        << "global_defs {\n"
+        << "    router_id lb" << machine + 1
+        << "\n"
+        // VRRPv3 (RFC 5798) counts in centiseconds: adverts every 0.1 s, so the standby
+        // takes over about 3 adverts (plus its skew) after the last one, under half a second.
+        << "    vrrp_version 3\n"
+        << "    max_auto_priority -1\n"
+        << "}\n"
+        << "vrrp_instance www {\n"
+        << "    state BACKUP\n"
+        << "    nopreempt\n"
+        << "    interface eth0\n"
+        << "    virtual_router_id 51\n"
+        << "    priority " << (machine == 0 ? 150 : 100) << "\n"
+        << "    advert_int " << advert << "\n"
+        << "    unicast_src_ip " << pair_machine_address(machine) << "\n"
+        << "    unicast_peer {\n"
+        << "        " << pair_machine_address(other) << "\n"
+        << "    }\n"
+        << "    virtual_ipaddress {\n"
+        << "        " << kPairAddress << "/24 dev eth0\n"
+        << "    }\n"
+        << "}\n";
     return out.str();
 }
 
@@ -223,6 +299,18 @@ std::optional<HaproxyStat> parse_haproxy_stat(std::string_view csv, std::string_
         }
     }
     return stat;
+}
+
+std::vector<std::uint16_t> haproxy_serving(const HaproxyStat& stat, unsigned nodes) {
+    std::vector<std::uint16_t> out;
+    for (const auto& [name, status] : stat.servers) {
+        if (status != "UP" && status.rfind("UP ", 0) != 0) continue;
+        for (unsigned i = 0; i < nodes; ++i)
+            if (name == node_site(i)) out.push_back(static_cast<std::uint16_t>(i));
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
 }
 
 std::string nft_create_table() {

@@ -24,6 +24,8 @@ struct NolbdSetup {
     std::uint16_t port = 53;
     std::uint16_t http_port = 8080;  // the nodes' port, for the health checks
     std::filesystem::path control_socket;
+    // The zone's name servers, ns1, ns2, ... (this one among them); empty: listen_address.
+    std::vector<std::string> name_servers;
     // Calibration: kCalibrationName lists every node not drained, in node order, as static
     // records: the same order for every client, where a service's is drawn per response.
     bool calibration = false;
@@ -36,15 +38,26 @@ struct NolbdSetup {
 std::string render_nolbd_config(const Scenario& scenario, Model model, const NolbdSetup& setup);
 
 // unbound.conf for the resolver tier: listening on address:port, a stub zone for the lab's zone
-// pointing at nolbd, the scenario's cache settings, everything else in `dir`.
+// pointing at every nolbd (each on nolbd_port), the scenario's cache settings, everything else
+// in `dir`.
 std::string render_unbound_config(const ResolverSpec& resolver, const std::string& address,
-                                  std::uint16_t port, const std::string& nolbd_address,
+                                  std::uint16_t port,
+                                  const std::vector<std::string>& nolbd_addresses,
                                   std::uint16_t nolbd_port, const std::filesystem::path& dir);
 
 // haproxy.cfg: one frontend on the balancer's address, round robin over the nodes, checks of
 // /health with the scenario's interval, timeout, rise and fall.
+// With [balancer] pair it binds the floating address instead, which it may not hold yet (the
+// machine allows a non-local bind), and reaches the nodes in `options.namespace_name`.
 std::string render_haproxy_config(const Scenario& scenario, const LabOptions& options,
                                   const std::filesystem::path& stats_socket);
+
+// keepalived.conf for balancer machine `machine` (0 or 1) of a pair: one VRRP instance on its
+// interface `eth0`, VRRPv3 with a fractional advert interval, unicast to the other machine (no
+// multicast needed on the bridge), both starting as BACKUP with nopreempt so that a machine that
+// comes back stays standby, the first with the higher priority; the floating address.
+inline constexpr double kVrrpAdvertSeconds = 0.1;
+std::string render_keepalived_config(unsigned machine);
 
 struct HaproxyStat {
     std::vector<std::pair<std::string, std::string>> servers;  // name, status ("UP", "DOWN")
@@ -53,6 +66,9 @@ struct HaproxyStat {
 // Reads `show stat` output (CSV with a "# pxname,..." header) for the backend `backend`;
 // nullopt when the text has no such header.
 std::optional<HaproxyStat> parse_haproxy_stat(std::string_view csv, std::string_view backend);
+// The nodes (0-based, sorted) HAProxy sends requests to: its servers named node1..nodeN whose
+// status is UP, or "UP 1/2" (failing checks, short of fall: still in rotation).
+std::vector<std::uint16_t> haproxy_serving(const HaproxyStat& stat, unsigned nodes);
 
 // nftables scripts for `nft -f -`. The table is created from scratch (a leftover of an earlier
 // run is deleted first): a set of blackholed IPv4 addresses and an input chain dropping every

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,21 +71,32 @@ struct AppliedFault {
     std::string detail;  // what went wrong, or what happened ("degraded after 3 allocations")
 };
 
-// One observation of nolbd's answer for the service (the lab asks every 100 ms): which nodes
-// it published. Only for the DNS models.
+// One observation of what the model sends traffic to (the lab looks every 100 ms): the nodes
+// nolbd's answer for the service named, or, for the load-balancer model, the servers HAProxy's
+// `show stat` had UP (a server failing checks but not yet down still takes requests).
 struct PublishedSample {
     double at = 0;
     std::vector<std::uint16_t> nodes;  // 0-based, sorted
 };
 
 struct Costs {
-    double nolbd_cpu_s = 0;         // user+sys of nolbd over the measured run
-    double lb_cpu_s = 0;            // user+sys of HAProxy (load-balancer model)
+    double nolbd_cpu_s = 0;  // user+sys of nolbd over the measured run (every instance)
+    double lb_cpu_s = 0;     // user+sys of HAProxy (load-balancer model)
+    // Memory, sampled with the answers every 100 ms (kB, every nolbd instance summed): the
+    // largest VmRSS seen over the run, and VmHWM (the peak the kernel noted since the process
+    // started) at its end. 0: not measured (no such process, or it was gone).
+    std::uint64_t nolbd_rss_kb = 0;
+    std::uint64_t nolbd_hwm_kb = 0;
+    std::uint64_t lb_rss_kb = 0;
+    std::uint64_t lb_hwm_kb = 0;
     std::uint64_t dns_queries = 0;  // received by nolbd over the run, the lab's own excluded
     // Sent by the profiles' clients over the run (to the resolver, or to nolbd without one);
     // a getaddrinfo counts two (A and AAAA).
     std::uint64_t client_queries = 0;
     std::uint64_t lb_requests = 0;  // requests HAProxy forwarded (from its own counters), or 0
+    // dns_queries by name server (ns1, ns2, ...): which one the resolver tier asked. Unset for
+    // one that was not the same process at the start and the end of the run (killed).
+    std::vector<std::optional<std::uint64_t>> dns_queries_by_server;
 };
 
 struct RunResult {

@@ -239,17 +239,22 @@ bool takes_node_out(FaultKind kind) {
     }
 }
 
+// What a fault hit: a node, or one of the servers.
+std::string fault_target(const Fault& f) {
+    if (!hits_server(f.kind)) return node_site(f.node);
+    return f.kind == FaultKind::lb_crash || f.kind == FaultKind::lb_restart ? "HAProxy" : "ns1";
+}
+
 struct Detection {
     const AppliedFault* fault = nullptr;
     std::optional<double> after_ms;  // nullopt: nolbd never stopped publishing the node
 };
 
-// How long nolbd took to stop naming a node after each fault that should take it out. Only the
-// DNS models publish anything; for zero-admin the answer is "never" by design, and saying so is
-// the comparison.
+// How long nolbd took to stop naming a node, or HAProxy to take it out of rotation, after each
+// fault that should take it out; the lab samples both every 100 ms. For zero-admin the answer is
+// "never" by design, and saying so is the comparison.
 std::vector<Detection> detections(const RunResult& run) {
     std::vector<Detection> out;
-    if (!publishes_by_health(run.model)) return out;
     for (const AppliedFault& f : run.faults) {
         if (!takes_node_out(f.fault.kind)) continue;
         Detection d;
@@ -494,24 +499,44 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
     md << "\n";
 
     md << "### Costs\n\n";
+    md << "Memory: the largest VmRSS sampled over the run / VmHWM (the process's peak) at its "
+          "end, MiB, every nolbd instance summed.\n\n";
     md << "| Model | DNS queries by clients | DNS queries at nolbd | nolbd CPU us/query | "
-          "HAProxy CPU us/request | Requests per DNS query |\n";
-    md << "|---|--:|--:|--:|--:|--:|\n";
+          "HAProxy CPU us/request | Requests per DNS query | nolbd RSS / peak MiB | "
+          "HAProxy RSS / peak MiB |\n";
+    md << "|---|--:|--:|--:|--:|--:|--:|--:|\n";
+    // Memory as the largest resident size seen and the kernel's peak, each over the runs.
+    auto memory = [&](Model m, std::uint64_t Costs::*rss, std::uint64_t Costs::*hwm) {
+        const Estimate r = over_runs(result, m, [rss](const RunResult& run) {
+            return run.costs.*rss ? std::optional(static_cast<double>(run.costs.*rss) / 1024.0)
+                                  : std::nullopt;
+        });
+        const Estimate h = over_runs(result, m, [hwm](const RunResult& run) {
+            return run.costs.*hwm ? std::optional(static_cast<double>(run.costs.*hwm) / 1024.0)
+                                  : std::nullopt;
+        });
+        if (r.n == 0 && h.n == 0) return std::string("-");
+        return estimate_text(r, 1) + " / " + estimate_text(h, 1);
+    };
     for (const RunResult* run : runs) {
         const Model m = run->model;
         md << "| " << model_name(m) << " | "
-           << estimate_text(
-                  over_runs(result, m,
-                            [](const RunResult& r) { return double(r.costs.client_queries); }),
-                  0)
+           << estimate_text(over_runs(result, m,
+                                      [](const RunResult& r) {
+                                          return static_cast<double>(r.costs.client_queries);
+                                      }),
+                            0)
            << " | "
-           << estimate_text(
-                  over_runs(result, m,
-                            [](const RunResult& r) { return double(r.costs.dns_queries); }),
-                  0)
+           << estimate_text(over_runs(result, m,
+                                      [](const RunResult& r) {
+                                          return static_cast<double>(r.costs.dns_queries);
+                                      }),
+                            0)
            << " | " << estimate_text(over_runs(result, m, nolbd_cpu_us_per_query), 1) << " | "
            << estimate_text(over_runs(result, m, lb_cpu_us_per_request), 1) << " | "
-           << estimate_text(over_runs(result, m, requests_per_dns_query), 1) << " |\n";
+           << estimate_text(over_runs(result, m, requests_per_dns_query), 1) << " | "
+           << memory(m, &Costs::nolbd_rss_kb, &Costs::nolbd_hwm_kb) << " | "
+           << memory(m, &Costs::lb_rss_kb, &Costs::lb_hwm_kb) << " |\n";
     }
     md << "\n";
 
@@ -540,16 +565,16 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
     if (!any_fault) {
         md << "No faults.\n\n";
     } else {
-        md << "As applied in the first repetition. \"Out of DNS after\": how long after the "
-              "fault nolbd stopped publishing the node (its checks, or a drain), over the "
-              "repetitions.\n\n";
-        md << "| Model | At s | Node | Kind | Detail | Out of DNS after ms |\n";
+        md << "As applied in the first repetition. \"Out after\": how long after the fault nolbd "
+              "stopped publishing the node (its checks, or a drain), or HAProxy's checks took it "
+              "out of rotation, over the repetitions.\n\n";
+        md << "| Model | At s | Target | Kind | Detail | Out after ms |\n";
         md << "|---|--:|---|---|---|--:|\n";
         for (const RunResult* run : runs) {
             for (std::size_t k = 0; k < run->faults.size(); ++k) {
                 const AppliedFault& f = run->faults[k];
                 std::string out_after;
-                if (run->model == Model::health_checked && takes_node_out(f.fault.kind)) {
+                if (run->model != Model::zero_admin && takes_node_out(f.fault.kind)) {
                     std::vector<double> found;
                     unsigned never = 0;
                     for (const RunResult* rep : runs_of(result, run->model)) {
@@ -565,7 +590,7 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
                         out_after += " (never in " + std::to_string(never) + ")";
                 }
                 md << "| " << model_name(run->model) << " | " << fixed(f.at, 2) << " | "
-                   << md_text(node_site(f.fault.node)) << " | " << fault_name(f.fault.kind) << " | "
+                   << md_text(fault_target(f.fault)) << " | " << fault_name(f.fault.kind) << " | "
                    << md_text(fault_detail(f)) << " | " << out_after << " |\n";
             }
         }
@@ -970,7 +995,14 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                 {"nolbd_cpu_us_per_query", number_or_null(nolbd_cpu_us_per_query(run))},
                 {"lb_cpu_us_per_request", number_or_null(lb_cpu_us_per_request(run))},
                 {"requests_per_dns_query", number_or_null(requests_per_dns_query(run))},
+                {"nolbd_rss_kb", run.costs.nolbd_rss_kb},
+                {"nolbd_hwm_kb", run.costs.nolbd_hwm_kb},
+                {"lb_rss_kb", run.costs.lb_rss_kb},
+                {"lb_hwm_kb", run.costs.lb_hwm_kb},
+                {"dns_queries_by_server", json::array()},
             };
+            for (const std::optional<std::uint64_t>& q : run.costs.dns_queries_by_server)
+                costs["dns_queries_by_server"].push_back(q ? json(*q) : json(nullptr));
             json faults = json::array();
             for (const AppliedFault& f : run.faults) {
                 faults.push_back({{"at_s", f.at},

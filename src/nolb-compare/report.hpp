@@ -35,14 +35,17 @@ void merge_repetition(ScenarioResult& into, ScenarioResult repetition);
 // results.json, which tests and scripts read: {"scenarios": [{"name", "description", "nodes",
 // "timeline" (the SVG's file name), "runs": [{"model", "duration_s", "costs": {"nolbd_cpu_s",
 // "lb_cpu_s", "dns_queries", "lb_requests", "nolbd_cpu_us_per_query", "lb_cpu_us_per_request",
-// "requests_per_dns_query"}, "faults": [{"at_s", "done_s", "node", "kind", "ok", "detail"}],
-// "detection_ms": [{"node", "kind", "at_s", "removed_after_ms"}], "notes": [...], "profiles":
+// "requests_per_dns_query", "nolbd_rss_kb", "nolbd_hwm_kb", "lb_rss_kb", "lb_hwm_kb",
+// "dns_queries_by_server" (ns1, ns2: null for one killed during the run)}, "faults":
+// [{"at_s", "done_s", "node", "kind", "ok", "detail"}], "detection_ms": [{"node", "kind", "at_s",
+// "removed_after_ms"}], "notes": [...], "profiles":
 // [{"model", "profile", "clients", "requests", "ok", "outcomes": {"ok", "http_error", ...},
 // "success_pct", "p50_ms", "p99_ms", "longest_outage_ms", "per_node": [...], "share_max_min",
 // "share_deviation", "lookups"}]}]}]}. Nodes are 0-based indices. A figure that cannot be
 // computed (per-query cost without queries, an infinite share ratio, a node never removed) is
-// null. detection_ms lists, for the DNS models, every crash, http500, slow, hang, degrade,
-// blackhole and drain fault; it is empty for the load-balancer model.
+// null. detection_ms lists every crash, http500, slow, hang, degrade, blackhole and drain fault
+// with how long nolbd took to stop publishing the node (the DNS models) or HAProxy to take it out
+// of rotation (the load-balancer model). Server faults (lb-crash, dns-crash, ...) give "node" 0.
 void write_report(const std::filesystem::path& out, const std::vector<ScenarioResult>& results);
 
 // The pieces, for tests.

@@ -24,9 +24,20 @@
 //
 //   [health]                        # nolbd's and HAProxy's checks (the same for both)
 //   interval = 0.5                  # seconds, 0.1..60
+//   fast_interval = 0.1             # seconds between probes of a node in transition, 0.01..
+//                                   # interval; default interval / 5 (nolbd's own default)
 //   timeout = 0.4                   # seconds, less than interval
 //   rise = 2                        # 1..100
 //   fall = 2                        # 1..100
+//
+//   name_servers = 1                # nolbd processes serving the zone (ns1, ns2), 1..2; two
+//                                   # need [resolver] kind = "unbound", which asks either
+//
+//   [balancer]                      # HAProxy, in the load-balancer model
+//   keep_alive = true               # option http-keep-alive; false: option httpclose (a
+//                                   # connection per request to the clients and to the nodes)
+//   pair = false                    # true: active and standby HAProxy machines sharing a
+//                                   # floating address moved by keepalived (needs root)
 //
 //   [resolver]                      # between the clients and nolbd
 //   kind = "none"                   # or "unbound"
@@ -60,13 +71,23 @@
 //   ttls = 0                        # plus the TTL this many times (at most duration_ttls)
 //   node = 2                        # node1..nodeN, 1-based here (0-based in Fault::node)
 //   kind = "crash"                  # crash restart http500 slow hang close recover degrade
-//                                   # blackhole unblackhole drain undrain
+//                                   # blackhole unblackhole drain undrain; or one that hits a
+//                                   # server, not a node (no `node` then): lb-crash lb-restart
+//                                   # dns-crash dns-restart
 //   hold = 3                        # degrade only: seconds degraded before it is pushed over
 //
 //   [[site]]                        # any number: nodes at a distance from the clients
 //   name = "geneva"                 # names its row in the results (letters, digits, _ . -)
 //   rtt = 0.030                     # seconds, the round trip to its nodes, 0..1 (needs root)
 //   nodes = [5, 6, 7, 8]            # 1-based like faults; a node in at most one site
+//
+// The server faults: `lb-crash` kills HAProxy with SIGKILL and `lb-restart` starts it again
+// with the same configuration; they act in the load-balancer model only, and in the others are
+// recorded as no-ops, saying so. With [balancer] pair, lb-crash takes the active machine away
+// whole (its HAProxy and its keepalived killed, its link down) and lb-restart brings it back as
+// the standby. `dns-crash` kills ns1's nolbd and `dns-restart` starts it
+// again, in every model (the load balancer's name is served by nolbd too). Each crash needs its
+// server up and each restart needs it down, as for the nodes.
 //
 // A profile's values are its program's defaults (profiles.cpp), then [clients], then
 // [clients.<profile>]: the most specific wins. Every profile runs unless `profiles` says
@@ -131,6 +152,8 @@ constexpr Named<FaultKind> kFaultNames[] = {
     {FaultKind::recover, "recover"},     {FaultKind::degrade, "degrade"},
     {FaultKind::blackhole, "blackhole"}, {FaultKind::unblackhole, "unblackhole"},
     {FaultKind::drain, "drain"},         {FaultKind::undrain, "undrain"},
+    {FaultKind::lb_crash, "lb-crash"},   {FaultKind::lb_restart, "lb-restart"},
+    {FaultKind::dns_crash, "dns-crash"}, {FaultKind::dns_restart, "dns-restart"},
 };
 
 // "(chromium, java, ... or try-all)": the profiles, for a message.
@@ -191,6 +214,13 @@ Seconds to_seconds(const Value& value) {
 // ---- [health]
 
 void finish_health(HealthSpec& health, const Value& table, Context& ctx) {
+    if (health.fast_interval && *health.fast_interval > health.interval) {
+        const Value* given = table.member("fast_interval");
+        if (given)
+            ctx.error(*given, "fast_interval (" + seconds_text(*health.fast_interval) +
+                                  ") must be at most interval (" + seconds_text(health.interval) +
+                                  ")");
+    }
     if (health.timeout < health.interval) return;
     // Blame the key written here; with neither written the defaults cannot break the rule.
     const Value* given = table.member("timeout");
@@ -209,6 +239,15 @@ constexpr Item<HealthSpec> kHealthItems[] = {
      .fallback = "0.5",
      .meaning = "seconds between two checks of a node, nolbd's and HAProxy's",
      .store = [](HealthSpec& h, const Value& v, Context&) { h.interval = to_seconds(v); }},
+    // No fallback: unset means a fifth of interval, as in nolbd.
+    {.key = "fast_interval",
+     .type = Type::seconds,
+     .min = 0.01,
+     .max = 60,
+     .meaning = "seconds from a result to the next check of a node in transition (short of "
+                "fall or rise); nolbd's fast_interval and HAProxy's fastinter; default "
+                "interval / 5, at most interval",
+     .store = [](HealthSpec& h, const Value& v, Context&) { h.fast_interval = to_seconds(v); }},
     {.key = "timeout",
      .type = Type::seconds,
      .min = 0.05,
@@ -278,6 +317,24 @@ constexpr Item<ResolverSpec> kResolverItems[] = {
      .store = [](ResolverSpec& r, const Value& v, Context&) { r.delay = to_seconds(v); }},
 };
 constexpr Table<ResolverSpec> kResolver{kResolverItems};
+
+// ---- [balancer]
+
+constexpr Item<BalancerSpec> kBalancerItems[] = {
+    {.key = "keep_alive",
+     .type = Type::boolean,
+     .fallback = "true",
+     .meaning = "HAProxy keeps connections alive to the clients and to the nodes (option "
+                "http-keep-alive); false: it closes both after every response (option httpclose)",
+     .store = [](BalancerSpec& b, const Value& v, Context&) { b.keep_alive = v.boolean; }},
+    {.key = "pair",
+     .type = Type::boolean,
+     .fallback = "false",
+     .meaning = "two HAProxy machines, active and standby, sharing a floating address moved by "
+                "keepalived (VRRP); lb-crash takes the active one away whole; needs root",
+     .store = [](BalancerSpec& b, const Value& v, Context&) { b.pair = v.boolean; }},
+};
+constexpr Table<BalancerSpec> kBalancer{kBalancerItems};
 
 // ---- [clients] and [clients.<profile>]
 
@@ -488,6 +545,21 @@ void store_kind(FaultRow& row, const Value& value, Context& ctx) {
 }
 
 void finish_fault(FaultRow& row, const Value& table, Context& ctx) {
+    const Value* node = table.member("node");
+    if (row.kind_known && hits_server(row.fault.kind)) {
+        if (node)
+            ctx.error(node->key_at, node->path,
+                      std::string("not for kind = ") + in_quotes(fault_name(row.fault.kind)) +
+                          ": it hits " +
+                          (row.fault.kind == FaultKind::lb_crash ||
+                                   row.fault.kind == FaultKind::lb_restart
+                               ? "HAProxy"
+                               : "ns1's nolbd") +
+                          ", not a node");
+        row.node_known = true;  // nothing to know
+    } else if (row.kind_known && !node) {
+        ctx.missing_key(table, "node", Type::integer);
+    }
     const Value* hold = table.member("hold");
     if (hold && row.kind_known && row.fault.kind != FaultKind::degrade) {
         ctx.error(hold->key_at, hold->path,
@@ -514,12 +586,13 @@ constexpr Item<FaultRow> kFaultItems[] = {
      .meaning = "the scenario's TTL this many times is added to at; at most duration_ttls",
      .store = [](FaultRow& r, const Value& v,
                  Context&) { r.fault.ttls = static_cast<unsigned>(v.integer); }},
+    // Required but for the server faults, which hit no node (finish_fault).
     {.key = "node",
      .type = Type::integer,
-     .required = true,
      .min = 1,
      .max = kMaxNodes,
-     .meaning = "the node it hits, 1 for node1; at most nodes",
+     .meaning = "the node it hits, 1 for node1; at most nodes; not for lb-crash, lb-restart, "
+                "dns-crash and dns-restart",
      .store =
          [](FaultRow& r, const Value& v, Context&) {
              r.fault.node = static_cast<unsigned>(v.integer - 1);
@@ -529,7 +602,7 @@ constexpr Item<FaultRow> kFaultItems[] = {
      .type = Type::string,
      .required = true,
      .meaning = "crash restart http500 slow hang close recover degrade blackhole unblackhole "
-                "drain undrain",
+                "drain undrain lb-crash lb-restart dns-crash dns-restart",
      .store = store_kind},
     {.key = "hold",
      .type = Type::seconds,
@@ -553,8 +626,29 @@ struct NodeState {
 // node in no state to take them.
 void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& ctx) {
     std::vector<NodeState> states(nodes);
+    // When HAProxy and ns1's nolbd were killed, while they are down.
+    std::optional<Seconds> lb_down_at, dns_down_at;
     for (const FaultRow& row : rows) {
         const Fault& f = row.fault;
+        if (hits_server(f.kind)) {
+            const bool lb = f.kind == FaultKind::lb_crash || f.kind == FaultKind::lb_restart;
+            const bool crash = f.kind == FaultKind::lb_crash || f.kind == FaultKind::dns_crash;
+            std::optional<Seconds>& down_at = lb ? lb_down_at : dns_down_at;
+            const std::string who = lb ? "HAProxy" : "ns1's nolbd";
+            const std::string when = " at " + seconds_text(f.at);
+            if (crash && down_at)
+                ctx.error(blame(row, "kind"), who + " is down" + when + " (killed at " +
+                                                  seconds_text(*down_at) + "): restart it first");
+            else if (!crash && !down_at)
+                ctx.error(blame(row, "kind"), std::string(fault_name(f.kind)) + when + ", but " +
+                                                  who + " is not down (" +
+                                                  (lb ? "lb-crash" : "dns-crash") + " it first)");
+            else if (crash)
+                down_at = f.at;
+            else
+                down_at.reset();
+            continue;
+        }
         NodeState& node = states[f.node];
         const Value& kind = blame(row, "kind");
         std::string who = node_text(f.node);
@@ -637,6 +731,11 @@ void check_schedule(const std::vector<FaultRow>& rows, unsigned nodes, Context& 
                     node.drained_at.reset();
                 }
                 break;
+            case FaultKind::lb_crash:
+            case FaultKind::lb_restart:
+            case FaultKind::dns_crash:
+            case FaultKind::dns_restart:
+                break;  // above
         }
     }
 }
@@ -739,6 +838,7 @@ void finish_sites(std::vector<SiteRow>& rows, unsigned nodes, bool nodes_known, 
 struct Draft {
     Scenario scenario;
     const Value* local_node = nullptr;  // where it was written, to blame
+    const Value* name_servers = nullptr;
     bool nodes_known = false;
     bool duration_known = false;
     std::vector<FaultRow> faults;
@@ -800,10 +900,17 @@ void finish_document(Draft& d, const Value&, Context& ctx) {
     else if (d.local_node && d.nodes_known && *d.scenario.local_node >= d.scenario.nodes)
         ctx.error(*d.local_node, node_text(*d.scenario.local_node) + " does not exist (nodes = " +
                                      std::to_string(d.scenario.nodes) + ")");
+    if (d.name_servers && d.scenario.name_servers > 1 &&
+        d.scenario.resolver.kind != ResolverKind::unbound)
+        ctx.error(*d.name_servers,
+                  std::to_string(d.scenario.name_servers) +
+                      " name servers need [resolver] kind = \"unbound\": the clients ask one "
+                      "address, and only a resolver knows both");
     bool all_known = true;
     for (const FaultRow& row : d.faults) {
         bool ok = row.at_known && row.node_known && row.kind_known;
-        if (row.node_known && d.nodes_known && row.fault.node >= d.scenario.nodes) {
+        if (row.node_known && d.nodes_known && row.fault.node >= d.scenario.nodes &&
+            !(row.kind_known && hits_server(row.fault.kind))) {
             ctx.error(blame(row, "node"), node_text(row.fault.node) + " does not exist (nodes = " +
                                               std::to_string(d.scenario.nodes) + ")");
             ok = false;
@@ -958,6 +1065,24 @@ constexpr Item<Draft> kScenarioItems[] = {
              d.scenario.local_node = static_cast<unsigned>(v.integer - 1);
              d.local_node = &v;
          }},
+    {.key = "name_servers",
+     .type = Type::integer,
+     .min = 1,
+     .max = 2,
+     .fallback = "1",
+     .meaning = "nolbd processes serving the zone, each one of its NS (ns1, ns2); two need "
+                "[resolver] kind = \"unbound\"",
+     .store =
+         [](Draft& d, const Value& v, Context&) {
+             d.scenario.name_servers = static_cast<unsigned>(v.integer);
+             d.name_servers = &v;
+         }},
+    {.key = "balancer",
+     .type = Type::table,
+     .fallback = "{}",
+     .meaning = "HAProxy in the load-balancer model, [balancer]",
+     .store = [](Draft& d, const Value& v,
+                 Context& ctx) { walk(kBalancer, v, d.scenario.balancer, ctx); }},
     {.key = "resolver",
      .type = Type::table,
      .fallback = "{}",
@@ -1036,6 +1161,11 @@ std::optional<std::size_t> site_of(const Scenario& scenario, unsigned node) {
         if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) return i;
     }
     return std::nullopt;
+}
+
+bool hits_server(FaultKind kind) {
+    return kind == FaultKind::lb_crash || kind == FaultKind::lb_restart ||
+           kind == FaultKind::dns_crash || kind == FaultKind::dns_restart;
 }
 
 Scenario load_scenario(const std::string& path) {

@@ -38,7 +38,14 @@ enum class FaultKind : std::uint8_t {
     unblackhole,  // the rule is removed
     drain,        // nolbd stops publishing the node (nolbctl drain); the node goes on serving
     undrain,      // nolbd publishes it again
+    // The servers of the models rather than a node; `node` is not written for these.
+    lb_crash,     // SIGKILL to HAProxy (load-balancer model; a no-op, noted, in the others)
+    lb_restart,   // HAProxy starts again with the same configuration
+    dns_crash,    // SIGKILL to the first of the zone's nolbd name servers (ns1)
+    dns_restart,  // ns1's nolbd starts again
 };
+// Whether the fault hits one of the lab's servers (HAProxy, nolbd) rather than a node.
+bool hits_server(FaultKind);
 const char* fault_name(FaultKind);
 std::optional<FaultKind> parse_fault(std::string_view);
 
@@ -87,9 +94,27 @@ std::optional<Network> parse_network(std::string_view);
 // the nodes: the same settings for both, so the comparison is fair.
 struct HealthSpec {
     Seconds interval{0.5};
+    // From a result to the next probe while a node is in transition (failing but not yet down,
+    // passing but not yet up): nolbd's fast_interval and HAProxy's fastinter, written into both
+    // so that neither falls back to a default of its own (nolbd's is interval / 5, HAProxy's is
+    // inter). Unset: interval / 5.
+    std::optional<Seconds> fast_interval;
     Seconds timeout{0.4};
     unsigned rise = 2;
     unsigned fall = 2;
+
+    Seconds fast_interval_or_default() const { return fast_interval.value_or(interval / 5.0); }
+};
+
+// The load balancer of the load-balancer model.
+struct BalancerSpec {
+    // HAProxy keeps connections alive on both sides (option http-keep-alive); false: it closes
+    // both after every response (option httpclose), one connection per request on each side.
+    bool keep_alive = true;
+    // An active/standby pair instead of one HAProxy: two machines (network namespaces), each
+    // with an HAProxy bound to a floating address and a keepalived that moves it by VRRP.
+    // lb-crash then takes the active machine away whole; needs root.
+    bool pair = false;
 };
 
 // A group of nodes at one distance from the clients, e.g. another data centre: every packet
@@ -119,6 +144,10 @@ struct Scenario {
     unsigned duration_ttls = 0;
     HealthSpec health;
     ResolverSpec resolver;
+    BalancerSpec balancer;
+    // nolbd processes serving the zone, each an NS of it (ns1, ns2) on an address of its own;
+    // two need the resolver tier, which knows both: the clients ask a single address.
+    unsigned name_servers = 1;
     Network network = Network::loopback;
     // The nodes keep connections open between requests, as web servers do; false: they close
     // after every answer (nolb-stats' demonstration default).

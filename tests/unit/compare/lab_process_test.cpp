@@ -128,5 +128,28 @@ TEST_F(CompareLabProcess, CpuSecondsGrowWithWork) {
     EXPECT_FALSE(process_cpu_seconds(-1));
 }
 
+TEST_F(CompareLabProcess, StatusFieldsInKilobytes) {
+    const std::string status =
+        "Name:\tsleep\nVmPeak:\t    8000 kB\nVmHWM:\t     912 kB\nVmRSS:\t     904 kB\n"
+        "Threads:\t1\n";
+    EXPECT_EQ(status_kb(status, "VmRSS"), 904u);
+    EXPECT_EQ(status_kb(status, "VmHWM"), 912u);
+    EXPECT_FALSE(status_kb(status, "VmSwap"));
+    EXPECT_FALSE(status_kb(status, "Threads"));  // no unit: not a size
+    EXPECT_FALSE(status_kb(status, "Vm"));       // a prefix of a field is not the field
+    EXPECT_FALSE(status_kb("", "VmRSS"));
+}
+
+TEST_F(CompareLabProcess, MemoryOfARunningChildAndNoneOnceGone) {
+    Child c = Child::spawn({"/bin/sleep", "10"}, dir_ / "sleep.log");
+    auto memory = process_memory(c.pid());
+    ASSERT_TRUE(memory);
+    EXPECT_GT(memory->rss_kb, 0u);
+    EXPECT_GE(memory->hwm_kb, memory->rss_kb);
+    c.kill_now();
+    EXPECT_FALSE(process_memory(c.pid()));
+    EXPECT_FALSE(process_memory(-1));
+}
+
 }  // namespace
 }  // namespace nolb::compare

@@ -128,7 +128,7 @@ TEST_F(CompareLabServers, UnboundAcceptsItsConfiguration) {
     resolver.rrset_roundrobin = false;
     resolver.serve_expired = true;
     const std::string text =
-        render_unbound_config(resolver, "127.0.0.1", 15354, "127.0.0.2", 15353, dir_);
+        render_unbound_config(resolver, "127.0.0.1", 15354, {"127.0.0.2"}, 15353, dir_);
     fs::path file = write("unbound.conf", text);
     Ran r = run("/usr/sbin/unbound-checkconf " + file.string());
     EXPECT_EQ(r.status, 0) << r.output << "\n" << text;
@@ -145,10 +145,107 @@ TEST_F(CompareLabServers, HaproxyAcceptsItsConfiguration) {
     Ran r = run("/usr/sbin/haproxy -c -f " + file.string());
     EXPECT_EQ(r.status, 0) << r.output << "\n" << text;
     EXPECT_NE(text.find("bind 127.0.0.100:18080"), std::string::npos);
-    EXPECT_NE(text.find("default-server inter 250ms fall 4 rise 3"), std::string::npos) << text;
+    // nolbd's schedule: fast_interval unset is a fifth of interval, written out for both.
+    EXPECT_NE(text.find("default-server inter 250ms fastinter 50ms downinter 250ms fall 4 rise 3"),
+              std::string::npos)
+        << text;
     EXPECT_NE(text.find("timeout check 200ms"), std::string::npos);
+    EXPECT_NE(text.find("retry-on conn-failure empty-response response-timeout"),
+              std::string::npos);
+    EXPECT_NE(text.find("option redispatch 1"), std::string::npos);
+    EXPECT_NE(text.find("timeout connect 1s"), std::string::npos);
+    EXPECT_NE(text.find("option http-keep-alive"), std::string::npos);
     EXPECT_NE(text.find("server node3 127.0.0.13:18080 check"), std::string::npos);
     EXPECT_EQ(text.find("node4"), std::string::npos);
+}
+
+TEST_F(CompareLabServers, BothCheckersGetTheSameFastInterval) {
+    scenario_.health.fast_interval = Seconds(0.12);
+    const std::string nolbd =
+        render_nolbd_config(scenario_, Model::health_checked, setup_for(dir_));
+    EXPECT_NE(nolbd.find("fast_interval = 0.120"), std::string::npos) << nolbd;
+    fs::path file = write("nolbd.toml", nolbd);
+    Ran checked = run(std::string(NOLBD_PATH) + " --check-config " + file.string());
+    EXPECT_EQ(checked.status, 0) << checked.output << "\n" << nolbd;
+    const std::string haproxy = render_haproxy_config(scenario_, options_, dir_ / "haproxy.sock");
+    EXPECT_NE(haproxy.find("fastinter 120ms"), std::string::npos) << haproxy;
+}
+
+TEST_F(CompareLabServers, HaproxyClosesEveryConnectionWithoutKeepAlive) {
+    scenario_.balancer.keep_alive = false;
+    const std::string text = render_haproxy_config(scenario_, options_, dir_ / "haproxy.sock");
+    fs::path file = write("haproxy.cfg", text);
+    Ran r = run("/usr/sbin/haproxy -c -f " + file.string());
+    EXPECT_EQ(r.status, 0) << r.output << "\n" << text;
+    EXPECT_NE(text.find("option httpclose"), std::string::npos);
+    EXPECT_EQ(text.find("http-keep-alive"), std::string::npos);
+}
+
+TEST_F(CompareLabServers, TwoNameServersInTheZoneAndInTheStubZone) {
+    NolbdSetup setup = setup_for(dir_);
+    setup.listen_address = "127.0.0.4";
+    setup.name_servers = {"127.0.0.2", "127.0.0.4"};
+    const std::string nolbd = render_nolbd_config(scenario_, Model::zero_admin, setup);
+    EXPECT_NE(nolbd.find("name = \"ns1.compare.test.\"\naddresses = [\"127.0.0.2\"]"),
+              std::string::npos)
+        << nolbd;
+    EXPECT_NE(nolbd.find("name = \"ns2.compare.test.\"\naddresses = [\"127.0.0.4\"]"),
+              std::string::npos)
+        << nolbd;
+    fs::path file = write("nolbd.toml", nolbd);
+    Ran checked = run(std::string(NOLBD_PATH) + " --check-config " + file.string());
+    EXPECT_EQ(checked.status, 0) << checked.output << "\n" << nolbd;
+
+    ResolverSpec resolver;
+    resolver.kind = ResolverKind::unbound;
+    const std::string unbound = render_unbound_config(resolver, "127.0.0.1", 15354,
+                                                      {"127.0.0.2", "127.0.0.4"}, 15353, dir_);
+    EXPECT_NE(unbound.find("stub-addr: 127.0.0.2@15353\n    stub-addr: 127.0.0.4@15353\n"),
+              std::string::npos)
+        << unbound;
+    Ran r = run("/usr/sbin/unbound-checkconf " + write("unbound.conf", unbound).string());
+    EXPECT_EQ(r.status, 0) << r.output << "\n" << unbound;
+}
+
+TEST_F(CompareLabServers, ServingIsUpOrFailingShortOfFall) {
+    HaproxyStat stat;
+    stat.servers = {{"node1", "UP"},       {"node2", "DOWN"},  {"node3", "UP 1/2"},
+                    {"node4", "DOWN 1/2"}, {"node5", "MAINT"}, {"other", "UP"}};
+    EXPECT_EQ(haproxy_serving(stat, 5), (std::vector<std::uint16_t>{0, 2}));
+    EXPECT_EQ(haproxy_serving(stat, 1), (std::vector<std::uint16_t>{0}));
+}
+
+TEST_F(CompareLabServers, APairBindsTheFloatingAddressAndReachesTheNodesInTheLab) {
+    scenario_.balancer.pair = true;
+    options_.namespace_name = "nolbcmp-test";
+    const std::string text = render_haproxy_config(scenario_, options_, dir_ / "haproxy.sock");
+    EXPECT_NE(text.find(std::string("bind ") + kPairAddress + ":18080"), std::string::npos) << text;
+    EXPECT_NE(text.find("server node1 127.0.0.11:18080 check namespace nolbcmp-test\n"),
+              std::string::npos)
+        << text;
+    // The name the DNS gives for the balancer is the floating address.
+    const std::string nolbd = render_nolbd_config(scenario_, Model::load_balancer, setup_for(dir_));
+    EXPECT_NE(nolbd.find(std::string("\"lb 7 A ") + kPairAddress + "\""), std::string::npos)
+        << nolbd;
+}
+
+TEST_F(CompareLabServers, KeepalivedAcceptsBothMachinesConfigurations) {
+    for (unsigned machine : {0u, 1u}) {
+        const std::string text = render_keepalived_config(machine);
+        fs::path file = write("keepalived" + std::to_string(machine) + ".conf", text);
+        Ran r = run("/usr/sbin/keepalived --config-test -f " + file.string());
+        EXPECT_EQ(r.status, 0) << r.output << "\n" << text;
+        EXPECT_NE(text.find("vrrp_version 3"), std::string::npos);
+        EXPECT_NE(text.find("advert_int 0.10"), std::string::npos);
+        EXPECT_NE(text.find("nopreempt"), std::string::npos);
+        EXPECT_NE(text.find("unicast_src_ip " + pair_machine_address(machine)), std::string::npos);
+        EXPECT_NE(text.find(pair_machine_address(1 - machine) + "\n    }"), std::string::npos)
+            << "the peer";
+        EXPECT_NE(text.find(std::string(kPairAddress) + "/24 dev eth0"), std::string::npos);
+    }
+    // lb1 has the higher priority: it takes the address when both start.
+    EXPECT_NE(render_keepalived_config(0).find("priority 150"), std::string::npos);
+    EXPECT_NE(render_keepalived_config(1).find("priority 100"), std::string::npos);
 }
 
 TEST_F(CompareLabServers, ReadsServerStatesAndTheBackendsRequests) {

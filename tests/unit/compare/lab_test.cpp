@@ -346,8 +346,67 @@ TEST_F(CompareLab, LoadBalancerServesThroughHaproxyAndCountsRequests) {
     Costs c = lab.costs();
     EXPECT_EQ(c.lb_requests, 12u);
     EXPECT_GE(c.lb_cpu_s, 0.0);
-    EXPECT_TRUE(lab.take_published().empty());
+    // HAProxy's servers in rotation, sampled as nolbd's answers are: every node, every time.
+    std::vector<PublishedSample> samples = lab.take_published();
+    EXPECT_GE(samples.size(), 5u);
+    for (const PublishedSample& s : samples)
+        EXPECT_EQ(s.nodes, (std::vector<std::uint16_t>{0, 1, 2})) << "at " << s.at;
+    EXPECT_GT(c.lb_rss_kb, 1000u);
+    EXPECT_GE(c.lb_hwm_kb, c.lb_rss_kb);
+    EXPECT_GT(c.nolbd_rss_kb, 1000u);
     EXPECT_TRUE(lab.notes().empty()) << lab.notes().front();
+}
+
+TEST_F(CompareLab, LoadBalancerCrashRefusesUntilTheRestartServes) {
+    Fault crash;
+    crash.at = Seconds(0.1);
+    crash.kind = FaultKind::lb_crash;
+    Fault restart = crash;
+    restart.at = Seconds(0.4);
+    restart.kind = FaultKind::lb_restart;
+    scenario_.faults = {crash, restart};
+    Lab lab(base_.get(), scenario_, options_);
+    lab.start(Model::load_balancer);
+    lab.begin(Clock::now());
+    int down_status = -1;
+    At ask(base_.get(), 250ms, [&] {
+        down_status =
+            http_exchange(kBalancerAddress, options_.http_port, "GET", "/stats", 1s).status;
+    });
+    run_loop(base_.get(), 1200ms);
+    const int up_status =
+        http_exchange(kBalancerAddress, options_.http_port, "GET", "/stats", 1s).status;
+    lab.end();
+    EXPECT_EQ(down_status, 0) << "HAProxy killed: the address refuses";
+    EXPECT_EQ(up_status, 200);
+    std::vector<AppliedFault> faults = lab.take_faults();
+    ASSERT_EQ(faults.size(), 2u);
+    EXPECT_TRUE(faults[0].ok) << faults[0].detail;
+    EXPECT_TRUE(faults[1].ok) << faults[1].detail;
+    EXPECT_NE(faults[1].detail.find("served after"), std::string::npos) << faults[1].detail;
+    EXPECT_GE(faults[1].done, faults[1].at);
+    // A different HAProxy at the end: its CPU is not counted, and a note says so.
+    EXPECT_EQ(lab.costs().lb_cpu_s, 0.0);
+    ASSERT_EQ(lab.notes().size(), 1u);
+    EXPECT_NE(lab.notes()[0].find("not the same process"), std::string::npos);
+}
+
+TEST_F(CompareLab, LoadBalancerFaultsAreNoOpsInTheDnsModels) {
+    Fault crash;
+    crash.at = Seconds(0.05);
+    crash.kind = FaultKind::lb_crash;
+    scenario_.faults = {crash};
+    Lab lab(base_.get(), scenario_, options_);
+    lab.start(Model::zero_admin);
+    lab.begin(Clock::now());
+    run_loop(base_.get(), 200ms);
+    lab.end();
+    std::vector<AppliedFault> faults = lab.take_faults();
+    ASSERT_EQ(faults.size(), 1u);
+    EXPECT_TRUE(faults[0].ok);
+    EXPECT_EQ(faults[0].detail, "no-op: the zero-admin model has no load balancer");
+    ASSERT_FALSE(lab.notes().empty());
+    EXPECT_NE(lab.notes()[0].find("no-op"), std::string::npos);
 }
 
 TEST_F(CompareLab, BlackholeOutsideANamespaceIsReportedNotApplied) {

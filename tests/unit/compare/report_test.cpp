@@ -79,22 +79,27 @@ ScenarioResult crash_result() {
         applied.detail = "SIGKILL pid 1234";
         run.faults = {applied};
 
-        if (model != Model::load_balancer) {
-            for (int i = 0; i <= 100; ++i) {
-                const double at = i * 0.1;
-                PublishedSample sample;
-                sample.at = at;
-                sample.nodes = {0, 1, 2};
-                if (model == Model::health_checked && i >= 62) sample.nodes = {0, 2};
-                run.published.push_back(sample);
-            }
+        // nolbd's answers, or the servers HAProxy has in rotation, every 100 ms.
+        for (int i = 0; i <= 100; ++i) {
+            const double at = i * 0.1;
+            PublishedSample sample;
+            sample.at = at;
+            sample.nodes = {0, 1, 2};
+            if (model == Model::health_checked && i >= 62) sample.nodes = {0, 2};
+            if (model == Model::load_balancer && i >= 64) sample.nodes = {0, 2};
+            run.published.push_back(sample);
         }
         run.costs.nolbd_cpu_s = 0.05;
         run.costs.dns_queries = model == Model::load_balancer ? 4 : 100;
         if (model == Model::load_balancer) {
             run.costs.lb_cpu_s = 0.2;
             run.costs.lb_requests = 40;
+            run.costs.lb_rss_kb = 9216;
+            run.costs.lb_hwm_kb = 10240;
         }
+        run.costs.nolbd_rss_kb = 6144;
+        run.costs.dns_queries_by_server = {std::nullopt, 42};
+        run.costs.nolbd_hwm_kb = 6656;
         if (model == Model::zero_admin) run.notes.push_back("profile system skipped: <not> root");
         for (Summary& s : summarize(run, sc.nodes))
             result.summaries.push_back(s);
@@ -290,7 +295,12 @@ TEST(CompareReport, JsonHoldsSummariesCostsFaultsAndDetection) {
         EXPECT_TRUE(try_all.contains(key)) << key;
 
     const auto& lb = crash["runs"][2];
-    EXPECT_TRUE(lb["detection_ms"].empty());
+    ASSERT_EQ(lb["detection_ms"].size(), 1u);
+    EXPECT_NEAR(lb["detection_ms"][0]["removed_after_ms"].get<double>(), 1400.0, 1e-6);
+    EXPECT_EQ(lb["costs"]["lb_rss_kb"], 9216);
+    EXPECT_EQ(lb["costs"]["lb_hwm_kb"], 10240);
+    EXPECT_EQ(lb["costs"]["nolbd_rss_kb"], 6144);
+    EXPECT_EQ(lb["costs"]["dns_queries_by_server"], nlohmann::json::parse("[null, 42]"));
     EXPECT_NEAR(lb["costs"]["lb_cpu_us_per_request"].get<double>(), 5000.0, 1e-6);
 
     EXPECT_EQ(doc["scenarios"][1]["timeline"], "odd___name_____x_.svg");
@@ -313,13 +323,18 @@ TEST(CompareReport, MarkdownHasTheTableTheHopAndTheDetection) {
     EXPECT_NE(md.find("One run: no confidence interval."), std::string::npos);
     // Costs: nolbd 500 us per query (31 requests over 100 queries); through HAProxy, 5000 us per
     // forwarded request and 30 requests over 4 queries for the balancer's name.
-    EXPECT_NE(md.find("| health-checked | 0 | 100 | 500.0 | - | 0.3 |"), std::string::npos) << md;
-    EXPECT_NE(md.find("| load-balancer | 0 | 4 | 12500.0 | 5000.0 | 7.5 |"), std::string::npos);
+    EXPECT_NE(md.find("| health-checked | 0 | 100 | 500.0 | - | 0.3 | 6.0 / 6.5 | - |"),
+              std::string::npos)
+        << md;
+    EXPECT_NE(
+        md.find("| load-balancer | 0 | 4 | 12500.0 | 5000.0 | 7.5 | 6.0 / 6.5 | 9.0 / 10.0 |"),
+        std::string::npos);
     EXPECT_NE(md.find("- try-all: +1.5 ms"), std::string::npos);
     EXPECT_NE(md.find("- java: +1.5 ms"), std::string::npos);
     const std::string crash_row =
         std::string(" | 5.00 | node2 | ") + fault_name(FaultKind::crash) + " | SIGKILL pid 1234 | ";
     EXPECT_NE(md.find("| health-checked" + crash_row + "1200 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| load-balancer" + crash_row + "1400 |"), std::string::npos);
     EXPECT_NE(md.find("| zero-admin" + crash_row + " |"), std::string::npos);
     EXPECT_NE(md.find("- zero-admin: profile system skipped: &lt;not&gt; root"), std::string::npos);
     EXPECT_NE(md.find("## odd, \"name\" \\| &lt;x&gt;\n"), std::string::npos);
