@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,11 +19,14 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/config.hpp"
@@ -71,6 +75,7 @@ struct Options {
     std::vector<std::uint32_t> ttls;     // a sweep: each scenario at each TTL ...
     std::vector<std::string> resolvers;  // ... with each resolver
     std::string drivers;
+    std::string command;  // as typed, for the results
 
     // nolb-compare calibrate
     bool calibrate = false;
@@ -214,6 +219,67 @@ int run_in_namespace(int argc, char** argv, bool quiet) {
     cleanup();
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     return kExitInterrupted;
+}
+
+// ------------------------------------------------------------------------ what ran where
+
+// The command's first line of output, or "" when it cannot run.
+std::string first_line_of(const std::string& command) {
+    std::unique_ptr<FILE, decltype(&::pclose)> pipe(::popen(command.c_str(), "r"), &::pclose);
+    if (!pipe) return "";
+    char line[256] = "";
+    if (!std::fgets(line, sizeof line, pipe.get())) return "";
+    std::string out(line);
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
+        out.pop_back();
+    return out;
+}
+
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+// The source tree's commit, "-dirty" when it has changes: where the binary was built from, as
+// long as it has not been rebuilt from another tree since.
+std::string source_commit() {
+#ifdef NOLB_SOURCE_DIR
+    return first_line_of("git -C '" + std::string(NOLB_SOURCE_DIR) +
+                         "' describe --always --dirty --abbrev=7 2>/dev/null");
+#else
+    return "";
+#endif
+}
+
+std::string machine_text() {
+    std::string out = std::to_string(std::thread::hardware_concurrency()) + " cores";
+    const long pages = ::sysconf(_SC_PHYS_PAGES);
+    const long page = ::sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0)
+        out += ", " + std::to_string(static_cast<long long>(pages) * page >> 30) + " GiB";
+    utsname name{};
+    if (::uname(&name) == 0) out += ", " + std::string(name.sysname) + " " + name.release;
+    const std::string os =
+        first_line_of("sh -c '. /etc/os-release 2>/dev/null && printf %s \"$PRETTY_NAME\"'");
+    if (!os.empty()) out += ", " + os;
+    return out;
+}
+
+// The command line as typed: the namespace's own re-run adds --inside-namespace, which is left
+// out.
+std::string command_line(int argc, char** argv) {
+    std::string out;
+    for (int i = 0; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg.rfind("--inside-namespace", 0) == 0) continue;
+        if (!out.empty()) out += ' ';
+        out += arg.find_first_of(" '\"") == std::string::npos ? arg : "'" + arg + "'";
+    }
+    return out;
 }
 
 // ------------------------------------------------------------------------ the scenarios
@@ -399,6 +465,16 @@ int run(const Options& options) {
         };
     }
 
+    RunInfo info;
+    info.version = nolb::kVersion;
+    info.commit = source_commit();
+    info.command = options.command;
+    info.started = utc_now();
+    info.machine = machine_text();
+    info.haproxy = first_line_of("'" + options.haproxy + "' -v 2>/dev/null");
+    info.repetitions = repetitions;
+    info.seed = options.seed;
+
     const fs::path out = options.out;
     std::vector<ScenarioResult> results;
     try {
@@ -414,7 +490,8 @@ int run(const Options& options) {
             }
             results.push_back(std::move(result));
         }
-        write_report(out, results);
+        info.finished = utc_now();
+        write_report(out, results, info);
     } catch (const Interrupted&) {
         std::cerr << "\nnolb-compare: interrupted; every process it started is stopped\n";
         return kExitInterrupted;
@@ -563,6 +640,7 @@ int main(int argc, char** argv) {
     cal->add_flag("--quick", options.quick, "watch each fault for 6 s only");
     cal->add_option("--rate", options.calibrate_rate, "requests per second, each client")
         ->check(CLI::Range(0.5, 50.0));
+    options.command = command_line(argc, argv);
     try {
         app.parse(argc, argv);
         options.calibrate = cal->parsed();

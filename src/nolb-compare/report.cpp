@@ -462,6 +462,49 @@ Estimate over_runs(const ScenarioResult& result, Model model,
     return estimate(values);
 }
 
+// Which program, source and machine made the results, and how they were asked for.
+void markdown_run_info(std::ostringstream& md, const RunInfo& info) {
+    std::vector<std::pair<const char*, std::string>> rows = {
+        {"nolb", info.version},    {"Source", info.commit},  {"Command", info.command},
+        {"Started", info.started}, {"Ended", info.finished}, {"Machine", info.machine},
+        {"HAProxy", info.haproxy}};
+    if (info.repetitions > 0)
+        rows.emplace_back("Repetitions", std::to_string(info.repetitions) + " (seeds " +
+                                             std::to_string(info.seed) + ".." +
+                                             std::to_string(info.seed + info.repetitions - 1) +
+                                             ")");
+    bool any = false;
+    for (const auto& [key, value] : rows) {
+        if (value.empty()) continue;
+        md << "- " << key << ": " << (key == std::string("Command") ? "`" : "") << md_text(value)
+           << (key == std::string("Command") ? "`" : "") << "\n";
+        any = true;
+    }
+    if (any) md << "\n";
+}
+
+// What the same redundancy takes: the nodes, and two of whatever stands in front of them (two
+// name servers, as a zone must have, or a load balancer pair, whose name still needs DNS).
+std::string redundancy_text(const Scenario& sc, Model model) {
+    const std::string nodes = std::to_string(sc.nodes) + " nodes";
+    if (model == Model::load_balancer)
+        return nodes + " + 2 balancers (HAProxy and keepalived each) + DNS for their address";
+    return nodes + " + 2 name servers (nolbd)";
+}
+
+// Server CPU per thousand requests the model carried: nolbd's for the DNS models (the queries
+// its clients and their resolvers sent, its probes included), HAProxy's and nolbd's for the load
+// balancer's. In ms.
+std::optional<double> server_cpu_ms_per_1000_requests(const RunResult& run) {
+    std::uint64_t requests = 0;
+    for (const RequestRecord& r : run.requests)
+        if (!r.real) ++requests;
+    if (run.model == Model::load_balancer && run.costs.lb_requests != 0)
+        requests = run.costs.lb_requests;
+    if (requests == 0) return std::nullopt;
+    return (run.costs.nolbd_cpu_s + run.costs.lb_cpu_s) * 1e6 / static_cast<double>(requests);
+}
+
 void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
                        const std::string& svg) {
     const Scenario& sc = result.scenario;
@@ -478,6 +521,8 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
     else
         md << "One run: no confidence interval.";
     md << "\n\n![" << md_text(sc.name) << " timeline](" << svg << ")\n\n";
+    md << "![" << md_text(sc.name) << ": means and 95 % intervals](" << intervals_svg_name(svg)
+       << ")\n\n";
 
     md << "| Model | Profile | Clients | Due | Attempted % | Success % | Late % | Errors (all "
           "runs) | p50 ms | p99 ms | Recover p50 s | Recover p90 s | Recover p99 s | Clients "
@@ -538,6 +583,18 @@ void markdown_scenario(std::ostringstream& md, const ScenarioResult& result,
            << memory(m, &Costs::nolbd_rss_kb, &Costs::nolbd_hwm_kb) << " | "
            << memory(m, &Costs::lb_rss_kb, &Costs::lb_hwm_kb) << " |\n";
     }
+    md << "\n";
+
+    md << "What the same redundancy takes, and what the servers spent per thousand requests "
+          "carried at this scenario's TTL and resolver share (nolbd's CPU, its probes "
+          "included; through the balancer, HAProxy's and nolbd's):\n\n"
+       << "| Model | Machines for the same redundancy | Server CPU ms per 1000 requests |\n"
+       << "|---|---|--:|\n";
+    for (const RunResult* run : runs)
+        md << "| " << model_name(run->model) << " | "
+           << md_text(redundancy_text(result.scenario, run->model)) << " | "
+           << estimate_text(over_runs(result, run->model, server_cpu_ms_per_1000_requests), 1)
+           << " |\n";
     md << "\n";
 
     // The extra hop: the same profile's median with and without HAProxy in the path.
@@ -856,9 +913,10 @@ const char* model_hint(Model model) {
 
 }  // namespace
 
-std::string render_markdown(const std::vector<ScenarioResult>& results) {
+std::string render_markdown(const std::vector<ScenarioResult>& results, const RunInfo& info) {
     std::ostringstream md;
     md << "# nolb-compare results\n\n";
+    markdown_run_info(md, info);
     md << "Three ways of keeping a service available, measured side by side on loopback: "
           "**zero-admin** (nolbd publishes every node, clients fail over), **health-checked** "
           "(nolbd publishes the nodes its probes find healthy) and **load-balancer** (HAProxy "
@@ -974,7 +1032,7 @@ nlohmann::json sites_json(const Summary& s) {
 
 }  // namespace
 
-std::string render_json(const std::vector<ScenarioResult>& results) {
+std::string render_json(const std::vector<ScenarioResult>& results, const RunInfo& info) {
     using nlohmann::json;
     auto number_or_null = [](std::optional<double> v) -> json {
         if (!v || !std::isfinite(*v)) return nullptr;
@@ -995,6 +1053,8 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                 {"nolbd_cpu_us_per_query", number_or_null(nolbd_cpu_us_per_query(run))},
                 {"lb_cpu_us_per_request", number_or_null(lb_cpu_us_per_request(run))},
                 {"requests_per_dns_query", number_or_null(requests_per_dns_query(run))},
+                {"server_cpu_ms_per_1000_requests",
+                 number_or_null(server_cpu_ms_per_1000_requests(run))},
                 {"nolbd_rss_kb", run.costs.nolbd_rss_kb},
                 {"nolbd_hwm_kb", run.costs.nolbd_hwm_kb},
                 {"lb_rss_kb", run.costs.lb_rss_kb},
@@ -1077,9 +1137,126 @@ std::string render_json(const std::vector<ScenarioResult>& results) {
                              {"runs", runs},
                              {"aggregates", aggregates_json(result)}});
     }
-    json doc = {{"scenarios", scenarios}};
+    json doc = {{"run",
+                 {{"version", info.version},
+                  {"commit", info.commit},
+                  {"command", info.command},
+                  {"started", info.started},
+                  {"finished", info.finished},
+                  {"machine", info.machine},
+                  {"haproxy", info.haproxy},
+                  {"repetitions", info.repetitions},
+                  {"seed", info.seed}}},
+                {"scenarios", scenarios}};
     // Replace invalid UTF-8 (a note quoting a log line) rather than throw halfway through a report.
     return doc.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string intervals_svg_name(const std::string& timeline) {
+    return timeline.substr(0, timeline.size() - 4) + "-intervals.svg";
+}
+
+// Two panels, success % and client-seconds down: per profile a dot per model at the mean over
+// the repetitions, with a bar over its 95 % interval.
+std::string render_intervals_svg(const ScenarioResult& result) {
+    constexpr double kPanelH = 170, kTop = 64, kGap = 46, kLeft = 64, kRight = 16;
+    constexpr const char* kModelColours[] = {"#1f77b4", "#2ca02c", "#9467bd"};
+    std::vector<Profile> profiles;
+    for (Profile p : kProfiles)
+        if (std::any_of(result.aggregates.begin(), result.aggregates.end(),
+                        [p](const Aggregate& a) { return a.profile == p && !a.real; }))
+            profiles.push_back(p);
+    std::vector<Model> models;
+    for (const RunResult* run : first_runs(result))
+        models.push_back(run->model);
+    const double height = kTop + 2 * kPanelH + kGap + 40;
+    const double plot_w = kWidth - kLeft - kRight;
+    const double slot = plot_w / static_cast<double>(std::max<std::size_t>(1, profiles.size()));
+
+    std::ostringstream svg;
+    svg << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << num(kWidth)
+        << "\" height=\"" << num(height) << "\" viewBox=\"0 0 " << num(kWidth) << " " << num(height)
+        << "\" font-family=\"sans-serif\">\n"
+        << "<title>" << xml_text(result.scenario.name) << ": means and 95 % intervals</title>\n"
+        << "<rect x=\"0\" y=\"0\" width=\"" << num(kWidth) << "\" height=\"" << num(height)
+        << "\" fill=\"#ffffff\"/>\n"
+        << "<text x=\"" << num(kMargin) << "\" y=\"24\" font-size=\"16\" font-weight=\"bold\">"
+        << xml_text(result.scenario.name) << "</text>\n"
+        << "<text x=\"" << num(kMargin) << "\" y=\"42\" font-size=\"11\" fill=\"#444444\">"
+        << xml_text(
+               "Mean over " + std::to_string(result.repetitions) +
+               (result.repetitions == 1 ? " run (no interval)" : " runs, bars the 95 % interval") +
+               "; a dot per model:")
+        << "</text>\n";
+    double lx = kMargin + 400;
+    for (std::size_t m = 0; m < models.size(); ++m) {
+        svg << "<circle cx=\"" << num(lx) << "\" cy=\"38\" r=\"4\" fill=\"" << kModelColours[m % 3]
+            << "\"/><text x=\"" << num(lx + 8) << "\" y=\"42\" font-size=\"11\">"
+            << xml_text(model_name(models[m])) << "</text>\n";
+        lx += 140;
+    }
+
+    struct Panel {
+        const char* title;
+        Estimate Aggregate::*figure;
+    };
+    const Panel panels[] = {{"Success %", &Aggregate::success_pct},
+                            {"Client-seconds down", &Aggregate::client_seconds_down}};
+    for (std::size_t k = 0; k < 2; ++k) {
+        const double top = kTop + static_cast<double>(k) * (kPanelH + kGap);
+        // The scale: from the lowest interval's bottom (at most 90 for success) to its top.
+        double lo = k == 0 ? 100 : 0, hi = k == 0 ? 100 : 0;
+        for (const Aggregate& a : result.aggregates) {
+            const Estimate& e = a.*(panels[k].figure);
+            if (a.real || e.n == 0) continue;
+            lo = std::min(lo, e.mean - e.half);
+            hi = std::max(hi, e.mean + e.half);
+        }
+        if (k == 0) {
+            lo = std::max(0.0, std::min(90.0, std::floor(lo)));
+            hi = 100;
+        } else {
+            lo = 0;
+            hi = nice_ceiling(std::max(1.0, hi));
+        }
+        auto py = [&](double v) {
+            return top + kPanelH - kPanelH * (std::clamp(v, lo, hi) - lo) / (hi - lo);
+        };
+        svg << "<g class=\"intervals\">\n<text x=\"" << num(kLeft) << "\" y=\"" << num(top - 6)
+            << "\" font-size=\"12\" font-weight=\"bold\">" << panels[k].title << "</text>\n"
+            << "<rect x=\"" << num(kLeft) << "\" y=\"" << num(top) << "\" width=\"" << num(plot_w)
+            << "\" height=\"" << num(kPanelH) << "\" fill=\"#fbfbfb\" stroke=\"#bbbbbb\"/>\n";
+        for (double v : {lo, (lo + hi) / 2, hi})
+            svg << "<text x=\"" << num(kLeft - 4) << "\" y=\"" << num(py(v) + 3)
+                << "\" font-size=\"9\" text-anchor=\"end\" fill=\"#555555\">" << fixed(v, 1)
+                << "</text>\n";
+        for (std::size_t i = 0; i < profiles.size(); ++i) {
+            const double x0 = kLeft + slot * static_cast<double>(i);
+            svg << "<text x=\"" << num(x0 + slot / 2) << "\" y=\"" << num(top + kPanelH + 13)
+                << "\" font-size=\"10\" text-anchor=\"middle\">" << profile_name(profiles[i])
+                << "</text>\n";
+            for (std::size_t m = 0; m < models.size(); ++m) {
+                const Aggregate* a = find_aggregate(result, models[m], profiles[i]);
+                if (!a) continue;
+                const Estimate& e = a->*(panels[k].figure);
+                if (e.n == 0) continue;
+                const double x = x0 + slot * (static_cast<double>(m) + 1) /
+                                          static_cast<double>(models.size() + 1);
+                const char* colour = kModelColours[m % 3];
+                if (e.half > 0)
+                    svg << "<line class=\"ci\" x1=\"" << num(x) << "\" y1=\""
+                        << num(py(e.mean - e.half)) << "\" x2=\"" << num(x) << "\" y2=\""
+                        << num(py(e.mean + e.half)) << "\" stroke=\"" << colour
+                        << "\" stroke-width=\"2\"/>\n";
+                svg << "<circle class=\"mean\" cx=\"" << num(x) << "\" cy=\"" << num(py(e.mean))
+                    << "\" r=\"3.5\" fill=\"" << colour << "\"/>\n";
+            }
+        }
+        svg << "</g>\n";
+    }
+    svg << "</svg>\n";
+    return svg.str();
 }
 
 std::string render_timeline_svg(const ScenarioResult& result) {
@@ -1195,7 +1372,8 @@ void merge_repetition(ScenarioResult& into, ScenarioResult repetition) {
     into.aggregates = aggregate(into.summaries);
 }
 
-void write_report(const std::filesystem::path& out, const std::vector<ScenarioResult>& results) {
+void write_report(const std::filesystem::path& out, const std::vector<ScenarioResult>& results,
+                  const RunInfo& info) {
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (ec)
@@ -1206,12 +1384,14 @@ void write_report(const std::filesystem::path& out, const std::vector<ScenarioRe
         file.close();
         if (!file) throw std::runtime_error("cannot write " + path.string());
     };
-    write(out / "results.md", render_markdown(results));
+    write(out / "results.md", render_markdown(results, info));
     write(out / "results.csv", render_csv(results));
-    write(out / "results.json", render_json(results));
+    write(out / "results.json", render_json(results, info));
     const std::vector<std::string> svgs = svg_names(results);
-    for (std::size_t i = 0; i < results.size(); ++i)
+    for (std::size_t i = 0; i < results.size(); ++i) {
         write(out / svgs[i], render_timeline_svg(results[i]));
+        write(out / intervals_svg_name(svgs[i]), render_intervals_svg(results[i]));
+    }
 }
 
 }  // namespace nolb::compare

@@ -5,6 +5,7 @@
 // a panel per model x profile, fault markers), drawn by hand: no plotting library.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -24,6 +25,20 @@ struct ScenarioResult {
     std::vector<Aggregate> aggregates;  // of the summaries over the repetitions
 };
 
+// What made a set of results: the program and source it came from, how it was run and where.
+// Empty fields are left out of the report.
+struct RunInfo {
+    std::string version;   // nolb's, of this build ("0.9.0")
+    std::string commit;    // of the source tree, from git ("536ef36", "-dirty" when changed)
+    std::string command;   // the command line, as typed
+    std::string started;   // UTC, ISO 8601
+    std::string finished;  // UTC, ISO 8601
+    std::string machine;   // "2 cores, Linux 6.18.44, ..."
+    std::string haproxy;   // `haproxy -v`'s first line
+    unsigned repetitions = 0;
+    std::uint64_t seed = 0;
+};
+
 // Adds one more repetition's runs and summaries to `into` (the first one sets it) and
 // recomputes the aggregates.
 void merge_repetition(ScenarioResult& into, ScenarioResult repetition);
@@ -31,6 +46,8 @@ void merge_repetition(ScenarioResult& into, ScenarioResult repetition);
 // Writes every file into `out` (created if missing): results.md, results.csv, results.json and
 // <scenario name>.svg per scenario (characters other than letters, digits, '-', '_' and '.'
 // become '_'); throws std::runtime_error naming the file on I/O errors.
+//
+// results.md links <scenario>-intervals.svg beside each timeline.
 //
 // results.json, which tests and scripts read: {"scenarios": [{"name", "description", "nodes",
 // "timeline" (the SVG's file name), "runs": [{"model", "duration_s", "costs": {"nolbd_cpu_s",
@@ -46,12 +63,17 @@ void merge_repetition(ScenarioResult& into, ScenarioResult repetition);
 // null. detection_ms lists every crash, http500, slow, hang, degrade, blackhole and drain fault
 // with how long nolbd took to stop publishing the node (the DNS models) or HAProxy to take it out
 // of rotation (the load-balancer model). Server faults (lb-crash, dns-crash, ...) give "node" 0.
-void write_report(const std::filesystem::path& out, const std::vector<ScenarioResult>& results);
+void write_report(const std::filesystem::path& out, const std::vector<ScenarioResult>& results,
+                  const RunInfo& info = {});
 
 // The pieces, for tests.
-std::string render_markdown(const std::vector<ScenarioResult>& results);
+std::string render_markdown(const std::vector<ScenarioResult>& results, const RunInfo& info = {});
 std::string render_csv(const std::vector<ScenarioResult>& results);
-std::string render_json(const std::vector<ScenarioResult>& results);
+std::string render_json(const std::vector<ScenarioResult>& results, const RunInfo& info = {});
 std::string render_timeline_svg(const ScenarioResult& result);
+// Means and 95 % intervals over the repetitions (success %, client-seconds down), a dot and a
+// bar per model and profile; written beside the timeline as <name>-intervals.svg.
+std::string render_intervals_svg(const ScenarioResult& result);
+std::string intervals_svg_name(const std::string& timeline_svg);
 
 }  // namespace nolb::compare

@@ -355,6 +355,37 @@ TEST(CompareReport, MarkdownHasTheTableTheHopAndTheDetection) {
     }
 }
 
+TEST(CompareReport, CostSideAndTheRunThatMadeTheResults) {
+    RunInfo info;
+    info.version = "9.9.9";
+    info.commit = "abc1234-dirty";
+    info.command = "nolb-compare --all";
+    info.machine = "2 cores";
+    info.repetitions = 5;
+    info.seed = 3;
+    const std::string md = render_markdown({crash_result()}, info);
+    EXPECT_NE(md.find("- nolb: 9.9.9\n- Source: abc1234-dirty\n- Command: `nolb-compare --all`\n"),
+              std::string::npos)
+        << md;
+    EXPECT_NE(md.find("- Repetitions: 5 (seeds 3..7)\n"), std::string::npos);
+    EXPECT_EQ(md.find("- HAProxy:"), std::string::npos) << "an empty field is left out";
+    // Health-checked: 0.05 s of nolbd over its 31 requests; through HAProxy, 0.05 s of nolbd and
+    // 0.2 s of HAProxy over the 40 requests HAProxy counted.
+    EXPECT_NE(md.find("| health-checked | 3 nodes + 2 name servers (nolbd) | 1612.9 |"),
+              std::string::npos)
+        << md;
+    EXPECT_NE(md.find("| load-balancer | 3 nodes + 2 balancers (HAProxy and keepalived each) + "
+                      "DNS for their address | 6250.0 |"),
+              std::string::npos);
+
+    const auto doc = nlohmann::json::parse(render_json({crash_result()}, info));
+    EXPECT_EQ(doc["run"]["commit"], "abc1234-dirty");
+    EXPECT_EQ(doc["run"]["repetitions"], 5);
+    EXPECT_NEAR(
+        doc["scenarios"][0]["runs"][2]["costs"]["server_cpu_ms_per_1000_requests"].get<double>(),
+        6250.0, 1e-6);
+}
+
 TEST(CompareReport, RepetitionsComeDownToMeansWithIntervals) {
     // Two runs of the crash scenario, the second with one more refusal for try-all under
     // health-checked: its success is 95.238 % and 90.476 %, mean 92.857, and the 95 % interval's
@@ -412,6 +443,16 @@ TEST(CompareReport, RepetitionsComeDownToMeansWithIntervals) {
         EXPECT_EQ(agg["success_pct"]["n"], 2);
     }
     EXPECT_TRUE(found);
+
+    // The intervals: a dot per model and profile in each of the two panels, a bar where the
+    // runs differed (try-all's success under health-checked; its client-seconds down).
+    const std::string intervals = render_intervals_svg(merged);
+    std::string why;
+    EXPECT_TRUE(tags_balance(intervals, why)) << why;
+    EXPECT_EQ(count(intervals, "class=\"mean\""), 2u * 3 * 2);
+    EXPECT_GE(count(intervals, "class=\"ci\""), 2u);
+    EXPECT_EQ(intervals_svg_name("crash.svg"), "crash-intervals.svg");
+    EXPECT_NE(md.find("(crash-intervals.svg)"), std::string::npos);
 
     // A row per run in the CSV; the timeline draws the first run only.
     EXPECT_EQ(lines_of(render_csv({merged})).size(), 1u + 2 * 3 * 2);
@@ -483,15 +524,15 @@ TEST(CompareReport, WriteReportWritesEveryFileAndTheSvgIsXml) {
     TempDir dir;
     const fs::path out = dir.path / "nested" / "report";
     write_report(out, {crash_result(), odd_result()});
-    for (const char* name :
-         {"results.md", "results.csv", "results.json", "crash.svg", "odd___name_____x_.svg"}) {
+    for (const char* name : {"results.md", "results.csv", "results.json", "crash.svg",
+                             "odd___name_____x_.svg", "crash-intervals.svg"}) {
         ASSERT_TRUE(fs::is_regular_file(out / name)) << name;
         EXPECT_GT(fs::file_size(out / name), 100u) << name;
     }
     EXPECT_EQ(read_file(out / "results.csv"), render_csv({crash_result(), odd_result()}));
     EXPECT_EQ(nlohmann::json::parse(read_file(out / "results.json"))["scenarios"].size(), 2u);
     // xmllint (libxml2-utils) is the reference XML parser here.
-    for (const char* name : {"crash.svg", "odd___name_____x_.svg"}) {
+    for (const char* name : {"crash.svg", "odd___name_____x_.svg", "crash-intervals.svg"}) {
         const std::string command = "xmllint --noout '" + (out / name).string() + "' 2>'" +
                                     (dir.path / "xmllint.err").string() + "'";
         EXPECT_EQ(std::system(command.c_str()), 0)
