@@ -1417,9 +1417,7 @@ struct Lab::Impl {
 
     // The command run in the nodes' namespace when the network is routed.
     std::vector<std::string> in_server_namespace(std::vector<std::string> argv) const {
-        if (server_ns.empty()) return argv;
-        argv.insert(argv.begin(), {find_program("ip").string(), "netns", "exec", server_ns});
-        return argv;
+        return server_ns.empty() ? argv : in_namespace(server_ns, std::move(argv));
     }
 
     // A routed network: the nodes' namespace, a veth link to it, the clients' side with an IPv6
