@@ -96,7 +96,11 @@ expect_match "stats prints the query total" "(^|[^0-9])$total_now([^0-9]|\$)" "$
 "$NOLBCTL" --socket "$CONTROL_SOCKET" watch >"$TMP/watch.out" 2>&1 &
 WATCH_PID=$!
 track "$WATCH_PID" "nolbctl watch" "$TMP/watch.out"
-sleep 0.5
+# nolbctl says so once the daemon has taken the watch: a transition before that is not owed.
+watching() { grep -q 'watching health transitions' "$TMP/watch.out"; }
+if wait_for 5 watching; then pass "watch is registered with the daemon"; else
+    fail "watch is registered with the daemon" "watch output:" "$(block "$(<"$TMP/watch.out")")"
+fi
 backend_mode london 503
 if wait_for 5 state_is london down; then pass "london goes down when its backend answers 503"; else
     fail "london goes down when its backend answers 503" "$(out_excerpt)"
