@@ -95,15 +95,14 @@ void serve_udp(int fd, std::size_t batch) {
     std::vector<sockaddr_storage> peers(batch);
     std::vector<iovec> in_iov(batch), out_iov(batch);
     std::vector<mmsghdr> received(batch), replies(batch);
-    for (std::size_t i = 0; i < batch; ++i) in_iov[i] = {in[i].data(), in[i].size()};
+    for (std::size_t i = 0; i < batch; ++i) {
+        in_iov[i] = {in[i].data(), in[i].size()};
+        received[i].msg_hdr.msg_name = &peers[i];
+        received[i].msg_hdr.msg_namelen = sizeof peers[i];
+        received[i].msg_hdr.msg_iov = &in_iov[i];
+        received[i].msg_hdr.msg_iovlen = 1;
+    }
     for (;;) {
-        for (std::size_t i = 0; i < batch; ++i) {
-            received[i] = {};
-            received[i].msg_hdr.msg_name = &peers[i];
-            received[i].msg_hdr.msg_namelen = sizeof peers[i];
-            received[i].msg_hdr.msg_iov = &in_iov[i];
-            received[i].msg_hdr.msg_iovlen = 1;
-        }
         int n = recvmmsg(fd, received.data(), static_cast<unsigned>(batch), MSG_WAITFORONE, nullptr);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -115,7 +114,6 @@ void serve_udp(int fd, std::size_t batch) {
             std::size_t length = respond(in[i].data(), received[i].msg_len, out[count].data());
             if (length == 0) continue;
             out_iov[count] = {out[count].data(), length};
-            replies[count] = {};
             replies[count].msg_hdr.msg_name = &peers[i];
             replies[count].msg_hdr.msg_namelen = received[i].msg_hdr.msg_namelen;
             replies[count].msg_hdr.msg_iov = &out_iov[count];
@@ -130,6 +128,12 @@ void serve_udp(int fd, std::size_t batch) {
                 break;  // a full socket buffer drops the rest, as a real server's would
             }
             sent += static_cast<unsigned>(r);
+        }
+        // recvmmsg wrote the peers' address lengths and flags of the first n: only those are
+        // set back, so a batch of one costs the work of one.
+        for (int i = 0; i < n; ++i) {
+            received[i].msg_hdr.msg_namelen = sizeof peers[i];
+            received[i].msg_hdr.msg_flags = 0;
         }
     }
 }
