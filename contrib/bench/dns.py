@@ -469,8 +469,9 @@ class Run:
     def write_report(self):
         a = self.args
         parts = [f'# DNS benchmark: {common.utc_now()}, {common.machine()}\n',
-                 f'Command: contrib/bench.py dns --mode {a.mode} --rounds {a.rounds} --seconds {a.seconds} '
-                 f'--servers {",".join(self.names)}' + (f' --rate {a.rate}' if a.rate else '') +
+                 f'Command: contrib/bench.py dns --mode {a.mode}' +
+                 (f' --rounds {a.rounds} --seconds {a.seconds}' if a.mode in ('perf', 'all') else '') +
+                 f' --servers {",".join(self.names)}' + (f' --rate {a.rate}' if a.rate else '') +
                  (f' --rrl {a.rrl}' if a.rrl else '') + '\n']
         if self.rows:
             sums = self.summaries()
@@ -558,8 +559,8 @@ def main(argv):
     for name in run.names:
         shutil.rmtree(run.servers[name].folder, ignore_errors=True)
         run.servers[name].configure()
-    for stale in ('rounds.csv', 'summary.csv', 'medians.csv', 'callgrind.csv', 'answers.md'):
-        if os.path.exists(os.path.join(run.out, stale)):
+    for stale in os.listdir(run.out):   # a previous run's results, which this one may not remake
+        if stale.endswith(('.csv', '.md', '.png', '.svg')):
             os.remove(os.path.join(run.out, stale))
     run.write_queries()
     os.makedirs(os.path.join(run.out, 'reports'), exist_ok=True)

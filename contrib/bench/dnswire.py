@@ -113,9 +113,11 @@ def query(port, name, rtype='A', server='127.0.0.1', timeout=1.0, tries=1):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.settimeout(timeout)
             try:
-                s.sendto(packet, (server, port))
+                # Connected, so that a closed port fails at once (ICMP) instead of at the timeout.
+                s.connect((server, port))
+                s.send(packet)
                 while True:
-                    data, _ = s.recvfrom(65535)
+                    data = s.recv(65535)
                     got_id, response = parse_response(data)
                     if got_id == qid:
                         return response
