@@ -324,7 +324,7 @@ class Run:
         if run == 'queries':
             fields = dnsperf.run(self.servers[name].port, os.path.join(self.out, 'queries', 'callgrind.txt'),
                                  wall, os.path.join(folder, f'{name}-dnsperf.txt'), 'udp', rate=self.args.callgrind_qps,
-                                 clients=1, cpu=CLIENT_CPU, nice=self.args.nice, max_queries=1)
+                                 clients=1, cpu=CLIENT_CPU, nice=self.args.nice, passes=1)
         while time.monotonic() - start < wall:
             time.sleep(0.2)
         self.stop(name)

@@ -32,7 +32,7 @@ def version():
 
 
 def run(port, queries, seconds, report, transport='udp', rate=None, clients=None, outstanding=None,
-        cpu=None, nice=0, extra=(), timeout_s=5, max_queries=None):
+        cpu=None, nice=0, extra=(), timeout_s=5, passes=None):
     """Runs dnsperf to completion (killed if it overruns its time by a minute) and returns its
     report as a dict of FIELDS; the full text is kept in the file `report`."""
     args = list(TRANSPORT_ARGS[transport])
@@ -44,8 +44,8 @@ def run(port, queries, seconds, report, transport='udp', rate=None, clients=None
             '-t', str(timeout_s)] + args
     if rate:
         argv += ['-Q', str(rate)]
-    if max_queries:
-        argv += ['-n', str(max_queries)]
+    if passes:
+        argv += ['-n', str(passes)]   # through the query file at most this many times
     argv += list(extra)
     start = time.monotonic()
     child = procs.Child('dnsperf', argv, report, cpu=cpu, nice=nice)

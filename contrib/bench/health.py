@@ -59,6 +59,8 @@ SCALE_COLUMNS = [
 EVENTS = [('503', '503 -> out'), ('refused', 'refused -> out'), ('hang', 'hang (timeout) -> out'),
           ('hang_probe', 'hang, from its first unanswered probe -> out'),
           ('back', 'healthy -> back (503 or hang -> ok)'), ('restart', 'restarted -> back (from its start)')]
+SHORT = {'503': '503 out', 'refused': 'refused out', 'hang': 'hang out', 'hang_probe': 'hang out\n(from probe)',
+         'back': 'back', 'restart': 'restarted back'}
 
 
 def parser():
@@ -438,7 +440,7 @@ addresses = ["127.2.0.2"]
                          'its coverage.\n')
             if plots.available():
                 plots.boxes(self.out, 'detection', 'detection: ms from the change to the answers showing it', 'ms',
-                            [(label.split(' (')[0], self.detection[key]) for key, label in EVENTS])
+                            [(SHORT[key], self.detection[key]) for key, _ in EVENTS])
         parts.append(f'Load average at the start: {load_at_start}; at the end: {common.loadavg()}; servers, backends and '
                      f'load at a nice increment of {a.nice}. "CPU 0 used by others": time other processes (and interrupts) took on the '
                      'server\'s CPU during the sample; above a few per cent the figures measure a shared machine. '

@@ -177,7 +177,6 @@ class Run:
             elif not active:
                 break
             time.sleep(0.05)
-        self.flaps_started = f
 
     def reload_loop(self, nolbd, deadline):
         a = self.a
