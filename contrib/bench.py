@@ -12,9 +12,10 @@
 
 `contrib/bench.py BENCHMARK --help` lists each one's settings. Results go to
 build/bench/BENCHMARK/ (report.md, CSV tables, PNG and SVG plots); progress goes to stderr.
-Every process started is stopped by its PID on exit, and every wait is bounded. Run the
-measurements on a quiet machine; Debian's python3 and python3-matplotlib
-(contrib/install-deps.sh bench).
+Every process started is stopped by its PID on exit, and every wait is bounded. The harness
+installs and builds nothing: it needs contrib/install-deps.sh bench (the servers, dnsperf,
+valgrind, Debian's python3 and python3-matplotlib) and a build (cmake --build build), and says
+what is missing. Run the measurements on a quiet machine.
 """
 
 import importlib

@@ -48,7 +48,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import time
 
 from . import common, dnsperf, dnswire, plots, procs, report, stats
