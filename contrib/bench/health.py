@@ -459,6 +459,8 @@ def _r(x, y):
 
 def main(argv):
     a = parser().parse_args(argv)
+    if a.compare not in ('', 'gdnsd'):
+        raise common.Usage('--compare takes gdnsd, or nothing')
     common.need_tools('taskset')
     run = Run(a)
     if _split(a.scale_n) and a.compare_interval and a.compare:
