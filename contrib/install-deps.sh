@@ -9,9 +9,9 @@
 # (chromium, plus node and npm for the browser tests' playwright-core), compare (the load balancer,
 # keepalived and the firewall nolb-compare drives), calibrate (the browser group and OpenJDK 17, for
 # `nolb-compare calibrate` in full), bench (the load generator, the servers and the profiler
-# contrib/bench.sh compares nolbd with). No group: all of them but calibrate and bench, which is
-# what contrib/test.sh and CI use. contrib/demo.sh asks for build and test, and for
-# chromium only when it is to open one.
+# contrib/bench.py compares nolbd with, and the harness's python and plotting library). No
+# group: all of them but calibrate and bench, which is what contrib/test.sh and CI use.
+# contrib/demo.sh asks for build and test, and for chromium only when it is to open one.
 set -euo pipefail
 
 # The one list, by purpose; README.md explains why each library is here.
@@ -29,8 +29,9 @@ test=(
     libxml2-utils
     # systemd-analyze, for tests/system/systemd-unit (verify, security)
     systemd
-    # the real python the calibration drives (tests/system/calibrate), beside curl and chromium
-    python3
+    # the real python the calibration drives (tests/system/calibrate), beside curl and chromium;
+    # matplotlib for the benchmark harness's plots, which its unit test (bench.harness) draws
+    python3 python3-matplotlib
     # the fuzz targets (tests/fuzz): clang, and its libFuzzer and sanitizer runtimes, which
     # Debian 12 packages apart from the compiler
     clang libclang-rt-14-dev
@@ -47,9 +48,11 @@ calibrate=(
     openjdk-17-jdk-headless
 )
 bench=(
-    # contrib/bench.sh: the load generator, the servers nolbd is compared with (their system
-    # services are not started, see policy-rc.d below), callgrind, and taskset for pinning
-    dnsperf gdnsd nsd knot valgrind util-linux
+    # contrib/bench.py: the load generator, the servers nolbd is compared with (their system
+    # services are not started, see policy-rc.d below), callgrind, taskset for pinning, dig for
+    # the responses the DNS benchmark reports, and python3 with matplotlib for the harness itself
+    # and its plots
+    dnsperf gdnsd nsd knot valgrind util-linux dnsutils python3 python3-matplotlib
 )
 chromium=(
     # the browser the demo opens and the browser tests drive; its fonts, so that pages and
