@@ -7,7 +7,7 @@
 # fast_interval, one that never answers within that plus one timeout (the probes of an address
 # still unanswered after fast_interval overlap), and a node comes back
 # within interval + (rise - 1) x fast_interval once healthy (each with jitter and a generous
-# margin: the exact times belong to contrib/bench-health.sh); each time is measured and printed,
+# margin: the exact times belong to `contrib/bench.py health`); each time is measured and printed,
 # each transition logged with its reason. When every node is down, all_down = "all" publishes
 # them all (fail open) and, after a reload to all_down = "none", nothing (NODATA).
 source "$(dirname "$0")/../lib.sh"
