@@ -15,10 +15,10 @@ namespace {
 
 using namespace testing;
 
-config::Server tcp_config(unsigned workers = 2) {
-    config::Server config = server_config({loopback4(), loopback6()}, workers);
-    config.tcp_idle_timeout = 5s;
-    return config;
+Settings tcp_config(unsigned workers = 2) {
+    Settings settings = server_config({loopback4(), loopback6()}, workers);
+    settings.tcp_idle_timeout = 5s;
+    return settings;
 }
 
 // A connection from another loopback address, for the per-client cap.
@@ -174,9 +174,9 @@ TEST(Tcp, AnswersThenClosesAfterClientShutsDownWriting) {
 }
 
 TEST(Tcp, IdleConnectionIsClosed) {
-    config::Server config = tcp_config();
-    config.tcp_idle_timeout = 200ms;
-    RunningServer running(config);
+    Settings settings = tcp_config();
+    settings.tcp_idle_timeout = 200ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
     auto start = std::chrono::steady_clock::now();
@@ -186,9 +186,9 @@ TEST(Tcp, IdleConnectionIsClosed) {
 }
 
 TEST(Tcp, QueriesKeepAConnectionOpen) {
-    config::Server config = tcp_config();
-    config.tcp_idle_timeout = 300ms;
-    RunningServer running(config);
+    Settings settings = tcp_config();
+    settings.tcp_idle_timeout = 300ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
     for (int i = 0; i < 8; ++i) {  // 800 ms in all, well past one timeout
@@ -201,9 +201,9 @@ TEST(Tcp, QueriesKeepAConnectionOpen) {
 
 // Bytes that never make a whole message are not activity: a trickle is closed like silence.
 TEST(Tcp, TricklingClientIsClosed) {
-    config::Server config = tcp_config();
-    config.tcp_idle_timeout = 300ms;
-    RunningServer running(config);
+    Settings settings = tcp_config();
+    settings.tcp_idle_timeout = 300ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
     Bytes message = frame(numbered(0, 200));
@@ -223,9 +223,9 @@ TEST(Tcp, TricklingClientIsClosed) {
 // At the cap with every connection in the middle of a query, there is nothing to evict: the
 // extra connection is refused and the others never notice.
 TEST(Tcp, ConnectionCapRefusesWhenNoneIsIdle) {
-    config::Server config = tcp_config(1);
-    config.tcp_max_connections = 2;
-    RunningServer running(config);
+    Settings settings = tcp_config(1);
+    settings.tcp_max_connections = 2;
+    RunningServer running(settings);
     Fd first = tcp_connect(running.at(0));
     Fd second = tcp_connect(running.at(1));
     ASSERT_TRUE(first);
@@ -266,9 +266,9 @@ TEST(Tcp, ConnectionCapRefusesWhenNoneIsIdle) {
 
 // At the cap, a new connection takes the slot of the one idle the longest (RFC 7766 6.2.3).
 TEST(Tcp, FullCapEvictsTheLongestIdle) {
-    config::Server config = tcp_config(1);
-    config.tcp_max_connections = 2;
-    RunningServer running(config);
+    Settings settings = tcp_config(1);
+    settings.tcp_max_connections = 2;
+    RunningServer running(settings);
     Fd oldest = tcp_connect(running.at(0));
     ASSERT_TRUE(oldest);
     ASSERT_TRUE(write_all(oldest, frame(numbered(1))));
@@ -365,10 +365,10 @@ TEST(ClientLimiter, RacingAccepts) {
 // The per-client cap holds across workers (the kernel spreads one client over all of them)
 // and leaves other addresses alone; a closed connection gives its place back.
 TEST(Tcp, PerClientCapRefusesTheExtraOne) {
-    config::Server config = tcp_config(2);
-    config.tcp_max_connections = 100;
-    config.tcp_max_per_client = 3;
-    RunningServer running(config);
+    Settings settings = tcp_config(2);
+    settings.tcp_max_connections = 100;
+    settings.tcp_max_per_client = 3;
+    RunningServer running(settings);
     std::vector<Fd> held;
     for (int i = 0; i < 3; ++i) {
         held.push_back(tcp_connect_from("127.0.0.9", running.at(0)));
@@ -403,10 +403,10 @@ TEST(Tcp, PerClientCapRefusesTheExtraOne) {
 // A query trickling in a byte at a time is closed after the io timeout, however recent the
 // last byte: only a whole query counts.
 TEST(Tcp, IoTimeoutClosesATrickle) {
-    config::Server config = tcp_config(1);
-    config.tcp_idle_timeout = 10s;
-    config.tcp_io_timeout = 300ms;
-    RunningServer running(config);
+    Settings settings = tcp_config(1);
+    settings.tcp_idle_timeout = 10s;
+    settings.tcp_io_timeout = 300ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
     int one = 1;
@@ -433,9 +433,9 @@ TEST(Tcp, IoTimeoutClosesATrickle) {
 
 // Queries one after another, each sent whole, never trip the io timeout.
 TEST(Tcp, IoTimeoutSparesPromptClients) {
-    config::Server config = tcp_config(1);
-    config.tcp_io_timeout = 100ms;
-    RunningServer running(config);
+    Settings settings = tcp_config(1);
+    settings.tcp_io_timeout = 100ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
     for (int i = 0; i < 5; ++i) {  // 500 ms of gaps between queries, each past the io timeout
@@ -449,10 +449,10 @@ TEST(Tcp, IoTimeoutSparesPromptClients) {
 // A client that asks and never reads: once nolbd cannot push its answers out, the connection
 // is closed after the io timeout instead of holding its buffers for ever.
 TEST(Tcp, IoTimeoutClosesAClientThatDoesNotRead) {
-    config::Server config = tcp_config(1);
-    config.tcp_idle_timeout = 30s;
-    config.tcp_io_timeout = 300ms;
-    RunningServer running(config);
+    Settings settings = tcp_config(1);
+    settings.tcp_idle_timeout = 30s;
+    settings.tcp_io_timeout = 300ms;
+    RunningServer running(settings);
     Fd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     int small = 4096;
     setsockopt(client.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
@@ -477,10 +477,10 @@ TEST(Tcp, IoTimeoutClosesAClientThatDoesNotRead) {
 }
 
 TEST(Tcp, ManyConnectionsAtOnce) {
-    config::Server config = tcp_config(2);
-    config.tcp_max_connections = 1000;
-    config.tcp_max_per_client = 1000;  // all from 127.0.0.1 and ::1
-    RunningServer running(config);
+    Settings settings = tcp_config(2);
+    settings.tcp_max_connections = 1000;
+    settings.tcp_max_per_client = 1000;  // all from 127.0.0.1 and ::1
+    RunningServer running(settings);
     std::vector<Fd> clients;
     for (int i = 0; i < 200; ++i) {
         clients.push_back(tcp_connect(running.at(i % 2)));
