@@ -11,11 +11,13 @@
 #include "dns/query.hpp"
 #include "util/counter.hpp"
 #include "util/rng.hpp"
+#include "util/transport.hpp"
 #include "zone/snapshot.hpp"
 
 namespace nolb::answer {
 
-enum class Transport : std::uint8_t { udp, tcp };
+// The one Transport type, shared with server/ (util/transport.hpp says why it lives there).
+using util::Transport;
 
 // What the answering path counts, as read: a sum over workers or one worker's view.
 struct Totals {

@@ -17,6 +17,7 @@
 #include "control/server.hpp"
 #include "nolbd/daemon_state.hpp"
 #include "nolbd/dns_handler.hpp"
+#include "nolbd/server_settings.hpp"
 #include "util/log.hpp"
 #include "util/notify.hpp"
 #include "zone/compile.hpp"
@@ -140,15 +141,12 @@ Daemon::~Daemon() = default;
 
 int Daemon::serve() {
     const config::Config& config = loaded_.config;
-    server_ = std::make_unique<server::Server>(
-        config.server,
-        [this](unsigned) {
-            auto handler = std::make_unique<DnsHandler>(published_);
-            std::lock_guard lock(handlers_mutex_);
-            handler_counters_.push_back(&handler->counters());
-            return handler;
-        },
-        config.rrl);
+    server_ = std::make_unique<server::Server>(server_settings(config), [this](unsigned) {
+        auto handler = std::make_unique<DnsHandler>(published_);
+        std::lock_guard lock(handlers_mutex_);
+        handler_counters_.push_back(&handler->counters());
+        return handler;
+    });
     try {
         server_->open();
         if (!config.control.socket.empty()) {

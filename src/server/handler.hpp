@@ -9,9 +9,12 @@
 #include <memory>
 #include <span>
 
+#include "util/transport.hpp"
+
 namespace nolb::server {
 
-enum class Transport : std::uint8_t { udp, tcp };
+// The one Transport type, shared with answer/ (util/transport.hpp says why it lives there).
+using util::Transport;
 
 class Handler {
   public:

@@ -1,6 +1,5 @@
-// The limiter's table and buckets, and the cut a slipped response gets. Buckets count in
-// thousandths of a response so that a clock read every few milliseconds refills them smoothly
-// at any rate, with integers only.
+// The limiter's table and buckets. Buckets count in thousandths of a response so that a clock
+// read every few milliseconds refills them smoothly at any rate, with integers only.
 #include "server/rrl.hpp"
 
 #include <endian.h>
@@ -10,11 +9,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-
-#include "answer/respond.hpp"
-#include "dns/name.hpp"
-#include "dns/types.hpp"
-#include "dns/wire.hpp"
 
 namespace nolb::server {
 namespace {
@@ -46,14 +40,14 @@ std::uint64_t hash(std::uint64_t high, std::uint64_t low) {
 
 }  // namespace
 
-RateLimiter::RateLimiter(const config::Rrl& config)
-    : rate_(std::min(config.responses_per_second, kMaxRate)),
-      slip_(std::min(config.slip, 255u)),
-      ipv4_mask_(leading_ones(std::min(config.ipv4_prefix, 32u)) >> 32),
-      ipv6_mask_{leading_ones(std::min(config.ipv6_prefix, 64u)),
-                 leading_ones(config.ipv6_prefix > 64 ? config.ipv6_prefix - 64 : 0)} {
+RateLimiter::RateLimiter(const RrlSettings& settings)
+    : rate_(std::min(settings.responses_per_second, kMaxRate)),
+      slip_(std::min(settings.slip, 255u)),
+      ipv4_mask_(leading_ones(std::min(settings.ipv4_prefix, 32u)) >> 32),
+      ipv6_mask_{leading_ones(std::min(settings.ipv6_prefix, 64u)),
+                 leading_ones(settings.ipv6_prefix > 64 ? settings.ipv6_prefix - 64 : 0)} {
     if (rate_ == 0) return;
-    const std::uint64_t slots = std::bit_ceil(std::max<std::uint64_t>(config.buckets, 1));
+    const std::uint64_t slots = std::bit_ceil(std::max<std::uint64_t>(settings.buckets, 1));
     shift_ = 64 - static_cast<unsigned>(std::countr_zero(slots));
     table_ = std::make_unique<Slot[]>(slots);
 }
@@ -115,29 +109,6 @@ RrlAction RateLimiter::decide(const sockaddr_storage& peer) {
         return RrlAction::slip;
     }
     return RrlAction::drop;
-}
-
-std::size_t slip_response(std::span<std::uint8_t> response) {
-    if (response.size() < dns::kHeaderSize) return 0;
-    std::uint8_t* p = response.data();
-    const unsigned questions = dns::load16(p + 4);
-    if (questions > 1) return 0;
-    dns::Reader reader(p, response.size(), dns::kHeaderSize);
-    if (questions == 1) {
-        dns::skip_name(reader);
-        reader.skip(4);  // type, class
-    }
-    if (reader.failed()) return 0;
-    const std::size_t question_end = reader.pos();
-    // The OPT is the response's last record; it moves up to follow the question.
-    const bool opt =
-        answer::has_trailing_opt(response) && response.size() >= question_end + dns::kOptSize;
-    if (opt) std::memmove(p + question_end, p + response.size() - dns::kOptSize, dns::kOptSize);
-    dns::store16(p + 2, static_cast<std::uint16_t>(dns::load16(p + 2) | dns::flag::TC));
-    dns::store16(p + 6, 0);
-    dns::store16(p + 8, 0);
-    dns::store16(p + 10, opt ? 1 : 0);
-    return question_end + (opt ? dns::kOptSize : 0);
 }
 
 }  // namespace nolb::server

@@ -4,8 +4,9 @@
 // slots, allocated when the thread starts, each holding one prefix and a token bucket. A prefix
 // that hashes to a slot held by another takes it over, so the table never grows and a
 // collision can only make a limit more lenient, never starve a prefix that is not flooding.
-// Over the limit, every slip-th response goes out truncated (TC=1, no records), so a real
-// client behind the prefix retries over TCP, and the others are dropped.
+// Over the limit, every slip-th response goes out cut by the protocol's SlipCut (for DNS: TC=1,
+// no records, so a real client behind the prefix retries over TCP), and the others are
+// dropped. The limiter only decides; what a cut response holds is not its business.
 //
 // The clock is read once per batch (set_now), the table lookup is a hash and a compare, and
 // nothing on the per-response path allocates, locks or makes a system call.
@@ -16,9 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <span>
 
-#include "config/config.hpp"
+#include "server/settings.hpp"
 
 namespace nolb::server {
 
@@ -27,7 +27,7 @@ enum class RrlAction : std::uint8_t { send, slip, drop };
 class RateLimiter {
   public:
     // Off (responses_per_second = 0) allocates nothing.
-    explicit RateLimiter(const config::Rrl& config);
+    explicit RateLimiter(const RrlSettings& settings);
 
     bool enabled() const { return rate_ != 0; }
     std::size_t slots() const { return std::size_t{1} << (64 - shift_); }
@@ -69,11 +69,5 @@ class RateLimiter {
     std::unique_ptr<Slot[]> table_;
     std::uint64_t now_ms_ = 0;
 };
-
-// Cuts a response answer::respond wrote, in place, to what a slip sends: the header (ID, opcode,
-// AA, RD, CD and RCODE kept, TC set), the question, and the OPT record if the response had one, so
-// the extended RCODE and our payload size still reach an EDNS client. Returns the new length; 0
-// when `response` is not a message that can be cut (it is then better dropped).
-std::size_t slip_response(std::span<std::uint8_t> response);
 
 }  // namespace nolb::server

@@ -78,8 +78,8 @@ unsigned connection_share(unsigned total, unsigned workers, unsigned index) {
 
 }  // namespace
 
-Server::Server(const config::Server& config, HandlerFactory factory, const config::Rrl& rrl)
-    : config_(config), rrl_(rrl), factory_(std::move(factory)) {}
+Server::Server(Settings settings, HandlerFactory factory)
+    : settings_(std::move(settings)), factory_(std::move(factory)) {}
 
 Server::~Server() {
     stop();
@@ -87,15 +87,15 @@ Server::~Server() {
 
 void Server::open() {
     if (!workers_.empty()) throw std::logic_error("server already open");
-    const unsigned count = std::max(1u, config_.workers);
-    if (config_.listen.empty()) throw std::runtime_error("no listen address configured");
-    if (config_.tcp_max_connections < count)
+    const unsigned count = std::max(1u, settings_.workers);
+    if (settings_.listen.empty()) throw std::runtime_error("no listen address configured");
+    if (settings_.tcp_max_connections < count)
         log::warning("fewer TCP connections than workers: some workers refuse every connection",
-                     {{"tcp_max_connections", config_.tcp_max_connections}, {"workers", count}});
+                     {{"tcp_max_connections", settings_.tcp_max_connections}, {"workers", count}});
 
     // Before taking anything: a port in use elsewhere must fail even though our own sockets
     // would be allowed to share it.
-    for (const auto& endpoint : config_.listen) {
+    for (const auto& endpoint : settings_.listen) {
         if (endpoint.port == 0) continue;
         check_port_free(endpoint, Protocol::udp);
         check_port_free(endpoint, Protocol::tcp);
@@ -103,16 +103,16 @@ void Server::open() {
 
     std::vector<WorkerSockets> sockets(count);
     std::vector<util::Endpoint> bound;
-    for (const auto& endpoint : config_.listen)
+    for (const auto& endpoint : settings_.listen)
         bound.push_back(open_endpoint(endpoint, sockets));
 
     // The per-client cap spans the workers, since SO_REUSEPORT spreads one client's
     // connections over all of them.
-    clients_ = std::make_unique<ClientLimiter>(config_.tcp_max_per_client);
+    clients_ = std::make_unique<ClientLimiter>(settings_.tcp_max_per_client);
     std::vector<std::unique_ptr<Worker>> workers;
     for (unsigned i = 0; i < count; ++i) {
-        TcpLimits limits{connection_share(config_.tcp_max_connections, count, i),
-                         config_.tcp_idle_timeout, config_.tcp_io_timeout, clients_.get()};
+        TcpLimits limits{connection_share(settings_.tcp_max_connections, count, i),
+                         settings_.tcp_idle_timeout, settings_.tcp_io_timeout, clients_.get()};
         workers.push_back(std::make_unique<Worker>(std::move(sockets[i]), limits));
     }
     endpoints_ = std::move(bound);
@@ -135,8 +135,9 @@ void Server::start() {
                           [&worker](Handler& handler) { worker.run(handler); }});
         for (std::size_t u = 0; u < worker.udp().size(); ++u) {
             UdpLoop& loop = *worker.udp()[u];
-            bodies.push_back({i, "nolb-udp-" + std::to_string(i) + "." + std::to_string(u),
-                              [&loop, this](Handler& handler) { loop.run(handler, rrl_); }});
+            bodies.push_back(
+                {i, "nolb-udp-" + std::to_string(i) + "." + std::to_string(u),
+                 [&loop, this](Handler& handler) { loop.run(handler, settings_.rrl); }});
         }
     }
     std::vector<std::promise<void>> ready(bodies.size());

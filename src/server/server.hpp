@@ -1,8 +1,9 @@
 // The network side of nolbd: binds every listen endpoint for every worker, runs the workers'
-// threads (one per UDP socket, one for TCP) and stops them. Built from the [server] and [rrl]
-// sections of the config and a HandlerFactory that makes each thread's Handler on that thread;
-// it knows sockets and threads, and nothing of DNS. Reloading content is the handler's business
-// (it reads a published snapshot), so a running Server never changes.
+// threads (one per UDP socket, one for TCP) and stops them. Built from its Settings (which
+// nolbd makes from the [server] and [rrl] sections of its config) and a HandlerFactory that
+// makes each thread's Handler on that thread; it knows sockets and threads, and nothing of DNS
+// or of the config. Reloading content is the handler's business (it reads a published
+// snapshot), so a running Server never changes.
 #pragma once
 
 #include <functional>
@@ -12,9 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "config/config.hpp"
 #include "server/counters.hpp"
 #include "server/handler.hpp"
+#include "server/settings.hpp"
 #include "util/ip.hpp"
 
 namespace nolb::server {
@@ -24,8 +25,8 @@ class ClientLimiter;
 
 class Server {
   public:
-    // `rrl` sets up each UDP thread's rate limiter (off by default).
-    Server(const config::Server& config, HandlerFactory factory, const config::Rrl& rrl = {});
+    // `settings.rrl` sets up each UDP thread's rate limiter (off by default).
+    Server(Settings settings, HandlerFactory factory);
     ~Server();  // stops and joins the workers
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -52,8 +53,7 @@ class Server {
     void serve(unsigned index, const std::string& name, const std::function<void(Handler&)>& run,
                std::promise<void>& ready);
 
-    config::Server config_;
-    config::Rrl rrl_;
+    Settings settings_;
     HandlerFactory factory_;
     std::vector<util::Endpoint> endpoints_;
     std::unique_ptr<ClientLimiter> clients_;  // before the workers: they release into it

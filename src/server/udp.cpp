@@ -69,7 +69,7 @@ UdpLoop::UdpLoop(Fd fd, bool wildcard)
     }
 }
 
-void UdpLoop::run(Handler& handler, const config::Rrl& rrl) {
+void UdpLoop::run(Handler& handler, const RrlSettings& rrl) {
     RateLimiter limiter(rrl);
     for (;;) {
         const unsigned received = receive();
@@ -80,7 +80,7 @@ void UdpLoop::run(Handler& handler, const config::Rrl& rrl) {
         counters_.udp_received.add(received);
         handler.begin_batch();
         if (limiter.enabled()) limiter.set_now(RateLimiter::clock_ms());
-        const unsigned responses = answer(received, handler, limiter);
+        const unsigned responses = answer(received, handler, limiter, rrl.slip_cut);
         if (responses > 0) send(responses);
     }
 }
@@ -110,7 +110,8 @@ unsigned UdpLoop::receive() {
     return used_;
 }
 
-unsigned UdpLoop::answer(unsigned received, Handler& handler, RateLimiter& limiter) {
+unsigned UdpLoop::answer(unsigned received, Handler& handler, RateLimiter& limiter,
+                         SlipCut slip_cut) {
     unsigned responses = 0;
     for (unsigned i = 0; i < received; ++i) {
         msghdr& query = in_[i].msg_hdr;
@@ -125,7 +126,7 @@ unsigned UdpLoop::answer(unsigned received, Handler& handler, RateLimiter& limit
             counters_.udp_dropped.add();
             continue;
         }
-        if (limiter.enabled() && !admit(peers_[i], limiter, out, length)) continue;
+        if (limiter.enabled() && !admit(peers_[i], limiter, slip_cut, out, length)) continue;
         msghdr& response = out_[responses].msg_hdr;
         response.msg_name = query.msg_name;
         response.msg_namelen = query.msg_namelen;
@@ -141,13 +142,13 @@ unsigned UdpLoop::answer(unsigned received, Handler& handler, RateLimiter& limit
     return responses;
 }
 
-bool UdpLoop::admit(const sockaddr_storage& peer, RateLimiter& limiter, std::span<std::uint8_t> out,
-                    std::size_t& length) {
+bool UdpLoop::admit(const sockaddr_storage& peer, RateLimiter& limiter, SlipCut slip_cut,
+                    std::span<std::uint8_t> out, std::size_t& length) {
     const RrlAction action = limiter.decide(peer);
     if (action == RrlAction::send) return true;
     counters_.rrl_limited.add();
-    if (action == RrlAction::slip) {
-        length = slip_response(out.first(length));
+    if (action == RrlAction::slip && slip_cut != nullptr) {
+        length = slip_cut(out.first(length));
         if (length != 0) {
             counters_.rrl_slipped.add();
             return true;

@@ -16,10 +16,10 @@
 #include <cstdint>
 #include <memory>
 
-#include "config/config.hpp"
 #include "server/counters.hpp"
 #include "server/handler.hpp"
 #include "server/rrl.hpp"
+#include "server/settings.hpp"
 #include "server/socket.hpp"
 
 namespace nolb::server {
@@ -41,7 +41,7 @@ class UdpLoop {
 
     // Serves until request_stop(); returns at once if that was already called. The rate
     // limiter's table is allocated here, on the serving thread, when `rrl` turns it on.
-    void run(Handler& handler, const config::Rrl& rrl = {});
+    void run(Handler& handler, const RrlSettings& rrl = {});
     // Safe from any thread: wakes the blocked receive by shutting the socket down.
     void request_stop();
 
@@ -54,10 +54,11 @@ class UdpLoop {
     };
 
     unsigned receive();
-    unsigned answer(unsigned received, Handler& handler, RateLimiter& limiter);
-    // False when the response must not be sent; a slip cuts it and updates `length`.
-    bool admit(const sockaddr_storage& peer, RateLimiter& limiter, std::span<std::uint8_t> out,
-               std::size_t& length);
+    unsigned answer(unsigned received, Handler& handler, RateLimiter& limiter, SlipCut slip_cut);
+    // False when the response must not be sent; a slip cuts it with `slip_cut` and updates
+    // `length`.
+    bool admit(const sockaddr_storage& peer, RateLimiter& limiter, SlipCut slip_cut,
+               std::span<std::uint8_t> out, std::size_t& length);
     void send(unsigned count);
 
     Fd fd_;

@@ -1,6 +1,7 @@
 // Response rate limiting: the limiter with the time injected (rates over simulated seconds,
-// slips, prefixes, collisions), the cut a slipped response gets, read back with ldns, and the
-// UDP path of a real Server on loopback limiting one client.
+// slips, prefixes, collisions), and the UDP path of a real Server on loopback limiting one
+// client, slipping through the cut it was given. What a DNS slip holds is answer/'s, and tested
+// there (tests/unit/answer/slip_test.cpp).
 #include "server/rrl.hpp"
 
 #include <arpa/inet.h>
@@ -10,7 +11,6 @@
 #include <string>
 
 #include "unit/server/server_fixture.hpp"
-#include "unit/support.hpp"
 
 namespace nolb::server {
 namespace {
@@ -29,12 +29,12 @@ sockaddr_storage peer(const char* text) {
     return address;
 }
 
-config::Rrl rrl(unsigned rate, unsigned slip = 0) {
-    config::Rrl config;
-    config.responses_per_second = rate;
-    config.slip = slip;
-    config.buckets = 1024;
-    return config;
+RrlSettings rrl(unsigned rate, unsigned slip = 0) {
+    RrlSettings settings;
+    settings.responses_per_second = rate;
+    settings.slip = slip;
+    settings.buckets = 1024;
+    return settings;
 }
 
 // Asks `count` times for `client`; returns how many were allowed out whole.
@@ -54,11 +54,11 @@ TEST(Rrl, OffLimitsNothingAndAllocatesNothing) {
 }
 
 TEST(Rrl, TableIsRoundedUpToAPowerOfTwo) {
-    config::Rrl config = rrl(10);
-    config.buckets = 3000;
-    EXPECT_EQ(RateLimiter(config).slots(), 4096u);
-    config.buckets = 65536;
-    EXPECT_EQ(RateLimiter(config).slots(), 65536u);
+    RrlSettings settings = rrl(10);
+    settings.buckets = 3000;
+    EXPECT_EQ(RateLimiter(settings).slots(), 4096u);
+    settings.buckets = 65536;
+    EXPECT_EQ(RateLimiter(settings).slots(), 65536u);
 }
 
 TEST(Rrl, BurstOfOneSecondThenTheRate) {
@@ -146,16 +146,16 @@ TEST(Rrl, Ipv6PrefixesOfFiftySixBitsShareABucket) {
 }
 
 TEST(Rrl, PrefixLengthsAreConfigurable) {
-    config::Rrl config = rrl(3);
-    config.ipv4_prefix = 32;
-    config.ipv6_prefix = 128;
-    RateLimiter exact(config);
+    RrlSettings settings = rrl(3);
+    settings.ipv4_prefix = 32;
+    settings.ipv6_prefix = 128;
+    RateLimiter exact(settings);
     EXPECT_FALSE(share(exact, "192.0.2.1", "192.0.2.2"));
     EXPECT_TRUE(share(exact, "192.0.2.1", "192.0.2.1"));
     EXPECT_FALSE(share(exact, "2001:db8::1", "2001:db8::2"));
-    config.ipv4_prefix = 8;
-    config.ipv6_prefix = 16;
-    RateLimiter wide(config);
+    settings.ipv4_prefix = 8;
+    settings.ipv6_prefix = 16;
+    RateLimiter wide(settings);
     EXPECT_TRUE(share(wide, "10.1.2.3", "10.200.0.1"));
     EXPECT_FALSE(share(wide, "10.1.2.3", "11.1.2.3"));
     EXPECT_TRUE(share(wide, "2001:db8::1", "2001:ffff::1"));
@@ -163,9 +163,9 @@ TEST(Rrl, PrefixLengthsAreConfigurable) {
 }
 
 TEST(Rrl, ACollidingPrefixTakesTheSlotOver) {
-    config::Rrl config = rrl(2);
-    config.buckets = 1;  // one slot: every prefix collides with every other
-    RateLimiter limiter(config);
+    RrlSettings settings = rrl(2);
+    settings.buckets = 1;  // one slot: every prefix collides with every other
+    RateLimiter limiter(settings);
     ASSERT_EQ(limiter.slots(), 1u);
     const sockaddr_storage a = peer("192.0.2.1");
     const sockaddr_storage b = peer("198.51.100.1");
@@ -182,150 +182,67 @@ TEST(Rrl, ACollidingPrefixTakesTheSlotOver) {
     EXPECT_EQ(sends(roomy, a, 5), 0u);
 }
 
-// ---- the slipped response
+// ---- one client over the limit, through a real Server
 
-using test::make_query;
-using test::Pkt;
-using test::QueryOptions;
-using test::Responder;
+// A stand-in for the protocol's cut, so that a slipped response is told from a whole one: the
+// first four bytes, the last of them replaced by '!'. A message shorter than eight bytes cannot
+// be cut.
+std::size_t cut_to_four(std::span<std::uint8_t> response) {
+    if (response.size() < 8) return 0;
+    response[3] = '!';
+    return 4;
+}
 
-// A response from the real answering code, cut for a slip and parsed back.
-struct Slipped {
-    std::vector<std::uint8_t> original;
-    std::vector<std::uint8_t> cut;
-    Pkt pkt;
+// What a flood of `count` copies of `query` from one address got back.
+struct Flood {
+    unsigned whole = 0;
+    unsigned slipped = 0;
 };
 
-Slipped slip(Responder& r, const std::vector<std::uint8_t>& query) {
-    Slipped s;
-    s.original = r.raw(query);
-    s.cut = s.original;
-    s.cut.resize(slip_response(s.cut));
-    ldns_pkt* raw = nullptr;
-    if (!s.cut.empty() && ldns_wire2pkt(&raw, s.cut.data(), s.cut.size()) == LDNS_STATUS_OK)
-        s.pkt.reset(raw);
-    return s;
+Flood flood(const util::Endpoint& server, const testing::Bytes& query, unsigned count) {
+    using namespace testing;
+    Fd flooder = udp_client(AF_INET);
+    for (unsigned i = 0; i < count; ++i)
+        EXPECT_TRUE(send_udp(flooder, server, query));
+    Bytes slipped = echoed(query);  // what the handler answered, then cut
+    slipped.resize(4);
+    slipped[3] = '!';
+    Flood got;
+    while (auto response = receive_udp(flooder, 500ms)) {
+        if (*response == slipped) {
+            ++got.slipped;
+        } else {
+            ++got.whole;
+            EXPECT_EQ(*response, echoed(query));
+        }
+    }
+    return got;
 }
-
-std::size_t count(ldns_rr_list* list) {
-    return list ? ldns_rr_list_rr_count(list) : 0;
-}
-
-TEST(RrlSlip, KeepsHeaderAndQuestionSetsTcAndDropsTheRecords) {
-    Responder r(test::demo_config());
-    QueryOptions rd;
-    rd.rd = true;
-    Slipped s = slip(r, make_query("demo.test.", LDNS_RR_TYPE_NS, rd));
-    ASSERT_TRUE(s.pkt);
-    EXPECT_TRUE(ldns_pkt_tc(s.pkt.get()));
-    EXPECT_TRUE(ldns_pkt_qr(s.pkt.get()));
-    EXPECT_TRUE(ldns_pkt_aa(s.pkt.get()));
-    EXPECT_TRUE(ldns_pkt_rd(s.pkt.get()));
-    EXPECT_EQ(ldns_pkt_id(s.pkt.get()), 0x1234);
-    EXPECT_EQ(ldns_pkt_get_rcode(s.pkt.get()), LDNS_RCODE_NOERROR);
-    EXPECT_EQ(ldns_pkt_qdcount(s.pkt.get()), 1);
-    EXPECT_EQ(count(ldns_pkt_answer(s.pkt.get())), 0u);
-    EXPECT_EQ(count(ldns_pkt_authority(s.pkt.get())), 0u);
-    EXPECT_EQ(count(ldns_pkt_additional(s.pkt.get())), 0u);
-    EXPECT_FALSE(ldns_pkt_edns(s.pkt.get()));
-    // Header and question exactly as answered, and nothing after them.
-    const std::size_t question = 12 + std::string("\4demo\4test").size() + 1 + 4;
-    ASSERT_EQ(s.cut.size(), question);
-    EXPECT_TRUE(std::equal(s.cut.begin() + 12, s.cut.end(), s.original.begin() + 12));
-    EXPECT_LT(s.cut.size(), s.original.size());
-}
-
-TEST(RrlSlip, KeepsTheOptOfAnEdnsAnswer) {
-    Responder r(test::demo_config());
-    QueryOptions edns;
-    edns.edns = true;
-    edns.udp_size = 4096;
-    Slipped s = slip(r, make_query("demo.test.", LDNS_RR_TYPE_NS, edns));  // NS with glue
-    ASSERT_TRUE(s.pkt);
-    EXPECT_TRUE(ldns_pkt_tc(s.pkt.get()));
-    EXPECT_TRUE(ldns_pkt_edns(s.pkt.get()));
-    EXPECT_EQ(ldns_pkt_edns_udp_size(s.pkt.get()), 1232);
-    EXPECT_EQ(count(ldns_pkt_additional(s.pkt.get())), 0u) << "the glue is gone";
-    EXPECT_EQ(ldns_pkt_ancount(s.pkt.get()), 0);
-    EXPECT_EQ(s.cut[10] * 256 + s.cut[11], 1) << "ARCOUNT: the OPT alone";
-    EXPECT_EQ(s.cut.size(), 12u + 15u + 11u);
-}
-
-TEST(RrlSlip, KeepsTheRcodeExtendedOrNot) {
-    Responder r(test::demo_config());
-    Slipped nx = slip(r, make_query("nope.demo.test.", LDNS_RR_TYPE_A));
-    ASSERT_TRUE(nx.pkt);
-    EXPECT_EQ(ldns_pkt_get_rcode(nx.pkt.get()), LDNS_RCODE_NXDOMAIN);
-    EXPECT_TRUE(ldns_pkt_aa(nx.pkt.get()));
-    EXPECT_EQ(ldns_pkt_nscount(nx.pkt.get()), 0);
-
-    Slipped refused = slip(r, make_query("example.com.", LDNS_RR_TYPE_A));
-    ASSERT_TRUE(refused.pkt);
-    EXPECT_EQ(ldns_pkt_get_rcode(refused.pkt.get()), LDNS_RCODE_REFUSED);
-    EXPECT_FALSE(ldns_pkt_aa(refused.pkt.get()));
-
-    QueryOptions v1;
-    v1.edns = true;
-    v1.edns_version = 1;
-    Slipped badvers = slip(r, make_query("www.demo.test.", LDNS_RR_TYPE_A, v1));
-    ASSERT_EQ(badvers.cut.size(), badvers.original.size()) << "nothing to cut but the TC bit";
-    EXPECT_EQ(badvers.cut[badvers.cut.size() - 6], 1) << "BADVERS's upper bits, in the OPT";
-    EXPECT_TRUE(badvers.cut[2] & 0x02);
-}
-
-TEST(RrlSlip, RefusesWhatIsNotAWholeMessage) {
-    std::vector<std::uint8_t> shortish(11, 0);
-    EXPECT_EQ(slip_response(shortish), 0u);
-    Responder r(test::demo_config());
-    std::vector<std::uint8_t> answer = r.raw(make_query("www.demo.test.", LDNS_RR_TYPE_A));
-    ASSERT_GT(answer.size(), 40u);
-    answer.resize(dns::kHeaderSize + 5);  // the question cut short
-    EXPECT_EQ(slip_response(answer), 0u);
-    std::vector<std::uint8_t> two_questions = r.raw(make_query("www.demo.test.", LDNS_RR_TYPE_A));
-    two_questions[5] = 2;
-    EXPECT_EQ(slip_response(two_questions), 0u);
-}
-
-// ---- one client over the limit, through a real Server
 
 TEST(RrlServer, OneClientOverTheLimitIsSlippedAndDroppedAnotherIsServed) {
     using namespace testing;
     HandlerStats stats;
-    config::Rrl config = rrl(5, 2);
-    Server server(
-        server_config({loopback4()}, 1),
-        [&stats](unsigned) { return std::make_unique<EchoHandler>(stats); }, config);
+    Settings settings = server_config({loopback4()}, 1);
+    settings.rrl = rrl(5, 2);
+    settings.rrl.slip_cut = &cut_to_four;
+    Server server(settings, [&stats](unsigned) { return std::make_unique<EchoHandler>(stats); });
     server.open();
     server.start();
-    // A DNS-shaped query, so the echo (QR set) is a message a slip can cut.
-    const Bytes query = make_query("www.demo.test.", LDNS_RR_TYPE_A);
+    const Bytes query = bytes("flood-query");
 
-    Fd flooder = udp_client(AF_INET);
     constexpr unsigned kFlood = 40;
-    for (unsigned i = 0; i < kFlood; ++i)
-        ASSERT_TRUE(send_udp(flooder, server.endpoints()[0], query));
-    unsigned whole = 0, truncated = 0;
-    while (auto response = receive_udp(flooder, 500ms)) {
-        ASSERT_GE(response->size(), 12u);
-        if ((*response)[2] & 0x02) {
-            ++truncated;
-            EXPECT_EQ(response->size(), query.size()) << "header and question only";
-        } else {
-            ++whole;
-            EXPECT_EQ(*response, echoed(query));
-        }
-    }
+    const Flood got = flood(server.endpoints()[0], query, kFlood);
     // 5 at once, and perhaps one more if the clock ticked over a fifth of a second.
-    EXPECT_GE(whole, 5u);
-    EXPECT_LE(whole, 6u);
-    EXPECT_GE(truncated, (kFlood - whole) / 2);
+    EXPECT_GE(got.whole, 5u);
+    EXPECT_LE(got.whole, 6u);
+    EXPECT_GE(got.slipped, (kFlood - got.whole) / 2);
 
     ASSERT_TRUE(eventually([&] { return server.counters().udp_received == kFlood; }));
     const Counters c = server.counters();
-    EXPECT_EQ(c.rrl_limited, kFlood - whole);
-    EXPECT_EQ(c.rrl_slipped, truncated);
+    EXPECT_EQ(c.rrl_limited, kFlood - got.whole);
+    EXPECT_EQ(c.rrl_slipped, got.slipped);
     EXPECT_EQ(c.rrl_dropped, c.rrl_limited - c.rrl_slipped);
-    EXPECT_EQ(c.udp_sent, whole + truncated);
+    EXPECT_EQ(c.udp_sent, got.whole + got.slipped);
 
     // 127.0.9.9 is in another /24: served in full while the first is limited.
     Fd other = udp_client(AF_INET);
@@ -340,6 +257,32 @@ TEST(RrlServer, OneClientOverTheLimitIsSlippedAndDroppedAnotherIsServed) {
         EXPECT_EQ(*response, echoed(query));
     }
     server.stop();
+}
+
+// A slip the cut refuses (0), or with no cut at all, is dropped and counted as dropped.
+TEST(RrlServer, ASlipThatCannotBeCutIsDropped) {
+    using namespace testing;
+    for (const bool with_cut : {true, false}) {
+        HandlerStats stats;
+        Settings settings = server_config({loopback4()}, 1);
+        settings.rrl = rrl(5, 1);  // every limited response would slip
+        settings.rrl.slip_cut = with_cut ? &cut_to_four : nullptr;
+        Server server(settings,
+                      [&stats](unsigned) { return std::make_unique<EchoHandler>(stats); });
+        server.open();
+        server.start();
+        constexpr unsigned kFlood = 30;
+        const Flood got = flood(server.endpoints()[0], bytes("short"), kFlood);  // under 8
+        EXPECT_EQ(got.slipped, 0u) << "with cut " << with_cut;
+        EXPECT_GE(got.whole, 5u);
+        EXPECT_LE(got.whole, 6u);
+        ASSERT_TRUE(eventually([&] { return server.counters().udp_received == kFlood; }));
+        const Counters c = server.counters();
+        EXPECT_EQ(c.rrl_limited, kFlood - got.whole);
+        EXPECT_EQ(c.rrl_slipped, 0u);
+        EXPECT_EQ(c.rrl_dropped, c.rrl_limited);
+        EXPECT_EQ(c.udp_sent, got.whole);
+    }
 }
 
 }  // namespace

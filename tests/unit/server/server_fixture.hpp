@@ -19,9 +19,9 @@
 #include <thread>
 #include <vector>
 
-#include "config/config.hpp"
 #include "server/handler.hpp"
 #include "server/server.hpp"
+#include "server/settings.hpp"
 #include "server/socket.hpp"
 #include "util/ip.hpp"
 
@@ -75,11 +75,11 @@ inline util::Endpoint loopback6() {
     return endpoint("::1");
 }
 
-inline config::Server server_config(std::vector<util::Endpoint> listen, unsigned workers = 2) {
-    config::Server config;
-    config.listen = std::move(listen);
-    config.workers = workers;
-    return config;
+inline Settings server_config(std::vector<util::Endpoint> listen, unsigned workers = 2) {
+    Settings settings;
+    settings.listen = std::move(listen);
+    settings.workers = workers;
+    return settings;
 }
 
 // A Server with echo handlers, opened and started; stopped when it goes out of scope.
@@ -87,9 +87,9 @@ struct RunningServer {
     HandlerStats stats;
     std::unique_ptr<Server> server;
 
-    explicit RunningServer(const config::Server& config) {
+    explicit RunningServer(const Settings& settings) {
         server = std::make_unique<Server>(
-            config, [this](unsigned) { return std::make_unique<EchoHandler>(stats); });
+            settings, [this](unsigned) { return std::make_unique<EchoHandler>(stats); });
         server->open();
         server->start();
     }

@@ -25,9 +25,9 @@ Fd hold(const util::Endpoint& at, int type, bool reuseport = false) {
     return fd;
 }
 
-std::string open_error(const config::Server& config) {
+std::string open_error(const Settings& settings) {
     HandlerStats stats;
-    Server server(config, [&stats](unsigned) { return std::make_unique<EchoHandler>(stats); });
+    Server server(settings, [&stats](unsigned) { return std::make_unique<EchoHandler>(stats); });
     try {
         server.open();
     } catch (const ListenError& e) {

@@ -3,9 +3,14 @@
 #include "server/tcp.hpp"
 
 #include <netinet/tcp.h>
+#include <poll.h>
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "unit/server/server_fixture.hpp"
@@ -15,10 +20,10 @@ namespace {
 
 using namespace testing;
 
-config::Server tcp_config(unsigned workers = 2) {
-    config::Server config = server_config({loopback4(), loopback6()}, workers);
-    config.tcp_idle_timeout = 5s;
-    return config;
+Settings tcp_config(unsigned workers = 2) {
+    Settings settings = server_config({loopback4(), loopback6()}, workers);
+    settings.tcp_idle_timeout = 5s;
+    return settings;
 }
 
 // A connection from another loopback address, for the per-client cap.
@@ -101,25 +106,98 @@ TEST(Tcp, LargestMessageThenSmallOnes) {
         EXPECT_EQ(read_frame(client), echoed(numbered(i)));
 }
 
-// A client that writes far more than it reads: the server must hold back (bounded output)
-// and still answer everything, in order, once the client reads.
-TEST(Tcp, SlowReaderGetsEveryAnswerInOrder) {
-    RunningServer running(tcp_config(1));
+// The most a TCP socket's receive or send buffer grows to ("tcp_rmem", "tcp_wmem": the third
+// of the sysctl's values), 64 MiB if it cannot be read.
+std::size_t largest_buffer(const char* sysctl) {
+    std::ifstream file(std::string("/proc/sys/net/ipv4/") + sysctl);
+    std::size_t low = 0, initial = 0, largest = 0;
+    if (file >> low >> initial >> largest) return largest;
+    return std::size_t{64} << 20;
+}
+
+bool wait_writable(int fd, std::chrono::milliseconds timeout) {
+    pollfd p{fd, POLLOUT, 0};
+    return poll(&p, 1, static_cast<int>(timeout.count())) == 1;
+}
+
+// A client that writes far more than it reads. The server must hold back: once the answers it
+// could not send reach their cap it stops reading, so the client's writes stall for good (a
+// server that went on reading would make room again within moments). Then, as the client reads,
+// every answer arrives, in order.
+TEST(Tcp, SlowReaderHoldsTheServerBackThenGetsEveryAnswerInOrder) {
+    Settings settings = tcp_config(1);
+    // Nothing but back-pressure may stop this connection while the client holds off.
+    settings.tcp_idle_timeout = 0ms;
+    settings.tcp_io_timeout = 0ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
-    constexpr int kMessages = 3000;
     constexpr std::size_t kSize = 1000;
-    std::thread writer([&client] {
-        for (int i = 0; i < kMessages; ++i)
-            if (!write_all(client, frame(numbered(i, kSize)))) return;
-    });
-    std::this_thread::sleep_for(300ms);  // let both directions fill up
-    for (int i = 0; i < kMessages; ++i) {
-        auto response = read_frame(client);
-        ASSERT_TRUE(response) << i;
-        ASSERT_EQ(*response, echoed(numbered(i, kSize))) << i;
+    // More than the kernel's buffers on both sides can take, each at its largest: a client that
+    // gets this far was never held back.
+    const std::size_t budget =
+        2 * (largest_buffer("tcp_rmem") + largest_buffer("tcp_wmem")) + (std::size_t{16} << 20);
+
+    int begun = 0;  // messages written, the last perhaps in part
+    Bytes current;
+    std::size_t offset = 0;  // of `current`, written
+    std::size_t total = 0;
+    bool held_back = false;
+    while (total < budget) {
+        if (offset == current.size()) {
+            current = frame(numbered(begun++, kSize));
+            offset = 0;
+        }
+        const ssize_t n = send(client.get(), current.data() + offset, current.size() - offset,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            offset += static_cast<std::size_t>(n);
+            total += static_cast<std::size_t>(n);
+            continue;
+        }
+        ASSERT_TRUE(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) << std::strerror(errno);
+        if (!wait_writable(client.get(), 1s)) {
+            held_back = true;
+            break;
+        }
     }
-    writer.join();
+    ASSERT_TRUE(held_back) << total << " bytes written without the server ever holding back";
+    // What the server holds unanswered: the queries in its receive buffer, at least.
+    EXPECT_LT(running.stats.messages.load(), static_cast<std::uint64_t>(begun));
+
+    // Reading lets the server go on, and the rest of the last query goes out meanwhile.
+    std::vector<std::uint8_t> in;
+    std::size_t parsed = 0;
+    int answered = 0;
+    std::vector<std::uint8_t> chunk(64 * 1024);
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (answered < begun) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "answer " << answered;
+        pollfd p{client.get(), static_cast<short>(POLLIN | (offset < current.size() ? POLLOUT : 0)),
+                 0};
+        ASSERT_EQ(poll(&p, 1, 5000), 1) << "stalled at answer " << answered;
+        if (p.revents & POLLOUT) {
+            const ssize_t n = send(client.get(), current.data() + offset, current.size() - offset,
+                                   MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) offset += static_cast<std::size_t>(n);
+        }
+        if (!(p.revents & POLLIN)) continue;
+        const ssize_t got = recv(client.get(), chunk.data(), chunk.size(), MSG_DONTWAIT);
+        ASSERT_GT(got, 0) << "closed at answer " << answered;
+        in.insert(in.end(), chunk.begin(), chunk.begin() + got);
+        while (in.size() - parsed >= 2) {
+            const std::size_t length = (std::size_t{in[parsed]} << 8) | in[parsed + 1];
+            if (in.size() - parsed - 2 < length) break;
+            const Bytes response(in.begin() + static_cast<std::ptrdiff_t>(parsed + 2),
+                                 in.begin() + static_cast<std::ptrdiff_t>(parsed + 2 + length));
+            ASSERT_EQ(response, echoed(numbered(answered, kSize))) << answered;
+            parsed += 2 + length;
+            ++answered;
+        }
+        in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(parsed));
+        parsed = 0;
+    }
+    EXPECT_EQ(running.server->counters().tcp_messages, static_cast<std::uint64_t>(begun));
 }
 
 TEST(Tcp, DroppedMessageSendsNothing) {
@@ -174,9 +252,9 @@ TEST(Tcp, AnswersThenClosesAfterClientShutsDownWriting) {
 }
 
 TEST(Tcp, IdleConnectionIsClosed) {
-    config::Server config = tcp_config();
-    config.tcp_idle_timeout = 200ms;
-    RunningServer running(config);
+    Settings settings = tcp_config();
+    settings.tcp_idle_timeout = 200ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
     auto start = std::chrono::steady_clock::now();
@@ -186,9 +264,9 @@ TEST(Tcp, IdleConnectionIsClosed) {
 }
 
 TEST(Tcp, QueriesKeepAConnectionOpen) {
-    config::Server config = tcp_config();
-    config.tcp_idle_timeout = 300ms;
-    RunningServer running(config);
+    Settings settings = tcp_config();
+    settings.tcp_idle_timeout = 300ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
     for (int i = 0; i < 8; ++i) {  // 800 ms in all, well past one timeout
@@ -201,9 +279,9 @@ TEST(Tcp, QueriesKeepAConnectionOpen) {
 
 // Bytes that never make a whole message are not activity: a trickle is closed like silence.
 TEST(Tcp, TricklingClientIsClosed) {
-    config::Server config = tcp_config();
-    config.tcp_idle_timeout = 300ms;
-    RunningServer running(config);
+    Settings settings = tcp_config();
+    settings.tcp_idle_timeout = 300ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
     Bytes message = frame(numbered(0, 200));
@@ -223,9 +301,9 @@ TEST(Tcp, TricklingClientIsClosed) {
 // At the cap with every connection in the middle of a query, there is nothing to evict: the
 // extra connection is refused and the others never notice.
 TEST(Tcp, ConnectionCapRefusesWhenNoneIsIdle) {
-    config::Server config = tcp_config(1);
-    config.tcp_max_connections = 2;
-    RunningServer running(config);
+    Settings settings = tcp_config(1);
+    settings.tcp_max_connections = 2;
+    RunningServer running(settings);
     Fd first = tcp_connect(running.at(0));
     Fd second = tcp_connect(running.at(1));
     ASSERT_TRUE(first);
@@ -266,9 +344,9 @@ TEST(Tcp, ConnectionCapRefusesWhenNoneIsIdle) {
 
 // At the cap, a new connection takes the slot of the one idle the longest (RFC 7766 6.2.3).
 TEST(Tcp, FullCapEvictsTheLongestIdle) {
-    config::Server config = tcp_config(1);
-    config.tcp_max_connections = 2;
-    RunningServer running(config);
+    Settings settings = tcp_config(1);
+    settings.tcp_max_connections = 2;
+    RunningServer running(settings);
     Fd oldest = tcp_connect(running.at(0));
     ASSERT_TRUE(oldest);
     ASSERT_TRUE(write_all(oldest, frame(numbered(1))));
@@ -365,10 +443,10 @@ TEST(ClientLimiter, RacingAccepts) {
 // The per-client cap holds across workers (the kernel spreads one client over all of them)
 // and leaves other addresses alone; a closed connection gives its place back.
 TEST(Tcp, PerClientCapRefusesTheExtraOne) {
-    config::Server config = tcp_config(2);
-    config.tcp_max_connections = 100;
-    config.tcp_max_per_client = 3;
-    RunningServer running(config);
+    Settings settings = tcp_config(2);
+    settings.tcp_max_connections = 100;
+    settings.tcp_max_per_client = 3;
+    RunningServer running(settings);
     std::vector<Fd> held;
     for (int i = 0; i < 3; ++i) {
         held.push_back(tcp_connect_from("127.0.0.9", running.at(0)));
@@ -403,10 +481,10 @@ TEST(Tcp, PerClientCapRefusesTheExtraOne) {
 // A query trickling in a byte at a time is closed after the io timeout, however recent the
 // last byte: only a whole query counts.
 TEST(Tcp, IoTimeoutClosesATrickle) {
-    config::Server config = tcp_config(1);
-    config.tcp_idle_timeout = 10s;
-    config.tcp_io_timeout = 300ms;
-    RunningServer running(config);
+    Settings settings = tcp_config(1);
+    settings.tcp_idle_timeout = 10s;
+    settings.tcp_io_timeout = 300ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
     int one = 1;
@@ -433,9 +511,9 @@ TEST(Tcp, IoTimeoutClosesATrickle) {
 
 // Queries one after another, each sent whole, never trip the io timeout.
 TEST(Tcp, IoTimeoutSparesPromptClients) {
-    config::Server config = tcp_config(1);
-    config.tcp_io_timeout = 100ms;
-    RunningServer running(config);
+    Settings settings = tcp_config(1);
+    settings.tcp_io_timeout = 100ms;
+    RunningServer running(settings);
     Fd client = tcp_connect(running.at(0));
     ASSERT_TRUE(client);
     for (int i = 0; i < 5; ++i) {  // 500 ms of gaps between queries, each past the io timeout
@@ -449,10 +527,10 @@ TEST(Tcp, IoTimeoutSparesPromptClients) {
 // A client that asks and never reads: once nolbd cannot push its answers out, the connection
 // is closed after the io timeout instead of holding its buffers for ever.
 TEST(Tcp, IoTimeoutClosesAClientThatDoesNotRead) {
-    config::Server config = tcp_config(1);
-    config.tcp_idle_timeout = 30s;
-    config.tcp_io_timeout = 300ms;
-    RunningServer running(config);
+    Settings settings = tcp_config(1);
+    settings.tcp_idle_timeout = 30s;
+    settings.tcp_io_timeout = 300ms;
+    RunningServer running(settings);
     Fd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     int small = 4096;
     setsockopt(client.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
@@ -477,10 +555,10 @@ TEST(Tcp, IoTimeoutClosesAClientThatDoesNotRead) {
 }
 
 TEST(Tcp, ManyConnectionsAtOnce) {
-    config::Server config = tcp_config(2);
-    config.tcp_max_connections = 1000;
-    config.tcp_max_per_client = 1000;  // all from 127.0.0.1 and ::1
-    RunningServer running(config);
+    Settings settings = tcp_config(2);
+    settings.tcp_max_connections = 1000;
+    settings.tcp_max_per_client = 1000;  // all from 127.0.0.1 and ::1
+    RunningServer running(settings);
     std::vector<Fd> clients;
     for (int i = 0; i < 200; ++i) {
         clients.push_back(tcp_connect(running.at(i % 2)));
