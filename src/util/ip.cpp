@@ -10,7 +10,9 @@
 namespace nolb::util {
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
-    if (text.empty() || text.size() > INET6_ADDRSTRLEN) return std::nullopt;
+    // inet_pton reads a C string: a NUL inside the text would end the address early.
+    if (text.empty() || text.size() > INET6_ADDRSTRLEN || text.find('\0') != std::string_view::npos)
+        return std::nullopt;
     std::string s(text);
     IpAddress a;
     if (inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) {
@@ -33,6 +35,7 @@ std::string IpAddress::to_string() const {
 std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t default_port) {
     std::string_view host = text;
     std::string_view port;
+    bool has_port = false;  // a port separator was written, so a port must follow it
     if (!text.empty() && text.front() == '[') {
         auto close = text.find(']');
         if (close == std::string_view::npos) return std::nullopt;
@@ -41,17 +44,19 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text, std::uint16_t def
         if (!rest.empty()) {
             if (rest.front() != ':') return std::nullopt;
             port = rest.substr(1);
+            has_port = true;
         }
     } else if (text.find(':') != text.rfind(':')) {
-        host = text;  // a bare IPv6 address
+        host = text;  // a bare IPv6 address, which may end with "::"
     } else if (auto colon = text.find(':'); colon != std::string_view::npos) {
         host = text.substr(0, colon);
         port = text.substr(colon + 1);
+        has_port = true;
     }
     auto address = IpAddress::parse(host);
     if (!address) return std::nullopt;
     Endpoint e{*address, default_port};
-    if (!port.empty() || (text.size() && text.back() == ':')) {
+    if (has_port) {
         unsigned value = 0;
         auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
         if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535)

@@ -1,5 +1,5 @@
-// zone::compile: master files through ldns, the checks RFC 1034 asks for, and the problems it
-// reports with file and line.
+// zone::compile: a loaded model rendered into a snapshot that answers, with the serials and the
+// addresses it is given. Reading and checking records is zone/load_test.cpp's.
 #include "zone/compile.hpp"
 
 #include <gtest/gtest.h>
@@ -40,52 +40,6 @@ std::string problems_of(const config::Config& c) {
     return "";
 }
 
-TEST(Compile, ZoneFileRecordsAreServed) {
-    TempFile file(
-        "$ORIGIN demo.test.\n"
-        "$TTL 300\n"
-        "; a comment\n"
-        "\n"
-        "files  IN TXT \"from the file\"\n"
-        "files6    AAAA 2001:db8::66\n"
-        "@         MX 20 files\n");
-    config::Config c = demo_config();
-    c.zones[0].file = file.path;
-    Responder r(c);
-    auto p = r.ask("files.demo.test.", LDNS_RR_TYPE_TXT);
-    EXPECT_EQ(rr_strings(ldns_pkt_answer(p.get())),
-              (std::vector<std::string>{"files.demo.test.\t300\tIN\tTXT\t\"from the file\""}));
-    auto mx = r.ask("demo.test.", LDNS_RR_TYPE_MX);
-    EXPECT_EQ(ldns_rr_list_rr_count(ldns_pkt_answer(mx.get())), 2u);
-}
-
-TEST(Compile, ZoneFileSyntaxErrorNamesFileAndLine) {
-    TempFile file(
-        "$ORIGIN demo.test.\n\n; comment\nok TXT \"fine\"\nbad A 300.1.2.3\nok2 TXT \"x\"\n");
-    config::Config c = demo_config();
-    c.zones[0].file = file.path;
-    const std::string problems = problems_of(c);
-    EXPECT_NE(problems.find(file.path + ":5: "), std::string::npos) << problems;
-}
-
-// Every RRset must fit one message after any question; a larger one is refused at load, not
-// cut (with TC, meaningless over TCP) or thrown from a later rendering.
-TEST(Compile, RRsetLargerThanAMessageIsAnError) {
-    const std::string txt = "\"" + std::string(255, 'x') + "\"";
-    std::string text = "$ORIGIN demo.test.\n";
-    for (int i = 0; i < 260; ++i)
-        text += "big TXT " + txt + " \"" + std::to_string(i) + "\"\n";
-    TempFile file(text);
-    config::Config c = demo_config();
-    c.zones[0].file = file.path;
-    const std::string problems = problems_of(c);
-    EXPECT_NE(problems.find(file.path + ":"), std::string::npos) << problems;
-    EXPECT_NE(problems.find("the TXT records at big.demo.test. add up to more than the 65253"),
-              std::string::npos)
-        << problems;
-    EXPECT_EQ(problems.find('\n'), problems.size() - 1) << "reported once: " << problems;
-}
-
 TEST(Compile, LargestRRsetIsAnsweredWholeOverTcp) {
     // One TXT record of 254 strings: 65,024 octets of RDATA, just inside the bound.
     std::string strings;
@@ -103,43 +57,6 @@ TEST(Compile, LargestRRsetIsAnsweredWholeOverTcp) {
     auto udp = r.ask("big.demo.test.", LDNS_RR_TYPE_TXT);
     ASSERT_TRUE(udp);
     EXPECT_TRUE(ldns_pkt_tc(udp.get()));
-}
-
-TEST(Compile, RecordOutsideTheZoneIsAnError) {
-    TempFile file("www.example.com. A 192.0.2.1\n");
-    config::Config c = demo_config();
-    c.zones[0].file = file.path;
-    const std::string problems = problems_of(c);
-    EXPECT_NE(problems.find(file.path + ":1: www.example.com. is outside zone demo.test."),
-              std::string::npos)
-        << problems;
-}
-
-TEST(Compile, SoaInTheFileIsAnError) {
-    TempFile file("@ SOA ns1 hostmaster 1 2 3 4 5\n");
-    config::Config c = demo_config();
-    c.zones[0].file = file.path;
-    EXPECT_NE(problems_of(c).find("SOA comes from [zone.soa]"), std::string::npos);
-}
-
-TEST(Compile, CnameBesideOtherDataIsAnError) {
-    config::Config c = demo_config();
-    c.zones[0].records.push_back({"info CNAME www", {"x.toml", 7, 3}});
-    EXPECT_NE(problems_of(c).find("info.demo.test.: CNAME and other data"), std::string::npos);
-}
-
-TEST(Compile, BadRecordTextNamesWhereItCameFrom) {
-    config::Config c = demo_config();
-    c.zones[0].records.push_back({"broken A not-an-address", {"x.toml", 9, 5}});
-    EXPECT_NE(problems_of(c).find("x.toml:9:5: record \"broken A not-an-address\""),
-              std::string::npos)
-        << problems_of(c);
-}
-
-TEST(Compile, ServiceWithStaticAddressesIsAnError) {
-    config::Config c = demo_config();
-    c.zones[0].records.push_back({"www A 192.0.2.80", {}});
-    EXPECT_NE(problems_of(c).find("also has static A, AAAA or CNAME"), std::string::npos);
 }
 
 TEST(Compile, SoaSerialAutoIsTheLoadTime) {
