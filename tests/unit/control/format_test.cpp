@@ -91,9 +91,11 @@ TEST(ControlFormat, Stats) {
               "  by rcode: NOERROR 13, NXDOMAIN 2\n"
               "udp: received 12, sent 11, errors 0\n"
               "rrl: limited 9, slipped 4, dropped 5\n"
-              "tcp: accepted 3, refused 0, timed out 1\n"
+              "tcp: accepted 3, refused 0, timed out 1, refused per client 2, evicted 6, io "
+              "timed out 5\n"
               "probes: sent 230, failed 31, late 0, overlapped 3\n"
-              "health transitions: 4\n");
+              "health transitions: 4\n"
+              "publish: 12 changes, last 0.51 ms, max 3.90 ms, whole rendering 24.25 ms\n");
     EXPECT_NE(format_stats(Json::object()).find("queries: - (dropped -"), std::string::npos);
 }
 
@@ -174,6 +176,7 @@ TEST(ControlFormat, StatsTcpDefences) {
 
 TEST(ControlFormat, StatsPublishTimes) {
     Json stats = stats_document();
+    stats.erase("publish");  // as an older daemon sends them
     EXPECT_EQ(format_stats(stats).find("publish:"), std::string::npos) << "absent: no line";
     stats["publish"] = {{"last_ms", 0.514}, {"max_ms", 3.9}, {"changes", 12}, {"full_ms", 24.25}};
     EXPECT_NE(format_stats(stats).find(
