@@ -1,10 +1,11 @@
-// Argument checking and dispatch for the control verbs. A verb's arguments are named fields of
-// the request's "args" object; a missing or mistyped one is the client's error and is answered
-// as such, so the backend only ever sees well-formed calls.
+// Argument checking and dispatch for the control verbs, and the encoding of their results. A verb's
+// arguments are named fields of the request's "args" object; a missing or mistyped one is the
+// client's error and is answered as such, so the backend only ever sees well-formed calls.
 #include "control/commands.hpp"
 
 #include <stdexcept>
 
+#include "control/encoding.hpp"
 #include "util/log.hpp"
 
 namespace nolb::control {

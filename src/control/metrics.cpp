@@ -1,6 +1,7 @@
 // Prometheus text format, rendered per scrape. Every family is declared with its HELP and TYPE
-// in one place (below, in render_metrics) and filled from the backend's documents; label
-// values are escaped per the format, since service and node names come from the operator.
+// in one place (Exposition, below) and filled from the backend's typed stats and status, so a
+// sample cannot go missing with a renamed field; label values are escaped per the format,
+// since service and node names come from the operator.
 #include "control/metrics.hpp"
 
 #include <event2/buffer.h>
@@ -13,6 +14,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -55,31 +57,15 @@ std::string format_double(double value) {
     return std::string(text, result.ptr);
 }
 
-// A sample value from a JSON field: numbers as they are, booleans as 1 and 0.
-std::optional<std::string> value_of(const Json* field) {
-    if (!field) return std::nullopt;
-    if (field->is_number_unsigned()) return std::to_string(field->get<std::uint64_t>());
-    if (field->is_number_integer()) return std::to_string(field->get<std::int64_t>());
-    if (field->is_number_float()) return format_double(field->get<double>());
-    if (field->is_boolean()) return field->get<bool>() ? "1" : "0";
-    return std::nullopt;
+// Sample values: counters as integers, times as decimals, flags as 1 and 0.
+std::string value(std::uint64_t v) {
+    return std::to_string(v);
 }
-
-// document[a][b]..., or null when any step is missing.
-const Json* at(const Json& document, std::initializer_list<const char*> path) {
-    const Json* node = &document;
-    for (const char* key : path) {
-        if (!node->is_object()) return nullptr;
-        auto it = node->find(key);
-        if (it == node->end()) return nullptr;
-        node = &*it;
-    }
-    return node;
+std::string value(double v) {
+    return format_double(v);
 }
-
-std::string string_at(const Json& document, const char* key) {
-    const Json* field = at(document, {key});
-    return field && field->is_string() ? field->get<std::string>() : std::string();
+std::string value(bool v) {
+    return v ? "1" : "0";
 }
 
 using Labels = std::vector<std::pair<std::string_view, std::string>>;
@@ -90,8 +76,7 @@ struct Family {
     std::string_view help;
     std::vector<std::string> samples = {};
 
-    void add(const Labels& labels, const std::optional<std::string>& value) {
-        if (!value) return;
+    void add(const Labels& labels, const std::string& value) {
         std::string line(name);
         if (!labels.empty()) {
             line += '{';
@@ -105,15 +90,14 @@ struct Family {
             line += '}';
         }
         line += ' ';
-        line += *value;
+        line += value;
         samples.push_back(std::move(line));
     }
-    void add(const Json* field) { add({}, value_of(field)); }
-    // One sample per member of an object such as {"A": 10, "AAAA": 4}.
-    void add_each(const Json* object, std::string_view label) {
-        if (!object || !object->is_object()) return;
-        for (const auto& [key, value] : object->items())
-            add({{label, key}}, value_of(&value));
+    void add(const std::string& v) { add({}, v); }
+    // One sample per member of a breakdown such as {"A": 10, "AAAA": 4}.
+    void add_each(const std::map<std::string, std::uint64_t>& counts, std::string_view label) {
+        for (const auto& [key, count] : counts)
+            add({{label, key}}, value(count));
     }
 
     void render(std::string& out) const {
@@ -133,15 +117,8 @@ struct Family {
     }
 };
 
-std::optional<std::string> latency_seconds(const Json& address) {
-    const Json* ms = at(address, {"last", "latency_ms"});
-    if (!ms || !ms->is_number()) return std::nullopt;
-    return format_double(ms->get<double>() / 1000.0);
-}
-
-}  // namespace
-
-std::string render_metrics(const Json& stats, const Json& status) {
+// The daemon's families with their HELP and TYPE, in the order they are exposed.
+struct Exposition {
     Family queries{"nolb_dns_queries_total", "counter", "DNS queries received, by query type"};
     Family responses{"nolb_dns_responses_total", "counter", "DNS responses sent, by rcode"};
     Family dropped{"nolb_dns_dropped_total", "counter", "DNS messages dropped without a response"};
@@ -149,9 +126,9 @@ std::string render_metrics(const Json& stats, const Json& status) {
                      "UDP responses sent truncated (TC set)"};
     Family udp{"nolb_udp_datagrams_total", "counter", "UDP datagrams, by direction"};
     Family udp_errors{"nolb_udp_errors_total", "counter", "UDP receive and send errors"};
-    Family tcp{"nolb_tcp_connections_total", "counter", "TCP connections, by what became of them"};
     Family rrl{"nolb_rrl_responses_total", "counter",
                "UDP responses over their client prefix's rate limit, by what was done instead"};
+    Family tcp{"nolb_tcp_connections_total", "counter", "TCP connections, by what became of them"};
     Family probes{"nolb_probes_total", "counter", "Health probes sent"};
     Family probe_failures{"nolb_probe_failures_total", "counter", "Health probes that failed"};
     Family late{"nolb_probes_late_total", "counter",
@@ -177,82 +154,91 @@ std::string render_metrics(const Json& stats, const Json& status) {
     Family all_down{"nolb_service_all_down", "gauge",
                     "1 when every address of the service is down and its all_down rule applies"};
 
-    queries.add_each(at(stats, {"queries", "by_type"}), "qtype");
-    responses.add_each(at(stats, {"queries", "by_rcode"}), "rcode");
-    dropped.add(at(stats, {"queries", "dropped"}));
-    truncated.add(at(stats, {"queries", "truncated"}));
-    udp.add({{"direction", "received"}}, value_of(at(stats, {"udp", "received"})));
-    udp.add({{"direction", "sent"}}, value_of(at(stats, {"udp", "sent"})));
-    udp_errors.add(at(stats, {"udp", "errors"}));
-    for (const char* action : {"slipped", "dropped"})
-        rrl.add({{"action", action}}, value_of(at(stats, {"rrl", action})));
-    for (const char* result :
-         {"accepted", "refused", "refused_per_client", "evicted", "timed_out", "io_timed_out"})
-        tcp.add({{"result", result}}, value_of(at(stats, {"tcp", result})));
-    probes.add(at(stats, {"probes", "sent"}));
-    probe_failures.add(at(stats, {"probes", "failed"}));
-    late.add(at(stats, {"probes", "late"}));
-    overlapped.add(at(stats, {"probes", "overlapped"}));
-    transitions.add(at(stats, {"transitions"}));
-    generation.add(at(stats, {"generation"}));
-    uptime.add(at(stats, {"uptime_s"}));
+    void add(const Stats& stats) {
+        queries.add_each(stats.queries.by_type, "qtype");
+        responses.add_each(stats.queries.by_rcode, "rcode");
+        dropped.add(value(stats.queries.dropped));
+        truncated.add(value(stats.queries.truncated));
+        udp.add({{"direction", "received"}}, value(stats.udp.received));
+        udp.add({{"direction", "sent"}}, value(stats.udp.sent));
+        udp_errors.add(value(stats.udp.errors));
+        rrl.add({{"action", "slipped"}}, value(stats.rrl.slipped));
+        rrl.add({{"action", "dropped"}}, value(stats.rrl.dropped));
+        const TcpStats& t = stats.tcp;
+        for (const auto& [result, count] :
+             {std::pair{"accepted", t.accepted}, std::pair{"refused", t.refused},
+              std::pair{"refused_per_client", t.refused_per_client},
+              std::pair{"evicted", t.evicted}, std::pair{"timed_out", t.timed_out},
+              std::pair{"io_timed_out", t.io_timed_out}})
+            tcp.add({{"result", result}}, value(count));
+        probes.add(value(stats.probes.sent));
+        probe_failures.add(value(stats.probes.failed));
+        late.add(value(stats.probes.late));
+        overlapped.add(value(stats.probes.overlapped));
+        transitions.add(value(stats.transitions));
+        generation.add(value(stats.generation));
+        uptime.add(value(stats.uptime_s));
+    }
 
-    const Json* services = at(status, {"services"});
-    if (services && services->is_array()) {
-        for (const Json& service : *services) {
-            std::string service_name = string_at(service, "name");
-            all_down.add({{"service", service_name}}, value_of(at(service, {"all_down_fired"})));
-            const Json* nodes = at(service, {"nodes"});
-            if (!nodes || !nodes->is_array()) continue;
-            for (const Json& node : *nodes) {
-                std::string node_name = string_at(node, "name");
-                drained.add({{"service", service_name}, {"node", node_name}},
-                            value_of(at(node, {"drained"})));
-                const Json* addresses = at(node, {"addresses"});
-                if (!addresses || !addresses->is_array()) continue;
-                for (const Json& address : *addresses) {
-                    Labels labels{{"service", service_name},
-                                  {"node", node_name},
-                                  {"address", string_at(address, "address")}};
-                    const Json* state = at(address, {"state"});
-                    if (state && state->is_string())
-                        up.add(labels, state->get<std::string>() == "up" ? "1" : "0");
-                    published.add(labels, value_of(at(address, {"published"})));
-                    latency.add(labels, latency_seconds(address));
-                    address_probes.add(labels, value_of(at(address, {"probes"})));
-                    address_failures.add(labels, value_of(at(address, {"probe_failures"})));
-                    address_transitions.add(labels, value_of(at(address, {"transitions"})));
-                }
+    void add(const ServiceStatus& service, const NodeStatus& node, const AddressStatus& address) {
+        const Labels labels{
+            {"service", service.name}, {"node", node.name}, {"address", address.address}};
+        up.add(labels, value(address.state == "up"));
+        published.add(labels, value(address.published));
+        if (address.last) latency.add(labels, value(address.last->latency_ms / 1000.0));
+        address_probes.add(labels, value(address.probes));
+        address_failures.add(labels, value(address.probe_failures));
+        address_transitions.add(labels, value(address.transitions));
+    }
+
+    void add(const Status& status) {
+        for (const ServiceStatus& service : status.services) {
+            all_down.add({{"service", service.name}}, value(service.all_down_fired));
+            for (const NodeStatus& node : service.nodes) {
+                drained.add({{"service", service.name}, {"node", node.name}}, value(node.drained));
+                for (const AddressStatus& address : node.addresses)
+                    add(service, node, address);
             }
         }
     }
 
-    std::string out;
-    for (const Family* family : {&queries,
-                                 &responses,
-                                 &dropped,
-                                 &truncated,
-                                 &udp,
-                                 &udp_errors,
-                                 &rrl,
-                                 &tcp,
-                                 &probes,
-                                 &probe_failures,
-                                 &late,
-                                 &overlapped,
-                                 &transitions,
-                                 &generation,
-                                 &uptime,
-                                 &up,
-                                 &published,
-                                 &latency,
-                                 &address_probes,
-                                 &address_failures,
-                                 &address_transitions,
-                                 &drained,
-                                 &all_down})
-        family->render(out);
-    return out;
+    std::string render() const {
+        std::string out;
+        for (const Family* family : {&queries,
+                                     &responses,
+                                     &dropped,
+                                     &truncated,
+                                     &udp,
+                                     &udp_errors,
+                                     &rrl,
+                                     &tcp,
+                                     &probes,
+                                     &probe_failures,
+                                     &late,
+                                     &overlapped,
+                                     &transitions,
+                                     &generation,
+                                     &uptime,
+                                     &up,
+                                     &published,
+                                     &latency,
+                                     &address_probes,
+                                     &address_failures,
+                                     &address_transitions,
+                                     &drained,
+                                     &all_down})
+            family->render(out);
+        return out;
+    }
+};
+
+}  // namespace
+
+std::string render_metrics(const Stats& stats, const Status& status) {
+    Exposition exposition;
+    exposition.add(stats);
+    exposition.add(status);
+    return exposition.render();
 }
 
 void MetricsServer::HttpFree::operator()(evhttp* http) const {

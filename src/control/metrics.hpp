@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "control/documents.hpp"
 #include "control/protocol.hpp"
 #include "util/ip.hpp"
 
@@ -16,9 +17,9 @@ struct evhttp_request;
 
 namespace nolb::control {
 
-// The exposition text for a stats and a status document (shaped as in protocol.hpp). Fields
-// that are missing or not numbers are left out, never guessed.
-std::string render_metrics(const Json& stats, const Json& status);
+// The exposition text for the daemon's stats and status. A probe latency is exposed once the
+// address has been probed; every other sample is always there.
+std::string render_metrics(const Stats& stats, const Status& status);
 
 class MetricsServer {
   public:

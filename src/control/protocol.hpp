@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "control/documents.hpp"
+
 namespace nolb::control {
 
 using Json = nlohmann::json;
@@ -70,17 +72,20 @@ struct Reply {
 };
 Reply parse_reply(std::string_view line);
 
-// What the daemon offers the control server and the metrics endpoint. Implemented by nolbd on
-// its main event loop; every call happens on that loop, so implementations need no locks.
-// Results (times are Unix seconds as numbers, latencies milliseconds):
+// What the daemon offers the control server and the metrics endpoint, as typed documents
+// (control/documents.hpp); control/encoding.hpp turns them into the JSON below at the socket.
+// Implemented by nolbd on its main event loop; every call happens on that loop, so
+// implementations need no locks. On the socket (times are Unix seconds as numbers, latencies
+// milliseconds):
 //
 // status:  {"services": [{"name", "ttl", "health": "http|tcp|none", "all_down": "all|none",
 //            "all_down_fired": bool, "nodes": [{"name", "drained": bool, "addresses": [
 //              {"address", "probe", "state": "up|down|unknown", "published": bool, "since",
 //               "reason", "successes", "failures", "probes", "probe_failures", "transitions",
 //               "last": null | {"outcome", "http_status", "latency_ms", "detail", "at"}}]}]}]}
-// drain:   {"node", "drained": bool, "matched": [{"service", "node"}], "safe_at": number|null,
-//           "safe_in_s": number|null}   (safe: when the longest TTL it was published under ends)
+// drain:   {"node", "drained": bool, "matched": [{"service", "node"}], "persisted": bool,
+//           "safe_at": number|null, "safe_in_s": number|null}
+//           (safe: when the longest TTL it was published under ends)
 // explain: {"name", "type", "rcode", "aa": bool, "answer": ["zone-file lines"], "authority":
 //           [...], "additional": [...], "ttl": number|null, "ttl_source": "...",
 //           "service": null | name, "all_down_fired": bool,
@@ -99,14 +104,16 @@ Reply parse_reply(std::string_view line);
 class Backend {
   public:
     virtual ~Backend() = default;
-    virtual Json status(const std::optional<std::string>& service) = 0;
-    virtual Json drain(const std::string& node, bool drained) = 0;  // throws std::invalid_argument
-    virtual Json explain(const std::string& name, const std::string& type) = 0;  // ditto
-    virtual Json reload() = 0;
-    virtual Json stats() = 0;
-    virtual Json check() = 0;
-    // Registers a listener for transitions (as JSON events); returns an id for unwatch.
-    virtual int watch(std::function<void(const Json&)> listener) = 0;
+    // status, drain and explain throw std::invalid_argument for an unknown service, node or
+    // record type: the operator's mistake, answered as an error.
+    virtual Status status(const std::optional<std::string>& service) = 0;
+    virtual DrainResult drain(const std::string& node, bool drained) = 0;
+    virtual Explain explain(const std::string& name, const std::string& type) = 0;
+    virtual ReloadResult reload() = 0;
+    virtual Stats stats() = 0;
+    virtual Check check() = 0;
+    // Registers a listener for transitions; returns an id for unwatch.
+    virtual int watch(std::function<void(const WatchEvent&)> listener) = 0;
     virtual void unwatch(int id) = 0;
 };
 

@@ -21,6 +21,7 @@
 #include <stdexcept>
 
 #include "control/commands.hpp"
+#include "control/encoding.hpp"
 #include "control/lines.hpp"
 #include "server/socket.hpp"
 #include "util/log.hpp"
@@ -360,8 +361,8 @@ void Server::handle(Connection& c, std::string_view line) {
     bufferevent_set_timeouts(c.bev.get(), nullptr, &kWriteTimeout);
     Connection* watcher = &c;
     try {
-        c.watch_id =
-            backend_.watch([this, watcher](const Json& event) { send_event(*watcher, event); });
+        c.watch_id = backend_.watch(
+            [this, watcher](const WatchEvent& event) { send_event(*watcher, event); });
     } catch (const std::exception& e) {
         log::warning("control watch failed", {{"error", e.what()}});
         fail(c, e.what());
@@ -369,7 +370,7 @@ void Server::handle(Connection& c, std::string_view line) {
 }
 
 // Called by the backend, from inside its own notification loop: never unwatch from here.
-void Server::send_event(Connection& c, const Json& event) {
+void Server::send_event(Connection& c, const WatchEvent& event) {
     if (c.closing) return;
     if (evbuffer_get_length(c.output()) > kWatchBacklog) {
         log::warning("control watcher too slow; closing it",
@@ -379,7 +380,7 @@ void Server::send_event(Connection& c, const Json& event) {
         event_active(c.close_event.get(), EV_TIMEOUT, 1);
         return;
     }
-    c.write(json_line(event));
+    c.write(json_line(Json(event)));
 }
 
 void Server::fail(Connection& c, std::string_view message) {

@@ -77,7 +77,7 @@ class Server {
     void accept(int fd);
     void progress(Connection& c);
     void handle(Connection& c, std::string_view line);
-    void send_event(Connection& c, const Json& event);
+    void send_event(Connection& c, const WatchEvent& event);
     void fail(Connection& c, std::string_view message);
     void close(Connection& c);
 

@@ -20,6 +20,8 @@
 #include <map>
 #include <set>
 
+#include "health/each_address.hpp"
+
 namespace nolb::health {
 
 namespace {
@@ -53,20 +55,19 @@ struct Family {
     bool any_up = false;
 };
 
-// Drains split once per plan, so that judging a node builds no string: node names drained in
-// every service, and per service the node names drained in it alone ("www.demo.test./london";
-// node names hold no '/'). Equivalent to Drains::drained.
+// Drains indexed once per plan, so that judging a node builds no string: node names drained
+// in every service, and per service the node names drained in it alone. Equivalent to
+// Drains::drained.
 struct DrainIndex {
     std::set<std::string> everywhere;
     std::map<std::string, std::set<std::string>> by_service;
 
     explicit DrainIndex(const Drains& drains) {
-        for (const std::string& drain : drains.nodes) {
-            const std::size_t slash = drain.rfind('/');
-            if (slash == std::string::npos)
-                everywhere.insert(drain);
+        for (const DrainKey& key : drains.keys) {
+            if (key.service)
+                by_service[*key.service].insert(key.node);
             else
-                by_service[drain.substr(0, slash)].insert(drain.substr(slash + 1));
+                everywhere.insert(key.node);
         }
     }
     // The node names drained in `service` alone, or nullptr.
@@ -118,45 +119,35 @@ void plan_service(const config::Service& service, std::size_t si, std::size_t fi
     const std::set<std::string>* drained_here = drained.in(service.name);
     out.addresses.clear();
     out.first = first;
-    std::size_t cursor = first;
     Family v4, v6;
-    for (std::size_t ni = 0; ni < service.nodes.size(); ++ni) {
-        const config::Node& node = service.nodes[ni];
-        const bool node_drained = drained.drained(drained_here, node.name);
-        for (std::size_t ai = 0; ai < node.addresses.size(); ++ai, ++cursor) {
-            const util::IpAddress& address = node.addresses[ai];
-            AddressPlan p;
-            if (node_drained) {
-                p.why = Why::drained;
-            } else if (!checked) {
-                p.published = true;
-                p.why = Why::not_checked;
-            } else {
-                const AddressState* state = state_at(states, cursor, si, ni, ai, address);
-                p.published = state && state->up();
-            }
-            Family& family = address.is_v4() ? v4 : v6;
-            if (!node_drained) {
-                family.candidates = true;
-                family.any_up = family.any_up || p.published;
-            }
-            out.addresses.push_back(p);
+    for_each_address(service, si, first, states, nullptr, [&](const AddressVisit& a) {
+        const bool node_drained = drained.drained(drained_here, a.node.name);
+        AddressPlan p;
+        if (node_drained) {
+            p.why = Why::drained;
+        } else if (!checked) {
+            p.published = true;
+            p.why = Why::not_checked;
+        } else {
+            p.published = a.state && a.state->up();
         }
-    }
+        Family& family = a.address.is_v4() ? v4 : v6;
+        if (!node_drained) {
+            family.candidates = true;
+            family.any_up = family.any_up || p.published;
+        }
+        out.addresses.push_back(p);
+    });
     out.all_down_v4 = v4.candidates && !v4.any_up;
     out.all_down_v6 = v6.candidates && !v6.any_up;
-    if (service.all_down == config::AllDown::all && (out.all_down_v4 || out.all_down_v6)) {
-        std::size_t i = 0;
-        for (const config::Node& node : service.nodes) {
-            for (const util::IpAddress& address : node.addresses) {
-                AddressPlan& p = out.addresses[i++];
-                const bool fires = address.is_v4() ? out.all_down_v4 : out.all_down_v6;
-                if (!fires || p.why == Why::drained) continue;
-                p.published = true;
-                p.why = Why::failing_open;
-            }
-        }
-    }
+    if (service.all_down != config::AllDown::all || !(out.all_down_v4 || out.all_down_v6)) return;
+    for_each_address(service, si, first, states, nullptr, [&](const AddressVisit& a) {
+        AddressPlan& p = out.addresses[a.row];
+        const bool fires = a.address.is_v4() ? out.all_down_v4 : out.all_down_v6;
+        if (!fires || p.why == Why::drained) return;
+        p.published = true;
+        p.why = Why::failing_open;
+    });
 }
 
 }  // namespace

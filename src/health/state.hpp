@@ -1,17 +1,18 @@
 // Health as nolbd observes it: one AddressState per probed (service, node, address), moved only
 // by probe results against rise/fall thresholds. What the operator wants (drains) is kept apart,
-// in Drains, so that a drain never hides what the probes see and survives reloads.
+// in Drains (health/drains.hpp), so that a drain never hides what the probes see and survives
+// reloads.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
+#include "health/drains.hpp"
 #include "util/ip.hpp"
 
 namespace nolb::health {
@@ -69,15 +70,6 @@ struct Transition {
     Observed from = Observed::unknown, to = Observed::unknown;
     std::string reason;
     Clock::time_point at{};
-};
-
-// Operator overrides: drained node names ("london") or service-qualified ones
-// ("www.demo.test./london").
-struct Drains {
-    std::set<std::string> nodes;
-    bool drained(const std::string& service_name, const std::string& node_name) const {
-        return nodes.count(node_name) || nodes.count(service_name + "/" + node_name);
-    }
 };
 
 }  // namespace nolb::health

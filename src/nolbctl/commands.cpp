@@ -10,8 +10,9 @@
 #include <thread>
 
 #include "config/config.hpp"
-#include "control/format.hpp"
+#include "control/encoding.hpp"
 #include "nolbctl/client.hpp"
+#include "nolbctl/format.hpp"
 
 namespace nolb::nolbctl {
 namespace {
@@ -23,7 +24,7 @@ using namespace std::chrono_literals;
 constexpr auto kReloadTimeout = 30s;  // a reload reads and compiles every zone first
 constexpr int kExitInterrupted = 130;
 
-control::Clock now() {
+Clock now() {
     auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
     return {std::chrono::duration<double>(since_epoch).count(), false};
 }
@@ -64,6 +65,15 @@ void print_json(const Json& document) {
     std::cout << document.dump(2, ' ', false, Json::error_handler_t::replace) << std::endl;
 }
 
+// A transition as a line; any other event the daemon may send, as the JSON it is.
+std::string event_line(const Json& event) {
+    try {
+        return format_event(event.get<control::WatchEvent>(), now());
+    } catch (const std::exception&) {
+        return event.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    }
+}
+
 int watch(Client& client, const Options& o) {
     control::Reply reply = client.request(Verb::watch, Json::object());
     if (!reply.ok) {
@@ -86,17 +96,16 @@ int watch(Client& client, const Options& o) {
         if (event.is_discarded())
             std::cout << *line << std::endl;
         else
-            std::cout << control::format_event(event, now()) << std::flush;
+            std::cout << event_line(event) << std::flush;
     }
 }
 
 // Sleeps until the drained node's answers have expired from every cache, or Ctrl-C.
-int wait_until_safe(const Json& result, const Options& o) {
-    auto in = result.find("safe_in_s");
-    if (in == result.end() || !in->is_number() || in->get<double>() <= 0) return kExitOk;
+int wait_until_safe(const control::DrainResult& drain, const Options& o) {
+    if (!drain.safe_in_s || *drain.safe_in_s <= 0) return kExitOk;
     auto until = std::chrono::steady_clock::now() +
                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                     std::chrono::duration<double>(in->get<double>()));
+                     std::chrono::duration<double>(*drain.safe_in_s));
     while (std::chrono::steady_clock::now() < until) {
         if (interrupted()) {
             std::cerr << "nolbctl: interrupted; " << o.node << " stays drained\n";
@@ -109,33 +118,34 @@ int wait_until_safe(const Json& result, const Options& o) {
     return kExitOk;
 }
 
+// The result decoded and shown; throws what decoding throws for a malformed one.
 int show(const Json& result, const Options& o) {
     if (o.json) print_json(result);
     switch (o.verb) {
         case Verb::status:
-            if (!o.json) std::cout << control::format_status(result, now());
+            if (!o.json) std::cout << format_status(result.get<control::Status>(), now());
             return kExitOk;
         case Verb::stats:
-            if (!o.json) std::cout << control::format_stats(result);
+            if (!o.json) std::cout << format_stats(result.get<control::Stats>());
             return kExitOk;
         case Verb::explain:
-            if (!o.json) std::cout << control::format_explain(result);
+            if (!o.json) std::cout << format_explain(result.get<control::Explain>());
             return kExitOk;
         case Verb::drain:
-        case Verb::undrain:
-            if (!o.json) std::cout << control::format_drain(result, now()) << std::flush;
-            return o.verb == Verb::drain && o.wait ? wait_until_safe(result, o) : kExitOk;
+        case Verb::undrain: {
+            const auto drain = result.get<control::DrainResult>();
+            if (!o.json) std::cout << format_drain(drain, now()) << std::flush;
+            return o.verb == Verb::drain && o.wait ? wait_until_safe(drain, o) : kExitOk;
+        }
         case Verb::reload: {
-            bool reloaded = result.is_object() && result.value("reloaded", false);
-            if (!o.json) (reloaded ? std::cout : std::cerr) << control::format_reload(result);
-            return reloaded ? kExitOk : kExitRefused;
+            const auto reload = result.get<control::ReloadResult>();
+            if (!o.json) (reload.reloaded ? std::cout : std::cerr) << format_reload(reload);
+            return reload.reloaded ? kExitOk : kExitRefused;
         }
         case Verb::check: {
-            if (!o.json) std::cout << control::format_check(result);
-            auto status = result.is_object() ? result.find("status") : result.end();
-            if (status == result.end() || !status->is_number_integer()) return kExitUnreachable;
-            int code = status->get<int>();
-            return code >= 0 && code <= 2 ? code : kExitUnreachable;
+            const auto check = result.get<control::Check>();
+            if (!o.json) std::cout << format_check(check);
+            return check.status >= 0 && check.status <= 2 ? check.status : kExitUnreachable;
         }
         case Verb::watch:
             break;
@@ -181,7 +191,12 @@ int run(const Options& o) {
             std::cerr << "nolbctl: " << reply.error << "\n";
             return kExitRefused;
         }
-        return show(reply.result, o);
+        try {
+            return show(reply.result, o);
+        } catch (const std::exception& e) {  // a reply that is not the verb's document
+            std::cerr << "nolbctl: malformed reply from nolbd: " << e.what() << "\n";
+            return kExitUnreachable;
+        }
     } catch (const Unreachable& e) {
         std::cerr << "nolbctl: " << e.what() << "\n";
         return kExitUnreachable;

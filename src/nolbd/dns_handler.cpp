@@ -8,9 +8,8 @@ DnsHandler::DnsHandler(const util::Published<zone::Snapshot>& published)
 
 std::size_t DnsHandler::answer(std::span<const std::uint8_t> message, server::Transport transport,
                                std::span<std::uint8_t> out) {
-    const auto over =
-        transport == server::Transport::tcp ? answer::Transport::tcp : answer::Transport::udp;
-    return answer::answer_packet(*snapshot_, message, over, rng_, out, counters_);
+    // server::Transport and answer::Transport are one type (util/transport.hpp).
+    return answer::answer_packet(*snapshot_, message, transport, rng_, out, counters_);
 }
 
 }  // namespace nolb::nolbd

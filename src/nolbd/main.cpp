@@ -1,4 +1,4 @@
-// nolbd: the command line, and nothing else; nolbd/daemon.cpp does the work.
+// nolbd: the command line, and nothing else; nolbd/run.cpp does the work.
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "nolbd/daemon.hpp"
 #include "nolbd/privileges.hpp"
+#include "nolbd/run.hpp"
 #include "util/log.hpp"
 #include "util/version.hpp"
 

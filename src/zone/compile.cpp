@@ -81,7 +81,7 @@ class Renderer {
   public:
     explicit Renderer(const Model& model) : model_(model) {}
 
-    // `changed`: the services whose rows may have changed; nullptr: any.
+    // `changed`: the services whose rows changed; nullptr: any may have.
     std::shared_ptr<const Snapshot> render(const Availability& available,
                                            const std::vector<std::uint32_t>& serials,
                                            const std::vector<std::size_t>* changed) {
@@ -176,8 +176,9 @@ class Renderer {
                 referral_due[r] = true;
         };
 
+        // A caller's list names rows it has compared already; without one, compare them here.
         auto take_row = [&](std::uint32_t si) {
-            if (!row_differs(available, si)) return;
+            if (!changed && !row_differs(available, si)) return;
             available_[si] = published_row(available, si);
             set_addresses(si);
             mark(service_readers_[si]);

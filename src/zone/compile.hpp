@@ -35,8 +35,9 @@ class Compiler {
     // the answers are the same as compile() gives for the same arguments.
     std::shared_ptr<const Snapshot> render(const Availability& available,
                                            const std::vector<std::uint32_t>& serials);
-    // The same, from a caller that knows which services' rows may differ from the previous
-    // call's: only those are compared (the others are taken as they were).
+    // The same, from a caller that has compared the rows with the previous call's itself
+    // (publish::Publisher, which needs the differences anyway): the rows of `changed` are
+    // taken as changed without comparing them again, the others as they were.
     std::shared_ptr<const Snapshot> render(const Availability& available,
                                            const std::vector<std::uint32_t>& serials,
                                            const std::vector<std::size_t>& changed);

@@ -16,7 +16,7 @@
 #include "control/commands.hpp"
 #include "control/protocol.hpp"
 #include "fuzz.hpp"
-#include "nolbd/daemon_state.hpp"
+#include "nolbd/daemon.hpp"
 #include "util/log.hpp"
 
 namespace nolb::fuzz {

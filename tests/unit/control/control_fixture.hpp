@@ -1,5 +1,5 @@
-// Shared by the control tests: a Backend that serves fixed documents shaped as protocol.hpp
-// describes them and records what it was asked, an event loop on its own thread that tests
+// Shared by the control tests: a Backend that serves fixed documents (control/documents.hpp)
+// and records what it was asked, an event loop on its own thread that tests
 // hand work to, and a blocking Unix-socket client whose reads time out instead of hanging.
 #pragma once
 
@@ -23,107 +23,106 @@
 #include <string>
 #include <thread>
 
+#include "control/documents.hpp"
+#include "control/encoding.hpp"
 #include "control/protocol.hpp"
 
 namespace nolb::control::testing {
 
 using namespace std::chrono_literals;
 
-inline Json status_document() {
-    return Json::parse(R"({"services": [{"name": "www.demo.test.", "ttl": 20, "health": "http",
-        "all_down": "all", "all_down_fired": false, "nodes": [
-        {"name": "london", "drained": false, "addresses": [
-          {"address": "127.0.0.2", "probe": "127.0.0.2", "state": "up", "published": true,
-           "since": 1700000403, "reason": "2 probes passed", "successes": 5, "failures": 0,
-           "probes": 120, "probe_failures": 1, "transitions": 1,
-           "last": {"outcome": "ok", "http_status": 200, "latency_ms": 0.4, "detail": "",
-                    "at": 1700000520}}]},
-        {"name": "geneva", "drained": true, "addresses": [
-          {"address": "127.0.0.3", "probe": "127.0.0.3", "state": "down", "published": false,
-           "since": 1700000000, "reason": "2 probes failed: timeout", "successes": 0,
-           "failures": 7, "probes": 110, "probe_failures": 30, "transitions": 3,
-           "last": {"outcome": "timeout", "http_status": null, "latency_ms": 1000,
-                    "detail": "no response in 1000 ms", "at": 1700000521}}]}]}]})");
+// The documents the fake daemon serves, built from the structs as the daemon builds them, so
+// that every field the daemon sends is here too.
+inline Status status_document() {
+    const LastProbe ok{"ok", 200, 0.4, "", 1700000520};
+    const LastProbe timeout{"timeout", 0, 1000, "no response in 1000 ms", 1700000521};
+    ServiceStatus www{"www.demo.test.", 20, "http", "all", false, {}};
+    www.nodes.push_back({"london",
+                         false,
+                         {{"127.0.0.2", "127.0.0.2", "up", true, 1700000403, "2 probes passed", 5,
+                           0, 120, 1, 1, ok}}});
+    www.nodes.push_back({"geneva",
+                         true,
+                         {{"127.0.0.3", "127.0.0.3", "down", false, 1700000000,
+                           "2 probes failed: timeout", 0, 7, 110, 30, 3, timeout}}});
+    return {{www}};
 }
 
-inline Json stats_document() {
-    return Json::parse(R"({"generation": 7, "uptime_s": 7380,
-        "queries": {"total": 15, "dropped": 1, "truncated": 2,
-                    "by_type": {"A": 10, "AAAA": 4, "TXT": 1},
-                    "by_rcode": {"NOERROR": 13, "NXDOMAIN": 2}},
-        "probes": {"sent": 230, "failed": 31, "late": 0, "overlapped": 3}, "transitions": 4,
-        "tcp": {"accepted": 3, "refused": 0, "timed_out": 1},
-        "udp": {"received": 12, "sent": 11, "errors": 0},
-        "rrl": {"limited": 9, "slipped": 4, "dropped": 5}})");
+inline Stats stats_document() {
+    Stats stats;
+    stats.generation = 7;
+    stats.uptime_s = 7380;
+    stats.queries = {
+        15, 1, 2, {{"A", 10}, {"AAAA", 4}, {"TXT", 1}}, {{"NOERROR", 13}, {"NXDOMAIN", 2}}};
+    stats.probes = {230, 31, 0, 3};
+    stats.transitions = 4;
+    stats.publish = {0.514, 3.9, 12, 24.25};
+    stats.tcp = {3, 0, 2, 6, 1, 5};
+    stats.udp = {12, 11, 0};
+    stats.rrl = {9, 4, 5};
+    return stats;
 }
 
-inline Json explain_document(const std::string& name, const std::string& type) {
-    Json doc = Json::parse(R"({"rcode": "NOERROR", "aa": true,
-        "answer": ["www.demo.test.\t20\tIN\tA\t127.0.0.2"], "authority": [], "additional": [],
-        "ttl": 20, "ttl_source": "service www.demo.test. ttl", "service": "www.demo.test.",
-        "all_down_fired": false, "addresses": [
-          {"node": "london", "address": "127.0.0.2", "family": 4, "included": true,
-           "reason": "up"},
-          {"node": "geneva", "address": "127.0.0.3", "family": 4, "included": false,
-           "reason": "drained"}]})");
-    doc["name"] = name;
-    doc["type"] = type;
-    return doc;
+inline Explain explain_document(const std::string& name, const std::string& type) {
+    Explain explain;
+    explain.name = name;
+    explain.type = type;
+    explain.rcode = "NOERROR";
+    explain.aa = true;
+    explain.answer = {"www.demo.test.\t20\tIN\tA\t127.0.0.2"};
+    explain.ttl = 20;
+    explain.ttl_source = "service www.demo.test. ttl";
+    explain.service = "www.demo.test.";
+    explain.addresses = {{"london", "127.0.0.2", 4, true, "up"},
+                         {"geneva", "127.0.0.3", 4, false, "drained"}};
+    return explain;
 }
 
-inline Json check_document() {
-    return Json::parse(R"({"status": 1, "services": [{"name": "www.demo.test.", "up": 1,
-        "total": 2}]})");
+inline Check check_document() {
+    return {1, {{"www.demo.test.", 1, 2}}};
 }
 
-inline Json transition(const std::string& node, const std::string& from, const std::string& to) {
-    return {{"event", "transition"},
-            {"at", 1700000600},
-            {"service", "www.demo.test."},
-            {"node", node},
-            {"address", "127.0.0.2"},
-            {"from", from},
-            {"to", to},
-            {"reason", "2 probes failed: timeout"}};
+inline WatchEvent transition(const std::string& node, const std::string& from,
+                             const std::string& to) {
+    return {1700000600, "www.demo.test.", node, "127.0.0.2", from, to, "2 probes failed: timeout"};
 }
 
 // Everything here runs on the loop thread, like the daemon's Backend.
 class FakeBackend : public Backend {
   public:
-    Json status(const std::optional<std::string>& service) override {
+    Status status(const std::optional<std::string>& service) override {
         last_service = service;
         if (service && *service != "www.demo.test.")
             throw std::invalid_argument("unknown service \"" + *service + "\"");
         return status_document();
     }
-    Json drain(const std::string& node, bool drained) override {
+    DrainResult drain(const std::string& node, bool drained) override {
         if (node != "london" && node != "geneva")
             throw std::invalid_argument("unknown node \"" + node + "\"");
         last_node = node;
         last_drained = drained;
-        return {{"node", node},
-                {"drained", drained},
-                {"matched", {{{"service", "www.demo.test."}, {"node", node}}}},
-                {"safe_at", drained ? Json(1700000623) : Json(nullptr)},
-                {"safe_in_s", drained ? Json(20) : Json(nullptr)}};
+        DrainResult result{node, drained, {{"www.demo.test.", node}}, true, {}, {}};
+        if (drained) {
+            result.safe_at = 1700000623;
+            result.safe_in_s = 20;
+        }
+        return result;
     }
-    Json explain(const std::string& name, const std::string& type) override {
+    Explain explain(const std::string& name, const std::string& type) override {
         if (type != "A" && type != "AAAA") throw std::invalid_argument("unknown type " + type);
         return explain_document(name, type);
     }
-    Json reload() override {
+    ReloadResult reload() override {
         ++reloads;
-        if (reject_reload)
-            return {{"reloaded", false},
-                    {"problems", {"nolb.toml:3:1: service.ttl: must be at most 86400"}}};
-        return {{"reloaded", true}, {"problems", Json::array()}};
+        if (reject_reload) return {false, {"nolb.toml:3:1: service.ttl: must be at most 86400"}};
+        return {true, {}};
     }
-    Json stats() override {
+    Stats stats() override {
         if (fail_stats) throw std::runtime_error("counters unavailable");
         return stats_document();
     }
-    Json check() override { return check_document(); }
-    int watch(std::function<void(const Json&)> listener) override {
+    Check check() override { return check_document(); }
+    int watch(std::function<void(const WatchEvent&)> listener) override {
         int id = next_id++;
         listeners[id] = std::move(listener);
         return id;
@@ -134,7 +133,7 @@ class FakeBackend : public Backend {
     }
 
     // Like the daemon: every listener in turn (a listener may not unwatch from inside).
-    void emit(const Json& event) {
+    void emit(const WatchEvent& event) {
         for (auto& [id, listener] : listeners)
             listener(event);
     }
@@ -145,7 +144,7 @@ class FakeBackend : public Backend {
     int reloads = 0;
     bool reject_reload = false;
     bool fail_stats = false;
-    std::map<int, std::function<void(const Json&)>> listeners;
+    std::map<int, std::function<void(const WatchEvent&)>> listeners;
     int next_id = 1;
     int unwatches = 0;
 };

@@ -184,23 +184,32 @@ TEST(ControlMetrics, ExpositionCarriesTheBackendsNumbers) {
 }
 
 TEST(ControlMetrics, LabelValuesAreEscaped) {
-    Json status = status_document();
-    status["services"][0]["nodes"][0]["name"] = "a\"b\\c\nd";
+    Status status = status_document();
+    status.services[0].nodes[0].name = "a\"b\\c\nd";
     std::string text = render_metrics(stats_document(), status);
     parse_exposition(text);
     EXPECT_NE(text.find(R"(node="a\"b\\c\nd")"), std::string::npos);
 }
 
-TEST(ControlMetrics, MissingFieldsAreLeftOutNotGuessed) {
-    Json status = status_document();
-    status["services"][0]["nodes"][0]["addresses"][0]["last"] = nullptr;
-    auto samples = parse_exposition(render_metrics(Json::object(), status));
-    EXPECT_EQ(samples.count("nolb_dns_dropped_total"), 0u);
+TEST(ControlMetrics, LatencyOnlyOnceProbed) {
+    Status status = status_document();
+    status.services[0].nodes[0].addresses[0].last.reset();
+    auto samples = parse_exposition(render_metrics(stats_document(), status));
     EXPECT_EQ(
         samples.count(
             R"(nolb_probe_latency_seconds{service="www.demo.test.",node="london",address="127.0.0.2"})"),
         0u);
-    EXPECT_TRUE(parse_exposition(render_metrics(Json(), Json("odd"))).empty());
+    EXPECT_EQ(
+        samples.count(
+            R"(nolb_probe_latency_seconds{service="www.demo.test.",node="geneva",address="127.0.0.3"})"),
+        1u);
+}
+
+TEST(ControlMetrics, AFreshDaemonExposesZeros) {
+    auto samples = parse_exposition(render_metrics(Stats{}, Status{}));
+    EXPECT_EQ(samples["nolb_dns_dropped_total"], "0");
+    EXPECT_EQ(samples["nolb_uptime_seconds"], "0");
+    EXPECT_EQ(samples.count(R"(nolb_dns_queries_total{qtype="A"})"), 0u);  // none counted yet
 }
 
 struct HttpReply {
@@ -306,9 +315,8 @@ TEST_F(ControlMetricsServerTest, PortInUseIsAClearError) {
 }
 
 TEST(ControlMetrics, TcpDefencesAreConnectionResults) {
-    Json stats = stats_document();
-    stats["tcp"] = {{"accepted", 9}, {"refused", 1},   {"refused_per_client", 2},
-                    {"evicted", 3},  {"timed_out", 4}, {"io_timed_out", 5}};
+    Stats stats = stats_document();
+    stats.tcp = {9, 1, 2, 3, 4, 5};
     auto samples = parse_exposition(render_metrics(stats, status_document()));
     EXPECT_EQ(samples[R"(nolb_tcp_connections_total{result="refused_per_client"})"], "2");
     EXPECT_EQ(samples[R"(nolb_tcp_connections_total{result="evicted"})"], "3");

@@ -53,7 +53,7 @@ TEST_F(ControlServerTest, AnswersEveryVerb) {
 
     Reply status = client.ask(Verb::status);
     ASSERT_TRUE(status.ok) << status.error;
-    EXPECT_EQ(status.result, status_document());
+    EXPECT_EQ(status.result, Json(status_document()));
     EXPECT_EQ(loop.run([&] { return backend.last_service; }), std::nullopt);
 
     status = client.ask(Verb::status, {{"service", "www.demo.test."}});
@@ -73,7 +73,7 @@ TEST_F(ControlServerTest, AnswersEveryVerb) {
 
     Reply explain = client.ask(Verb::explain, {{"name", "www.demo.test."}});
     ASSERT_TRUE(explain.ok) << explain.error;
-    EXPECT_EQ(explain.result, explain_document("www.demo.test.", "A"));  // TYPE defaults to A
+    EXPECT_EQ(explain.result, Json(explain_document("www.demo.test.", "A")));  // TYPE defaults to A
     explain = client.ask(Verb::explain, {{"name", "www.demo.test."}, {"type", "AAAA"}});
     ASSERT_TRUE(explain.ok) << explain.error;
     EXPECT_EQ(explain.result["type"], "AAAA");
@@ -85,11 +85,11 @@ TEST_F(ControlServerTest, AnswersEveryVerb) {
 
     Reply stats = client.ask(Verb::stats);
     ASSERT_TRUE(stats.ok) << stats.error;
-    EXPECT_EQ(stats.result, stats_document());
+    EXPECT_EQ(stats.result, Json(stats_document()));
 
     Reply check_reply = client.ask(Verb::check);
     ASSERT_TRUE(check_reply.ok) << check_reply.error;
-    EXPECT_EQ(check_reply.result, check_document());
+    EXPECT_EQ(check_reply.result, Json(check_document()));
 }
 
 TEST_F(ControlServerTest, BadRequestsGetErrorsAndTheConnectionStays) {
@@ -141,8 +141,8 @@ TEST_F(ControlServerTest, PipelinedRequestsAreAnsweredInOrder) {
     LineClient client(config.socket);
     ASSERT_TRUE(client.send(request_line(Verb::check) + request_line(Verb::stats) +
                             "{\"verb\":\"drain\",\"args\":{\"node\":\"x\"}}\r\n"));
-    EXPECT_EQ(parse_reply(client.read_line().value_or("")).result, check_document());
-    EXPECT_EQ(parse_reply(client.read_line().value_or("")).result, stats_document());
+    EXPECT_EQ(parse_reply(client.read_line().value_or("")).result, Json(check_document()));
+    EXPECT_EQ(parse_reply(client.read_line().value_or("")).result, Json(stats_document()));
     EXPECT_EQ(parse_reply(client.read_line().value_or("")).error, "unknown node \"x\"");
 }
 
@@ -151,7 +151,7 @@ TEST_F(ControlServerTest, LastRequestWithoutNewlineIsAnsweredBeforeClosing) {
     LineClient client(config.socket);
     ASSERT_TRUE(client.send("{\"verb\":\"check\"}"));
     client.shutdown_writing();
-    EXPECT_EQ(parse_reply(client.read_line().value_or("")).result, check_document());
+    EXPECT_EQ(parse_reply(client.read_line().value_or("")).result, Json(check_document()));
     EXPECT_TRUE(client.closed_by_server());
     EXPECT_TRUE(eventually(loop, [&] { return server->clients() == 0; }));
 }
@@ -197,9 +197,9 @@ TEST_F(ControlServerTest, WatchStreamsEventsAndUnwatchesOnClose) {
         return 0;
     });
     EXPECT_EQ(Json::parse(watcher.read_line().value_or("null")),
-              transition("london", "up", "down"));
+              Json(transition("london", "up", "down")));
     EXPECT_EQ(Json::parse(watcher.read_line().value_or("null")),
-              transition("london", "down", "up"));
+              Json(transition("london", "down", "up")));
 
     // Another client is unaffected, and sees no events.
     LineClient other(config.socket);
@@ -215,8 +215,8 @@ TEST_F(ControlServerTest, WatcherThatStopsReadingIsDropped) {
     start();
     LineClient watcher(config.socket);
     ASSERT_TRUE(watcher.ask(Verb::watch).ok);
-    Json big = transition("london", "up", "down");
-    big["reason"] = std::string(16 * 1024, 'r');
+    WatchEvent big = transition("london", "up", "down");
+    big.reason = std::string(16 * 1024, 'r');
     // Far more than the socket buffers and the server's backlog together.
     for (int round = 0; round < 20; ++round)
         loop.run([&] {

@@ -95,18 +95,18 @@ TEST(Plan, DownReasonCarriesTheLastProbe) {
 TEST(Plan, DrainedNodesAreNeverPublished) {
     config::Config c = service({{"london", {"192.0.2.1"}}, {"geneva", {"192.0.2.2"}}});
     Drains drains;
-    drains.nodes = {"london"};
+    drains = drains_from({"london"});
     const auto st = states(c, {up, up});
     auto p = plan(c, st, drains)[0];
     EXPECT_EQ(published(p), (std::vector<bool>{false, true}));
     EXPECT_EQ(reason_of(c, st, p, 0), "drained");
     // Service-qualified drains apply to that service only.
-    drains.nodes = {"other.demo.test./geneva", "www.demo.test./london"};
+    drains = drains_from({"other.demo.test./geneva", "www.demo.test./london"});
     p = plan(c, st, drains)[0];
     EXPECT_EQ(published(p), (std::vector<bool>{false, true}));
     EXPECT_EQ(reason_of(c, st, p, 0), "drained");
     // A node name that only looks like a qualified drain of another service drains nothing.
-    drains.nodes = {"www.demo.test./lon", "www.demo.test/london"};
+    drains = drains_from({"www.demo.test./lon", "www.demo.test/london"});
     EXPECT_EQ(published(plan(c, st, drains)[0]), (std::vector<bool>{true, true}));
 }
 
@@ -115,7 +115,7 @@ TEST(Plan, AllDownFailsOpenPerFamilyWithoutDrainedNodes) {
                                 {"geneva", {"192.0.2.2", "2001:db8::2"}},
                                 {"paris", {"192.0.2.3"}}});
     Drains drains;
-    drains.nodes = {"paris"};
+    drains = drains_from({"paris"});
     // Every IPv4 address down (paris drained); IPv6 has one up.
     const auto st = states(c, {down, up, down, down, down});
     auto p = plan(c, st, drains)[0];
@@ -143,7 +143,7 @@ TEST(Plan, AllDownNonePublishesNothing) {
 TEST(Plan, FamilyWithEveryAddressDrainedPublishesNothing) {
     config::Config c = service({{"london", {"192.0.2.1"}}, {"geneva", {"2001:db8::2"}}});
     Drains drains;
-    drains.nodes = {"london"};
+    drains = drains_from({"london"});
     auto p = plan(c, states(c, {down, up}), drains)[0];
     EXPECT_FALSE(p.all_down_v4);  // nothing to fail open to
     EXPECT_EQ(published(p), (std::vector<bool>{false, true}));
@@ -153,7 +153,7 @@ TEST(Plan, UncheckedServicesPublishEverythingButDrains) {
     config::Config c = service({{"london", {"192.0.2.1"}}, {"geneva", {"192.0.2.2"}}},
                                config::AllDown::none, config::HealthMode::none);
     Drains drains;
-    drains.nodes = {"geneva"};
+    drains = drains_from({"geneva"});
     const auto st = states(c, {down, up});
     auto p = plan(c, st, drains)[0];
     EXPECT_EQ(published(p), (std::vector<bool>{true, false}));
@@ -214,7 +214,7 @@ TEST(Plan, ReplanningTheChangedServicesMatchesAWholePlan) {
     // api's IPv4 addresses go down and img's geneva is drained: only those two are planned again.
     const auto now = all_states({up, up, up, down, up, down, up, up, up});
     Drains drains;
-    drains.nodes = {"img.demo.test./geneva"};
+    drains = drains_from({"img.demo.test./geneva"});
     replan(three, now, drains, {1, 2}, plans);
     const std::vector<ServicePlan> whole = plan(three, now, drains);
     ASSERT_EQ(plans.size(), whole.size());

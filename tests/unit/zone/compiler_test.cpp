@@ -151,7 +151,8 @@ TEST(Compiler, EveryChangeAnswersAsAWholeRendering) {
                 break;
         }
         if (step % 3 != 2) ++serials[0];  // an automatic serial moves; apex.test.'s is fixed
-        // Every other step as the daemon does it, naming the service that may have changed.
+        // Every other step as the publisher does it, naming the one service it may have changed
+        // (a row named but unchanged is rendered again, to the same answers).
         snapshot = step % 2 ? compiler.render(available, serials, {service})
                             : compiler.render(available, serials);
         EXPECT_FALSE(compiler.last_work().full);
@@ -235,7 +236,7 @@ TEST(Compiler, DrainsAndAllDownAnswerAsAWholeRendering) {
     publish("www london v4 down");
     up[2] = false;
     publish("www v4 all down: all_down = all fails open");
-    drains.nodes = {"www.demo.test./geneva"};
+    drains = health::drains_from({"www.demo.test./geneva"});
     publish("www geneva drained");
     up[0] = up[2] = true;
     publish("www v4 back up");
@@ -243,9 +244,9 @@ TEST(Compiler, DrainsAndAllDownAnswerAsAWholeRendering) {
     publish("api v4 all down: all_down = none publishes none");
     up[5] = up[8] = false;
     publish("api from some to none published");
-    drains.nodes = {"london"};
+    drains = health::drains_from({"london"});
     publish("london drained everywhere");
-    drains.nodes.clear();
+    drains = {};
     std::fill(up.begin(), up.end(), true);
     publish("everything back");
 }
