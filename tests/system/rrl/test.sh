@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rrl: response rate limiting against a flood from one prefix. nolbd allows 50 responses a
 # second to one /24 with slip = 2. nolb-queryload floods from 127.0.0.1 at 1000 queries a second
-# for 4 s: about the first second's 50 plus 50 a second come back whole, and of the rest every
+# until the digs below are done (SIGINT ends it; its duration is only a bound): about the first
+# second's 50 plus 50 a second come back whole, and of the rest every
 # second one comes back truncated (TC=1, no records: a real client would retry over TCP) and
 # the others not at all. Meanwhile dig from 127.0.9.9, another /24, gets every answer whole,
 # and dig from the flooded /24 sees the tc flag. Afterwards the flooded prefix is served again,
@@ -16,7 +17,7 @@ command -v jq >/dev/null || die "jq is installed (contrib/install-deps.sh)"
 
 RATE=50
 FLOOD_QPS=1000
-FLOOD_S=4
+FLOOD_LIMIT_S=60
 SAME_DIGS=12  # digs from the flooded /24, each waiting 1 s at most
 OTHER_DIGS=10 # digs from 127.0.9.9, one after the other
 
@@ -35,9 +36,9 @@ near() { local d=$(($1 - $2)) slack=$(($2 / 100 > 2 ? $2 / 100 : 2)); ((d <= sla
 dig_q @127.0.0.1 -p "$PORT" -b 127.0.9.9 www.demo.test A
 expect_eq "before the flood, 127.0.9.9 is answered" "NOERROR 2" "$(status_of) $(count ANSWER A)"
 
-say "--- a flood of $FLOOD_QPS/s from 127.0.0.1 for $FLOOD_S s, limit $RATE/s per /24"
+say "--- a flood of $FLOOD_QPS/s from 127.0.0.1 while the digs run, limit $RATE/s per /24"
 "$NOLB_QUERYLOAD" --server "127.0.0.1:$PORT" --name www.demo.test --rate "$FLOOD_QPS" \
-    --duration "$FLOOD_S" --timeout-ms 500 >"$TMP/flood.out" 2>&1 &
+    --duration "$FLOOD_LIMIT_S" --timeout-ms 500 >"$TMP/flood.out" 2>&1 &
 FLOOD_PID=$!
 track "$FLOOD_PID" nolb-queryload "$TMP/flood.out"
 # The digs below are meant for a limited prefix: wait until nolbd limits it.
@@ -63,9 +64,8 @@ for ((i = 0; i < OTHER_DIGS; i++)); do
         other_whole=$((other_whole + 1))
     fi
 done
-LAST_CMD="dig @127.0.0.1 -p $PORT -b 127.0.9.9 www.demo.test A, up to $OTHER_DIGS times"
-expect_true "several digs from 127.0.9.9 ran during the flood ($other_during)" \
-    eval "((other_during >= 3))"
+LAST_CMD="dig @127.0.0.1 -p $PORT -b 127.0.9.9 www.demo.test A, $OTHER_DIGS times"
+expect_eq "every dig from 127.0.9.9 ran during the flood" "$OTHER_DIGS" "$other_during"
 expect_eq "127.0.9.9 (another /24) gets every answer whole during the flood" \
     "$other_during" "$other_whole"
 
@@ -86,13 +86,14 @@ expect_true "dig from the flooded /24 sees slipped responses (tc: $same_tc, no a
     eval "((same_tc > 0 && same_timeout > 0))"
 expect_eq "a slipped response carries no records" 0 "$same_tc_records"
 
-if ! wait_for $((FLOOD_S + 10)) eval "! alive $FLOOD_PID"; then
+kill -INT "$FLOOD_PID" # it stops sending, waits for what is in flight and reports
+if ! wait_for 10 eval "! alive $FLOOD_PID"; then
     fail "nolb-queryload ends"
 fi
 wait "$FLOOD_PID"
 untrack "$FLOOD_PID"
 OUT=$(<"$TMP/flood.out")
-LAST_CMD="nolb-queryload --server 127.0.0.1:$PORT --rate $FLOOD_QPS --duration $FLOOD_S"
+LAST_CMD="nolb-queryload --server 127.0.0.1:$PORT --rate $FLOOD_QPS --duration $FLOOD_LIMIT_S"
 sent=$(field sent) answered=$(field answered) truncated=$(field truncated) lost=$(field lost)
 [[ -n "$sent" && -n "$answered" && -n "$truncated" && -n "$lost" ]] || die "nolb-queryload reports its counts"
 whole=$((answered - truncated))

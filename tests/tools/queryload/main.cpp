@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -49,7 +51,8 @@ Options:
   --type TYPE          A (default), AAAA, TXT, SOA, NS, MX, SRV, CNAME, ANY, TYPEn or a number
   --rate QPS           queries per second (default 1000; 1..1000000)
   --duration SECONDS   how long to send (default 5; 0.1..3600); the run then waits at most
-                       one timeout for the last responses
+                       one timeout for the last responses. SIGINT or SIGTERM ends the
+                       sending early, and the run ends the same way.
   --timeout-ms MS      how long a query may wait for its response (default 1000; 1..60000)
   --help               this text
 
@@ -57,6 +60,13 @@ Exit status: 0 after a run (whatever was lost); 1: socket error; 2: bad usage.
 )";
 
 using Nanos = std::int64_t;
+
+// Set by SIGINT or SIGTERM: stop sending, wait for what is in flight, report as usual. A test
+// can so keep the load running exactly as long as whatever it measures.
+volatile std::sig_atomic_t stop_requested = 0;
+void request_stop(int) {
+    stop_requested = 1;
+}
 
 Nanos now_ns() {
     timespec ts{};
@@ -172,11 +182,12 @@ class Load {
     }
 
     void run(double rate, double duration) {
-        const std::uint64_t total = static_cast<std::uint64_t>(std::llround(rate * duration));
+        std::uint64_t total = static_cast<std::uint64_t>(std::llround(rate * duration));
         const double interval_ns = 1e9 / rate;
         const Nanos start = now_ns();
         bool blocked = false;  // the last send found the socket buffer full
         while (true) {
+            if (stop_requested) total = std::min(total, counters_.sent);
             Nanos t = now_ns();
             blocked = false;
             while (counters_.sent < total &&
@@ -421,6 +432,11 @@ int main(int argc, char** argv) {
     int buffer_size = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_size, sizeof buffer_size);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_size, sizeof buffer_size);
+
+    struct sigaction stop {};
+    stop.sa_handler = request_stop;  // no SA_RESTART: the wait in ppoll ends at once
+    sigaction(SIGINT, &stop, nullptr);
+    sigaction(SIGTERM, &stop, nullptr);
 
     Load load(fd, std::move(*question), static_cast<Nanos>(timeout_ms * 1e6));
     load.run(rate, duration);
