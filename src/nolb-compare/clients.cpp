@@ -266,6 +266,10 @@ struct Fleet::Impl {
         std::size_t open = 0;
         std::deque<Clock::time_point> queued;  // due, waiting for a request to end
         Clock::time_point last_began{};        // closed loop: the latest request's start
+        // Open loop: when the next request is due. Each arrival is drawn from the last due
+        // time, not from when the loop got round to it, so a late loop delays requests (and
+        // their latency shows it) but never thins the schedule.
+        Clock::time_point next_due{};
 
         std::vector<std::unique_ptr<Conn>> idle;  // kept alive for the next requests
         Stream stream;
@@ -752,12 +756,17 @@ void Fleet::Impl::Client::arrive() {
     if (fleet->stopping) return;
     event_base_update_cache_time(fleet->base);
     const Clock::time_point now = Clock::now();
-    if (spec.arrivals == Arrivals::poisson) arm_arrival(poisson_gap());
+    Clock::time_point due = now;
+    if (spec.arrivals == Arrivals::poisson) {
+        due = next_due;
+        next_due += poisson_gap();
+        arm_arrival(next_due - now);
+    }
     if (open < max_in_flight()) {
-        start(now);
+        start(due);
         return;
     }
-    queued.push_back(now);
+    queued.push_back(due);
     ++fleet->waiting;
 }
 
@@ -1231,7 +1240,8 @@ void Fleet::start() {
         // Open loop: the first arrival of the process. Closed: somewhere in the first period,
         // so that clients of one profile do not move in step (nor their caches expire together).
         if (client->spec.arrivals == Arrivals::poisson) {
-            client->arm_arrival(client->poisson_gap());
+            client->next_due = now + client->poisson_gap();
+            client->arm_arrival(client->next_due - now);
         } else {
             const double fraction = static_cast<double>(client->rng.next() >> 11) * 0x1.0p-53;
             client->arm_arrival(to_duration(client->period() * fraction));
