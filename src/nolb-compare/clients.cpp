@@ -758,7 +758,9 @@ void Fleet::Impl::Client::arrive() {
     const Clock::time_point now = Clock::now();
     Clock::time_point due = now;
     if (spec.arrivals == Arrivals::poisson) {
-        due = next_due;
+        // A timer may fire a little before its time (libevent rounds to its own clock): such
+        // a request is due now, while the schedule itself stays exact.
+        due = std::min(next_due, now);
         next_due += poisson_gap();
         arm_arrival(next_due - now);
     }

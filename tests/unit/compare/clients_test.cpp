@@ -955,7 +955,10 @@ TEST_F(CompareClientsTest, OpenLoopClientsGoOnIssuingRequestsWhileEarlierOnesHan
     for (const auto& rec : r.records) {
         EXPECT_EQ(rec.outcome, Outcome::unfinished);
         EXPECT_TRUE(rec.attempted);
-        EXPECT_NEAR(rec.start, rec.began, 0.005) << "nothing waited for a free connection";
+        // Begun when due, but for the loop's lateness in firing the timer (a busy machine's
+        // tens of milliseconds; a wait for a connection would last the 0.2 s of the run's end).
+        EXPECT_LE(rec.start, rec.began + 1e-9);
+        EXPECT_NEAR(rec.start, rec.began, 0.05) << "nothing waited for a free connection";
     }
 }
 
