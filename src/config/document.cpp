@@ -45,34 +45,35 @@ void sort_by_key_position(std::vector<Value>& items) {
         std::rotate(std::upper_bound(items.begin(), it, *it, by_key), it, it + 1);
 }
 
-Value convert(const toml::node& node, std::string path, std::string key, Position key_at) {
-    Value v;
-    v.path = std::move(path);
-    v.key = std::move(key);
-    v.at = position_of(node.source());
-    v.key_at = key_at.line != 0 ? key_at : v.at;
+Value convert(const toml::node& node, std::string path, std::string key, Position key_at);
+
+// A table's members, converted and put back in the order they were written.
+void convert_table(const toml::table& table, Value& v) {
+    v.kind = Value::Kind::table;
+    v.kind_name = "a table";
+    v.items.reserve(table.size());
+    for (auto&& [k, child] : table) {
+        v.items.push_back(convert(child, child_path(v.path, k.str()), std::string(k.str()),
+                                  position_of(k.source())));
+    }
+    sort_by_key_position(v.items);
+}
+
+// An array's elements, each at "path[index]".
+void convert_array(const toml::array& array, Value& v) {
+    v.kind = Value::Kind::array;
+    v.kind_name = "an array";
+    v.items.reserve(array.size());
+    std::size_t index = 0;
+    for (const toml::node& element : array) {
+        v.items.push_back(
+            convert(element, v.path + "[" + std::to_string(index++) + "]", "", Position{}));
+    }
+}
+
+// A value that holds no other: its kind, the name messages give it, and what it holds.
+void convert_scalar(const toml::node& node, Value& v) {
     switch (node.type()) {
-        case toml::node_type::table:
-            v.kind = Value::Kind::table;
-            v.kind_name = "a table";
-            v.items.reserve(node.as_table()->size());
-            for (auto&& [k, child] : *node.as_table()) {
-                v.items.push_back(convert(child, child_path(v.path, k.str()), std::string(k.str()),
-                                          position_of(k.source())));
-            }
-            sort_by_key_position(v.items);
-            break;
-        case toml::node_type::array: {
-            v.kind = Value::Kind::array;
-            v.kind_name = "an array";
-            v.items.reserve(node.as_array()->size());
-            std::size_t index = 0;
-            for (const toml::node& element : *node.as_array()) {
-                v.items.push_back(
-                    convert(element, v.path + "[" + std::to_string(index++) + "]", "", Position{}));
-            }
-            break;
-        }
         case toml::node_type::string:
             v.kind = Value::Kind::string;
             v.kind_name = "a string";
@@ -105,6 +106,21 @@ Value convert(const toml::node& node, std::string path, std::string key, Positio
             v.kind = Value::Kind::other;
             v.kind_name = "a date-time";
             break;
+    }
+}
+
+Value convert(const toml::node& node, std::string path, std::string key, Position key_at) {
+    Value v;
+    v.path = std::move(path);
+    v.key = std::move(key);
+    v.at = position_of(node.source());
+    v.key_at = key_at.line != 0 ? key_at : v.at;
+    if (const toml::table* table = node.as_table()) {
+        convert_table(*table, v);
+    } else if (const toml::array* array = node.as_array()) {
+        convert_array(*array, v);
+    } else {
+        convert_scalar(node, v);
     }
     return v;
 }

@@ -33,6 +33,43 @@ bool needs_backslash(char c) {
     }
 }
 
+// The octet the escape at text[i] stands for (\X is X, \DDD is the octet DDD); i is left on
+// the escape's last character.
+std::optional<char> read_escape(std::string_view text, std::size_t& i, std::string& why) {
+    if (i + 1 == text.size()) {
+        why = "name ends with a lone backslash";
+        return std::nullopt;
+    }
+    char next = text[i + 1];
+    if (!is_digit(next)) {
+        i += 1;
+        return next;
+    }
+    if (i + 3 >= text.size() || !is_digit(text[i + 2]) || !is_digit(text[i + 3])) {
+        why = "\\DDD escape needs three digits";
+        return std::nullopt;
+    }
+    int value = (next - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
+    if (value > 255) {
+        why = "\\DDD escape above 255";
+        return std::nullopt;
+    }
+    i += 3;
+    return static_cast<char>(value);
+}
+
+// The label octet written at text[i], a dot aside: an escape or a printable character.
+std::optional<char> read_octet(std::string_view text, std::size_t& i, std::string& why) {
+    char c = text[i];
+    if (c == '\\') return read_escape(text, i, why);
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) {
+        why = "character " + std::to_string(static_cast<unsigned char>(c)) +
+              " must be written as a \\DDD escape";
+        return std::nullopt;
+    }
+    return c;
+}
+
 }  // namespace
 
 std::size_t Name::wire_length() const {
@@ -89,8 +126,7 @@ std::optional<Name> parse_name(std::string_view text, std::string& why) {
     std::string label;
     bool label_open = false;  // something (possibly an escape) was read since the last dot
     for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c == '.') {
+        if (text[i] == '.') {
             if (!label_open) {
                 why = "empty label";
                 return std::nullopt;
@@ -100,34 +136,9 @@ std::optional<Name> parse_name(std::string_view text, std::string& why) {
             label_open = false;
             continue;
         }
-        if (c == '\\') {
-            if (i + 1 == text.size()) {
-                why = "name ends with a lone backslash";
-                return std::nullopt;
-            }
-            char next = text[i + 1];
-            if (is_digit(next)) {
-                if (i + 3 >= text.size() || !is_digit(text[i + 2]) || !is_digit(text[i + 3])) {
-                    why = "\\DDD escape needs three digits";
-                    return std::nullopt;
-                }
-                int value = (next - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
-                if (value > 255) {
-                    why = "\\DDD escape above 255";
-                    return std::nullopt;
-                }
-                c = static_cast<char>(value);
-                i += 3;
-            } else {
-                c = next;
-                i += 1;
-            }
-        } else if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) {
-            why = "character " + std::to_string(static_cast<unsigned char>(c)) +
-                  " must be written as a \\DDD escape";
-            return std::nullopt;
-        }
-        label += fold(c);
+        std::optional<char> octet = read_octet(text, i, why);
+        if (!octet) return std::nullopt;
+        label += fold(*octet);
         label_open = true;
         if (label.size() > kMaxLabelOctets) {
             why = "label longer than 63 octets";

@@ -52,6 +52,99 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     return row[b.size()];
 }
 
+// The steps of Context::accepts, one per kind of value a row takes. Each reports what it rejects.
+
+bool wrong_type(Context& ctx, const Value& value, const std::string& expected) {
+    ctx.error(value, "expected " + expected + ", found " + value.kind_name);
+    return false;
+}
+
+bool in_range(Context& ctx, const Value& value, double min, double max) {
+    double number = value.number();
+    if (number >= min && number <= max) return true;
+    std::string range = max == kUnlimited ? "at least " + number_text(min)
+                                          : number_text(min) + ".." + number_text(max);
+    ctx.error(value, value_text(value) + " is out of range (" + range + ")");
+    return false;
+}
+
+// An integer or a float in min..max; `expected` names it in the message for any other type.
+bool accepts_number(Context& ctx, const Value& value, const std::string& expected, double min,
+                    double max) {
+    if (value.kind != Value::Kind::integer && value.kind != Value::Kind::floating) {
+        return wrong_type(ctx, value, expected);
+    }
+    return in_range(ctx, value, min, max);
+}
+
+bool accepts_integer_or_auto(Context& ctx, const Value& value, double min, double max) {
+    if (value.kind == Value::Kind::string) {
+        if (value.string == "auto") return true;
+        ctx.error(value, in_quotes(value.string) + " is neither \"auto\" nor an integer");
+        return false;
+    }
+    if (value.kind != Value::Kind::integer) return wrong_type(ctx, value, "an integer or \"auto\"");
+    return in_range(ctx, value, min, max);
+}
+
+// A string of min..max octets.
+bool accepts_string(Context& ctx, const Value& value, double min, double max) {
+    if (value.kind != Value::Kind::string) return wrong_type(ctx, value, "a string");
+    double size = static_cast<double>(value.string.size());
+    if (size < min) {
+        ctx.error(value, "must not be empty");
+        return false;
+    }
+    if (size > max) {
+        ctx.error(value, "longer than " + number_text(max) + " octets");
+        return false;
+    }
+    return true;
+}
+
+// An array with at least `min` elements.
+bool has_enough_items(Context& ctx, const Value& value, double min) {
+    if (static_cast<double>(value.items.size()) < min) {
+        ctx.error(value, "must not be empty");
+        return false;
+    }
+    return true;
+}
+
+// Every element of the array is of `kind`; each one that is not is reported.
+bool all_items_are(Context& ctx, const Value& value, Value::Kind kind, std::string_view name) {
+    bool ok = true;
+    for (const Value& element : value.items) {
+        if (element.kind != kind) {
+            ctx.error(element, "expected " + std::string(name) + ", found " + element.kind_name);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+bool accepts_strings(Context& ctx, const Value& value, double min) {
+    if (value.kind != Value::Kind::array) return wrong_type(ctx, value, "an array of strings");
+    bool ok = all_items_are(ctx, value, Value::Kind::string, "a string");
+    if (!has_enough_items(ctx, value, min)) ok = false;
+    return ok;
+}
+
+// An array of at least `min` tables, written [[name]].
+bool accepts_tables(Context& ctx, const Value& value, double min) {
+    std::string header = "[[" + header_name(value.path) + "]]";
+    if (value.kind != Value::Kind::array) {
+        return wrong_type(ctx, value, "an array of tables (" + header + ")");
+    }
+    bool ok = all_items_are(ctx, value, Value::Kind::table, "a table");
+    if (value.items.size() < static_cast<std::size_t>(min)) {
+        ctx.error(value, (min == 1 ? "at least one " : "at least " + number_text(min) + " ") +
+                             header + " is required");
+        ok = false;
+    }
+    return ok;
+}
+
 }  // namespace
 
 std::string in_quotes(std::string_view text) {
@@ -94,105 +187,39 @@ void Context::error(Position at, std::string_view path, std::string_view message
 
 bool Context::accepts(const Value& value, Type type, double min, double max) {
     using Kind = Value::Kind;
-    auto wrong_type = [&](const std::string& expected) {
-        error(value, "expected " + expected + ", found " + value.kind_name);
-        return false;
-    };
-    auto in_range = [&]() {
-        double number = value.number();
-        if (number >= min && number <= max) return true;
-        std::string range = max == kUnlimited ? "at least " + number_text(min)
-                                              : number_text(min) + ".." + number_text(max);
-        error(value, value_text(value) + " is out of range (" + range + ")");
-        return false;
-    };
     switch (type) {
         case Type::boolean:
-            return value.kind == Kind::boolean || wrong_type("a boolean");
+            return value.kind == Kind::boolean || wrong_type(*this, value, "a boolean");
         case Type::integer:
-            if (value.kind != Kind::integer) return wrong_type("an integer");
-            return in_range();
+            if (value.kind != Kind::integer) return wrong_type(*this, value, "an integer");
+            return in_range(*this, value, min, max);
         case Type::seconds:
-            if (value.kind != Kind::integer && value.kind != Kind::floating) {
-                return wrong_type("a number of seconds");
-            }
-            return in_range();
+            return accepts_number(*this, value, "a number of seconds", min, max);
         case Type::number:
-            if (value.kind != Kind::integer && value.kind != Kind::floating) {
-                return wrong_type("a number");
-            }
-            return in_range();
+            return accepts_number(*this, value, "a number", min, max);
         case Type::integer_or_auto:
-            if (value.kind == Kind::string) {
-                if (value.string == "auto") return true;
-                error(value, in_quotes(value.string) + " is neither \"auto\" nor an integer");
-                return false;
-            }
-            if (value.kind != Kind::integer) return wrong_type("an integer or \"auto\"");
-            return in_range();
+            return accepts_integer_or_auto(*this, value, min, max);
         case Type::string_or_table:
             if (value.kind == Kind::table) return true;
             if (value.kind != Kind::string) {
-                return wrong_type("a string or a table ([" + header_name(value.path) + "])");
+                return wrong_type(*this, value,
+                                  "a string or a table ([" + header_name(value.path) + "])");
             }
-            [[fallthrough]];
-        case Type::string: {
-            if (value.kind != Kind::string) return wrong_type("a string");
-            double size = static_cast<double>(value.string.size());
-            if (size < min) {
-                error(value, "must not be empty");
-                return false;
-            }
-            if (size > max) {
-                error(value, "longer than " + number_text(max) + " octets");
-                return false;
-            }
-            return true;
-        }
-        case Type::strings: {
-            if (value.kind != Kind::array) return wrong_type("an array of strings");
-            bool ok = true;
-            for (const Value& element : value.items) {
-                if (element.kind != Kind::string) {
-                    error(element, "expected a string, found " + element.kind_name);
-                    ok = false;
-                }
-            }
-            if (static_cast<double>(value.items.size()) < min) {
-                error(value, "must not be empty");
-                ok = false;
-            }
-            return ok;
-        }
+            return accepts_string(*this, value, min, max);
+        case Type::string:
+            return accepts_string(*this, value, min, max);
+        case Type::strings:
+            return accepts_strings(*this, value, min);
         case Type::array:
-            if (value.kind != Kind::array) return wrong_type("an array");
-            if (static_cast<double>(value.items.size()) < min) {
-                error(value, "must not be empty");
-                return false;
-            }
-            return true;
+            if (value.kind != Kind::array) return wrong_type(*this, value, "an array");
+            return has_enough_items(*this, value, min);
         case Type::table:
             if (value.kind != Kind::table) {
-                return wrong_type("a table ([" + header_name(value.path) + "])");
+                return wrong_type(*this, value, "a table ([" + header_name(value.path) + "])");
             }
             return true;
-        case Type::tables: {
-            std::string header = "[[" + header_name(value.path) + "]]";
-            if (value.kind != Kind::array) return wrong_type("an array of tables (" + header + ")");
-            bool ok = true;
-            for (const Value& element : value.items) {
-                if (element.kind != Kind::table) {
-                    error(element, "expected a table, found " + element.kind_name);
-                    ok = false;
-                }
-            }
-            if (value.items.size() < static_cast<std::size_t>(min)) {
-                error(value, (min == 1 ? "at least one " : "at least " + number_text(min) + " ") +
-                                 header + " is required");
-                ok = false;
-            }
-            return ok;
-        }
+        case Type::tables:
+            return accepts_tables(*this, value, min);
     }
     return false;
 }

@@ -118,6 +118,55 @@ bool in_transition(const AddressState& state) {
     return false;
 }
 
+// Address index by identity(), for finding each address again after a reload.
+std::unordered_map<std::string, std::size_t> by_identity(const std::vector<AddressState>& states) {
+    std::unordered_map<std::string, std::size_t> out;
+    out.reserve(states.size());
+    for (std::size_t i = 0; i < states.size(); ++i)
+        out.emplace(identity(states[i]), i);
+    return out;
+}
+
+// Address `ai` of node `ni` of `service` (number `si`), as the configuration describes it.
+AddressState configured_address(const config::Service& service, std::size_t si, std::size_t ni,
+                                std::size_t ai) {
+    const config::Node& node = service.nodes[ni];
+    AddressState fresh;
+    fresh.service = si;
+    fresh.node = ni;
+    fresh.address = ai;
+    fresh.service_name = service.name;
+    fresh.node_name = node.name;
+    fresh.published = node.addresses[ai];
+    fresh.probed = ai < node.probe_addresses.size() ? node.probe_addresses[ai] : fresh.published;
+    fresh.check = node.health;
+    return fresh;
+}
+
+// What a new address is taken to be until its first result: up when it is not health-checked,
+// otherwise what the service's `startup` says.
+void assume_before_probing(AddressState& state, config::Startup startup) {
+    if (state.check.type == config::HealthMode::none) {
+        state.observed = Observed::up;
+        state.reason = "not health-checked";
+        return;
+    }
+    switch (startup) {
+        case config::Startup::probe:
+            state.observed = Observed::unknown;
+            state.reason = "not probed yet";
+            break;
+        case config::Startup::up:
+            state.observed = Observed::up;
+            state.reason = "startup = up";
+            break;
+        case config::Startup::down:
+            state.observed = Observed::down;
+            state.reason = "startup = down";
+            break;
+    }
+}
+
 }  // namespace
 
 struct Monitor::Impl {
@@ -154,6 +203,14 @@ struct Monitor::Impl {
           budget(probe_budget()) {}
 
     void configure(const config::Config& config);
+    // The steps of configure(). An address the reload leaves as it was keeps its state and slot.
+    void carry_over(std::size_t previous_index, const AddressState& fresh,
+                    std::vector<AddressState>& next_states,
+                    std::vector<std::unique_ptr<Slot>>& next_slots);
+    // A new address's slot (none when not health-checked), on the schedule once started.
+    std::unique_ptr<Slot> admit(std::size_t index, const AddressState& state,
+                                Steady::time_point now);
+    void retire_left_over();
     void start(std::function<void()> done);
 
     std::unique_ptr<Slot> make_slot(std::size_t index, const AddressState& state);
@@ -243,11 +300,7 @@ std::unique_ptr<Monitor::Impl::Slot> Monitor::Impl::make_slot(std::size_t index,
 
 void Monitor::Impl::configure(const config::Config& config) {
     budget = probe_budget();
-    std::unordered_map<std::string, std::size_t> previous;
-    previous.reserve(states.size());
-    for (std::size_t i = 0; i < states.size(); ++i)
-        previous.emplace(identity(states[i]), i);
-
+    std::unordered_map<std::string, std::size_t> previous = by_identity(states);
     std::vector<AddressState> next_states;
     std::vector<std::unique_ptr<Slot>> next_slots;
     const auto now = Clock::now();
@@ -255,72 +308,61 @@ void Monitor::Impl::configure(const config::Config& config) {
     for (std::size_t si = 0; si < config.services.size(); ++si) {
         const config::Service& service = config.services[si];
         for (std::size_t ni = 0; ni < service.nodes.size(); ++ni) {
-            const config::Node& node = service.nodes[ni];
-            for (std::size_t ai = 0; ai < node.addresses.size(); ++ai) {
-                AddressState fresh;
-                fresh.service = si;
-                fresh.node = ni;
-                fresh.address = ai;
-                fresh.service_name = service.name;
-                fresh.node_name = node.name;
-                fresh.published = node.addresses[ai];
-                fresh.probed =
-                    ai < node.probe_addresses.size() ? node.probe_addresses[ai] : fresh.published;
-                fresh.check = node.health;
-                const std::size_t index = next_states.size();
-
+            for (std::size_t ai = 0; ai < service.nodes[ni].addresses.size(); ++ai) {
+                AddressState fresh = configured_address(service, si, ni, ai);
                 auto it = previous.find(identity(fresh));
                 if (it != previous.end() && states[it->second].check == fresh.check) {
-                    AddressState& kept = states[it->second];
-                    kept.service = si;
-                    kept.node = ni;
-                    kept.address = ai;
-                    next_states.push_back(std::move(kept));
-                    std::unique_ptr<Slot>& slot = slots[it->second];
-                    if (slot) slot->index = index;
-                    next_slots.push_back(std::move(slot));
+                    carry_over(it->second, fresh, next_states, next_slots);
                     previous.erase(it);
                     continue;
                 }
-
                 fresh.since = now;
-                std::unique_ptr<Slot> slot;
-                if (fresh.check.type == config::HealthMode::none) {
-                    fresh.observed = Observed::up;
-                    fresh.reason = "not health-checked";
-                } else {
-                    switch (service.startup) {
-                        case config::Startup::probe:
-                            fresh.observed = Observed::unknown;
-                            fresh.reason = "not probed yet";
-                            break;
-                        case config::Startup::up:
-                            fresh.observed = Observed::up;
-                            fresh.reason = "startup = up";
-                            break;
-                        case config::Startup::down:
-                            fresh.observed = Observed::down;
-                            fresh.reason = "startup = down";
-                            break;
-                    }
-                    slot = make_slot(index, fresh);
-                    if (started) {
-                        // Unknown addresses are unpublished until probed: probe them now.
-                        // Others join the schedule at a random phase.
-                        Steady::duration delay{};
-                        if (fresh.observed != Observed::unknown) {
-                            delay = std::chrono::duration_cast<Steady::duration>(slot->interval *
-                                                                                 uniform());
-                        }
-                        schedule(*slot, steady_now + delay);
-                    }
-                }
+                assume_before_probing(fresh, service.startup);
+                next_slots.push_back(admit(next_states.size(), fresh, steady_now));
                 next_states.push_back(std::move(fresh));
-                next_slots.push_back(std::move(slot));
             }
         }
     }
+    retire_left_over();
+    states = std::move(next_states);
+    slots = std::move(next_slots);  // frees the retired slots, closing their sockets
+    if (started) {
+        round_finished_soon();
+        launch_waiting();
+    }
+}
 
+void Monitor::Impl::carry_over(std::size_t previous_index, const AddressState& fresh,
+                               std::vector<AddressState>& next_states,
+                               std::vector<std::unique_ptr<Slot>>& next_slots) {
+    AddressState& kept = states[previous_index];
+    kept.service = fresh.service;
+    kept.node = fresh.node;
+    kept.address = fresh.address;
+    std::unique_ptr<Slot>& slot = slots[previous_index];
+    if (slot) slot->index = next_states.size();
+    next_states.push_back(std::move(kept));
+    next_slots.push_back(std::move(slot));
+}
+
+std::unique_ptr<Monitor::Impl::Slot> Monitor::Impl::admit(std::size_t index,
+                                                          const AddressState& state,
+                                                          Steady::time_point now) {
+    if (state.check.type == config::HealthMode::none) return nullptr;
+    std::unique_ptr<Slot> slot = make_slot(index, state);
+    if (started) {
+        // Unknown addresses are unpublished until probed: probe them now. Others join the
+        // schedule at a random phase.
+        Steady::duration delay{};
+        if (state.observed != Observed::unknown) {
+            delay = std::chrono::duration_cast<Steady::duration>(slot->interval * uniform());
+        }
+        schedule(*slot, now + delay);
+    }
+    return slot;
+}
+
+void Monitor::Impl::retire_left_over() {
     // What is left in `slots` was removed or changed: cancel its probes. A first-round slot
     // whose result is not in is running, queued or paced; either way the round stops waiting.
     for (std::unique_ptr<Slot>& slot : slots) {
@@ -332,12 +374,6 @@ void Monitor::Impl::configure(const config::Config& config) {
     std::erase_if(waiting, [](const Slot* slot) { return slot->retired; });
     std::erase_if(pacing, [](const Slot* slot) { return slot->retired; });
     if (round_pending == 0) release_changes();
-    states = std::move(next_states);
-    slots = std::move(next_slots);  // frees the retired slots, closing their sockets
-    if (started) {
-        round_finished_soon();
-        launch_waiting();
-    }
 }
 
 void Monitor::Impl::start(std::function<void()> done) {

@@ -487,89 +487,122 @@ class Renderer {
         out.typed = static_cast<std::uint16_t>(typed.size());
     }
 
+    // A CNAME chain followed inside the zone at load time (RFC 1034 §4.3.2 step 3a).
+    struct Chain {
+        std::vector<std::pair<WireName, const RRset*>> links;  // (owner as written, CNAME set)
+        Resolution end;  // of the last target; stop: out of the zone, below a cut, a loop, too long
+        WireName end_owner;  // the last target, as written
+    };
+
     // Answers for one node: a typed answer per RRset, ANY, and the rest (NODATA or a chain).
     void render_node(const NodeData& n, Node& out, std::vector<TypedAnswer>& typed) {
-        const ZoneModel& z = model_.zones[n.zone];
-        const ZoneState& zs = zones_[n.zone];
-        const bool apex = n.name == z.origin;
         const WireName match = is_wildcard(n.name) ? dns::parent_of(n.name) : n.name;
-        out.other = zs.nodata;
-
+        out.other = zones_[n.zone].nodata;
+        const bool apex = n.name == model_.zones[n.zone].origin;
         if (const NodeData* cut = cut_above(n); cut && !apex) {
-            out.referral = referral(*cut);
-            out.is_cut = cut == &n;
-            if (out.is_cut) {  // DS belongs to the parent side of the cut
-                auto ds = n.rrsets.find(type::DS);
-                if (ds != n.rrsets.end()) {
-                    TailBuilder t(match);
-                    t.add(Section::answer, {}, ds->second);
-                    typed.push_back({type::DS, t.finish(*snapshot_)});
-                }
-            }
+            render_delegated(n, *cut, match, out, typed);
             return;
         }
-
         auto cname = n.rrsets.find(type::CNAME);
         if (cname == n.rrsets.end()) {
-            note(n);
-            for (const auto& [t_type, set] : n.rrsets) {
-                TailBuilder t(match);
-                t.add(Section::answer, {}, set);
-                add_additional(t, set, n.zone);
-                typed.push_back({t_type, t.finish(*snapshot_)});
-                if (out.any == kNoAnswer) out.any = typed.back().answer;
-            }
-            return;
+            render_data(n, match, out, typed);
+        } else {
+            render_alias(n, cname->second, match, out, typed);
         }
+    }
 
-        // A CNAME: follow it inside the zone at load time (RFC 1034 §4.3.2 step 3a).
-        std::vector<std::pair<WireName, const RRset*>> chain;  // (owner as written, CNAME set)
-        chain.emplace_back(WireName(), &cname->second);
-        std::set<WireName> seen{n.name};
-        Resolution end;
-        WireName end_owner;
-        for (int hop = 0; hop < kMaxChain; ++hop) {
-            const WireName target = chain.back().second->rdatas.front().pieces.front().bytes;
-            const WireName lower = dns::lowered(target);
-            if (!seen.insert(lower).second) break;  // a loop: stop at the CNAME
-            end = resolve(lower, n.zone);
-            end_owner = target;
-            if (end.kind != Resolution::data) break;
-            auto next = end.node->rrsets.find(type::CNAME);
-            if (next == end.node->rrsets.end()) break;
-            chain.emplace_back(target, &next->second);
-            end = {};
+    // A node at or below a zone cut gets the referral; the cut itself answers DS, which
+    // belongs to the parent side.
+    void render_delegated(const NodeData& n, const NodeData& cut, const WireName& match, Node& out,
+                          std::vector<TypedAnswer>& typed) {
+        out.referral = referral(cut);
+        out.is_cut = &cut == &n;
+        if (!out.is_cut) return;
+        auto ds = n.rrsets.find(type::DS);
+        if (ds == n.rrsets.end()) return;
+        TailBuilder t(match);
+        t.add(Section::answer, {}, ds->second);
+        typed.push_back({type::DS, t.finish(*snapshot_)});
+    }
+
+    // A node with data: one answer per RRset, with its additional records; ANY gets the first.
+    void render_data(const NodeData& n, const WireName& match, Node& out,
+                     std::vector<TypedAnswer>& typed) {
+        note(n);
+        for (const auto& [t_type, set] : n.rrsets) {
+            TailBuilder t(match);
+            t.add(Section::answer, {}, set);
+            add_additional(t, set, n.zone);
+            typed.push_back({t_type, t.finish(*snapshot_)});
+            if (out.any == kNoAnswer) out.any = typed.back().answer;
         }
-        auto add_chain = [&](TailBuilder& t) {
-            for (const auto& [owner, set] : chain)
-                t.add(Section::answer, owner, *set);
-        };
+    }
+
+    // A CNAME node: the CNAME alone for its own type and ANY, the chain and the data at its end
+    // for the types found there, and the chain with what ended it for every other type.
+    void render_alias(const NodeData& n, const RRset& cname, const WireName& match, Node& out,
+                      std::vector<TypedAnswer>& typed) {
+        const Chain chain = follow_chain(n, cname);
         {
             TailBuilder t(match);
-            t.add(Section::answer, {}, cname->second);
+            t.add(Section::answer, {}, cname);
             typed.push_back({type::CNAME, t.finish(*snapshot_)});
             out.any = typed.back().answer;
         }
-        if (end.kind == Resolution::data) {
-            note(*end.node);
-            for (const auto& [t_type, set] : end.node->rrsets) {
-                TailBuilder t(match);
-                add_chain(t);
-                t.add(Section::answer, end_owner, set);
-                add_additional(t, set, n.zone);
-                typed.push_back({t_type, t.finish(*snapshot_)});
-            }
+        if (chain.end.kind == Resolution::data) render_chain_data(n, chain, match, typed);
+        out.other = render_chain_end(n, chain, match);
+    }
+
+    Chain follow_chain(const NodeData& n, const RRset& cname) const {
+        Chain chain;
+        chain.links.emplace_back(WireName(), &cname);
+        std::set<WireName> seen{n.name};
+        for (int hop = 0; hop < kMaxChain; ++hop) {
+            const WireName target = chain.links.back().second->rdatas.front().pieces.front().bytes;
+            const WireName lower = dns::lowered(target);
+            if (!seen.insert(lower).second) break;  // a loop: stop at the CNAME
+            chain.end = resolve(lower, n.zone);
+            chain.end_owner = target;
+            if (chain.end.kind != Resolution::data) break;
+            auto next = chain.end.node->rrsets.find(type::CNAME);
+            if (next == chain.end.node->rrsets.end()) break;
+            chain.links.emplace_back(target, &next->second);
+            chain.end = {};
         }
+        return chain;
+    }
+
+    static void add_chain(TailBuilder& t, const Chain& chain) {
+        for (const auto& [owner, set] : chain.links)
+            t.add(Section::answer, owner, *set);
+    }
+
+    // The chain, then each RRset at its end with its additional records.
+    void render_chain_data(const NodeData& n, const Chain& chain, const WireName& match,
+                           std::vector<TypedAnswer>& typed) {
+        note(*chain.end.node);
+        for (const auto& [t_type, set] : chain.end.node->rrsets) {
+            TailBuilder t(match);
+            add_chain(t, chain);
+            t.add(Section::answer, chain.end_owner, set);
+            add_additional(t, set, n.zone);
+            typed.push_back({t_type, t.finish(*snapshot_)});
+        }
+    }
+
+    // The chain for a type its end does not have: NODATA or NXDOMAIN for the last name (with the
+    // zone's SOA), or the chain alone when it stopped.
+    std::uint32_t render_chain_end(const NodeData& n, const Chain& chain, const WireName& match) {
         TailBuilder t(match);
-        add_chain(t);
-        if (end.kind != Resolution::stop) {
+        add_chain(t, chain);
+        if (chain.end.kind != Resolution::stop) {
             // RFC 6604: the rcode speaks of the last name in the chain.
             note_soa();
-            t.add(Section::authority, z.origin, zs.negative_soa);
-            if (end.kind == Resolution::nxdomain)
+            t.add(Section::authority, model_.zones[n.zone].origin, zones_[n.zone].negative_soa);
+            if (chain.end.kind == Resolution::nxdomain)
                 t.set_rcode(static_cast<std::uint8_t>(dns::rcode::NXDOMAIN));
         }
-        out.other = t.finish(*snapshot_);
+        return t.finish(*snapshot_);
     }
 
     void render_chaos() {
