@@ -4,9 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include "control/commands.hpp"
-#include "unit/control/control_fixture.hpp"
-
 namespace nolb::control {
 namespace {
 
@@ -94,22 +91,6 @@ TEST(ControlProtocol, LinesRepairTextThatIsNotUtf8) {
     EXPECT_FALSE(reply.ok);
     EXPECT_NE(reply.error.find("bad byte"), std::string::npos);
     EXPECT_NO_THROW(json_line({{"reason", "\xc3"}}));
-}
-
-TEST(ControlCommands, ArgumentsAreCheckedBeforeTheBackendSeesThem) {
-    testing::FakeBackend backend;
-    auto run = [&](Verb verb, Json args) { return parse_reply(execute(backend, {verb, args})); };
-    EXPECT_EQ(run(Verb::drain, Json::object()).error, "drain needs \"node\"");
-    EXPECT_EQ(run(Verb::undrain, {{"node", ""}}).error, "undrain needs \"node\"");
-    EXPECT_EQ(run(Verb::explain, {{"name", 1}}).error, "explain: \"name\" must be a string");
-    EXPECT_EQ(run(Verb::status, {{"service", false}}).error,
-              "status: \"service\" must be a string");
-    EXPECT_FALSE(run(Verb::watch, Json::object()).ok);  // only the server can watch
-    EXPECT_TRUE(run(Verb::status, {{"service", nullptr}}).ok);
-    EXPECT_EQ(backend.last_service, std::nullopt);
-    EXPECT_TRUE(run(Verb::undrain, {{"node", "geneva"}}).ok);
-    EXPECT_EQ(backend.last_node, "geneva");
-    EXPECT_FALSE(backend.last_drained);
 }
 
 }  // namespace
