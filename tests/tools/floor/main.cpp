@@ -50,7 +50,7 @@ constexpr std::array<std::uint8_t, 16> kAnswer = {
     0xc0, 0x0c,              // owner: pointer to the question name
     0x00, 0x01, 0x00, 0x01,  // A, IN
     0x00, 0x00, 0x00, 0x1e,  // TTL 30
-    0x00, 0x04, 192, 0, 2, 1,
+    0x00, 0x04, 192,  0,    2, 1,
 };
 constexpr std::size_t kMaxResponse = kMaxQuery + kAnswer.size();
 
@@ -103,7 +103,8 @@ void serve_udp(int fd, std::size_t batch) {
         received[i].msg_hdr.msg_iovlen = 1;
     }
     for (;;) {
-        int n = recvmmsg(fd, received.data(), static_cast<unsigned>(batch), MSG_WAITFORONE, nullptr);
+        int n =
+            recvmmsg(fd, received.data(), static_cast<unsigned>(batch), MSG_WAITFORONE, nullptr);
         if (n < 0) {
             if (errno == EINTR) continue;
             fail("recvmmsg");
@@ -243,9 +244,8 @@ int main(int argc, char** argv) {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     auto colon = listen_text.rfind(':');
-    unsigned long port = colon == std::string::npos
-                             ? 0
-                             : std::strtoul(listen_text.c_str() + colon + 1, nullptr, 10);
+    unsigned long port =
+        colon == std::string::npos ? 0 : std::strtoul(listen_text.c_str() + colon + 1, nullptr, 10);
     if (colon == std::string::npos || port == 0 || port > 65535 ||
         inet_pton(AF_INET, listen_text.substr(0, colon).c_str(), &address.sin_addr) != 1) {
         std::fputs("nolb-floor: --listen IPV4:PORT is required (see --help)\n", stderr);
