@@ -12,9 +12,10 @@ ViewerStreams::ViewerStreams(std::size_t capacity)
     : capacity_(capacity), scratch_(http::make_buffer()) {}
 
 ViewerStreams::~ViewerStreams() {
-    // evhttp frees the connections (and their requests) later, when it is freed itself.
-    for (Viewer& v : viewers_)
-        evhttp_connection_set_closecb(v.conn, nullptr, nullptr);
+    // Each open reply is ended, so evhttp owns every request from here on: a viewer that only
+    // left its callback behind would leave its request to nobody if the viewer hung up before
+    // evhttp itself is freed.
+    end_all();
 }
 
 void ViewerStreams::open(evhttp_request* req, std::string address, nlohmann::json first_event) {
