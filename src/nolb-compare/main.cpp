@@ -25,12 +25,15 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "build_commit.hpp"
 #include "config/config.hpp"
 #include "nolb-compare/calibrate.hpp"
+#include "nolb-compare/checkpoint.hpp"
 #include "nolb-compare/report.hpp"
 #include "nolb-compare/runner.hpp"
 #include "nolb-compare/scenario.hpp"
@@ -66,6 +69,7 @@ struct Options {
     std::optional<unsigned> repeat;
     std::uint64_t seed = 1;
     bool run_quick = false;
+    bool resume = false;
     std::string bin_dir;
     std::string haproxy = "/usr/sbin/haproxy";
     bool no_namespace = false;
@@ -246,14 +250,6 @@ std::string utc_now() {
 
 // The source tree's commit, "-dirty" when it has changes: where the binary was built from, as
 // long as it has not been rebuilt from another tree since.
-std::string source_commit() {
-#ifdef NOLB_SOURCE_DIR
-    return first_line_of("git -C '" + std::string(NOLB_SOURCE_DIR) +
-                         "' describe --always --dirty --abbrev=7 2>/dev/null");
-#else
-    return "";
-#endif
-}
 
 std::string machine_text() {
     std::string out = std::to_string(std::thread::hardware_concurrency()) + " cores";
@@ -401,6 +397,82 @@ std::vector<Scenario> sweep(const Scenario& scenario, const Options& options) {
     return out;
 }
 
+// What a checkpoint must have been measured with to stand for a repetition about to be: every
+// option that changes what is measured, the programs measured and the scenario's file as read.
+std::string measurement_settings(const Options& o, const RunOptions& run,
+                                 const Scenario& scenario) {
+    std::ostringstream s;
+    auto list = [&s](const char* name, const auto& values) {
+        s << name << '=';
+        for (const auto& v : values)
+            s << v << ',';
+        s << '\n';
+    };
+    auto optional = [&s](const char* name, const auto& value) {
+        s << name << '=';
+        if (value) s << *value;
+        s << '\n';
+    };
+    list("models", o.models);
+    list("profiles", o.profiles);
+    list("real", o.real);
+    optional("min-cache", o.min_cache);
+    optional("nodes", o.nodes);
+    optional("duration", o.duration);
+    optional("clients", o.clients);
+    optional("rate", o.rate);
+    s << "quick=" << o.run_quick << "\nnamespace=" << run.lab.in_namespace << '\n';
+    // The programs a build's commit does not pin down: by size and modification time.
+    for (const fs::path& program :
+         {run.lab.bin_dir / "nolbd", run.lab.bin_dir / "nolb-stats", fs::path(o.haproxy)}) {
+        std::error_code ec;
+        const auto size = fs::file_size(program, ec);
+        const auto mtime = fs::last_write_time(program, ec).time_since_epoch().count();
+        s << program.string() << '=' << (ec ? 0 : size) << '@' << (ec ? 0 : mtime) << '\n';
+    }
+    std::ifstream file(scenario.file);
+    s << "scenario:\n" << file.rdbuf();
+    return s.str();
+}
+
+// Every repetition of one scenario: each measured and kept as a checkpoint at once, or, under
+// --resume, taken from the checkpoint the same build made with the same settings. Repetition k
+// draws the clients' arrivals from seed + k: a run can be repeated exactly as to what the
+// clients do (nolbd's shuffles are its own). `info.started` becomes the earliest start of any
+// repetition kept.
+ScenarioResult measure(const Scenario& scenario, unsigned repetitions, const Options& options,
+                       RunOptions& run, RunInfo& info) {
+    const std::string settings = measurement_settings(options, run, scenario);
+    ScenarioResult result;
+    for (unsigned k = 0; k < repetitions; ++k) {
+        run.seed = options.seed + k;
+        run.repetition = k;
+        const CheckpointKey key{info.commit, settings, scenario.name, k, run.seed};
+        const fs::path file = checkpoint_path(run.lab.work_dir, k);
+        if (options.resume) {
+            std::string why;
+            if (std::optional<Checkpoint> kept = load_checkpoint(file, key, &why)) {
+                if (!options.quiet)
+                    std::cerr << "[" << scenario.name << " run " << k + 1 << "/" << repetitions
+                              << "] measured " << kept->started << ", kept in " << file.string()
+                              << "\n";
+                info.started = std::min(info.started, kept->started);
+                merge_repetition(result, repetition_result(scenario, std::move(kept->runs), k));
+                continue;
+            }
+            if (!options.quiet && fs::exists(file))
+                std::cerr << "[" << scenario.name << " run " << k + 1 << "/" << repetitions
+                          << "] measured again: " << file.string() << " was " << why << "\n";
+        }
+        Checkpoint measured{utc_now(), {}};
+        ScenarioResult repetition = run_scenario(scenario, run);
+        measured.runs = repetition.runs;
+        save_checkpoint(file, key, measured);
+        merge_repetition(result, std::move(repetition));
+    }
+    return result;
+}
+
 int run(const Options& options) {
     std::vector<Scenario> scenarios;
     try {
@@ -467,7 +539,7 @@ int run(const Options& options) {
 
     RunInfo info;
     info.version = nolb::kVersion;
-    info.commit = source_commit();
+    info.commit = NOLB_BUILD_COMMIT;
     info.command = options.command;
     info.started = utc_now();
     info.machine = machine_text();
@@ -480,15 +552,7 @@ int run(const Options& options) {
     try {
         for (const Scenario& scenario : scenarios) {
             run.lab.work_dir = out / "work" / scenario.name;
-            ScenarioResult result;
-            // Repetition k draws the clients' arrivals from seed + k: a run can be repeated
-            // exactly as to what the clients do (nolbd's shuffles are its own).
-            for (unsigned k = 0; k < repetitions; ++k) {
-                run.seed = options.seed + k;
-                run.repetition = k;
-                merge_repetition(result, run_scenario(scenario, run));
-            }
-            results.push_back(std::move(result));
+            results.push_back(measure(scenario, repetitions, options, run, info));
         }
         info.finished = utc_now();
         write_report(out, results, info);
@@ -595,6 +659,9 @@ int main(int argc, char** argv) {
     app.add_option("--seed", options.seed,
                    "the clients' arrivals in the first run (seed + k in run k)")
         ->capture_default_str();
+    app.add_flag("--resume", options.resume,
+                 "take every repetition already measured into --out's work/ by this build "
+                 "with these settings from its checkpoint, and measure the rest");
     app.add_flag("--quick", options.run_quick,
                  "each model for the scenario's quick_duration (20 s) with at most 20 clients per "
                  "profile, once: a check, not a measurement");

@@ -12,8 +12,8 @@
 #include <csignal>
 #include <optional>
 
+#include "nolb-compare/checkpoint.hpp"
 #include "nolb-compare/clients.hpp"
-#include "nolb-compare/stats.hpp"
 #include "nolb-compare/timeval.hpp"
 #include "util/event.hpp"
 
@@ -45,8 +45,7 @@ constexpr Seconds kStopGrace{5};
 }  // namespace
 
 ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options) {
-    ScenarioResult result;
-    result.scenario = scenario;
+    std::vector<RunResult> runs;  // one per model
 
     util::EventBase base = util::make_event_base();
     bool interrupted = false;
@@ -153,14 +152,9 @@ ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options)
                                 " requests were still open when the run was cut off");
         report(true);
         lab.stop();
-
-        std::vector<Summary> summaries = summarize(run, scenario.nodes, scenario.sites);
-        for (Summary& s : summaries)
-            s.repetition = options.repetition;
-        result.summaries.insert(result.summaries.end(), summaries.begin(), summaries.end());
-        result.runs.push_back(std::move(run));
+        runs.push_back(std::move(run));
     }
-    return result;
+    return repetition_result(scenario, std::move(runs), options.repetition);
 }
 
 }  // namespace nolb::compare
