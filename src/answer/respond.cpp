@@ -181,8 +181,11 @@ Outcome look_up_chaos(const zone::Snapshot& s, const dns::Query& q) {
 }
 
 Outcome decide(const zone::Snapshot& s, const dns::Query& q) {
-    if (q.status == dns::ParseStatus::formerr) return {dns::rcode::FORMERR};
+    // The opcode first, whatever the rest holds: QDCOUNT != 1 is a format error of QUERY only.
+    // A NOTIFY (RFC 1996 §3.10) would come from a primary of ours, and nolbd has none.
+    if (q.opcode == dns::opcode::NOTIFY) return {dns::rcode::REFUSED};
     if (q.opcode != dns::opcode::QUERY) return {dns::rcode::NOTIMP};
+    if (q.status == dns::ParseStatus::formerr) return {dns::rcode::FORMERR};
     if (q.edns.present && q.edns.version != 0) return {dns::rcode::BADVERS};
     switch (q.qtype) {
         case dns::type::OPT:  // meta types are not questions (RFC 6895 §3.1)

@@ -45,6 +45,7 @@ inline constexpr std::uint16_t ANY = 255;
 
 namespace opcode {
 inline constexpr std::uint8_t QUERY = 0;
+inline constexpr std::uint8_t NOTIFY = 4;  // RFC 1996
 }
 
 namespace rcode {

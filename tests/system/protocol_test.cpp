@@ -105,20 +105,26 @@ TEST_F(NolbdTest, QrSetIsDropped) {
     EXPECT_TRUE(still_answers());
 }
 
-TEST_F(NolbdTest, OtherOpcodesAreNotImplemented) {
+// IQUERY, STATUS and UPDATE are not implemented, with a question or without one (QDCOUNT != 1 is
+// FORMERR for QUERY only); a NOTIFY is refused: nolbd has no primary it could come from.
+TEST_F(NolbdTest, OtherOpcodesAreNotImplementedAndNotifyIsRefused) {
     for (std::uint8_t opcode :
          {std::uint8_t{1}, std::uint8_t{2}, std::uint8_t{4}, std::uint8_t{5}}) {
-        // IQUERY, STATUS, NOTIFY, UPDATE
-        SCOPED_TRACE("opcode " + std::to_string(opcode));
-        const auto id = static_cast<std::uint16_t>(0x2100 + opcode);
-        auto response =
-            udp_exchange(port(), plain_query(id, static_cast<std::uint16_t>(opcode << 11)).wire());
-        ASSERT_TRUE(response);
-        ASSERT_GE(response->size(), 12u);
-        EXPECT_TRUE(qr_of(*response));
-        EXPECT_EQ(id_of(*response), id);
-        EXPECT_EQ(opcode_of(*response), opcode) << "opcode echoed";
-        EXPECT_EQ(rcode_of(*response), LDNS_RCODE_NOTIMPL);
+        for (bool question : {true, false}) {
+            SCOPED_TRACE("opcode " + std::to_string(opcode) + (question ? "" : ", QDCOUNT 0"));
+            const auto id = static_cast<std::uint16_t>(0x2100 + opcode * 2 + question);
+            const auto flags = static_cast<std::uint16_t>(opcode << 11);
+            RawMessage empty;
+            empty.header(id, flags, 0, 0, 0, 0);
+            auto response =
+                udp_exchange(port(), question ? plain_query(id, flags).wire() : empty.wire());
+            ASSERT_TRUE(response);
+            ASSERT_GE(response->size(), 12u);
+            EXPECT_TRUE(qr_of(*response));
+            EXPECT_EQ(id_of(*response), id);
+            EXPECT_EQ(opcode_of(*response), opcode) << "opcode echoed";
+            EXPECT_EQ(rcode_of(*response), opcode == 4 ? LDNS_RCODE_REFUSED : LDNS_RCODE_NOTIMPL);
+        }
     }
     EXPECT_TRUE(still_answers());
 }

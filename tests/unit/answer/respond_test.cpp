@@ -230,11 +230,41 @@ TEST_F(RespondTest, AnyGetsOneRRset) {
 
 TEST_F(RespondTest, OpcodeOtherThanQueryIsNotImplemented) {
     QueryOptions o;
-    o.opcode = LDNS_PACKET_NOTIFY;
-    auto p = r.ask("demo.test.", LDNS_RR_TYPE_SOA, o);
-    EXPECT_EQ(rcode(p), LDNS_RCODE_NOTIMPL);
     o.opcode = LDNS_PACKET_STATUS;
     EXPECT_EQ(rcode(r.ask("demo.test.", LDNS_RR_TYPE_SOA, o)), LDNS_RCODE_NOTIMPL);
+    o.opcode = LDNS_PACKET_UPDATE;
+    EXPECT_EQ(rcode(r.ask("demo.test.", LDNS_RR_TYPE_SOA, o)), LDNS_RCODE_NOTIMPL);
+}
+
+// QDCOUNT != 1 is FORMERR for QUERY only: an opcode nolbd does not implement is NOTIMP whatever
+// the question section holds.
+TEST_F(RespondTest, AnUnknownOpcodeIsNotImplementedWhateverTheQuestionCount) {
+    for (int qdcount : {0, 2}) {
+        SCOPED_TRACE(qdcount);
+        QueryOptions o;
+        o.opcode = LDNS_PACKET_STATUS;
+        std::vector<std::uint8_t> q = make_query("demo.test.", LDNS_RR_TYPE_SOA, o);
+        q[4] = static_cast<std::uint8_t>(qdcount >> 8);
+        q[5] = static_cast<std::uint8_t>(qdcount);
+        EXPECT_EQ(rcode(r.ask(q)), LDNS_RCODE_NOTIMPL);
+        o.opcode = LDNS_PACKET_QUERY;
+        q = make_query("demo.test.", LDNS_RR_TYPE_SOA, o);
+        q[4] = static_cast<std::uint8_t>(qdcount >> 8);
+        q[5] = static_cast<std::uint8_t>(qdcount);
+        EXPECT_EQ(rcode(r.ask(q)), LDNS_RCODE_FORMERR);
+    }
+}
+
+// nolbd is a primary only: a NOTIFY cannot come from a primary of its zones, and is refused
+// (RFC 1996 §3.10), not called unimplemented.
+TEST_F(RespondTest, ANotifyIsRefused) {
+    QueryOptions o;
+    o.opcode = LDNS_PACKET_NOTIFY;
+    auto p = r.ask("demo.test.", LDNS_RR_TYPE_SOA, o);
+    EXPECT_EQ(rcode(p), LDNS_RCODE_REFUSED);
+    EXPECT_EQ(ldns_pkt_get_opcode(p.get()), LDNS_PACKET_NOTIFY);
+    EXPECT_TRUE(ldns_pkt_qr(p.get()));
+    EXPECT_EQ(ldns_pkt_qdcount(p.get()), 1);
 }
 
 TEST_F(RespondTest, QueryNameCaseIsEchoed) {
