@@ -20,6 +20,8 @@ build=(
     build-essential cmake pkg-config g++
     # libraries nolb links
     libldns-dev libevent-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
+    # TSIG's HMACs: libcrypto (ldns links it too)
+    libssl-dev
     # nolb-compare's sites: packets held in user space (NFQUEUE)
     libnetfilter-queue-dev
 )

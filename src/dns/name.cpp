@@ -35,6 +35,37 @@ void skip_name(Reader& reader) {
     }
 }
 
+bool read_name(Reader& reader, std::string& out) {
+    out.clear();
+    Reader at = reader;  // follows pointers; `reader` stays where the name appears
+    bool jumped = false;
+    for (;;) {
+        const std::size_t label_at = at.pos();
+        const std::uint8_t len = at.u8();
+        if (at.failed()) break;
+        if (len == 0) {
+            out.push_back('\0');
+            if (!jumped) reader = at;
+            return true;
+        }
+        if ((len & 0xc0) == 0xc0) {
+            const std::size_t target = static_cast<std::size_t>(((len & 0x3f) << 8) | at.u8());
+            if (at.failed() || target >= label_at) break;  // backwards only: no loops
+            if (!jumped) reader = at;
+            jumped = true;
+            at = Reader(at.data(), at.size(), target);
+            continue;
+        }
+        if ((len & 0xc0) != 0 || out.size() + 1 + len + 1 > kMaxNameSize) break;
+        out.push_back(static_cast<char>(len));
+        for (std::uint8_t i = 0; i < len; ++i)
+            out.push_back(static_cast<char>(lower(at.u8())));
+        if (at.failed()) break;
+    }
+    reader.fail();
+    return false;
+}
+
 bool wire_from_text(std::string_view text, const WireName& origin, WireName& out,
                     std::string& error) {
     if (text.empty()) {

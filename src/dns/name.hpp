@@ -25,6 +25,11 @@ inline std::uint8_t lower(std::uint8_t c) {
 // be at most 63 octets and the uncompressed prefix at most 255. Failure marks the reader failed.
 void skip_name(Reader& reader);
 
+// Reads a possibly compressed name, by skip_name's rules, into `out` uncompressed and
+// lower-cased; the reader ends after the name where it appears. False (the reader failed) on
+// any malformation. Allocates: for the rare messages that are not queries (TSIG, NOTIFY).
+bool read_name(Reader& reader, std::string& out);
+
 // The key of the snapshot's name table, hashed eight bytes at a time (a name is rarely more
 // than three words): each word is mixed in with a multiply and a shift; a last partial word is
 // read as the final eight bytes, overlapping the previous word. The table takes the low bits,

@@ -55,6 +55,7 @@ inline constexpr std::uint16_t SERVFAIL = 2;
 inline constexpr std::uint16_t NXDOMAIN = 3;
 inline constexpr std::uint16_t NOTIMP = 4;
 inline constexpr std::uint16_t REFUSED = 5;
+inline constexpr std::uint16_t NOTAUTH = 9;  // RFC 8945 §5.3.2: a TSIG error
 inline constexpr std::uint16_t BADVERS = 16;  // extended: needs OPT
 }  // namespace rcode
 

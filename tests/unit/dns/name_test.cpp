@@ -66,5 +66,43 @@ TEST(TypeText, UnknownAndOutOfRangeAreRefused) {
         EXPECT_FALSE(type_from_text(text)) << text;
 }
 
+// read_name follows compression pointers backwards only, lower-cases, and leaves the reader
+// after the name where it appears.
+TEST(ReadName, FollowsPointersBackwardsAndLowersTheName) {
+    // "Demo.TEST." at 0; at 11, "www" + a pointer to 0; then one more byte.
+    const std::uint8_t msg[] = {4,   'D', 'e', 'm', 'o', 4,   'T',  'E', 'S',
+                                'T', 0,   3,   'w', 'W', 'w', 0xc0, 0,   0xff};
+    Reader r(msg, sizeof msg, 11);
+    std::string name;
+    ASSERT_TRUE(read_name(r, name));
+    EXPECT_EQ(name, std::string("\x03www\x04"
+                                "demo\x04test\x00",
+                                15));
+    EXPECT_EQ(r.pos(), 17u);
+    Reader first(msg, sizeof msg);
+    ASSERT_TRUE(read_name(first, name));
+    EXPECT_EQ(name, std::string("\x04"
+                                "demo\x04test\x00",
+                                11));
+    EXPECT_EQ(first.pos(), 11u);
+}
+
+TEST(ReadName, RefusesForwardPointersLoopsAndOverruns) {
+    std::string name;
+    const std::uint8_t forward[] = {0xc0, 2, 0};
+    Reader f(forward, sizeof forward);
+    EXPECT_FALSE(read_name(f, name));
+    EXPECT_TRUE(f.failed());
+    const std::uint8_t self[] = {1, 'a', 0xc0, 0};  // points at its own name: a loop back to 0
+    Reader s(self, sizeof self, 0);
+    EXPECT_FALSE(read_name(s, name));
+    const std::uint8_t overrun[] = {5, 'a', 'b'};
+    Reader o(overrun, sizeof overrun);
+    EXPECT_FALSE(read_name(o, name));
+    const std::uint8_t extended[] = {0x41, 0};
+    Reader e(extended, sizeof extended);
+    EXPECT_FALSE(read_name(e, name));
+}
+
 }  // namespace
 }  // namespace nolb::dns
