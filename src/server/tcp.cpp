@@ -21,6 +21,8 @@ constexpr std::size_t kOutputHighWater = 64 * 1024;
 constexpr std::size_t kRetainedOutput = 16 * 1024;  // larger buffers are freed at close
 constexpr unsigned kAcceptsPerWakeup = 64;
 constexpr unsigned kReadsPerWakeup = 4;
+// Rounds of writing a stream (a zone transfer) gets per wakeup while its client keeps up.
+constexpr int kStreamRounds = 4;
 constexpr timeval kAcceptPause = {0, 100'000};
 
 // Closes with a reset, so a client over a cap fails at once and no TIME_WAIT stays here.
@@ -121,7 +123,8 @@ struct TcpServer::Connection {
     util::Event idle_timer;
     util::Event io_timer;
     FrameBuffer in{kInitialInput};
-    std::vector<std::uint8_t> out;  // length-prefixed responses not yet sent
+    std::vector<std::uint8_t> out;   // length-prefixed responses not yet sent
+    std::unique_ptr<Stream> stream;  // the rest of a response of several messages
     std::size_t out_sent = 0;
     std::uint32_t client_ticket = ClientLimiter::kNoSlot;
     IoWait io_wait = IoWait::none;
@@ -316,9 +319,32 @@ void TcpServer::read_from(Connection& connection) {
     settle(connection, active, answered);
 }
 
+// Queues what the handler wrote to scratch_, length-prefixed.
+void TcpServer::queue(Connection& connection, std::size_t response) {
+    if (response == 0 || response > kTcpMaxMessage) return;
+    const std::uint8_t prefix[2] = {static_cast<std::uint8_t>(response >> 8),
+                                    static_cast<std::uint8_t>(response)};
+    connection.out.insert(connection.out.end(), prefix, prefix + 2);
+    connection.out.insert(connection.out.end(), scratch_.get(), scratch_.get() + response);
+}
+
+// Answers the complete messages that are in, in order, until the output reaches its high-water
+// mark; a response of several messages goes on first, and the messages after it wait for its
+// end. Returns the messages queued (answers and a stream's messages).
 std::size_t TcpServer::answer_complete(Connection& connection) {
-    std::size_t answered = 0;
+    std::size_t answered = 0, queued = 0;
+    const std::span<std::uint8_t> scratch(scratch_.get(), kTcpMaxMessage);
     while (connection.pending() < kOutputHighWater) {
+        if (connection.stream) {
+            const std::size_t message = connection.stream->next(scratch);
+            if (message == 0) {
+                connection.stream.reset();
+                continue;
+            }
+            queue(connection, message);
+            ++queued;
+            continue;
+        }
         Frame frame = connection.in.next();
         if (frame.status == FrameStatus::zero_length) {
             connection.broken = true;
@@ -326,19 +352,13 @@ std::size_t TcpServer::answer_complete(Connection& connection) {
         }
         if (frame.status == FrameStatus::incomplete) break;
         if (answered == 0) handler_->begin_batch();
-        std::size_t response = handler_->answer(frame.message, Transport::tcp,
-                                                std::span(scratch_.get(), kTcpMaxMessage));
-        if (response > 0 && response <= kTcpMaxMessage) {
-            const std::uint8_t prefix[2] = {static_cast<std::uint8_t>(response >> 8),
-                                            static_cast<std::uint8_t>(response)};
-            connection.out.insert(connection.out.end(), prefix, prefix + 2);
-            connection.out.insert(connection.out.end(), scratch_.get(), scratch_.get() + response);
-        }
+        queue(connection, handler_->answer_tcp(frame.message, scratch, connection.stream));
         ++answered;
+        ++queued;
     }
     connection.in.compact();
     if (answered > 0) counters_.tcp_messages.add(answered);
-    return answered;
+    return queued;
 }
 
 // After reading or becoming writable: send what is queued, answer what the high-water mark
@@ -346,11 +366,15 @@ std::size_t TcpServer::answer_complete(Connection& connection) {
 // while output is pending), push the idle deadline back if anything happened and start or
 // stop the io deadline.
 void TcpServer::settle(Connection& connection, bool active, bool answered) {
-    for (;;) {
+    // A client that reads as fast as a stream writes would keep this loop going to the stream's
+    // end; after a few rounds the rest waits for the next time the socket is writable, behind
+    // the worker's other connections.
+    for (int round = 0;; ++round) {
         bool progressed = false;
         if (!flush(connection, progressed)) return;
         active = active || progressed;
         if (connection.pending() > 0) break;
+        if (connection.stream && round >= kStreamRounds) break;
         if (answer_complete(connection) == 0) break;
         active = answered = true;
         if (connection.broken) break;
@@ -359,7 +383,7 @@ void TcpServer::settle(Connection& connection, bool active, bool answered) {
         close(connection);
         return;
     }
-    if (connection.pending() > 0) {
+    if (connection.pending() > 0 || connection.stream) {
         if (!connection.waiting_to_write) {
             event_del(connection.read_event.get());
             event_add(connection.write_event.get(), nullptr);
@@ -431,6 +455,7 @@ void TcpServer::close(Connection& connection) {
     if (limits_.clients != nullptr) limits_.clients->release(connection.client_ticket);
     connection.client_ticket = ClientLimiter::kNoSlot;
     connection.fd.reset();
+    connection.stream.reset();
     // Keep pooled memory proportional to ordinary traffic, not to the largest client seen.
     connection.in.reset();
     connection.out.clear();

@@ -103,6 +103,7 @@ class TcpServer {
     bool make_room();
     void start(Connection& connection, Fd fd, std::uint32_t client_ticket);
     void read_from(Connection& connection);
+    void queue(Connection& connection, std::size_t response);
     std::size_t answer_complete(Connection& connection);
     void settle(Connection& connection, bool active, bool answered);
     void watch_io(Connection& connection, bool answered);

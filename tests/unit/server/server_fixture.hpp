@@ -61,7 +61,34 @@ class EchoHandler : public Handler {
         return message.size();
     }
 
+    // "stream N": the echo, then N messages "s-1-", "s-2-", ... of kStreamMessage bytes each.
+    std::size_t answer_tcp(std::span<const std::uint8_t> message, std::span<std::uint8_t> out,
+                           std::unique_ptr<Stream>& more) override {
+        const std::string_view text(reinterpret_cast<const char*>(message.data()), message.size());
+        if (text.starts_with("stream "))
+            more = std::make_unique<Numbered>(std::stoi(std::string(text.substr(7))));
+        return answer(message, Transport::tcp, out);
+    }
+
+    static constexpr std::size_t kStreamMessage = 20000;
+    static Bytes stream_message(int i) {
+        Bytes m = bytes("s-" + std::to_string(i) + "-");
+        m.resize(kStreamMessage, 'y');
+        return m;
+    }
+
   private:
+    struct Numbered : Stream {
+        explicit Numbered(int count) : count_(count) {}
+        std::size_t next(std::span<std::uint8_t> out) override {
+            if (sent_ == count_) return 0;
+            const Bytes m = stream_message(++sent_);
+            std::memcpy(out.data(), m.data(), m.size());
+            return m.size();
+        }
+        int count_, sent_ = 0;
+    };
+
     HandlerStats& stats_;
 };
 

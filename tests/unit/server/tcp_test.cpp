@@ -106,6 +106,44 @@ TEST(Tcp, LargestMessageThenSmallOnes) {
         EXPECT_EQ(read_frame(client), echoed(numbered(i)));
 }
 
+// A response of several messages: all of them in order, and the message pipelined after the
+// one that started it answered only once the last has gone.
+TEST(Tcp, AStreamGoesOnBeforeTheNextMessage) {
+    RunningServer running(tcp_config(1));
+    Fd client = tcp_connect(running.at(0));
+    ASSERT_TRUE(client);
+    Bytes burst = frame(bytes("stream 40"));
+    Bytes after = frame(numbered(1));
+    burst.insert(burst.end(), after.begin(), after.end());
+    ASSERT_TRUE(write_all(client, burst));
+    EXPECT_EQ(read_frame(client), echoed(bytes("stream 40")));
+    for (int i = 1; i <= 40; ++i)
+        ASSERT_EQ(read_frame(client), EchoHandler::stream_message(i)) << "message " << i;
+    EXPECT_EQ(read_frame(client), echoed(numbered(1)));
+}
+
+// A client that starts a long stream and reads nothing holds only its own connection: another
+// client of the same worker is answered meanwhile, and a stream cut short by its client ends
+// with the connection.
+TEST(Tcp, AStreamNobodyReadsDelaysNoOtherClient) {
+    RunningServer running(tcp_config(1));
+    Fd stalled = tcp_connect(running.at(0));
+    ASSERT_TRUE(stalled);
+    ASSERT_TRUE(write_all(stalled, frame(bytes("stream 5000"))));  // 100 MB, never read
+    std::this_thread::sleep_for(100ms);
+    for (int i = 0; i < 20; ++i) {
+        Fd other = tcp_connect(running.at(0));
+        ASSERT_TRUE(other);
+        ASSERT_TRUE(write_all(other, frame(numbered(i))));
+        ASSERT_TRUE(wait_readable(other.get(), 1000ms)) << "round trip " << i;
+        EXPECT_EQ(read_frame(other), echoed(numbered(i)));
+    }
+    stalled.reset();
+    Fd last = tcp_connect(running.at(0));
+    ASSERT_TRUE(write_all(last, frame(numbered(99))));
+    EXPECT_EQ(read_frame(last), echoed(numbered(99)));
+}
+
 // The most a TCP socket's receive or send buffer grows to ("tcp_rmem", "tcp_wmem": the third
 // of the sysctl's values), 64 MiB if it cannot be read.
 std::size_t largest_buffer(const char* sysctl) {
