@@ -23,6 +23,7 @@
 
 #include "dns/types.hpp"
 #include "util/version.hpp"
+#include "zone/image.hpp"
 #include "zone/records.hpp"
 #include "zone/render.hpp"
 
@@ -155,10 +156,13 @@ class Renderer {
             }
         }
         work_.nodes = node_data_.size();
+        images_.start(model_, nodes_);
+        for (std::uint32_t si = 0; si < model_.services.size(); ++si)
+            images_.set_service(si, *service_data_[si]);
         for (std::uint32_t zi = 0; zi < model_.zones.size(); ++zi) {
             const ZoneModel& z = model_.zones[zi];
-            snapshot_->zones.push_back(
-                {z.origin_text, index.at(z.origin), zones_[zi].nxdomain, zones_[zi].serial});
+            snapshot_->zones.push_back({z.origin_text, index.at(z.origin), zones_[zi].nxdomain,
+                                        zones_[zi].serial, images_.image(zi, zones_[zi].serial)});
         }
         render_chaos();
         build_table();
@@ -177,10 +181,13 @@ class Renderer {
         };
 
         // A caller's list names rows it has compared already; without one, compare them here.
+        std::vector<bool> image_due(model_.zones.size(), false);
         auto take_row = [&](std::uint32_t si) {
             if (!changed && !row_differs(available, si)) return;
             available_[si] = published_row(available, si);
             set_addresses(si);
+            images_.set_service(si, *service_data_[si]);
+            image_due[model_.services[si].zone] = true;
             mark(service_readers_[si]);
             ++work_.services;
         };
@@ -197,8 +204,11 @@ class Renderer {
             retire(zones_[zi].nxdomain);
             set_serial(zi, serials[zi]);
             snapshot_->zones[zi].serial = serials[zi];
+            image_due[zi] = true;
             mark(soa_readers_[zi]);
         }
+        for (std::uint32_t zi = 0; zi < model_.zones.size(); ++zi)
+            if (image_due[zi]) snapshot_->zones[zi].image = images_.image(zi, zones_[zi].serial);
 
         for (std::uint32_t r = 0; r < referrals_.size(); ++r) {
             if (!referral_due[r]) continue;
@@ -662,6 +672,7 @@ class Renderer {
     std::shared_ptr<Snapshot> snapshot_;              // the one being rendered
     std::size_t dead_bytes_ = 0, dead_answers_ = 0, dead_typed_ = 0;
     Compiler::Work work_;
+    ImageBuilder images_;  // the zones as transfers carry them
 };
 
 Compiler::Compiler(std::shared_ptr<const Model> model)

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -71,11 +72,14 @@ struct Node {
     std::uint32_t wildcard = kNoAnswer;  // index of the child node "*" if there is one
 };
 
+struct Image;  // zone/image.hpp
+
 struct Zone {
     std::string origin_text;
     std::uint32_t apex = 0;  // node index
     std::uint32_t nxdomain = 0;
     std::uint32_t serial = 0;
+    std::shared_ptr<const Image> image;  // what a transfer of the zone carries now
 };
 
 struct ChaosName {
