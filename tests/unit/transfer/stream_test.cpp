@@ -1,8 +1,10 @@
-// AXFR's messages read back with ldns: the SOA first and last, every record of the zone's image
-// once and nothing else, the question in the first message only, whole records within the size
-// limit; each message signed and verified by ldns when a key is given, and tampering detected;
-// and a transfer keeps the zone as it was when it began, whatever is published meanwhile.
-#include "transfer/axfr.hpp"
+// Transfers' messages read back with ldns. AXFR: the SOA first and last, every record of the
+// zone's image once and nothing else, the question in the first message only, whole records
+// within the size limit; each message signed and verified by ldns when a key is given, and
+// tampering detected; a transfer keeps the zone as it was when it began, whatever is published
+// meanwhile. IXFR: the newest SOA, then per change the older SOA, what left, the newer SOA and
+// what came, and the newest SOA again; a secondary up to date gets the SOA alone.
+#include "transfer/stream.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -40,7 +42,7 @@ Bytes question_of(const Bytes& query) {
     return Bytes(query.begin() + 12, query.end());
 }
 
-std::vector<Bytes> drain(transfer::AxfrStream& stream) {
+std::vector<Bytes> drain(transfer::MessageStream stream) {
     std::vector<Bytes> messages;
     Bytes out(65535);
     for (std::size_t n; (n = stream.next(out)) > 0;) {
@@ -63,10 +65,13 @@ TEST(Axfr, EveryRecordOnceBetweenTwoSoas) {
     auto snapshot = zone::compile(big_config());
     const zone::Image& image = *snapshot->zones[0].image;
     const Bytes query = make_query("demo.test.", LDNS_RR_TYPE_AXFR);
-    transfer::AxfrStream stream(snapshot, 0, 0x1234, 0x0100, question_of(query), std::nullopt);
-    const std::vector<Bytes> messages = drain(stream);
-    ASSERT_GE(messages.size(), 4u);
+    const Bytes question = question_of(query);
+    transfer::MessageStream stream = transfer::axfr({0x1234, 0x0100, question, {}}, *snapshot, 0);
     Bytes spare(65535);
+    std::vector<Bytes> messages;
+    for (std::size_t n; (n = stream.next(spare)) > 0;)
+        messages.emplace_back(spare.begin(), spare.begin() + static_cast<std::ptrdiff_t>(n));
+    ASSERT_GE(messages.size(), 4u);
     EXPECT_EQ(stream.next(spare), 0u) << "done stays done";
 
     std::multiset<std::string> got;
@@ -116,10 +121,11 @@ TEST(Axfr, EveryMessageIsSignedAndVerifiesInLdns) {
     const Bytes request_mac(32, 0x17);
     auto snapshot = zone::compile(big_config());
     const Bytes query = make_query("demo.test.", LDNS_RR_TYPE_AXFR);
-    transfer::AxfrStream stream(
-        snapshot, 0, 7, 0, question_of(query),
-        transfer::Signing{&key, request_mac, static_cast<std::uint64_t>(std::time(nullptr))});
-    const std::vector<Bytes> messages = drain(stream);
+    const Bytes question = question_of(query);
+    const std::vector<Bytes> messages = drain(transfer::axfr(
+        {7, 0, question,
+         transfer::Signing{&key, request_mac, static_cast<std::uint64_t>(std::time(nullptr))}},
+        *snapshot, 0));
     ASSERT_GE(messages.size(), 4u);
     Bytes previous = request_mac;
     for (std::size_t m = 0; m < messages.size(); ++m) {
@@ -156,10 +162,11 @@ TEST(Axfr, ATransferKeepsTheZoneAsItWasWhenItBegan) {
     zone::Compiler compiler(model);
     auto before = compiler.render({}, {500});
     const Bytes query = make_query("demo.test.", LDNS_RR_TYPE_AXFR);
-    transfer::AxfrStream stream(before, 0, 1, 0, question_of(query), std::nullopt);
+    const Bytes question = question_of(query);
+    transfer::MessageStream stream = transfer::axfr({1, 0, question, {}}, *before, 0);
     before.reset();
     auto after = compiler.render({{false, false, true, true}}, {501});  // london down
-    const std::vector<Bytes> messages = drain(stream);
+    const std::vector<Bytes> messages = drain(std::move(stream));
     ASSERT_EQ(messages.size(), 1u);
     ldns_pkt* raw = nullptr;
     ASSERT_EQ(ldns_wire2pkt(&raw, messages[0].data(), messages[0].size()), LDNS_STATUS_OK);
@@ -170,6 +177,60 @@ TEST(Axfr, ATransferKeepsTheZoneAsItWasWhenItBegan) {
     EXPECT_TRUE(lines.count("www.demo.test.\t20\tIN\tA\t127.0.0.2")) << "london, as it was";
     EXPECT_TRUE(lines.count(
         "demo.test.\t3600\tIN\tSOA\tns1.demo.test. hostmaster.demo.test. 500 3600 600 1209600 60"));
+}
+
+// The answer section of every message, in order, as (type, serial for an SOA or the record's
+// text).
+std::vector<std::pair<ldns_rr_type, std::string>> records_of(const std::vector<Bytes>& messages) {
+    std::vector<std::pair<ldns_rr_type, std::string>> out;
+    for (const Bytes& m : messages) {
+        ldns_pkt* raw = nullptr;
+        EXPECT_EQ(ldns_wire2pkt(&raw, m.data(), m.size()), LDNS_STATUS_OK);
+        Pkt pkt(raw);
+        for (std::size_t i = 0; i < ldns_rr_list_rr_count(ldns_pkt_answer(pkt.get())); ++i) {
+            ldns_rr* rr = ldns_rr_list_rr(ldns_pkt_answer(pkt.get()), i);
+            const ldns_rr_type type = ldns_rr_get_type(rr);
+            out.emplace_back(type, type == LDNS_RR_TYPE_SOA
+                                       ? std::to_string(ldns_rdf2native_int32(ldns_rr_rdf(rr, 2)))
+                                       : line_of(rr));
+        }
+    }
+    return out;
+}
+
+TEST(Ixfr, EachChangeBetweenItsSoasAndTheNewestAround) {
+    auto model = zone::load(demo_config());
+    zone::Compiler compiler(model);
+    transfer::Journal journal(10, 1 << 20);
+    auto s1 = compiler.render({}, {1});
+    auto s2 = compiler.render({{false, false, true, true}}, {2});  // london down
+    auto s3 = compiler.render({{true, true, false, true}}, {3});   // london up, geneva's v4 down
+    journal.record(*s1->zones[0].image, *s2->zones[0].image);
+    journal.record(*s2->zones[0].image, *s3->zones[0].image);
+    const Bytes query = make_query("demo.test.", LDNS_RR_TYPE_IXFR);
+    const Bytes question = question_of(query);
+    const auto got =
+        records_of(drain(transfer::ixfr({9, 0, question, {}}, *s3, 0, journal.since(1))));
+
+    using R = std::pair<ldns_rr_type, std::string>;
+    ASSERT_EQ(got.size(), 1u + (1 + 2 + 1 + 0) + (1 + 1 + 1 + 2) + 1);
+    EXPECT_EQ(got[0], R(LDNS_RR_TYPE_SOA, "3"));
+    EXPECT_EQ(got[1], R(LDNS_RR_TYPE_SOA, "1"));  // 1 -> 2: london's two leave
+    EXPECT_EQ(std::set<R>(got.begin() + 2, got.begin() + 4),
+              (std::set<R>{{LDNS_RR_TYPE_A, "www.demo.test.\t20\tIN\tA\t127.0.0.2"},
+                           {LDNS_RR_TYPE_AAAA, "www.demo.test.\t20\tIN\tAAAA\t2001:db8::2"}}));
+    EXPECT_EQ(got[4], R(LDNS_RR_TYPE_SOA, "2"));  // nothing came
+    EXPECT_EQ(got[5], R(LDNS_RR_TYPE_SOA, "2"));  // 2 -> 3: geneva's v4 leaves, london's come
+    EXPECT_EQ(got[6], R(LDNS_RR_TYPE_A, "www.demo.test.\t20\tIN\tA\t127.0.0.3"));
+    EXPECT_EQ(got[7], R(LDNS_RR_TYPE_SOA, "3"));
+    EXPECT_EQ(std::set<R>(got.begin() + 8, got.begin() + 10),
+              (std::set<R>{{LDNS_RR_TYPE_A, "www.demo.test.\t20\tIN\tA\t127.0.0.2"},
+                           {LDNS_RR_TYPE_AAAA, "www.demo.test.\t20\tIN\tAAAA\t2001:db8::2"}}));
+    EXPECT_EQ(got.back(), R(LDNS_RR_TYPE_SOA, "3"));
+
+    const auto up_to_date = records_of(drain(transfer::ixfr({9, 0, question, {}}, *s3, 0, {})));
+    ASSERT_EQ(up_to_date.size(), 1u);
+    EXPECT_EQ(up_to_date[0], R(LDNS_RR_TYPE_SOA, "3"));
 }
 
 }  // namespace
