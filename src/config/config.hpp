@@ -65,6 +65,24 @@ struct RecordText {
     Source where;
 };
 
+// A TSIG key (RFC 8945), which signs transfers and NOTIFY.
+struct Key {
+    std::string name;                  // absolute, lower case, with the trailing dot
+    std::string algorithm;             // "hmac-sha256", "hmac-sha512" or "hmac-sha1"
+    std::vector<std::uint8_t> secret;  // decoded from secret_file (base64)
+    std::string secret_file;           // resolved against the config's folder
+    Source where;
+};
+
+// Who may take a zone by transfer (AXFR, IXFR) and how much history IXFR keeps.
+struct Transfer {
+    std::vector<util::Prefix> allow;  // client addresses that may transfer; empty: nobody
+    std::vector<std::string> keys;    // when not empty, a transfer must be signed by one of these
+    std::size_t journal_changes = 1000;    // serials IXFR can start from
+    std::size_t journal_bytes = 16 << 20;  // and the most their differences may take
+    bool enabled() const { return !allow.empty(); }
+};
+
 struct Zone {
     std::string origin;  // absolute, lower case, with the trailing dot
     std::uint32_t ttl = 3600;
@@ -72,6 +90,7 @@ struct Zone {
     std::vector<NameServer> ns;
     std::optional<std::string> file;  // master file, path resolved against the config's folder
     std::vector<RecordText> records;
+    Transfer transfer;
     Source where;
 };
 
@@ -166,6 +185,7 @@ struct Metrics {
 struct Config {
     std::string path;  // the file it was loaded from
     Server server;
+    std::vector<Key> keys;
     std::vector<Zone> zones;
     std::vector<Service> services;
     Control control;

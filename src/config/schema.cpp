@@ -17,8 +17,12 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 
+#include "dns/tsig.hpp"
+#include "util/base64.hpp"
 #include "util/log.hpp"
 #include "util/version.hpp"
 
@@ -714,6 +718,59 @@ constexpr Item<NameServer> kNameServerItems[] = {
 };
 constexpr Table<NameServer> kNameServer{kNameServerItems, finish_ns};
 
+// ---- [zone.transfer]
+
+void store_allow(Transfer& transfer, const Value& value, Context& ctx) {
+    for (const Value& element : value.items) {
+        auto prefix = util::Prefix::parse(element.string);
+        if (!prefix) {
+            ctx.error(element, in_quotes(element.string) +
+                                   " is not an address or a prefix (192.0.2.0/24, 2001:db8::/32) "
+                                   "with its host bits clear");
+            continue;
+        }
+        if (ctx.unique(value.path, prefix->to_string(), element,
+                       prefix->to_string() + " is already listed"))
+            transfer.allow.push_back(*prefix);
+    }
+}
+
+void store_transfer_keys(Transfer& transfer, const Value& value, Context& ctx) {
+    for (const Value& element : value.items) {
+        auto name = read_absolute_name(element, ctx);
+        if (name) transfer.keys.push_back(name->to_string());
+    }
+}
+
+constexpr Item<Transfer> kTransferItems[] = {
+    {.key = "allow",
+     .type = Type::strings,
+     .meaning = "addresses and prefixes that may transfer the zone (AXFR, IXFR over TCP); "
+                "empty: nobody",
+     .store = store_allow},
+    {.key = "keys",
+     .type = Type::strings,
+     .meaning = "names of [[key]]s; when set, a transfer must also be signed with one of them",
+     .store = store_transfer_keys},
+    {.key = "journal_changes",
+     .type = Type::integer,
+     .min = 1,
+     .max = 1'000'000,
+     .fallback = "1000",
+     .meaning = "changes kept for IXFR; a secondary further behind gets the whole zone",
+     .store = [](Transfer& t, const Value& v,
+                 Context&) { t.journal_changes = static_cast<std::size_t>(v.integer); }},
+    {.key = "journal_bytes",
+     .type = Type::integer,
+     .min = 1024,
+     .max = 1 << 30,
+     .fallback = "16777216",
+     .meaning = "octets the kept changes may take",
+     .store = [](Transfer& t, const Value& v,
+                 Context&) { t.journal_bytes = static_cast<std::size_t>(v.integer); }},
+};
+constexpr Table<Transfer> kTransfer{kTransferItems};
+
 // ---- [[zone]]
 
 void store_origin(Zone& zone, const Value& value, Context& ctx) {
@@ -803,8 +860,88 @@ constexpr Item<Zone> kZoneItems[] = {
      .fallback = "{}",
      .meaning = "the zone's SOA fields, [zone.soa]",
      .store = [](Zone& z, const Value& v, Context& ctx) { walk(kSoa, v, z.soa, ctx); }},
+    {.key = "transfer",
+     .type = Type::table,
+     .fallback = "{}",
+     .meaning = "zone transfers to secondaries, [zone.transfer]",
+     .store = [](Zone& z, const Value& v, Context& ctx) { walk(kTransfer, v, z.transfer, ctx); }},
 };
 constexpr Table<Zone> kZone{kZoneItems, finish_zone};
+
+// ---- [[key]]
+
+void store_key_name(Key& key, const Value& value, Context& ctx) {
+    auto name = read_absolute_name(value, ctx);
+    if (!name) return;
+    key.name = name->to_string();
+    ctx.unique("key", key.name, value, "key " + key.name + " is already defined");
+}
+
+void store_key_algorithm(Key& key, const Value& value, Context& ctx) {
+    if (!dns::tsig::parse_algorithm(value.string)) {
+        ctx.error(value, in_quotes(value.string) +
+                             " is not a TSIG algorithm nolbd signs with (hmac-sha256, "
+                             "hmac-sha512, hmac-sha1)");
+        return;
+    }
+    key.algorithm = value.string;
+}
+
+// The secret of a key file: the whole file in base64, BIND's `secret "...";` (tsig-keygen) or
+// the `Key:` line of a dnssec-keygen or ldns-keygen .private file.
+std::string_view secret_text(std::string_view file) {
+    for (std::string_view marker : {std::string_view("secret \""), std::string_view("Key:")}) {
+        const std::size_t at = file.find(marker);
+        if (at == std::string_view::npos) continue;
+        std::string_view rest = file.substr(at + marker.size());
+        return rest.substr(0, rest.find_first_of(marker == "Key:" ? "\n" : "\""));
+    }
+    return file;
+}
+
+void store_secret_file(Key& key, const Value& value, Context& ctx) {
+    std::filesystem::path path(value.string);
+    if (path.is_relative()) path = ctx.folder() / path;
+    path = path.lexically_normal();
+    key.secret_file = path.string();
+    std::ifstream in(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (std::string why = unreadable(path); !why.empty() || !in) {
+        ctx.error(value, "cannot read " + in_quotes(path.string()) + ": " +
+                             (why.empty() ? "read error" : why));
+        return;
+    }
+    auto secret = util::decode_base64(secret_text(text));
+    if (!secret || secret->empty()) {
+        ctx.error(value, in_quotes(path.string()) +
+                             " holds no base64 secret (the secret alone, BIND's secret \"...\"; "
+                             "or a .private file's Key: line)");
+        return;
+    }
+    key.secret = std::move(*secret);
+}
+
+constexpr Item<Key> kKeyItems[] = {
+    {.key = "name",
+     .type = Type::string,
+     .required = true,
+     .min = 1,
+     .meaning = "the key's name, as the secondaries know it (\"transfer.example.\")",
+     .store = store_key_name},
+    {.key = "algorithm",
+     .type = Type::string,
+     .fallback = R"("hmac-sha256")",
+     .meaning = "hmac-sha256, hmac-sha512 or hmac-sha1",
+     .store = store_key_algorithm},
+    {.key = "secret_file",
+     .type = Type::string,
+     .required = true,
+     .min = 1,
+     .meaning = "file with the secret in base64, relative to this file's folder; keep it "
+                "readable by nolbd alone",
+     .store = store_secret_file},
+};
+constexpr Table<Key> kKey{kKeyItems};
 
 // ---- [server]
 
@@ -1081,6 +1218,43 @@ void store_zones(Config& config, const Value& value, Context& ctx) {
     }
 }
 
+void store_keys(Config& config, const Value& value, Context& ctx) {
+    for (const Value& element : value.items) {
+        Key key;
+        key.where = ctx.source(element);
+        walk(kKey, element, key, ctx);
+        config.keys.push_back(std::move(key));
+    }
+}
+
+// Checks across tables, once everything is read: the keys a transfer names exist, and a zone
+// that is transferred moves its serial with every change.
+void finish_config(Config& config, const Value& document, Context& ctx) {
+    const Value* zones = document.member("zone");
+    for (std::size_t zi = 0; zi < config.zones.size(); ++zi) {
+        const Zone& zone = config.zones[zi];
+        const Value* table = zones && zi < zones->items.size() ? &zones->items[zi] : nullptr;
+        const Value* transfer = table ? table->member("transfer") : nullptr;
+        const Value* keys = transfer ? transfer->member("keys") : nullptr;
+        for (std::size_t k = 0; keys && k < zone.transfer.keys.size() && k < keys->items.size();
+             ++k) {
+            const std::string& name = zone.transfer.keys[k];
+            if (std::none_of(config.keys.begin(), config.keys.end(),
+                             [&](const Key& key) { return key.name == name; }))
+                ctx.error(keys->items[k], "no [[key]] is named " + name);
+        }
+        if (keys && !zone.transfer.keys.empty() && !zone.transfer.enabled())
+            ctx.error(*keys, "keys without allow: nobody may transfer the zone");
+        const Value* soa = table ? table->member("soa") : nullptr;
+        const Value* serial = soa ? soa->member("serial") : nullptr;
+        if (zone.transfer.enabled() && zone.soa.serial && serial)
+            ctx.error(*serial,
+                      "a zone that secondaries transfer needs serial = \"auto\": every "
+                      "change nolbd publishes must move the serial, or they would keep the old "
+                      "data");
+    }
+}
+
 void store_services(Config& config, const Value& value, Context& ctx) {
     for (const Value& element : value.items) {
         Service service;
@@ -1096,6 +1270,10 @@ constexpr Item<Config> kConfigItems[] = {
      .fallback = "{}",
      .meaning = "the daemon: sockets, threads, limits, logging",
      .store = [](Config& c, const Value& v, Context& ctx) { walk(kServer, v, c.server, ctx); }},
+    {.key = "key",
+     .type = Type::tables,
+     .meaning = "TSIG keys that sign transfers, [[key]]",
+     .store = store_keys},
     {.key = "zone",
      .type = Type::tables,
      .required = true,
@@ -1122,7 +1300,7 @@ constexpr Item<Config> kConfigItems[] = {
      .meaning = "the Prometheus endpoint, [metrics]",
      .store = [](Config& c, const Value& v, Context& ctx) { walk(kMetrics, v, c.metrics, ctx); }},
 };
-constexpr Table<Config> kConfig{kConfigItems};
+constexpr Table<Config> kConfig{kConfigItems, finish_config};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -90,6 +91,64 @@ socklen_t Endpoint::to_sockaddr(sockaddr_storage& out) const {
     sin6->sin6_port = htons(port);
     std::memcpy(&sin6->sin6_addr, address.bytes.data(), 16);
     return sizeof(sockaddr_in6);
+}
+
+std::optional<Prefix> Prefix::parse(std::string_view text) {
+    const std::size_t slash = text.find('/');
+    auto address = IpAddress::parse(text.substr(0, slash));
+    if (!address) return std::nullopt;
+    const unsigned bits = static_cast<unsigned>(address->size() * 8);
+    Prefix p{*address, static_cast<std::uint8_t>(bits)};
+    if (slash == std::string_view::npos) return p;
+    const std::string_view digits = text.substr(slash + 1);
+    unsigned length = 0;
+    if (digits.empty() || digits.size() > 3) return std::nullopt;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return std::nullopt;
+        length = length * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (length > bits) return std::nullopt;
+    p.length = static_cast<std::uint8_t>(length);
+    // Host bits must be clear: "192.0.2.1/24" is a mistake, not 192.0.2.0/24.
+    for (unsigned bit = length; bit < bits; ++bit)
+        if (p.address.bytes[bit / 8] & (0x80 >> (bit % 8))) return std::nullopt;
+    return p;
+}
+
+std::string Prefix::to_string() const {
+    return address.to_string() + "/" + std::to_string(length);
+}
+
+bool Prefix::contains(const IpAddress& a) const {
+    IpAddress candidate = a;
+    static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!a.is_v4() && address.is_v4() && std::equal(kMapped, kMapped + 12, a.bytes.begin())) {
+        candidate.family = AF_INET;
+        std::copy(a.bytes.begin() + 12, a.bytes.end(), candidate.bytes.begin());
+        std::fill(candidate.bytes.begin() + 4, candidate.bytes.end(), 0);
+    }
+    if (candidate.family != address.family) return false;
+    for (unsigned bit = 0; bit < length; ++bit) {
+        const std::uint8_t mask = static_cast<std::uint8_t>(0x80 >> (bit % 8));
+        if ((candidate.bytes[bit / 8] & mask) != (address.bytes[bit / 8] & mask)) return false;
+    }
+    return true;
+}
+
+std::optional<IpAddress> address_of(const sockaddr_storage& address) {
+    IpAddress out;
+    if (address.ss_family == AF_INET) {
+        const auto* sin = reinterpret_cast<const sockaddr_in*>(&address);
+        std::memcpy(out.bytes.data(), &sin->sin_addr, 4);
+        return out;
+    }
+    if (address.ss_family == AF_INET6) {
+        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&address);
+        out.family = AF_INET6;
+        std::memcpy(out.bytes.data(), &sin6->sin6_addr, 16);
+        return out;
+    }
+    return std::nullopt;
 }
 
 }  // namespace nolb::util

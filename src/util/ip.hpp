@@ -36,4 +36,20 @@ struct Endpoint {
     bool operator==(const Endpoint&) const = default;
 };
 
+// An address block for access lists: "198.51.100.0/24", "2001:db8::/32", or one address (its
+// full length). Bits past the length must be zero, as in every ACL syntax that checks them.
+struct Prefix {
+    IpAddress address;
+    std::uint8_t length = 32;
+
+    static std::optional<Prefix> parse(std::string_view text);
+    std::string to_string() const;
+    // `a` lies in the block; an IPv4-mapped IPv6 address (::ffff:a.b.c.d) counts as its IPv4.
+    bool contains(const IpAddress& a) const;
+    bool operator==(const Prefix&) const = default;
+};
+
+// The address of a socket address (IPv4 or IPv6); nullopt for other families.
+std::optional<IpAddress> address_of(const sockaddr_storage& address);
+
 }  // namespace nolb::util

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -292,8 +293,8 @@ weight = 5
 )");
     ASSERT_EQ(all.size(), 7u);
     EXPECT_EQ(all[0],
-              "t.toml:1:1: colour: unknown key (expected one of: server zone service control rrl "
-              "metrics)");
+              "t.toml:1:1: colour: unknown key (expected one of: server key zone service control "
+              "rrl metrics)");
     EXPECT_EQ(all[1], R"(t.toml:3:1: server.wokers: unknown key (did you mean "workers"?))");
     EXPECT_EQ(all[2], R"(t.toml:6:1: zone[0].tll: unknown key (did you mean "ttl"?))");
     EXPECT_EQ(all[3],
@@ -312,8 +313,8 @@ TEST(Schema, UnknownTableAndOddKeys) {
     EXPECT_EQ(problem(with_minimal("[servers]\nworkers = 2\n")),
               R"(t.toml:5:2: servers: unknown key (did you mean "server"?))");
     EXPECT_EQ(problem("\"two words\" = 1\n" + std::string(kMinimal)),
-              "t.toml:1:1: \"two words\": unknown key (expected one of: server zone service "
-              "control rrl metrics)");
+              "t.toml:1:1: \"two words\": unknown key (expected one of: server key zone "
+              "service control rrl metrics)");
 }
 
 TEST(Schema, WrongTypes) {
@@ -873,6 +874,80 @@ TEST(Schema, RecordsKeepTheirPosition) {
     EXPECT_EQ(c.zones[0].records[1].where.to_string(), "t.toml:5:3");
     EXPECT_EQ(problem(zone_with("records = [\"a A 192.0.2.1\\n$INCLUDE /etc/passwd\"]\n")),
               "t.toml:3:12: zone[0].records[0]: a record must fit on one line");
+}
+
+// [[key]] and [zone.transfer]: a key's secret read from its file in any of the three usual
+// forms, each mistake named where it is, and the checks across tables (a key a transfer names
+// must exist; a transferred zone needs an automatic serial).
+TEST(Schema, KeysAndTransfers) {
+    char name[] = "/tmp/nolb-keys-XXXXXX";
+    ASSERT_NE(::mkdtemp(name), nullptr);
+    const std::filesystem::path dir = name;
+    auto write = [&](const char* file, const char* text) {
+        std::ofstream(dir / file) << text;
+        return (dir / file).string();
+    };
+    write("plain.key", "Zm9vYmFy\n");
+    write("bind.key", "key \"xfr.\" {\n\talgorithm hmac-sha256;\n\tsecret \"Zm9vYmFy\";\n};\n");
+    write("ldns.private",
+          "Private-key-format: v1.2\nAlgorithm: 163 (HMAC_SHA256)\nKey: Zm9vYmFy\n");
+    write("empty.key", "\n");
+    const std::string path = (dir / "nolb.toml").string();
+    const std::string zone =
+        "[[zone]]\norigin = \"demo.test\"\n[[zone.ns]]\nname = \"ns.example.\"\n";
+
+    Config c = read(
+        "[[key]]\nname = \"Plain.Demo.Test\"\nsecret_file = \"plain.key\"\n"
+        "[[key]]\nname = \"bind.\"\nalgorithm = \"hmac-sha512\"\n"
+        "secret_file = \"bind.key\"\n"
+        "[[key]]\nname = \"ldns.\"\nsecret_file = \"ldns.private\"\n" +
+            zone +
+            "[zone.transfer]\nallow = [\"192.0.2.0/24\", \"2001:db8::7\"]\n"
+            "keys = [\"plain.demo.test\"]\njournal_changes = 50\n",
+        path);
+    ASSERT_EQ(c.keys.size(), 3u);
+    EXPECT_EQ(c.keys[0].name, "plain.demo.test.");
+    EXPECT_EQ(c.keys[0].algorithm, "hmac-sha256");
+    for (const Key& key : c.keys)
+        EXPECT_EQ(std::string(key.secret.begin(), key.secret.end()), "foobar") << key.name;
+    EXPECT_EQ(c.keys[1].algorithm, "hmac-sha512");
+    EXPECT_EQ(c.keys[0].secret_file, (dir / "plain.key").string());
+    const Transfer& t = c.zones[0].transfer;
+    EXPECT_TRUE(t.enabled());
+    ASSERT_EQ(t.allow.size(), 2u);
+    EXPECT_EQ(t.allow[0].to_string(), "192.0.2.0/24");
+    EXPECT_EQ(t.allow[1].to_string(), "2001:db8::7/128");
+    EXPECT_EQ(t.keys, std::vector<std::string>{"plain.demo.test."});
+    EXPECT_EQ(t.journal_changes, 50u);
+    EXPECT_EQ(t.journal_bytes, std::size_t{16} << 20);
+    EXPECT_FALSE(read(zone).zones[0].transfer.enabled()) << "nobody by default";
+
+    EXPECT_EQ(problem("[[key]]\nname = \"k.\"\nalgorithm = \"hmac-md5\"\nsecret_file = \"" +
+                      (dir / "plain.key").string() + "\"\n" + zone),
+              "t.toml:3:13: key[0].algorithm: \"hmac-md5\" is not a TSIG algorithm nolbd signs "
+              "with (hmac-sha256, hmac-sha512, hmac-sha1)");
+    EXPECT_EQ(problem("[[key]]\nname = \"k.\"\nsecret_file = \"" + (dir / "empty.key").string() +
+                      "\"\n" + zone),
+              "t.toml:3:15: key[0].secret_file: \"" + (dir / "empty.key").string() +
+                  "\" holds no base64 secret (the secret alone, BIND's secret \"...\"; or a "
+                  ".private file's Key: line)");
+    EXPECT_EQ(problem("[[key]]\nname = \"k.\"\nsecret_file = \"/nonexistent/k\"\n" + zone),
+              "t.toml:3:15: key[0].secret_file: cannot read \"/nonexistent/k\": No such file or "
+              "directory");
+    EXPECT_EQ(problem(zone + "[zone.transfer]\nallow = [\"192.0.2.1/24\"]\n"),
+              "t.toml:6:10: zone[0].transfer.allow[0]: \"192.0.2.1/24\" is not an address or a "
+              "prefix (192.0.2.0/24, 2001:db8::/32) with its host bits clear");
+    EXPECT_EQ(problem(zone + "[zone.transfer]\nallow = [\"127.0.0.1\"]\nkeys = [\"nope.\"]\n"),
+              "t.toml:7:9: zone[0].transfer.keys[0]: no [[key]] is named nope.");
+    EXPECT_EQ(problem("[[key]]\nname = \"k.\"\nsecret_file = \"" + (dir / "plain.key").string() +
+                      "\"\n" + zone + "[zone.transfer]\nkeys = [\"k.\"]\n"),
+              "t.toml:9:8: zone[0].transfer.keys: keys without allow: nobody may transfer the "
+              "zone");
+    EXPECT_EQ(problem(zone + "[zone.soa]\nserial = 7\n[zone.transfer]\nallow = [\"127.0.0.1\"]\n"),
+              "t.toml:6:10: zone[0].soa.serial: a zone that secondaries transfer needs serial = "
+              "\"auto\": every change nolbd publishes must move the serial, or they would keep "
+              "the old data");
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -219,5 +219,48 @@ TEST(Endpoint, FillsSockaddrOfItsFamily) {
     EXPECT_STREQ(text, "2001:db8::9");
 }
 
+TEST(Prefix, ParsesBlocksAndSingleAddresses) {
+    auto block = Prefix::parse("198.51.100.0/24");
+    ASSERT_TRUE(block);
+    EXPECT_EQ(block->length, 24);
+    EXPECT_EQ(block->to_string(), "198.51.100.0/24");
+    auto one = Prefix::parse("2001:db8::7");
+    ASSERT_TRUE(one);
+    EXPECT_EQ(one->length, 128);
+    EXPECT_TRUE(Prefix::parse("0.0.0.0/0"));
+    EXPECT_TRUE(Prefix::parse("::/0"));
+    for (const char* bad : {"198.51.100.1/24", "198.51.100.0/33", "2001:db8::/129", "10.0.0.0/",
+                            "10.0.0.0/x", "10.0.0.0/-1", "nope/8", "", "10.0.0.0/0008"})
+        EXPECT_FALSE(Prefix::parse(bad)) << bad;
+}
+
+TEST(Prefix, ContainsItsAddressesOnlyAndMappedOnes) {
+    const Prefix block = *Prefix::parse("198.51.100.0/23");
+    EXPECT_TRUE(block.contains(*IpAddress::parse("198.51.100.0")));
+    EXPECT_TRUE(block.contains(*IpAddress::parse("198.51.101.255")));
+    EXPECT_FALSE(block.contains(*IpAddress::parse("198.51.102.0")));
+    EXPECT_FALSE(block.contains(*IpAddress::parse("198.51.99.255")));
+    EXPECT_TRUE(block.contains(*IpAddress::parse("::ffff:198.51.100.9")));
+    EXPECT_FALSE(block.contains(*IpAddress::parse("2001:db8::1")));
+    const Prefix v6 = *Prefix::parse("2001:db8:1::/48");
+    EXPECT_TRUE(v6.contains(*IpAddress::parse("2001:db8:1:ffff::1")));
+    EXPECT_FALSE(v6.contains(*IpAddress::parse("2001:db8:2::1")));
+    EXPECT_FALSE(v6.contains(*IpAddress::parse("198.51.100.1")));
+    EXPECT_TRUE(Prefix::parse("0.0.0.0/0")->contains(*IpAddress::parse("203.0.113.1")));
+    const Prefix one = *Prefix::parse("127.0.0.1");
+    EXPECT_TRUE(one.contains(*IpAddress::parse("127.0.0.1")));
+    EXPECT_FALSE(one.contains(*IpAddress::parse("127.0.0.2")));
+}
+
+TEST(Prefix, AddressOfASocketAddress) {
+    sockaddr_storage storage{};
+    Endpoint{*IpAddress::parse("192.0.2.8"), 53}.to_sockaddr(storage);
+    EXPECT_EQ(address_of(storage), IpAddress::parse("192.0.2.8"));
+    Endpoint{*IpAddress::parse("2001:db8::8"), 53}.to_sockaddr(storage);
+    EXPECT_EQ(address_of(storage), IpAddress::parse("2001:db8::8"));
+    storage.ss_family = AF_UNIX;
+    EXPECT_FALSE(address_of(storage));
+}
+
 }  // namespace
 }  // namespace nolb::util
