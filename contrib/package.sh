@@ -4,7 +4,7 @@
 #     contrib/package.sh [BUILD_DIR [OUT_DIR]]     # defaults: build, BUILD_DIR/packages
 #
 # OUT_DIR receives nolb_<version>_<arch>.deb (nolbd, nolbctl, the unit, /etc/nolb/nolb.toml),
-# nolb-tools_<version>_<arch>.deb (nolb-stats, nolb-compare), their debug symbols (.ddeb) and
+# nolb-tools_<version>_<arch>.deb (nolb-stats, nolb-compare), their debug symbols (-dbgsym) and
 # the .buildinfo and .changes files; lintian's report is printed, and its exit status is this
 # script's when it finds an error.
 #
