@@ -94,19 +94,23 @@ expect_match "and suggests haproxy, which nolb-compare's load-balancer model run
 
 # ---------------------------------------------------------------------------- installing
 
-# No service started by the install: a host with systemd would otherwise start nolbd on port 53.
-if [[ ! -e "$POLICY" ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"$POLICY"
-    chmod 755 "$POLICY"
-    OWN_POLICY=1
-fi
-run dpkg -i "$DEB" "$TOOLS_DEB"
+# install: dpkg -i both packages, starting no service (a host with systemd would otherwise start
+# or restart nolbd on port 53): a policy-rc.d forbids it, where the host has none of its own.
+install_packages() {
+    if [[ ! -e "$POLICY" ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$POLICY"
+        chmod 755 "$POLICY"
+        OWN_POLICY=1
+    fi
+    run dpkg -i "$DEB" "$TOOLS_DEB"
+    if ((OWN_POLICY)); then
+        rm -f "$POLICY"
+        OWN_POLICY=0
+    fi
+}
+install_packages
 expect_eq "dpkg -i installs nolb and nolb-tools" 0 "$RC"
 if ! installed nolb || ! installed nolb-tools; then die "both packages are installed" "$(out_excerpt)"; fi
-if ((OWN_POLICY)); then
-    rm -f "$POLICY"
-    OWN_POLICY=0
-fi
 
 for path in /usr/sbin/nolbd /usr/bin/nolbctl /usr/bin/nolb-stats /usr/bin/nolb-compare; do
     expect_true "$path is installed and executable" test -x "$path"
@@ -207,6 +211,16 @@ fi
 expect_true "README.md is in /usr/share/doc/nolb" test -f /usr/share/doc/nolb/README.md.gz
 expect_true "the reference configuration is an example" \
     eval "test -f /usr/share/doc/nolb/examples/nolb.toml || test -f /usr/share/doc/nolb/examples/nolb.toml.gz"
+
+# ---------------------------------------------------------------------------- upgrading
+
+# The same packages again, as an upgrade: a configuration the operator changed stays as it is.
+printf '# changed by the operator\n' >>/etc/nolb/nolb.toml
+install_packages
+expect_eq "dpkg -i again (an upgrade in place)" 0 "$RC"
+expect_eq "keeps the changed /etc/nolb/nolb.toml" "# changed by the operator" "$(tail -n 1 /etc/nolb/nolb.toml)"
+run stat -c '%U:%G %a' /var/lib/nolb
+expect_eq "and the state folder as it was" "nolb:nolb 750" "$OUT"
 
 # ---------------------------------------------------------------------------- removing, purging
 
