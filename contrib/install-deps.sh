@@ -9,8 +9,9 @@
 # (chromium, plus node and npm for the browser tests' playwright-core), compare (the load balancer,
 # keepalived and the firewall nolb-compare drives), calibrate (the browser group and OpenJDK 17, for
 # `nolb-compare calibrate` in full), bench (the load generator, the servers and the profiler
-# contrib/bench.py compares nolbd with, and the harness's python and plotting library). No
-# group: all of them but calibrate and bench, which is what contrib/test.sh and CI use.
+# contrib/bench.py compares nolbd with, and the harness's python and plotting library), package
+# (the Debian tools contrib/package.sh and tests/system/package use). No group: all of them but
+# calibrate and bench, which is what contrib/test.sh and CI use.
 # contrib/demo.sh asks for build and test, and for chromium only when it is to open one.
 set -euo pipefail
 
@@ -44,6 +45,11 @@ compare=(
     # target; nft's own queue expression may be missing)
     haproxy keepalived nftables iptables
 )
+package=(
+    # contrib/package.sh: dpkg-buildpackage, debhelper (dh, compat 13), fakeroot and lintian;
+    # tests/system/package reads the installed man pages with man
+    dpkg-dev debhelper fakeroot lintian man-db
+)
 calibrate=(
     # nolb-compare calibrate, in full: OpenJDK 17 for the Java client (the other programs come
     # with the test and browser groups)
@@ -69,19 +75,20 @@ command -v node >/dev/null || browser+=(nodejs)
 command -v npm >/dev/null || browser+=(npm)
 
 groups=("$@")
-((${#groups[@]})) || groups=(build test compare browser)
+((${#groups[@]})) || groups=(build test compare browser package)
 packages=()
 for group in "${groups[@]}"; do
     case "$group" in
     build) packages+=("${build[@]}") ;;
     test) packages+=("${test[@]}") ;;
     compare) packages+=("${compare[@]}") ;;
+    package) packages+=("${package[@]}") ;;
     bench) packages+=("${bench[@]}") ;;
     calibrate) packages+=("${calibrate[@]}" "${browser[@]}") ;;
     chromium) packages+=("${chromium[@]}") ;;
     browser) packages+=("${browser[@]}") ;;
     *)
-        echo "install-deps: unknown group '$group' (build, test, compare, chromium, browser, calibrate, bench)" >&2
+        echo "install-deps: unknown group '$group' (build, test, compare, chromium, browser, calibrate, bench, package)" >&2
         exit 2
         ;;
     esac

@@ -146,6 +146,15 @@ fs::path find_program(std::string_view name) {
     return fs::path(name);
 }
 
+// nolbd beside nolb-stats in bin_dir (a build tree), else in the sbin folder next to bin_dir
+// (installed: /usr/bin/nolb-compare and nolb-stats, /usr/sbin/nolbd).
+fs::path nolbd_binary(const fs::path& bin_dir) {
+    const fs::path beside = bin_dir / "nolbd";
+    const fs::path sbin = bin_dir.parent_path() / "sbin" / "nolbd";
+    if (::access(beside.c_str(), X_OK) != 0 && ::access(sbin.c_str(), X_OK) == 0) return sbin;
+    return beside;
+}
+
 std::optional<unsigned> node_of_address(const std::string& address, const Scenario& scenario) {
     for (unsigned i = 0; i < scenario.nodes; ++i)
         if (node_address(scenario, i) == address) return i;
@@ -421,7 +430,7 @@ struct Lab::Impl {
             setup.control_socket = nolbd2_socket;
         }
         write_file(config, render_nolbd_config(scenario, m, setup));
-        std::vector<std::string> command = {(options.bin_dir / "nolbd").string(), "-c",
+        std::vector<std::string> command = {nolbd_binary(options.bin_dir).string(), "-c",
                                             config.string()};
         // The lab runs as root (its namespaces need it) and its files are its own: nolbd
         // keeps root, as it must be told.

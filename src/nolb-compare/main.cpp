@@ -103,11 +103,15 @@ fs::path default_drivers_dir() {
     return "contrib/calibrate";
 }
 
+// conf/scenarios of the source tree (the current folder's, else the one built from), else the
+// installed copy (/usr/bin/nolb-compare: /usr/share/nolb/scenarios).
 fs::path default_scenarios_dir() {
     if (fs::is_directory("conf/scenarios")) return "conf/scenarios";
 #ifdef NOLB_SCENARIOS_DIR
     if (fs::is_directory(NOLB_SCENARIOS_DIR)) return NOLB_SCENARIOS_DIR;
 #endif
+    const fs::path installed = self_path().parent_path().parent_path() / "share/nolb/scenarios";
+    if (fs::is_directory(installed)) return installed;
     return "conf/scenarios";
 }
 
@@ -632,7 +636,7 @@ int main(int argc, char** argv) {
             ->check(CLI::ExistingFile);
     auto* all_opt = app.add_flag("--all", options.all, "every scenario in --scenarios-dir");
     app.add_option("--scenarios-dir", options.scenarios_dir,
-                   "where --all looks (default: conf/scenarios)");
+                   "where --all looks (default: conf/scenarios, else the installed copy)");
     app.add_option("-o,--out", options.out, "output folder")->capture_default_str();
     auto model_check = CLI::IsMember({"zero-admin", "health-checked", "load-balancer"});
     app.add_option("--models", options.models, "models to run (default: the scenario's)")
@@ -666,7 +670,8 @@ int main(int argc, char** argv) {
                  "each model for the scenario's quick_duration (20 s) with at most 20 clients per "
                  "profile, once: a check, not a measurement");
     app.add_option("--bin-dir", options.bin_dir,
-                   "where nolbd and nolb-stats are (default: beside nolb-compare)");
+                   "where nolbd and nolb-stats are (default: beside nolb-compare; nolbd also in "
+                   "../sbin)");
     app.add_option("--haproxy", options.haproxy, "the HAProxy binary")->capture_default_str();
     app.add_flag("--no-namespace", options.no_namespace, "as root too, run on the host's loopback");
     app.add_flag("-q,--quiet", options.quiet, "no progress line");
