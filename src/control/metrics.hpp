@@ -26,6 +26,7 @@ struct FamilyDoc {
     std::string_view type;  // counter or gauge
     std::string_view help;
     std::array<std::string_view, 3> labels = {};  // in the samples' order; unused ones empty
+    std::string_view values = {};  // the first label's values when fixed: "received, sent"
 };
 
 // Every family the endpoint exposes, in the order it exposes them; the reference lists these.

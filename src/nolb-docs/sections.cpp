@@ -42,6 +42,14 @@ std::string keys_markdown() {
     return out + "\n";
 }
 
+// The help, and the values of its first label when the code fixes them.
+std::string family_meaning(const control::FamilyDoc& family) {
+    std::string out(family.help);
+    if (!family.values.empty())
+        out += "; " + std::string(family.labels[0]) + ": " + std::string(family.values);
+    return out + ".";
+}
+
 // "nolb_address_up{service,node,address}"
 std::string family_signature(const control::FamilyDoc& family) {
     std::string labels;
@@ -54,7 +62,7 @@ std::string metrics_markdown() {
     std::string out = "\n";
     for (const control::FamilyDoc& family : control::metric_families())
         out += "- `" + family_signature(family) + "` (" + std::string(family.type) +
-               "): " + markdown_text(family.help) + ".\n";
+               "): " + markdown_text(family_meaning(family)) + "\n";
     return out + "\n";
 }
 
@@ -84,7 +92,7 @@ std::string metrics_scdoc() {
     for (const control::FamilyDoc& family : control::metric_families())
         out += scdoc_entry(
             "*" + scdoc_text(family_signature(family)) + "* (" + std::string(family.type) + ")",
-            std::string(family.help) + ".");
+            family_meaning(family));
     return out;
 }
 

@@ -200,6 +200,12 @@ std::vector<std::string> label_names(const std::string& line) {
     return names;
 }
 
+// The value of a sample's first label: `a{x="1",y="2"} 3` -> "1".
+std::string first_label_value(const std::string& line) {
+    const std::size_t begin = line.find("=\"") + 2;
+    return line.substr(begin, line.find('"', begin) - begin);
+}
+
 // The reference lists metric_families(): each is exposed, in that order, and its samples carry
 // the labels it names, so the reference cannot promise a family or a label the endpoint lacks.
 TEST(ControlMetrics, TheFamiliesAreExposedAsDeclared) {
@@ -210,6 +216,7 @@ TEST(ControlMetrics, TheFamiliesAreExposedAsDeclared) {
     for (const FamilyDoc& family : families)
         declared.emplace_back(family.name);
     std::set<std::string> sampled;
+    std::map<std::string, std::set<std::string>> first_values;  // family -> its first label's
     for (const std::string& line : lines_of(text)) {
         std::size_t at = 7;
         if (line.starts_with("# HELP ")) exposed.push_back(take_name(line, at, true));
@@ -224,6 +231,16 @@ TEST(ControlMetrics, TheFamiliesAreExposedAsDeclared) {
         for (std::string_view label : family->labels)
             if (!label.empty()) labels.emplace_back(label);
         EXPECT_EQ(label_names(line), labels) << line;
+        if (!family->values.empty()) first_values[name].insert(first_label_value(line));
+    }
+    // Where a family names its first label's values, the samples have exactly those.
+    for (const FamilyDoc& family : families) {
+        if (family.values.empty()) continue;
+        std::set<std::string> declared_values;
+        std::istringstream list{std::string(family.values)};
+        for (std::string value; std::getline(list >> std::ws, value, ',');)
+            declared_values.insert(value);
+        EXPECT_EQ(first_values[std::string(family.name)], declared_values) << family.name;
     }
     EXPECT_EQ(exposed, declared);
     EXPECT_EQ(sampled.size(), declared.size());  // these documents give every family a sample

@@ -46,6 +46,7 @@ TEST(DocsSections, TheMetricsListHasEveryFamilyWithItsLabels) {
         EXPECT_TRUE(contains(list, "- `" + std::string(family.name))) << family.name;
     EXPECT_TRUE(contains(list, "- `nolb_address_up{service,node,address}` (gauge): "));
     EXPECT_TRUE(contains(list, "- `nolb_dns_dropped_total` (counter): "));
+    EXPECT_TRUE(contains(list, "TCP connections, by what became of them; result: accepted, "));
 }
 
 TEST(DocsSections, TheManualPagesSectionsAreScdoc) {
