@@ -13,7 +13,7 @@ SOURCE = pathlib.Path("src")
 TESTS = pathlib.Path("tests/unit")
 SUFFIXES = (".cpp", ".hpp")
 # A program's folder and the folder of its unit tests.
-TEST_FOLDER = {"nolb-compare": "compare", "nolb-stats": "stats"}
+TEST_FOLDER = {"nolb-compare": "compare", "nolb-stats": "stats", "nolb-docs": "docs"}
 
 
 def sources():

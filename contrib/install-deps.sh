@@ -25,11 +25,15 @@ build=(
     libssl-dev
     # nolb-compare's sites: packets held in user space (NFQUEUE)
     libnetfilter-queue-dev
+    # the manual pages' sources (contrib/man) are scdoc
+    scdoc
 )
 test=(
     # unit and system tests
     libgtest-dev libgmock-dev ldnsutils dnsutils knot-dnsutils unbound iproute2 procps curl jq
     libxml2-utils
+    # the manual pages' test (docs.man): man renders each page with groff
+    man-db groff-base
     # systemd-analyze, for tests/system/systemd-unit (verify, security)
     systemd
     # the real python the calibration drives (tests/system/calibrate), beside curl and chromium;

@@ -1,5 +1,6 @@
 // Every configuration key, declared once: one table of rows per kind of TOML table, in the
-// spirit of Knot's schema. conf/nolb.toml documents the same keys for operators.
+// spirit of Knot's schema. The operators' reference (nolb.toml(5), conf/nolb.toml and the
+// README's key table) is generated from these rows by nolb-docs, through describe_schema().
 //
 // Rows are walked in the order written here, not in file order, which the conversions rely on:
 // a zone's origin is read before the names that hang from it, a name server's name before its
@@ -262,14 +263,17 @@ constexpr Item<HealthCheck> kHealthItems[] = {
     {.key = "type",
      .type = Type::string,
      .required = true,
-     .meaning = "\"http\" (a GET and its status), \"tcp\" (a connection) or \"none\"",
+     .meaning = "How each address is checked: \"http\" (connect, send a GET, judge the status and "
+                "optionally the body), \"tcp\" (the address accepts a connection) or \"none\" (no "
+                "checks; the other keys are kept but unused, so that checks can be switched off "
+                "without deleting them).",
      .store = store_health_type},
     {.key = "port",
      .type = Type::integer,
      .min = 1,
      .max = 65'535,
      .fallback = "80",
-     .meaning = "TCP port probed on each address",
+     .meaning = "The TCP port probed on each address.",
      .store = [](HealthCheck& c, const Value& v,
                  Context&) { c.port = static_cast<std::uint16_t>(v.integer); }},
     {.key = "path",
@@ -277,41 +281,51 @@ constexpr Item<HealthCheck> kHealthItems[] = {
      .min = 1,
      .max = 1024,
      .fallback = R"("/")",
-     .meaning = "http: the request target; starts with \"/\", no spaces or control characters",
+     .meaning = "http only: the request target. It starts with \"/\" and holds no spaces or "
+                "control characters (encode them as %XX).",
      .store = store_health_path},
     {.key = "host",
      .type = Type::string,
      .min = 1,
      .max = 255,
-     .meaning = "http: the Host header; default: the service name without its trailing dot",
+     .default_note = "the service name without its trailing dot",
+     .meaning = "http only: the Host header sent.",
      .store = store_health_host},
     {.key = "status",
      .type = Type::array,
      .min = 1,
      .fallback = R"(["200-299"])",
-     .meaning = "http: accepted status codes, integers and/or \"LOW-HIGH\" ranges",
+     .meaning = "http only: the accepted status codes, integers and/or \"LOW-HIGH\" ranges, each "
+                "within 100..599. Any other status fails the probe as soon as the status line is "
+                "read.",
      .store = store_health_status},
     {.key = "body",
      .type = Type::string,
      .max = 1024,
      .fallback = R"("")",
-     .meaning = "http: a substring the body must hold; \"\" checks nothing",
+     .meaning = "http only: a substring the body must contain; \"\" checks nothing. The probe "
+                "reads at most 64 KiB of response (status line, headers and body); more fails it.",
      .store = [](HealthCheck& c, const Value& v, Context&) { c.body = v.string; }},
     {.key = "interval",
      .type = Type::seconds,
      .min = 0.1,
      .max = 3600,
      .fallback = "1",
-     .meaning = "seconds from the start of one probe of an address to the start of the next",
+     .meaning = "Seconds from the start of one probe of an address to the start of the next; an "
+                "integer or a float.",
      .store = [](HealthCheck& c, const Value& v, Context&) { c.interval = to_milliseconds(v); }},
     // No fallback: unset means a fifth of interval, whichever table sets interval.
     {.key = "fast_interval",
      .type = Type::seconds,
      .min = 0.01,
      .max = 3600,
-     .meaning = "seconds from a result to the next probe while an address is in transition "
-                "(short of fall or rise), and from an unanswered probe of an up address to the "
-                "next, overlapping it; default interval / 5, at most interval",
+     .default_note = "a fifth of interval",
+     .meaning = "Seconds from a probe's result to the next probe while the address is in "
+                "transition: a failure while it is up, or a success while it is down, short of "
+                "fall or rise (HAProxy's fastinter). The streak is then confirmed or broken "
+                "quickly, and probing returns to interval after it. For an up address whose probes "
+                "are answered quickly, it is also how long a probe may go unanswered before the "
+                "next one starts beside it. At most interval; equal to it, nothing is faster.",
      .store = [](HealthCheck& c, const Value& v,
                  Context&) { c.fast_interval = to_milliseconds(v); }},
     {.key = "timeout",
@@ -319,20 +333,22 @@ constexpr Item<HealthCheck> kHealthItems[] = {
      .min = 0.05,
      .max = 60,
      .fallback = "1",
-     .meaning = "seconds a probe may take, connection and response; at most interval",
+     .meaning = "Seconds a probe may take in all, connecting and the whole response; at most "
+                "interval.",
      .store = [](HealthCheck& c, const Value& v, Context&) { c.timeout = to_milliseconds(v); }},
     {.key = "jitter",
      .type = Type::number,
      .max = 0.5,
      .fallback = "0.1",
-     .meaning = "each interval is drawn in interval * (1 +- jitter)",
+     .meaning = "Each interval is drawn at random in interval * (1 - jitter) .. interval * (1 + "
+                "jitter), so that the probes of many addresses do not stay in step.",
      .store = [](HealthCheck& c, const Value& v, Context&) { c.jitter = v.number(); }},
     {.key = "rise",
      .type = Type::integer,
      .min = 1,
      .max = 100,
      .fallback = "2",
-     .meaning = "consecutive successes that bring a down address up",
+     .meaning = "Consecutive successful probes that bring a down address up.",
      .store = [](HealthCheck& c, const Value& v,
                  Context&) { c.rise = static_cast<unsigned>(v.integer); }},
     {.key = "fall",
@@ -340,7 +356,9 @@ constexpr Item<HealthCheck> kHealthItems[] = {
      .min = 1,
      .max = 100,
      .fallback = "2",
-     .meaning = "consecutive failures that take an up address down",
+     .meaning = "Consecutive failed probes that take an up address down. An address that fails "
+                "fast (an error status, a refused connection) leaves the answers within about "
+                "interval * (1 + jitter) + (fall - 1) * fast_interval.",
      .store = [](HealthCheck& c, const Value& v,
                  Context&) { c.fall = static_cast<unsigned>(v.integer); }},
 };
@@ -435,22 +453,28 @@ constexpr Item<Node> kNodeItems[] = {
      .type = Type::string,
      .required = true,
      .min = 1,
-     .meaning = "label for the node, unique within the service: [A-Za-z0-9_.-]+",
+     .meaning = "The node's name, unique within the service: letters, digits, \"_\", \".\" and "
+                "\"-\". nolbctl drains and undrains nodes by this name.",
      .store = store_node_name},
     {.key = "addresses",
      .type = Type::strings,
      .required = true,
      .min = 1,
-     .meaning = "IPv4/IPv6 addresses the node serves on; each published as A or AAAA",
+     .meaning = "The node's addresses, IPv4 and/or IPv6, published as A and AAAA records. An "
+                "address may appear only once in a service.",
      .store = store_node_addresses},
     {.key = "probe_addresses",
      .type = Type::strings,
      .min = 1,
-     .meaning = "addresses probed instead, paired with `addresses` by index, same family",
+     .default_note = "each published address is probed",
+     .meaning = "Addresses to probe instead of the published ones (a private interface, say), "
+                "paired with addresses by index: as many of them, each of the same family as its "
+                "pair.",
      .store = store_probe_addresses},
     {.key = "health",
      .type = Type::table,
-     .meaning = "this node's changes to [service.health], any key but type",
+     .meaning = "This node's changes to [service.health]: any of its keys but type. What is not "
+                "written here is as [service.health] has it.",
      .store = [](Node& n, const Value& v,
                  Context& ctx) { walk(kHealthOverride, v, n.health, ctx); }},
 };
@@ -534,36 +558,49 @@ constexpr Item<Service> kServiceItems[] = {
      .type = Type::string,
      .required = true,
      .min = 1,
-     .meaning = "the name answered with every node's addresses; absolute, inside a zone",
+     .meaning = "The service's name, answered with the addresses of its nodes. Always absolute "
+                "(the trailing dot is optional) and inside one of the zones, the deepest of which "
+                "serves it; two services may not share a name.",
      .store = store_service_name},
     {.key = "ttl",
      .type = Type::integer,
      .max = 86'400,
      .fallback = "20",
-     .meaning = "TTL of the A/AAAA answers, seconds",
+     .meaning = "TTL of the A and AAAA answers, in seconds. Keep it short: it bounds how long a "
+                "client may keep using an address after its node went down.",
      .store = [](Service& s, const Value& v,
                  Context&) { s.ttl = static_cast<std::uint32_t>(v.integer); }},
     {.key = "health",
      .type = Type::string_or_table,
      .min = 1,
      .fallback = R"("none")",
-     .meaning = "\"none\" (publish every address) or the check, [service.health]",
+     .meaning = "How the nodes are checked: the string \"none\" (no checks: every address is "
+                "published, the zero-admin setting) or a [service.health] table. A node may "
+                "change any key of the table but type in its own [service.node.health].",
+     .nested = describe_rows<kHealth>,
      .store = store_health},
     {.key = "all_down",
      .type = Type::string,
      .fallback = R"("all")",
-     .meaning = "when a family has no address up: \"all\" publishes them all, \"none\" none",
+     .meaning = "What to publish for an address family (IPv4 or IPv6) when none of its addresses "
+                "is up: \"all\" publishes every address of the family anyway (fail open: clients "
+                "may still find one that works, and a broken health check cannot take the service "
+                "off the air); \"none\" publishes none (the answer is NODATA). Addresses of "
+                "drained nodes stay out either way.",
      .store = store_all_down},
     {.key = "startup",
      .type = Type::string,
      .fallback = R"("probe")",
-     .meaning = "state before the first probe: \"probe\" (its result), \"up\" or \"down\"",
+     .meaning = "An address's state until its first probe result: \"probe\" (nolbd probes every "
+                "address once before it answers, and that result decides), \"up\" (assume up; fall "
+                "failures take it out) or \"down\" (assume down; rise successes bring it in).",
      .store = store_startup},
     {.key = "node",
      .type = Type::tables,
      .required = true,
      .min = 1,
-     .meaning = "the nodes behind the name, [[service.node]]",
+     .meaning = "A machine behind the service.",
+     .nested = describe_rows<kNode>,
      .store = store_nodes},
 };
 constexpr Table<Service> kService{kServiceItems};
@@ -610,8 +647,8 @@ constexpr Item<Soa> kSoaItems[] = {
     {.key = "mname",
      .type = Type::string,
      .min = 1,
-     .meaning = "primary master name, relative to the origin unless it ends with a dot; "
-                "default: the first [[zone.ns]] name",
+     .default_note = "the first [[zone.ns]] name",
+     .meaning = "The primary master's name, relative to the origin unless it ends with a dot.",
      .store =
          [](Soa& soa, const Value& v, Context& ctx) {
              if (auto name = read_zone_name(v.string, v, ctx)) soa.mname = name->to_string();
@@ -619,13 +656,15 @@ constexpr Item<Soa> kSoaItems[] = {
     {.key = "rname",
      .type = Type::string,
      .min = 1,
-     .meaning = "responsible mailbox, as a name or user@domain; default: hostmaster.<origin>",
+     .default_note = "hostmaster.<origin>",
+     .meaning = "The responsible mailbox: a name (relative like mname) or \"user@domain\".",
      .store = store_rname},
     {.key = "serial",
      .type = Type::integer_or_auto,
      .max = kMaxU32,
      .fallback = R"("auto")",
-     .meaning = "\"auto\" (seconds since the epoch at load) or a fixed integer",
+     .meaning = "\"auto\" (seconds since the epoch when the zone is loaded, moving forward with "
+                "every published change) or a fixed integer.",
      .store =
          [](Soa& soa, const Value& v, Context&) {
              if (v.kind == Value::Kind::integer) {
@@ -638,30 +677,35 @@ constexpr Item<Soa> kSoaItems[] = {
      .type = Type::integer,
      .max = kMaxTtl,
      .fallback = "3600",
-     .meaning = "seconds",
+     .meaning = "Seconds a secondary waits before it checks the serial again (the SOA refresh "
+                "field).",
      .store = [](Soa& soa, const Value& v, Context&) { soa.refresh = to_u32(v); }},
     {.key = "retry",
      .type = Type::integer,
      .max = kMaxTtl,
      .fallback = "600",
-     .meaning = "seconds",
+     .meaning = "Seconds a secondary waits before it tries again after a failed refresh (the SOA "
+                "retry field).",
      .store = [](Soa& soa, const Value& v, Context&) { soa.retry = to_u32(v); }},
     {.key = "expire",
      .type = Type::integer,
      .max = kMaxTtl,
      .fallback = "1209600",
-     .meaning = "seconds",
+     .meaning = "Seconds after which a secondary that cannot refresh stops answering for the zone "
+                "(the SOA expire field).",
      .store = [](Soa& soa, const Value& v, Context&) { soa.expire = to_u32(v); }},
     {.key = "minimum",
      .type = Type::integer,
      .max = kMaxTtl,
      .fallback = "60",
-     .meaning = "negative-caching TTL, seconds (RFC 2308)",
+     .meaning = "The negative-caching TTL, in seconds (RFC 2308): NXDOMAIN and NODATA answers "
+                "carry the SOA with the smaller of this and its TTL.",
      .store = [](Soa& soa, const Value& v, Context&) { soa.minimum = to_u32(v); }},
     {.key = "ttl",
      .type = Type::integer,
      .max = kMaxTtl,
-     .meaning = "TTL of the SOA record itself; default: the zone's ttl",
+     .default_note = "the zone's ttl",
+     .meaning = "TTL of the SOA record itself, in seconds.",
      .store = [](Soa& soa, const Value& v, Context&) { soa.ttl = to_u32(v); }},
 };
 constexpr Table<Soa> kSoa{kSoaItems};
@@ -709,11 +753,13 @@ constexpr Item<NameServer> kNameServerItems[] = {
      .type = Type::string,
      .required = true,
      .min = 1,
-     .meaning = "name server, relative to the origin unless it ends with a dot; \"@\" = origin",
+     .meaning = "The name server's name, published as an NS record at the apex: relative to the "
+                "origin unless it ends with a dot; \"@\" is the origin.",
      .store = store_ns_name},
     {.key = "addresses",
      .type = Type::strings,
-     .meaning = "glue: required when the name is inside the zone, refused when outside",
+     .meaning = "Glue addresses, IPv4 or IPv6: required, and not empty, when the name is at or "
+                "below the origin; not allowed when it is outside the zone.",
      .store = store_glue},
 };
 constexpr Table<NameServer> kNameServer{kNameServerItems, finish_ns};
@@ -745,19 +791,21 @@ void store_transfer_keys(Transfer& transfer, const Value& value, Context& ctx) {
 constexpr Item<Transfer> kTransferItems[] = {
     {.key = "allow",
      .type = Type::strings,
-     .meaning = "addresses and prefixes that may transfer the zone (AXFR, IXFR over TCP); "
-                "empty: nobody",
+     .meaning = "Client addresses and prefixes (\"192.0.2.0/24\") that may transfer the zone "
+                "by AXFR or IXFR over TCP. Empty, nobody may.",
      .store = store_allow},
     {.key = "keys",
      .type = Type::strings,
-     .meaning = "names of [[key]]s; when set, a transfer must also be signed with one of them",
+     .meaning = "Names of [[key]]s. When set, a transfer must also be signed (TSIG) with one "
+                "of them.",
      .store = store_transfer_keys},
     {.key = "journal_changes",
      .type = Type::integer,
      .min = 1,
      .max = 1'000'000,
      .fallback = "1000",
-     .meaning = "changes kept for IXFR; a secondary further behind gets the whole zone",
+     .meaning = "How many changes IXFR can start from. A secondary further behind gets the "
+                "whole zone.",
      .store = [](Transfer& t, const Value& v,
                  Context&) { t.journal_changes = static_cast<std::size_t>(v.integer); }},
     {.key = "journal_bytes",
@@ -765,7 +813,7 @@ constexpr Item<Transfer> kTransferItems[] = {
      .min = 1024,
      .max = 1 << 30,
      .fallback = "16777216",
-     .meaning = "octets the kept changes may take",
+     .meaning = "The most octets the kept changes may take; the oldest go first.",
      .store = [](Transfer& t, const Value& v,
                  Context&) { t.journal_bytes = static_cast<std::size_t>(v.integer); }},
 };
@@ -832,38 +880,46 @@ constexpr Item<Zone> kZoneItems[] = {
      .type = Type::string,
      .required = true,
      .min = 1,
-     .meaning = "the zone's apex; trailing dot optional; not the root",
+     .meaning = "The zone's apex. The trailing dot is optional; the root (\".\") is not allowed, "
+                "and two zones may not share an origin.",
      .store = store_origin},
     {.key = "ttl",
      .type = Type::integer,
      .max = kMaxTtl,
      .fallback = "3600",
-     .meaning = "TTL of records written without one, seconds",
+     .meaning = "TTL of records written without one, in seconds.",
      .store = [](Zone& z, const Value& v, Context&) { z.ttl = to_u32(v); }},
     {.key = "file",
      .type = Type::string,
      .min = 1,
-     .meaning = "RFC 1035 master file with more records, relative to this file's folder",
+     .meaning = "An RFC 1035 master file with more records, its path relative to this file's "
+                "folder. It must exist and be readable. The SOA and the apex NS records come from "
+                "the TOML, never from the file.",
      .store = store_zone_file},
     {.key = "records",
      .type = Type::strings,
-     .meaning = "records in zone-file syntax, owner names relative to the origin",
+     .meaning = "Records in zone-file syntax, one per string, owners relative to the origin: [\"@ "
+                "MX 10 mail\", \"mail A 192.0.2.25\"]. A record with double quotes in it is "
+                "easiest written in single quotes ('...').",
      .store = store_records},
     {.key = "ns",
      .type = Type::tables,
      .required = true,
      .min = 1,
-     .meaning = "the zone's name servers, [[zone.ns]]",
+     .meaning = "A name server of the zone, published as an NS record at the apex.",
+     .nested = describe_rows<kNameServer>,
      .store = store_name_servers},
     {.key = "soa",
      .type = Type::table,
      .fallback = "{}",
-     .meaning = "the zone's SOA fields, [zone.soa]",
+     .meaning = "The zone's SOA record; every key has a default.",
+     .nested = describe_rows<kSoa>,
      .store = [](Zone& z, const Value& v, Context& ctx) { walk(kSoa, v, z.soa, ctx); }},
     {.key = "transfer",
      .type = Type::table,
      .fallback = "{}",
-     .meaning = "zone transfers to secondaries, [zone.transfer]",
+     .meaning = "Zone transfers to secondaries: who may take the zone, with which keys.",
+     .nested = describe_rows<kTransfer>,
      .store = [](Zone& z, const Value& v, Context& ctx) { walk(kTransfer, v, z.transfer, ctx); }},
 };
 constexpr Table<Zone> kZone{kZoneItems, finish_zone};
@@ -926,19 +982,20 @@ constexpr Item<Key> kKeyItems[] = {
      .type = Type::string,
      .required = true,
      .min = 1,
-     .meaning = "the key's name, as the secondaries know it (\"transfer.example.\")",
+     .meaning = "The key's name, as the secondaries know it (\"transfer.example.\").",
      .store = store_key_name},
     {.key = "algorithm",
      .type = Type::string,
      .fallback = R"("hmac-sha256")",
-     .meaning = "hmac-sha256, hmac-sha512 or hmac-sha1",
+     .meaning = "The HMAC: hmac-sha256, hmac-sha512 or hmac-sha1.",
      .store = store_key_algorithm},
     {.key = "secret_file",
      .type = Type::string,
      .required = true,
      .min = 1,
-     .meaning = "file with the secret in base64, relative to this file's folder; keep it "
-                "readable by nolbd alone",
+     .meaning = "The file holding the secret in base64 (alone, as BIND's secret \"...\"; or as "
+                "a .private file's Key: line), relative to this file's folder. Keep it readable "
+                "by nolbd alone.",
      .store = store_secret_file},
 };
 constexpr Table<Key> kKey{kKeyItems};
@@ -986,14 +1043,16 @@ constexpr Item<Server> kServerItems[] = {
      .type = Type::strings,
      .min = 1,
      .fallback = R"(["0.0.0.0:53", "[::]:53"])",
-     .meaning = "where to answer, UDP and TCP: \"ADDR:PORT\", \"[V6]:PORT\" or an address",
+     .meaning = "Where to answer queries, over UDP and TCP: \"ADDR:PORT\", \"[IPV6]:PORT\" or a "
+                "bare address (port 53), each at most once.",
      .store = store_listen},
     {.key = "workers",
      .type = Type::integer,
      .min = 1,
      .max = 64,
      .fallback = "1",
-     .meaning = "socket sets, each served by a thread per UDP listen address and one for TCP",
+     .meaning = "Socket sets: each has its own sockets on every listen address, served by one "
+                "thread per UDP socket and one thread for TCP.",
      .store = [](Server& s, const Value& v,
                  Context&) { s.workers = static_cast<unsigned>(v.integer); }},
     {.key = "edns_payload",
@@ -1001,7 +1060,8 @@ constexpr Item<Server> kServerItems[] = {
      .min = 512,
      .max = 4096,
      .fallback = "1232",
-     .meaning = "largest UDP answer offered to EDNS clients, octets",
+     .meaning = "The largest UDP response offered to EDNS clients, in octets (1232 avoids IP "
+                "fragmentation).",
      .store = [](Server& s, const Value& v,
                  Context&) { s.edns_payload = static_cast<std::uint16_t>(v.integer); }},
     {.key = "tcp_idle_timeout",
@@ -1009,7 +1069,8 @@ constexpr Item<Server> kServerItems[] = {
      .min = 0.1,
      .max = 3600,
      .fallback = "10",
-     .meaning = "seconds a TCP connection may stay silent",
+     .meaning = "Seconds a TCP connection may stay idle before it is closed; an integer or a "
+                "float.",
      .store =
          [](Server& s, const Value& v, Context&) {
              s.tcp_idle_timeout = std::chrono::milliseconds(std::llround(v.number() * 1000));
@@ -1019,7 +1080,9 @@ constexpr Item<Server> kServerItems[] = {
      .min = 0.05,
      .max = 60,
      .fallback = "2",
-     .meaning = "seconds a TCP client may take to send a query it began, or to read an answer",
+     .meaning = "Seconds a TCP client may take to send the rest of a query it has begun, or to "
+                "read an answer nolbd has begun to write; a client that trickles or stops reading "
+                "is cut off.",
      .store =
          [](Server& s, const Value& v, Context&) {
              s.tcp_io_timeout = std::chrono::milliseconds(std::llround(v.number() * 1000));
@@ -1029,7 +1092,9 @@ constexpr Item<Server> kServerItems[] = {
      .min = 1,
      .max = 1'000'000,
      .fallback = "256",
-     .meaning = "open TCP connections, in total",
+     .meaning = "Open TCP connections allowed, in total across workers. At the cap a new "
+                "connection closes the one idle the longest (RFC 7766 6.2.3); it is refused only "
+                "when none is idle.",
      .store = [](Server& s, const Value& v,
                  Context&) { s.tcp_max_connections = static_cast<unsigned>(v.integer); }},
     {.key = "tcp_max_per_client",
@@ -1037,43 +1102,49 @@ constexpr Item<Server> kServerItems[] = {
      .min = 1,
      .max = 1'000'000,
      .fallback = "32",
-     .meaning = "open TCP connections from one client address",
+     .meaning = "Open TCP connections allowed from one client address, across workers; more are "
+                "refused.",
      .store = [](Server& s, const Value& v,
                  Context&) { s.tcp_max_per_client = static_cast<unsigned>(v.integer); }},
     {.key = "user",
      .type = Type::string,
      .max = 255,
      .fallback = R"("")",
-     .meaning = "started as root: the user to run as once the sockets are open (\"root\" keeps "
-                "root; \"\": refuse to start as root)",
+     .meaning = "Started as root, nolbd opens its sockets and then runs as this user, with its "
+                "supplementary groups cleared. \"root\" keeps root (not advised); \"\" makes nolbd "
+                "refuse to start as root. Started as another user, nolbd cannot switch: a "
+                "different user here is ignored, with a warning. nolbd -u overrides it.",
      .store = [](Server& s, const Value& v, Context&) { s.user = v.string; }},
     {.key = "group",
      .type = Type::string,
      .max = 255,
      .fallback = R"("")",
-     .meaning = "the group to run as with user; \"\": the user's primary group",
+     .meaning = "The group to run as with user; \"\" is the user's primary group.",
      .store = [](Server& s, const Value& v, Context&) { s.group = v.string; }},
     {.key = "chaos",
      .type = Type::boolean,
      .fallback = "false",
-     .meaning = "answer version.bind, id.server and hostname.bind in class CHAOS",
+     .meaning = "Answer version.bind, id.server and hostname.bind TXT queries in class CHAOS.",
      .store = [](Server& s, const Value& v, Context&) { s.chaos = v.boolean; }},
     {.key = "identity",
      .type = Type::string,
      .max = 255,
      .fallback = R"("")",
-     .meaning = "id.server / hostname.bind answer; \"\": the host name",
+     .default_note = "the host name",
+     .meaning = "The id.server and hostname.bind answer (with chaos = true).",
      .store = [](Server& s, const Value& v, Context&) { s.identity = v.string; }},
     {.key = "version",
      .type = Type::string,
      .max = 255,
      .fallback = R"("")",
-     .meaning = "version.bind answer; \"\": \"nolbd <version>\"",
+     .default_note = "\"nolbd <version>\"",
+     .meaning = "The version.bind answer (with chaos = true).",
      .store = [](Server& s, const Value& v, Context&) { s.version = v.string; }},
     {.key = "log_level",
      .type = Type::string,
      .fallback = R"("info")",
-     .meaning = "debug, info, warning or error",
+     .meaning = "The least severe level logged: \"debug\", \"info\", \"warning\" or \"error\". "
+                "nolbd --log-level overrides it.",
      .store = store_log_level},
 };
 constexpr Table<Server> kServer{kServerItems, finish_server};
@@ -1121,17 +1192,23 @@ constexpr Item<Control> kControlItems[] = {
     {.key = "socket",
      .type = Type::string,
      .fallback = R"("/run/nolb/nolbd.sock")",
-     .meaning = "Unix socket nolbctl talks to; \"\" turns it off",
+     .meaning = "The Unix socket nolbctl talks to; \"\" turns it off. A relative path is taken "
+                "from this file's folder; the whole path may have at most 107 octets, the limit "
+                "of a Unix socket's address.",
      .store = store_control_socket},
     {.key = "mode",
      .type = Type::string,
      .fallback = R"("0660")",
-     .meaning = "the socket's permission bits, an octal string",
+     .meaning = "The socket's permission bits, an octal string: who may connect, and so run "
+                "nolbctl.",
      .store = store_control_mode},
     {.key = "state_file",
      .type = Type::string,
      .fallback = R"("")",
-     .meaning = "file that keeps drains across restarts; \"\": drains end with the process",
+     .meaning = "A file that keeps drains across restarts; \"\" keeps them for the life of the "
+                "process only. A relative path is taken from this file's folder. Drains are saved "
+                "by renaming a new file into the state file's folder, which must be writable by "
+                "the user nolbd runs as.",
      .store =
          [](Control& c, const Value& v, Context& ctx) {
              c.state_file = v.string.empty() ? "" : resolve_path(v.string, ctx);
@@ -1147,7 +1224,8 @@ constexpr Item<Rrl> kRrlItems[] = {
      .min = 0,
      .max = 1'000'000,
      .fallback = "0",
-     .meaning = "UDP responses a second to one client prefix before limiting; 0 turns RRL off",
+     .meaning = "UDP responses a second allowed to one client prefix, with a burst of one second's "
+                "worth; 0 turns rate limiting off.",
      .store = [](Rrl& r, const Value& v,
                  Context&) { r.responses_per_second = static_cast<unsigned>(v.integer); }},
     {.key = "slip",
@@ -1155,15 +1233,16 @@ constexpr Item<Rrl> kRrlItems[] = {
      .min = 0,
      .max = 100,
      .fallback = "2",
-     .meaning = "every slip-th limited response goes out truncated (TC=1) instead of dropped; "
-                "0: drop them all",
+     .meaning = "Every slip-th limited response goes out truncated (TC set, no records) instead of "
+                "dropped, so that a real client behind the prefix retries over TCP; 0 drops them "
+                "all, 1 truncates them all.",
      .store = [](Rrl& r, const Value& v, Context&) { r.slip = static_cast<unsigned>(v.integer); }},
     {.key = "ipv4_prefix",
      .type = Type::integer,
      .min = 8,
      .max = 32,
      .fallback = "24",
-     .meaning = "IPv4 clients sharing this many leading bits share a limit",
+     .meaning = "How many leading bits of an IPv4 client address make its prefix.",
      .store = [](Rrl& r, const Value& v,
                  Context&) { r.ipv4_prefix = static_cast<unsigned>(v.integer); }},
     {.key = "ipv6_prefix",
@@ -1171,7 +1250,7 @@ constexpr Item<Rrl> kRrlItems[] = {
      .min = 16,
      .max = 128,
      .fallback = "56",
-     .meaning = "IPv6 clients sharing this many leading bits share a limit",
+     .meaning = "How many leading bits of an IPv6 client address make its prefix.",
      .store = [](Rrl& r, const Value& v,
                  Context&) { r.ipv6_prefix = static_cast<unsigned>(v.integer); }},
     {.key = "buckets",
@@ -1179,7 +1258,9 @@ constexpr Item<Rrl> kRrlItems[] = {
      .min = 1024,
      .max = 16'777'216,
      .fallback = "65536",
-     .meaning = "prefixes tracked at once by each UDP thread",
+     .meaning = "Prefixes each UDP thread tracks at once, in a table allocated when the thread "
+                "starts; a prefix that lands on a slot held by another takes it over, so a "
+                "collision can only make the limit more lenient.",
      .store = [](Rrl& r, const Value& v,
                  Context&) { r.buckets = static_cast<unsigned>(v.integer); }},
 };
@@ -1191,8 +1272,9 @@ constexpr Item<Metrics> kMetricsItems[] = {
     {.key = "listen",
      .type = Type::string,
      .min = 1,
-     .meaning = "HTTP endpoint for Prometheus: \"ADDR:PORT\", \"[V6]:PORT\" or an address "
-                "(port 9153); absent: off",
+     .default_note = "no endpoint",
+     .meaning = "Where to serve Prometheus text at GET /metrics: \"ADDR:PORT\", \"[IPV6]:PORT\" or "
+                "a bare address (port 9153).",
      .store =
          [](Metrics& m, const Value& v, Context& ctx) {
              m.listen = util::Endpoint::parse(v.string, kMetricsPort);
@@ -1268,36 +1350,48 @@ constexpr Item<Config> kConfigItems[] = {
     {.key = "server",
      .type = Type::table,
      .fallback = "{}",
-     .meaning = "the daemon: sockets, threads, limits, logging",
+     .meaning = "The daemon itself: sockets, threads, TCP limits, privileges, identity and "
+                "logging.",
+     .nested = describe_rows<kServer>,
      .store = [](Config& c, const Value& v, Context& ctx) { walk(kServer, v, c.server, ctx); }},
     {.key = "key",
      .type = Type::tables,
-     .meaning = "TSIG keys that sign transfers, [[key]]",
+     .meaning = "TSIG keys that sign zone transfers, one [[key]] table each.",
+     .nested = describe_rows<kKey>,
      .store = store_keys},
     {.key = "zone",
      .type = Type::tables,
      .required = true,
      .min = 1,
-     .meaning = "the zones served, [[zone]]",
+     .meaning = "A zone nolbd is authoritative for.",
+     .nested = describe_rows<kZone>,
      .store = store_zones},
     {.key = "service",
      .type = Type::tables,
-     .meaning = "names answered with their nodes' addresses, [[service]]",
+     .meaning = "A name that answers with the addresses of all its healthy nodes, shuffled on "
+                "every response.",
+     .nested = describe_rows<kService>,
      .store = store_services},
     {.key = "control",
      .type = Type::table,
      .fallback = "{}",
-     .meaning = "the nolbctl socket and what survives a restart, [control]",
+     .meaning = "The Unix socket nolbctl talks to, and the file that keeps drains.",
+     .nested = describe_rows<kControl>,
      .store = [](Config& c, const Value& v, Context& ctx) { walk(kControl, v, c.control, ctx); }},
     {.key = "rrl",
      .type = Type::table,
      .fallback = "{}",
-     .meaning = "response rate limiting for UDP, [rrl]",
+     .meaning = "Response rate limiting for UDP, as NSD and Knot offer it: answers to one client "
+                "prefix beyond the rate are dropped, except every slip-th, which goes out "
+                "truncated so that a real client behind a spoofed address retries over TCP. "
+                "Changing it takes a restart.",
+     .nested = describe_rows<kRrl>,
      .store = [](Config& c, const Value& v, Context& ctx) { walk(kRrl, v, c.rrl, ctx); }},
     {.key = "metrics",
      .type = Type::table,
      .fallback = "{}",
-     .meaning = "the Prometheus endpoint, [metrics]",
+     .meaning = "An HTTP endpoint with Prometheus text metrics.",
+     .nested = describe_rows<kMetrics>,
      .store = [](Config& c, const Value& v, Context& ctx) { walk(kMetrics, v, c.metrics, ctx); }},
 };
 constexpr Table<Config> kConfig{kConfigItems, finish_config};
@@ -1306,6 +1400,12 @@ constexpr Table<Config> kConfig{kConfigItems, finish_config};
 
 void read_config(const Value& document, Config& out, Context& ctx) {
     walk(kConfig, document, out, ctx);
+}
+
+std::vector<KeyDoc> describe_schema() {
+    std::vector<KeyDoc> keys;
+    describe(kConfig, "", keys);
+    return keys;
 }
 
 }  // namespace nolb::config

@@ -145,7 +145,77 @@ bool accepts_tables(Context& ctx, const Value& value, double min) {
     return ok;
 }
 
+std::string_view type_name(Type type) {
+    switch (type) {
+        case Type::boolean:
+            return "boolean";
+        case Type::integer:
+            return "integer";
+        case Type::seconds:
+            return "seconds";
+        case Type::number:
+            return "number";
+        case Type::string:
+            return "string";
+        case Type::strings:
+            return "array of strings";
+        case Type::array:
+            return "array";
+        case Type::integer_or_auto:
+            return "integer or \"auto\"";
+        case Type::table:
+            return "table";
+        case Type::string_or_table:
+            return "string or table";
+        case Type::tables:
+            return "array of tables";
+    }
+    return "value";
+}
+
+// The bounds Context::accepts enforces, as its messages word them.
+std::string range_text(Type type, double min, double max) {
+    switch (type) {
+        case Type::integer:
+        case Type::seconds:
+        case Type::number:
+        case Type::integer_or_auto:
+            if (max == kUnlimited) return "at least " + number_text(min);
+            return number_text(min) + ".." + number_text(max);
+        case Type::string:
+            if (max == kUnlimited) return min > 0 ? "not empty" : "";
+            if (min > 0) return number_text(min) + ".." + number_text(max) + " octets";
+            return "at most " + number_text(max) + " octets";
+        case Type::strings:
+        case Type::array:
+        case Type::tables:
+            return min > 0 ? "at least " + number_text(min) : "";
+        case Type::boolean:
+        case Type::table:
+        case Type::string_or_table:  // the string is a keyword; its table has its own rows
+            break;
+    }
+    return "";
+}
+
 }  // namespace
+
+KeyDoc key_doc(std::string_view table_path, std::string_view key, Type type, bool required,
+               double min, double max, std::string_view fallback, std::string_view default_note,
+               std::string_view meaning) {
+    KeyDoc doc;
+    doc.table = table_path;
+    doc.key = key;
+    doc.path = table_path.empty() ? doc.key : doc.table + "." + doc.key;
+    if (type == Type::tables) doc.path += "[]";
+    doc.type = type_name(type);
+    doc.required = required;
+    doc.range = range_text(type, min, max);
+    doc.fallback = fallback;
+    doc.default_note = default_note;
+    doc.meaning = meaning;
+    return doc;
+}
 
 std::string in_quotes(std::string_view text) {
     static constexpr char kHex[] = "0123456789abcdef";

@@ -2,11 +2,13 @@
 // schema.cpp), and one walk that checks a table against its rows and stores what passes.
 //
 // A row says everything about one key: its name, the TOML type it takes, its range, its default
-// (a TOML literal, applied as if written), a one-line meaning, and how a checked value lands in
-// the struct. walk() reports unknown keys, wrong types, out-of-range values and missing required
-// keys; the row's store function then converts the value and reports what only it can judge
-// (a malformed address, a name outside its zone). Nothing stops at the first problem: Context
-// collects them all and hands them back in file order.
+// (a TOML literal, applied as if written), what it means to an operator, and how a checked value
+// lands in the struct. The reference (nolb.toml(5), conf/nolb.toml, the README's key table) is
+// generated from the rows by describe(), so it says what the code does. walk() reports unknown
+// keys, wrong types, out-of-range values and missing required keys; the row's store function then
+// converts the value and reports what only it can judge (a malformed address, a name outside its
+// zone). Nothing stops at the first problem: Context collects them all and hands them back in file
+// order.
 #pragma once
 
 #include <algorithm>
@@ -45,6 +47,23 @@ inline constexpr double kUnlimited = std::numeric_limits<double>::infinity();
 
 class Context;
 
+// One key as the reference documents it, with its full path: "server.listen",
+// "service[].health.fast_interval" ("[]" marks an array of tables, [[service]] in a file).
+struct KeyDoc {
+    std::string path;
+    std::string table;  // the path of the table that holds the key; "" at the top
+    std::string key;
+    std::string type;  // "integer", "seconds", "array of tables", ...
+    bool required = false;
+    std::string range;         // "1..65535", "at most 255 octets", "at least 1"; "" when unbounded
+    std::string fallback;      // the TOML literal applied when the key is absent; "" when none
+    std::string default_note;  // the default in words, where the literal does not say it all
+    std::string meaning;
+};
+
+// Appends the KeyDocs of a table's rows, the table's own path given; see describe() below.
+using Describe = void (*)(std::string_view path, std::vector<KeyDoc>& out);
+
 template <typename T>
 struct Item {
     std::string_view key;
@@ -53,7 +72,13 @@ struct Item {
     double min = 0;
     double max = kUnlimited;
     std::string_view fallback = {};  // TOML literal applied when the key is absent; empty: none
-    std::string_view meaning = {};   // one line, for whoever reads the schema
+    // The default in words where the literal does not say it all: computed from other keys
+    // ("a fifth of interval"), or what an empty string stands for ("the host name").
+    std::string_view default_note = {};
+    // What the key does, in sentences an operator reads in nolb.toml(5) and conf/nolb.toml.
+    std::string_view meaning = {};
+    // A table key's own rows (describe_rows<kTable>), for the reference; nullptr elsewhere.
+    Describe nested = nullptr;
     // Called with a value that has passed the type and range checks.
     void (*store)(T& out, const Value& value, Context& ctx) = nullptr;
 };
@@ -122,6 +147,27 @@ class Context {
 
 // "1.2.3" with quotes, escaping what would make the message ambiguous.
 std::string in_quotes(std::string_view text);
+
+// The KeyDoc of a row, under the table at `table_path`: the row's fields in words.
+KeyDoc key_doc(std::string_view table_path, std::string_view key, Type type, bool required,
+               double min, double max, std::string_view fallback, std::string_view default_note,
+               std::string_view meaning);
+
+// Every row of `table` and, depth first, of the tables its rows hold, in walking order.
+template <typename T>
+void describe(const Table<T>& table, std::string_view path, std::vector<KeyDoc>& out) {
+    for (const Item<T>& item : table.items) {
+        out.push_back(key_doc(path, item.key, item.type, item.required, item.min, item.max,
+                              item.fallback, item.default_note, item.meaning));
+        if (item.nested) item.nested(std::string(out.back().path), out);
+    }
+}
+
+// describe() as a plain function of one table, for Item::nested.
+template <const auto& table>
+void describe_rows(std::string_view path, std::vector<KeyDoc>& out) {
+    describe(table, path, out);
+}
 
 template <typename T>
 void walk(const Table<T>& table, const Value& value, T& out, Context& ctx) {

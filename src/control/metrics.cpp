@@ -1,7 +1,8 @@
-// Prometheus text format, rendered per scrape. Every family is declared with its HELP and TYPE
-// in one place (Exposition, below) and filled from the backend's typed stats and status, so a
-// sample cannot go missing with a renamed field; label values are escaped per the format,
-// since service and node names come from the operator.
+// Prometheus text format, rendered per scrape. Every family is declared with its HELP, TYPE and
+// label names in one place (kFamilies, below), which the reference is generated from too, and
+// filled from the backend's typed stats and status, so a sample cannot go missing with a renamed
+// field; label values are escaped per the format, since service and node names come from the
+// operator.
 #include "control/metrics.hpp"
 
 #include <event2/buffer.h>
@@ -10,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -68,134 +70,117 @@ std::string value(bool v) {
     return v ? "1" : "0";
 }
 
-using Labels = std::vector<std::pair<std::string_view, std::string>>;
-
-struct Family {
-    std::string_view name;
-    std::string_view type;  // counter or gauge
-    std::string_view help;
-    std::vector<std::string> samples = {};
-
-    void add(const Labels& labels, const std::string& value) {
-        std::string line(name);
-        if (!labels.empty()) {
-            line += '{';
-            for (std::size_t i = 0; i < labels.size(); ++i) {
-                if (i > 0) line += ',';
-                line += labels[i].first;
-                line += "=\"";
-                line += escape_label(labels[i].second);
-                line += '"';
-            }
-            line += '}';
-        }
-        line += ' ';
-        line += value;
-        samples.push_back(std::move(line));
-    }
-    void add(const std::string& v) { add({}, v); }
-    // One sample per member of a breakdown such as {"A": 10, "AAAA": 4}.
-    void add_each(const std::map<std::string, std::uint64_t>& counts, std::string_view label) {
-        for (const auto& [key, count] : counts)
-            add({{label, key}}, value(count));
-    }
-
-    void render(std::string& out) const {
-        out += "# HELP ";
-        out += name;
-        out += ' ';
-        out += help;
-        out += "\n# TYPE ";
-        out += name;
-        out += ' ';
-        out += type;
-        out += '\n';
-        for (const std::string& sample : samples) {
-            out += sample;
-            out += '\n';
-        }
-    }
+// The daemon's families, in the order they are exposed: the one list the endpoint and the
+// reference (nolb-docs) read. Labels are named here, once; a sample gives only their values.
+constexpr FamilyDoc kFamilies[] = {
+    {"nolb_dns_queries_total", "counter", "DNS queries received, by query type", {"qtype"}},
+    {"nolb_dns_responses_total", "counter", "DNS responses sent, by rcode", {"rcode"}},
+    {"nolb_dns_dropped_total", "counter", "DNS messages dropped without a response"},
+    {"nolb_dns_truncated_total", "counter", "UDP responses sent truncated (TC set)"},
+    {"nolb_udp_datagrams_total",
+     "counter",
+     "UDP datagrams, by direction",
+     {"direction"},
+     "received, sent"},
+    {"nolb_udp_errors_total", "counter", "UDP receive and send errors"},
+    {"nolb_rrl_responses_total",
+     "counter",
+     "UDP responses over their client prefix's rate limit, by what was done instead",
+     {"action"},
+     "slipped, dropped"},
+    {"nolb_tcp_connections_total",
+     "counter",
+     "TCP connections, by what became of them",
+     {"result"},
+     "accepted, refused, refused_per_client, evicted, timed_out, io_timed_out"},
+    {"nolb_probes_total", "counter", "Health probes sent"},
+    {"nolb_probe_failures_total", "counter", "Health probes that failed"},
+    {"nolb_probes_late_total", "counter",
+     "Health probes started more than 100 ms after they were due"},
+    {"nolb_probes_overlapped_total", "counter",
+     "Health probes started beside one of the same address still unanswered after "
+     "fast_interval"},
+    {"nolb_health_transitions_total", "counter",
+     "Address health transitions (up to down and back)"},
+    {"nolb_snapshot_generation", "gauge", "Generation of the published answer snapshot"},
+    {"nolb_uptime_seconds", "gauge", "Seconds since nolbd started"},
+    {"nolb_address_up",
+     "gauge",
+     "1 when the address's health state is up",
+     {"service", "node", "address"}},
+    {"nolb_address_published",
+     "gauge",
+     "1 when the address is in the service's answers",
+     {"service", "node", "address"}},
+    {"nolb_probe_latency_seconds",
+     "gauge",
+     "Latency of the address's last probe",
+     {"service", "node", "address"}},
+    {"nolb_address_probes_total",
+     "counter",
+     "Health probes of the address",
+     {"service", "node", "address"}},
+    {"nolb_address_probe_failures_total",
+     "counter",
+     "Failed health probes of the address",
+     {"service", "node", "address"}},
+    {"nolb_address_transitions_total",
+     "counter",
+     "Health transitions of the address",
+     {"service", "node", "address"}},
+    {"nolb_node_drained",
+     "gauge",
+     "1 when the node is drained by an operator",
+     {"service", "node"}},
+    {"nolb_service_all_down",
+     "gauge",
+     "1 when every address of the service is down and its all_down rule applies",
+     {"service"}},
 };
 
-// The daemon's families with their HELP and TYPE, in the order they are exposed.
-struct Exposition {
-    Family queries{"nolb_dns_queries_total", "counter", "DNS queries received, by query type"};
-    Family responses{"nolb_dns_responses_total", "counter", "DNS responses sent, by rcode"};
-    Family dropped{"nolb_dns_dropped_total", "counter", "DNS messages dropped without a response"};
-    Family truncated{"nolb_dns_truncated_total", "counter",
-                     "UDP responses sent truncated (TC set)"};
-    Family udp{"nolb_udp_datagrams_total", "counter", "UDP datagrams, by direction"};
-    Family udp_errors{"nolb_udp_errors_total", "counter", "UDP receive and send errors"};
-    Family rrl{"nolb_rrl_responses_total", "counter",
-               "UDP responses over their client prefix's rate limit, by what was done instead"};
-    Family tcp{"nolb_tcp_connections_total", "counter", "TCP connections, by what became of them"};
-    Family probes{"nolb_probes_total", "counter", "Health probes sent"};
-    Family probe_failures{"nolb_probe_failures_total", "counter", "Health probes that failed"};
-    Family late{"nolb_probes_late_total", "counter",
-                "Health probes started more than 100 ms after they were due"};
-    Family overlapped{"nolb_probes_overlapped_total", "counter",
-                      "Health probes started beside one of the same address still unanswered "
-                      "after fast_interval"};
-    Family transitions{"nolb_health_transitions_total", "counter",
-                       "Address health transitions (up to down and back)"};
-    Family generation{"nolb_snapshot_generation", "gauge",
-                      "Generation of the published answer snapshot"};
-    Family uptime{"nolb_uptime_seconds", "gauge", "Seconds since nolbd started"};
-    Family up{"nolb_address_up", "gauge", "1 when the address's health state is up"};
-    Family published{"nolb_address_published", "gauge",
-                     "1 when the address is in the service's answers"};
-    Family latency{"nolb_probe_latency_seconds", "gauge", "Latency of the address's last probe"};
-    Family address_probes{"nolb_address_probes_total", "counter", "Health probes of the address"};
-    Family address_failures{"nolb_address_probe_failures_total", "counter",
-                            "Failed health probes of the address"};
-    Family address_transitions{"nolb_address_transitions_total", "counter",
-                               "Health transitions of the address"};
-    Family drained{"nolb_node_drained", "gauge", "1 when the node is drained by an operator"};
-    Family all_down{"nolb_service_all_down", "gauge",
-                    "1 when every address of the service is down and its all_down rule applies"};
+// A family's place in kFamilies, found while compiling: a misspelt name does not build.
+consteval std::size_t family(std::string_view name) {
+    for (std::size_t i = 0; i < std::size(kFamilies); ++i)
+        if (kFamilies[i].name == name) return i;
+    throw "not a family of kFamilies";
+}
 
+// The samples of every family, filled from the typed documents, rendered in kFamilies' order.
+class Exposition {
+  public:
     void add(const Stats& stats) {
-        queries.add_each(stats.queries.by_type, "qtype");
-        responses.add_each(stats.queries.by_rcode, "rcode");
-        dropped.add(value(stats.queries.dropped));
-        truncated.add(value(stats.queries.truncated));
-        udp.add({{"direction", "received"}}, value(stats.udp.received));
-        udp.add({{"direction", "sent"}}, value(stats.udp.sent));
-        udp_errors.add(value(stats.udp.errors));
-        rrl.add({{"action", "slipped"}}, value(stats.rrl.slipped));
-        rrl.add({{"action", "dropped"}}, value(stats.rrl.dropped));
+        add_each(family("nolb_dns_queries_total"), stats.queries.by_type);
+        add_each(family("nolb_dns_responses_total"), stats.queries.by_rcode);
+        sample(family("nolb_dns_dropped_total"), {}, value(stats.queries.dropped));
+        sample(family("nolb_dns_truncated_total"), {}, value(stats.queries.truncated));
+        constexpr std::size_t udp = family("nolb_udp_datagrams_total");
+        sample(udp, {"received"}, value(stats.udp.received));
+        sample(udp, {"sent"}, value(stats.udp.sent));
+        sample(family("nolb_udp_errors_total"), {}, value(stats.udp.errors));
+        constexpr std::size_t rrl = family("nolb_rrl_responses_total");
+        sample(rrl, {"slipped"}, value(stats.rrl.slipped));
+        sample(rrl, {"dropped"}, value(stats.rrl.dropped));
         const TcpStats& t = stats.tcp;
         for (const auto& [result, count] :
              {std::pair{"accepted", t.accepted}, std::pair{"refused", t.refused},
               std::pair{"refused_per_client", t.refused_per_client},
               std::pair{"evicted", t.evicted}, std::pair{"timed_out", t.timed_out},
               std::pair{"io_timed_out", t.io_timed_out}})
-            tcp.add({{"result", result}}, value(count));
-        probes.add(value(stats.probes.sent));
-        probe_failures.add(value(stats.probes.failed));
-        late.add(value(stats.probes.late));
-        overlapped.add(value(stats.probes.overlapped));
-        transitions.add(value(stats.transitions));
-        generation.add(value(stats.generation));
-        uptime.add(value(stats.uptime_s));
-    }
-
-    void add(const ServiceStatus& service, const NodeStatus& node, const AddressStatus& address) {
-        const Labels labels{
-            {"service", service.name}, {"node", node.name}, {"address", address.address}};
-        up.add(labels, value(address.state == "up"));
-        published.add(labels, value(address.published));
-        if (address.last) latency.add(labels, value(address.last->latency_ms / 1000.0));
-        address_probes.add(labels, value(address.probes));
-        address_failures.add(labels, value(address.probe_failures));
-        address_transitions.add(labels, value(address.transitions));
+            sample(family("nolb_tcp_connections_total"), {result}, value(count));
+        sample(family("nolb_probes_total"), {}, value(stats.probes.sent));
+        sample(family("nolb_probe_failures_total"), {}, value(stats.probes.failed));
+        sample(family("nolb_probes_late_total"), {}, value(stats.probes.late));
+        sample(family("nolb_probes_overlapped_total"), {}, value(stats.probes.overlapped));
+        sample(family("nolb_health_transitions_total"), {}, value(stats.transitions));
+        sample(family("nolb_snapshot_generation"), {}, value(stats.generation));
+        sample(family("nolb_uptime_seconds"), {}, value(stats.uptime_s));
     }
 
     void add(const Status& status) {
         for (const ServiceStatus& service : status.services) {
-            all_down.add({{"service", service.name}}, value(service.all_down_fired));
+            sample(family("nolb_service_all_down"), {service.name}, value(service.all_down_fired));
             for (const NodeStatus& node : service.nodes) {
-                drained.add({{"service", service.name}, {"node", node.name}}, value(node.drained));
+                sample(family("nolb_node_drained"), {service.name, node.name}, value(node.drained));
                 for (const AddressStatus& address : node.addresses)
                     add(service, node, address);
             }
@@ -204,35 +189,59 @@ struct Exposition {
 
     std::string render() const {
         std::string out;
-        for (const Family* family : {&queries,
-                                     &responses,
-                                     &dropped,
-                                     &truncated,
-                                     &udp,
-                                     &udp_errors,
-                                     &rrl,
-                                     &tcp,
-                                     &probes,
-                                     &probe_failures,
-                                     &late,
-                                     &overlapped,
-                                     &transitions,
-                                     &generation,
-                                     &uptime,
-                                     &up,
-                                     &published,
-                                     &latency,
-                                     &address_probes,
-                                     &address_failures,
-                                     &address_transitions,
-                                     &drained,
-                                     &all_down})
-            family->render(out);
+        for (std::size_t i = 0; i < std::size(kFamilies); ++i) {
+            const FamilyDoc& doc = kFamilies[i];
+            out.append("# HELP ").append(doc.name).append(" ").append(doc.help);
+            out.append("\n# TYPE ").append(doc.name).append(" ").append(doc.type).append("\n");
+            for (const std::string& line : samples_[i])
+                out.append(line).append("\n");
+        }
         return out;
     }
+
+  private:
+    using LabelValues = std::initializer_list<std::string_view>;
+
+    void add(const ServiceStatus& service, const NodeStatus& node, const AddressStatus& address) {
+        const LabelValues labels{service.name, node.name, address.address};
+        sample(family("nolb_address_up"), labels, value(address.state == "up"));
+        sample(family("nolb_address_published"), labels, value(address.published));
+        if (address.last)
+            sample(family("nolb_probe_latency_seconds"), labels,
+                   value(address.last->latency_ms / 1000.0));
+        sample(family("nolb_address_probes_total"), labels, value(address.probes));
+        sample(family("nolb_address_probe_failures_total"), labels, value(address.probe_failures));
+        sample(family("nolb_address_transitions_total"), labels, value(address.transitions));
+    }
+
+    // One sample per member of a breakdown such as {"A": 10, "AAAA": 4}.
+    void add_each(std::size_t which, const std::map<std::string, std::uint64_t>& counts) {
+        for (const auto& [key, count] : counts)
+            sample(which, {key}, value(count));
+    }
+
+    // `name{label="value",...} value`, the label names from kFamilies in the values' order.
+    void sample(std::size_t which, LabelValues labels, const std::string& value) {
+        const FamilyDoc& doc = kFamilies[which];
+        std::string line(doc.name);
+        std::size_t i = 0;
+        for (std::string_view label : labels) {
+            line += i == 0 ? '{' : ',';
+            line.append(doc.labels[i++]).append("=\"").append(escape_label(label)).append("\"");
+        }
+        if (i > 0) line += '}';
+        line.append(" ").append(value);
+        samples_[which].push_back(std::move(line));
+    }
+
+    std::array<std::vector<std::string>, std::size(kFamilies)> samples_;
 };
 
 }  // namespace
+
+std::span<const FamilyDoc> metric_families() {
+    return kFamilies;
+}
 
 std::string render_metrics(const Stats& stats, const Status& status) {
     Exposition exposition;

@@ -5,8 +5,11 @@
 
 #include <event2/event.h>
 
+#include <array>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "control/documents.hpp"
 #include "control/protocol.hpp"
@@ -16,6 +19,18 @@ struct evhttp;
 struct evhttp_request;
 
 namespace nolb::control {
+
+// One family of the exposition as it is declared: its name, type, HELP text and label names.
+struct FamilyDoc {
+    std::string_view name;
+    std::string_view type;  // counter or gauge
+    std::string_view help;
+    std::array<std::string_view, 3> labels = {};  // in the samples' order; unused ones empty
+    std::string_view values = {};  // the first label's values when fixed: "received, sent"
+};
+
+// Every family the endpoint exposes, in the order it exposes them; the reference lists these.
+std::span<const FamilyDoc> metric_families();
 
 // The exposition text for the daemon's stats and status. A probe latency is exposed once the
 // address has been probed; every other sample is always there.

@@ -53,6 +53,17 @@ std::optional<Verb> verb_from_name(std::string_view name) {
     return std::nullopt;
 }
 
+std::string synopsis(const VerbInfo& info) {
+    std::string out(info.name);
+    for (const VerbArgument& argument : info.arguments) {
+        if (argument.name.empty()) continue;
+        out += argument.required ? " " : " [";
+        out += argument.name;
+        if (!argument.required) out += ']';
+    }
+    return out;
+}
+
 std::string_view verb_name(Verb verb) {
     for (const VerbInfo& info : kVerbs)
         if (info.verb == verb) return info.name;

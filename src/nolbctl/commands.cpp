@@ -155,6 +155,15 @@ int show(const Json& result, const Options& o) {
 
 }  // namespace
 
+ArgumentTarget argument_target(Options& options, std::string_view argument) {
+    if (argument == "SERVICE") return {&options.service};
+    if (argument == "NODE") return {&options.node};
+    if (argument == "NAME") return {&options.name};
+    if (argument == "TYPE") return {&options.type};
+    if (argument == "--wait") return {nullptr, &options.wait};
+    return {};
+}
+
 std::string socket_path(const Options& options) {
     if (!options.socket.empty()) return options.socket;
     if (options.config_path.empty()) return config::Control{}.socket;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "control/protocol.hpp"
 
@@ -21,6 +22,14 @@ struct Options {
     std::string name;     // explain
     std::string type = "A";
 };
+
+// Where an argument of a verb (control::kVerbs) lands in `options`: `text` for a positional one,
+// `flag` for a --flag; both null for a name nolbctl does not know.
+struct ArgumentTarget {
+    std::string* text = nullptr;
+    bool* flag = nullptr;
+};
+ArgumentTarget argument_target(Options& options, std::string_view argument);
 
 // --socket, else the config file's control.socket, else the default path. Throws Unreachable.
 std::string socket_path(const Options& options);

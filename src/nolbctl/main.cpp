@@ -1,5 +1,5 @@
-// nolbctl: the command line, and nothing else; nolbctl/commands.cpp does the work. The verbs
-// and their help come from control::kVerbs, the list the daemon serves.
+// nolbctl: the command line, and nothing else; nolbctl/commands.cpp does the work. The verbs,
+// their arguments and their help come from control::kVerbs, the list the daemon serves.
 #include <CLI/CLI.hpp>
 
 #include <string>
@@ -49,27 +49,14 @@ int main(int argc, char** argv) {
     for (const control::VerbInfo& info : control::kVerbs) {
         CLI::App* sub = app.add_subcommand(std::string(info.name), std::string(info.meaning));
         verbs.emplace_back(sub, info.verb);
-        switch (info.verb) {
-            case Verb::status:
-                sub->add_option("SERVICE", options.service, "Only this service");
-                break;
-            case Verb::drain:
-                sub->add_option("NODE", options.node, "Node name, in every service")->required();
-                sub->add_flag("--wait", options.wait,
-                              "Wait until the longest TTL the node was published under has ended");
-                break;
-            case Verb::undrain:
-                sub->add_option("NODE", options.node, "Node name, in every service")->required();
-                break;
-            case Verb::explain:
-                sub->add_option("NAME", options.name, "Query name")->required();
-                sub->add_option("TYPE", options.type, "Query type (default: A)");
-                break;
-            case Verb::watch:
-            case Verb::reload:
-            case Verb::stats:
-            case Verb::check:
-                break;
+        for (const control::VerbArgument& argument : info.arguments) {
+            if (argument.name.empty()) continue;
+            const std::string name(argument.name), meaning(argument.meaning);
+            nolbctl::ArgumentTarget target = nolbctl::argument_target(options, argument.name);
+            if (target.flag)
+                sub->add_flag(name, *target.flag, meaning);
+            else if (target.text)
+                sub->add_option(name, *target.text, meaning)->required(argument.required);
         }
     }
 

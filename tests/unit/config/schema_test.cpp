@@ -6,8 +6,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -948,6 +952,100 @@ TEST(Schema, KeysAndTransfers) {
               "\"auto\": every change nolbd publishes must move the serial, or they would keep "
               "the old data");
     std::filesystem::remove_all(dir);
+}
+
+// describe_schema() is what the reference is written from. Each table's keys in it must be the
+// keys the walk accepts there: a stray key in a table is answered with the list of its rows,
+// which must be the described ones, in every table of a file that has them all.
+TEST(Schema, DescribesTheKeysEachTableAccepts) {
+    std::map<std::string, std::set<std::string>> described;  // table path -> its keys
+    for (const KeyDoc& key : describe_schema())
+        described[key.table].insert(key.key);
+    const std::string every_table = R"([server]
+[[key]]
+name = "k."
+[[zone]]
+origin = "demo.test."
+[[zone.ns]]
+name = "ns1.example.net."
+[zone.soa]
+[zone.transfer]
+[[service]]
+name = "www.demo.test."
+[service.health]
+type = "http"
+[[service.node]]
+name = "a"
+addresses = ["192.0.2.2"]
+[control]
+[rrl]
+[metrics]
+)";
+    for (const auto& [table, keys] : described) {
+        std::string header = table;  // "zone[].ns[]" -> "[[zone.ns]]"
+        std::erase(header, '[');
+        std::erase(header, ']');
+        header = table.ends_with("[]") ? "[[" + header + "]]\n" : "[" + header + "]\n";
+        std::string text = every_table;
+        const std::size_t at = table.empty() ? 0 : text.find(header) + header.size();
+        ASSERT_TRUE(table.empty() || text.find(header) != std::string::npos) << header;
+        text.insert(at, "zzzzzzzzzz = 1\n");
+        std::set<std::string> accepted;
+        for (const std::string& p : problems(text)) {
+            const std::string list = "(expected one of: ";
+            const auto begin = p.find(list);
+            if (begin == std::string::npos) continue;
+            std::istringstream words(
+                p.substr(begin + list.size(), p.size() - begin - list.size() - 1));
+            for (std::string word; words >> word;)
+                accepted.insert(word);
+        }
+        EXPECT_EQ(accepted, keys) << "table " << (table.empty() ? "(the document)" : table);
+    }
+    EXPECT_EQ(described.size(), 13u);  // the document and its twelve tables
+}
+
+TEST(Schema, DescribesEachKeyWithItsFacts) {
+    const std::vector<KeyDoc> keys = describe_schema();
+    auto at = [&](std::string_view path) {
+        auto it =
+            std::find_if(keys.begin(), keys.end(), [&](const KeyDoc& k) { return k.path == path; });
+        if (it == keys.end()) {
+            ADD_FAILURE() << "no key " << path;
+            return KeyDoc{};
+        }
+        return *it;
+    };
+    const KeyDoc fast = at("service[].health.fast_interval");
+    EXPECT_EQ(fast.table, "service[].health");
+    EXPECT_EQ(fast.key, "fast_interval");
+    EXPECT_EQ(fast.type, "seconds");
+    EXPECT_EQ(fast.range, "0.01..3600");
+    EXPECT_EQ(fast.fallback, "");
+    EXPECT_EQ(fast.default_note, "a fifth of interval");
+    EXPECT_FALSE(fast.required);
+    const KeyDoc listen = at("server.listen");
+    EXPECT_EQ(listen.type, "array of strings");
+    EXPECT_EQ(listen.range, "at least 1");
+    EXPECT_EQ(listen.fallback, R"(["0.0.0.0:53", "[::]:53"])");
+    const KeyDoc zones = at("zone[]");
+    EXPECT_TRUE(zones.required);
+    EXPECT_EQ(zones.type, "array of tables");
+    const KeyDoc serial = at("zone[].soa.serial");
+    EXPECT_EQ(serial.type, "integer or \"auto\"");
+    EXPECT_EQ(serial.range, "0..4294967295");
+    EXPECT_EQ(serial.fallback, "\"auto\"");
+    EXPECT_EQ(at("server.identity").range, "at most 255 octets");
+    EXPECT_EQ(at("server.identity").default_note, "the host name");
+    EXPECT_TRUE(at("zone[].ns[].name").required);
+    EXPECT_EQ(at("service[].node[].health").type, "table");  // overrides, not repeated
+    std::set<std::string> paths;
+    for (const KeyDoc& key : keys) {
+        EXPECT_TRUE(paths.insert(key.path).second) << "twice: " << key.path;
+        EXPECT_TRUE(!key.meaning.empty() && key.meaning.back() == '.')
+            << key.path << ": a meaning in sentences: " << key.meaning;
+        EXPECT_TRUE(key.table.empty() || paths.count(key.table)) << key.path << " before its table";
+    }
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,21 @@ struct Sample {
     bool finished = false;
     std::vector<std::string> stored;  // keys, in the order their rows stored them
 };
+
+// The rows of each [[row]]: only described, never walked, by the tests below.
+struct Leaf {
+    std::string id;
+};
+constexpr Item<Leaf> kLeafItems[] = {
+    {.key = "id",
+     .type = Type::string,
+     .required = true,
+     .min = 1,
+     .max = 8,
+     .meaning = "A row's name.",
+     .store = [](Leaf& l, const Value& v, Context&) { l.id = v.string; }},
+};
+constexpr Table<Leaf> kLeaf{kLeafItems};
 
 constexpr Item<Sample> kItems[] = {
     {.key = "flag",
@@ -51,6 +67,8 @@ constexpr Item<Sample> kItems[] = {
      .min = 0.5,
      .max = 60,
      .fallback = "2.5",
+     .default_note = "two and a half",
+     .meaning = "A duration.",
      .store =
          [](Sample& s, const Value& v, Context&) {
              s.seconds = v.number();
@@ -114,6 +132,8 @@ constexpr Item<Sample> kItems[] = {
      .type = Type::tables,
      .required = true,
      .min = 1,
+     .meaning = "Rows.",
+     .nested = describe_rows<kLeaf>,
      .store =
          [](Sample& s, const Value& v, Context&) {
              s.tables = v.items.size();
@@ -178,6 +198,49 @@ flag = false
     // The rows' order, not the file's: later rows may rely on earlier ones.
     EXPECT_EQ(s.stored, (std::vector<std::string>{"flag", "count", "seconds", "ratio", "name",
                                                   "names", "things", "serial", "shape", "row"}));
+}
+
+// describe() is what the reference is written from: a KeyDoc per row in walking order, with
+// its full path ("[]" after an array of tables), the type and range in words, and a nested
+// table's rows right after the row that holds it.
+TEST(Walk, DescribeListsEveryRowWithItsPathAndFacts) {
+    std::vector<KeyDoc> docs;
+    describe(kTable, "", docs);
+    std::vector<std::string> paths;
+    for (const KeyDoc& doc : docs)
+        paths.push_back(doc.path);
+    EXPECT_EQ(paths,
+              (std::vector<std::string>{"flag", "count", "seconds", "ratio", "name", "names",
+                                        "things", "serial", "shape", "sub", "row[]", "row[].id"}));
+    auto at = [&](std::string_view path) {
+        return *std::find_if(docs.begin(), docs.end(),
+                             [&](const KeyDoc& d) { return d.path == path; });
+    };
+    EXPECT_EQ(at("flag").type, "boolean");
+    EXPECT_EQ(at("flag").fallback, "true");
+    EXPECT_EQ(at("flag").range, "");
+    EXPECT_TRUE(at("count").required);
+    EXPECT_EQ(at("count").range, "1..10");
+    EXPECT_EQ(at("seconds").type, "seconds");
+    EXPECT_EQ(at("seconds").range, "0.5..60");
+    EXPECT_EQ(at("seconds").default_note, "two and a half");
+    EXPECT_EQ(at("seconds").meaning, "A duration.");
+    EXPECT_EQ(at("ratio").range, "0..1");
+    EXPECT_EQ(at("name").range, "1..5 octets");
+    EXPECT_EQ(at("names").type, "array of strings");
+    EXPECT_EQ(at("names").range, "at least 1");
+    EXPECT_EQ(at("serial").type, "integer or \"auto\"");
+    EXPECT_EQ(at("shape").range, "");
+    EXPECT_EQ(at("row[]").type, "array of tables");
+    EXPECT_EQ(at("row[]").table, "");
+    const KeyDoc id = at("row[].id");
+    EXPECT_EQ(id.table, "row[]");
+    EXPECT_EQ(id.key, "id");
+    EXPECT_EQ(id.range, "1..8 octets");
+    EXPECT_EQ(id.meaning, "A row's name.");
+    docs.clear();
+    describe(kTable, "outer", docs);
+    EXPECT_EQ(docs.back().path, "outer.row[].id");
 }
 
 TEST(Walk, DefaultsAreStoredAsIfWrittenAndAbsentKeysWithoutOneAreNot) {

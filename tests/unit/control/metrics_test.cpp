@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <set>
@@ -181,6 +182,70 @@ TEST(ControlMetrics, ExpositionCarriesTheBackendsNumbers) {
         ASSERT_NE(it, samples.end()) << key;
         EXPECT_EQ(it->second, value) << key;
     }
+}
+
+// The label names of a sample line: `a{x="1",y="2"} 3` -> {"x", "y"}.
+std::vector<std::string> label_names(const std::string& line) {
+    std::vector<std::string> names;
+    std::size_t at = line.find_first_of("{ ");
+    while (at < line.size() && line[at] != ' ') {
+        ++at;  // past '{' or ','
+        names.push_back(take_name(line, at, false));
+        at += 2;  // past ="
+        while (at < line.size() && line[at] != '"')
+            at += line[at] == '\\' ? 2 : 1;
+        ++at;  // past the closing quote, to ',' or '}'
+        if (at < line.size() && line[at] == '}') ++at;
+    }
+    return names;
+}
+
+// The value of a sample's first label: `a{x="1",y="2"} 3` -> "1".
+std::string first_label_value(const std::string& line) {
+    const std::size_t begin = line.find("=\"") + 2;
+    return line.substr(begin, line.find('"', begin) - begin);
+}
+
+// The reference lists metric_families(): each is exposed, in that order, and its samples carry
+// the labels it names, so the reference cannot promise a family or a label the endpoint lacks.
+TEST(ControlMetrics, TheFamiliesAreExposedAsDeclared) {
+    const std::string text = render_metrics(stats_document(), status_document());
+    parse_exposition(text);
+    const std::span<const FamilyDoc> families = metric_families();
+    std::vector<std::string> declared, exposed;
+    for (const FamilyDoc& family : families)
+        declared.emplace_back(family.name);
+    std::set<std::string> sampled;
+    std::map<std::string, std::set<std::string>> first_values;  // family -> its first label's
+    for (const std::string& line : lines_of(text)) {
+        std::size_t at = 7;
+        if (line.starts_with("# HELP ")) exposed.push_back(take_name(line, at, true));
+        if (line.starts_with("#")) continue;
+        at = 0;
+        const std::string name = take_name(line, at, true);
+        sampled.insert(name);
+        auto family = std::find_if(families.begin(), families.end(),
+                                   [&](const FamilyDoc& f) { return f.name == name; });
+        ASSERT_NE(family, families.end()) << line;
+        std::vector<std::string> labels;
+        for (std::string_view label : family->labels)
+            if (!label.empty()) labels.emplace_back(label);
+        EXPECT_EQ(label_names(line), labels) << line;
+        if (!family->values.empty()) first_values[name].insert(first_label_value(line));
+    }
+    // Where a family names its first label's values, the samples have exactly those.
+    for (const FamilyDoc& family : families) {
+        if (family.values.empty()) continue;
+        std::set<std::string> declared_values;
+        std::istringstream list{std::string(family.values)};
+        for (std::string value; std::getline(list >> std::ws, value, ',');)
+            declared_values.insert(value);
+        EXPECT_EQ(first_values[std::string(family.name)], declared_values) << family.name;
+    }
+    EXPECT_EQ(exposed, declared);
+    EXPECT_EQ(sampled.size(), declared.size());  // these documents give every family a sample
+    EXPECT_EQ(label_names(R"(a{x="1",y="q\"\\"} 3)"), (std::vector<std::string>{"x", "y"}));
+    EXPECT_EQ(label_names("a 3"), std::vector<std::string>{});
 }
 
 TEST(ControlMetrics, LabelValuesAreEscaped) {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace nolb::control {
 namespace {
 
@@ -14,6 +17,26 @@ TEST(ControlProtocol, VerbNamesRoundTrip) {
     }
     EXPECT_EQ(verb_from_name("STATUS"), std::nullopt);
     EXPECT_EQ(verb_from_name(""), std::nullopt);
+}
+
+// nolbctl's help and its manual page come from kVerbs: every verb says what it does, with an
+// example that runs it, and its synopsis brackets the optional arguments.
+TEST(ControlProtocol, EveryVerbIsDocumented) {
+    for (const VerbInfo& info : kVerbs) {
+        EXPECT_FALSE(info.meaning.empty()) << info.name;
+        EXPECT_TRUE(info.description.ends_with(".")) << info.name;
+        EXPECT_TRUE(info.example.starts_with("nolbctl ")) << info.name;
+        EXPECT_NE(info.example.find(info.name), std::string_view::npos) << info.name;
+        EXPECT_TRUE(info.exit_status.empty() || info.exit_status.ends_with(".")) << info.name;
+    }
+    auto info = [](Verb verb) {
+        return *std::find_if(std::begin(kVerbs), std::end(kVerbs),
+                             [&](const VerbInfo& i) { return i.verb == verb; });
+    };
+    EXPECT_EQ(synopsis(info(Verb::status)), "status [SERVICE]");
+    EXPECT_EQ(synopsis(info(Verb::drain)), "drain NODE [--wait]");
+    EXPECT_EQ(synopsis(info(Verb::explain)), "explain NAME [TYPE]");
+    EXPECT_EQ(synopsis(info(Verb::check)), "check");
 }
 
 TEST(ControlProtocol, RequestLineParsesBack) {

@@ -288,5 +288,25 @@ TEST(NolbctlSocketPath, AConfigWithoutASocketOrWithErrorsSaysSo) {
     }
 }
 
+// The command line is built from control::kVerbs: every argument a verb lists lands somewhere
+// in Options, a --flag in a bool and the others in strings.
+TEST(NolbctlCommands, EveryArgumentOfTheVerbsHasATarget) {
+    Options options;
+    for (const control::VerbInfo& info : control::kVerbs) {
+        for (const control::VerbArgument& argument : info.arguments) {
+            if (argument.name.empty()) continue;
+            ArgumentTarget target = argument_target(options, argument.name);
+            if (argument.name.starts_with("--"))
+                EXPECT_NE(target.flag, nullptr) << info.name << " " << argument.name;
+            else
+                EXPECT_NE(target.text, nullptr) << info.name << " " << argument.name;
+        }
+    }
+    EXPECT_EQ(argument_target(options, "NODE").text, &options.node);
+    EXPECT_EQ(argument_target(options, "--wait").flag, &options.wait);
+    EXPECT_EQ(argument_target(options, "UNKNOWN").text, nullptr);
+    EXPECT_EQ(argument_target(options, "UNKNOWN").flag, nullptr);
+}
+
 }  // namespace
 }  // namespace nolb::nolbctl
