@@ -8,7 +8,8 @@
 // It checks what the answering rules promise, not only that nothing crashes: a message that is a
 // response or shorter than a header gets nothing; any other gets a response that ldns reads
 // back, with the query's ID, opcode, RD and question (bytes as sent), QR set and RA clear; a
-// malformed one gets FORMERR; a UDP response fits the client's limit and only UDP sets TC; TCP
+// malformed QUERY gets FORMERR (another opcode NOTIMP and a NOTIFY REFUSED, whatever the rest
+// holds); a UDP response fits the client's limit and only UDP sets TC; TCP
 // and UDP agree on the rcode and, when UDP is not truncated, on every byte count; OPT comes back
 // exactly when a valid one was sent; the answer section starts at the query name.
 #include "util/ldns.hpp"
@@ -102,7 +103,13 @@ Pkt check_response(const zone::Snapshot& s, const std::uint8_t* query, std::size
                 "the OPT advertises edns_payload");
         require(ldns_pkt_edns_version(pkt.get()) == 0, "the OPT is version 0");
     }
-    if (q.status == dns::ParseStatus::formerr)
+    // The opcode is judged first: QDCOUNT and the rest are a QUERY's format.
+    if (q.opcode == dns::opcode::NOTIFY)
+        require(ldns_pkt_get_rcode(pkt.get()) == LDNS_RCODE_REFUSED, "a NOTIFY gets REFUSED");
+    else if (q.opcode != dns::opcode::QUERY)
+        require(ldns_pkt_get_rcode(pkt.get()) == LDNS_RCODE_NOTIMPL,
+                "an opcode other than QUERY and NOTIFY gets NOTIMP");
+    else if (q.status == dns::ParseStatus::formerr)
         require(ldns_pkt_get_rcode(pkt.get()) == LDNS_RCODE_FORMERR,
                 "a malformed query gets FORMERR");
 
