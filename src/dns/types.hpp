@@ -46,7 +46,7 @@ inline constexpr std::uint16_t ANY = 255;
 namespace opcode {
 inline constexpr std::uint8_t QUERY = 0;
 inline constexpr std::uint8_t NOTIFY = 4;  // RFC 1996
-}
+}  // namespace opcode
 
 namespace rcode {
 inline constexpr std::uint16_t NOERROR = 0;
@@ -55,7 +55,7 @@ inline constexpr std::uint16_t SERVFAIL = 2;
 inline constexpr std::uint16_t NXDOMAIN = 3;
 inline constexpr std::uint16_t NOTIMP = 4;
 inline constexpr std::uint16_t REFUSED = 5;
-inline constexpr std::uint16_t NOTAUTH = 9;  // RFC 8945 §5.3.2: a TSIG error
+inline constexpr std::uint16_t NOTAUTH = 9;   // RFC 8945 §5.3.2: a TSIG error
 inline constexpr std::uint16_t BADVERS = 16;  // extended: needs OPT
 }  // namespace rcode
 

@@ -74,11 +74,10 @@ TEST(DocsKeys, TablesGroupTheSchemasKeysUnderTheirHeaders) {
             ++listed;
         }
     }
-    EXPECT_EQ(headers,
-              (std::vector<std::string>{"[server]", "[[key]]", "[[zone]]", "[[zone.ns]]",
-                                        "[zone.soa]", "[zone.transfer]", "[[service]]",
-                                        "[service.health]", "[[service.node]]", "[control]",
-                                        "[rrl]", "[metrics]"}));
+    EXPECT_EQ(headers, (std::vector<std::string>{"[server]", "[[key]]", "[[zone]]", "[[zone.ns]]",
+                                                 "[zone.soa]", "[zone.transfer]", "[[service]]",
+                                                 "[service.health]", "[[service.node]]",
+                                                 "[control]", "[rrl]", "[metrics]"}));
     // Every key is a table or listed in one; health, a string or a table, is both.
     EXPECT_EQ(listed + headers.size(), keys.size() + 1);
     const Table& service = *std::find_if(grouped.begin(), grouped.end(),
