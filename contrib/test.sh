@@ -24,7 +24,7 @@ note() { printf '\n== %s\n' "$*"; }
 # Runs ctest in one build folder (more ctest arguments, such as -R, after the folder) and adds
 # its counts to the totals.
 run_ctest() {
-    local name=$1 dir=$2 log="$logdir/$1.ctest" rc=0
+    local name=$1 dir=$2 log="$logdir/$1.ctest" rc=0 began=$SECONDS
     shift 2
     note "ctest ($name)"
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" 2>&1 | tee "$log" || rc=$?
@@ -36,7 +36,7 @@ run_ctest() {
         all=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
         total_passed=$((total_passed + all - failed))
         total_failed=$((total_failed + failed))
-        summary+=("$name: $((all - failed)) of $all tests passed")
+        summary+=("$name: $((all - failed)) of $all tests passed in $((SECONDS - began)) s")
     else
         summary+=("$name: ctest ran no test (exit $rc)")
         total_failed=$((total_failed + 1))
@@ -49,12 +49,13 @@ run_ctest() {
 # Configures and builds one folder (only the targets in $target, space separated, when set); a
 # failed build counts as a failure and skips its tests.
 build() {
-    local name=$1 dir=$2
+    local name=$1 dir=$2 began=$SECONDS
     shift 2
     note "build ($name) in $dir"
     # shellcheck disable=SC2086  # $target is a list of target names, one word each
     if cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
         cmake --build "$dir" -j "$jobs" ${target:+--target $target}; then
+        summary+=("$name: built in $((SECONDS - began)) s")
         return 0
     fi
     summary+=("$name: build failed")
@@ -119,6 +120,7 @@ start=$SECONDS
 
 note "dependencies"
 bash contrib/install-deps.sh
+summary+=("dependencies: installed in $((SECONDS - start)) s")
 
 if build release build; then
     run_ctest release build
