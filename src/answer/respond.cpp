@@ -263,13 +263,19 @@ std::size_t qtype_slot(std::uint16_t qtype) {
 }
 
 std::size_t respond(const zone::Snapshot& s, const dns::Query& q, Transport transport,
-                    util::Rng& rng, std::span<std::uint8_t> out) {
+                    util::Rng& rng, std::span<std::uint8_t> out, std::size_t reserve) {
     if (q.status == dns::ParseStatus::drop || out.size() < dns::kMinUdpPayload) return 0;
     const Outcome o = decide(s, q);
     if (o.answer == zone::kNoAnswer) return answer_error(s, q, o.rcode, out);
     const std::size_t limit = transport == Transport::tcp ? std::min<std::size_t>(out.size(), 65535)
                                                           : std::min(out.size(), udp_limit(s, q));
-    return emit(s, q, s.answers[o.answer], limit, rng, out);
+    return emit(s, q, s.answers[o.answer], limit - std::min(reserve, limit / 2), rng, out);
+}
+
+std::size_t respond_error(const zone::Snapshot& s, const dns::Query& q, std::uint16_t rcode,
+                          std::span<std::uint8_t> out) {
+    if (q.status == dns::ParseStatus::drop || out.size() < dns::kMinUdpPayload) return 0;
+    return answer_error(s, q, rcode, out);
 }
 
 bool has_trailing_opt(std::span<const std::uint8_t> response) {
@@ -284,19 +290,24 @@ std::size_t answer_packet(const zone::Snapshot& snapshot, std::span<const std::u
                           Counters& counters) {
     dns::Query q;
     dns::parse_query(packet, q);
-    counters.queries.add();
     const std::size_t size = respond(snapshot, q, transport, rng, out);
+    count(counters, q, out.first(size));
+    return size;
+}
+
+void count(Counters& counters, const dns::Query& q, std::span<const std::uint8_t> response) {
+    counters.queries.add();
+    const std::size_t size = response.size();
     if (size == 0) {
         counters.dropped.add();
-        return 0;
+        return;
     }
     if (q.has_question) counters.by_qtype[qtype_slot(q.qtype)].add();
-    std::uint16_t rcode = out[3] & dns::flag::RCODE_MASK;
-    if (has_trailing_opt(out.first(size)))
-        rcode = static_cast<std::uint16_t>(rcode | (out[size - 6] << 4));
+    std::uint16_t rcode = response[3] & dns::flag::RCODE_MASK;
+    if (has_trailing_opt(response))
+        rcode = static_cast<std::uint16_t>(rcode | (response[size - 6] << 4));
     counters.by_rcode[std::min<std::size_t>(rcode, counters.by_rcode.size() - 1)].add();
-    if (out[2] & (dns::flag::TC >> 8)) counters.truncated.add();
-    return size;
+    if (response[2] & (dns::flag::TC >> 8)) counters.truncated.add();
 }
 
 }  // namespace nolb::answer

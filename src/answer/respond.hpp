@@ -45,16 +45,26 @@ const char* rcode_name(std::size_t rcode);
 std::size_t qtype_slot(std::uint16_t qtype);
 
 // Answers a parsed query. Returns the response length written to `out` (0: send nothing).
-// `out` must hold at least 512 bytes; for TCP give it 65535.
+// `out` must hold at least 512 bytes; for TCP give it 65535. `reserve` octets are kept free
+// below the size limit for a record appended afterwards (a TSIG signature).
 std::size_t respond(const zone::Snapshot& snapshot, const dns::Query& query, Transport transport,
-                    util::Rng& rng, std::span<std::uint8_t> out);
+                    util::Rng& rng, std::span<std::uint8_t> out, std::size_t reserve = 0);
+
+// A response with no data and this rcode (its low four bits; an OPT carries the rest): the
+// header, the question if there was one, the OPT if the query had one.
+std::size_t respond_error(const zone::Snapshot& snapshot, const dns::Query& query,
+                          std::uint16_t rcode, std::span<std::uint8_t> out);
+
+// Counts a query and the response written for it (size 0: dropped).
+void count(Counters& counters, const dns::Query& query, std::span<const std::uint8_t> response);
 
 // Whether a response respond() wrote carries an OPT record: it is then the last kOptSize
 // octets (respond() writes it last, without options).
 bool has_trailing_opt(std::span<const std::uint8_t> response);
 
-// Parses and answers one packet: what every transport calls. Returns the response length,
-// 0 when the packet must be dropped.
+// Parses and answers one packet, and counts it: what the fuzzers and benchmarks call (nolbd
+// parses first, to hand signed messages and transfers to transfer/). Returns the response
+// length, 0 when the packet must be dropped.
 std::size_t answer_packet(const zone::Snapshot& snapshot, std::span<const std::uint8_t> packet,
                           Transport transport, util::Rng& rng, std::span<std::uint8_t> out,
                           Counters& counters);

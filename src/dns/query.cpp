@@ -79,6 +79,7 @@ bool read_record(Reader& r, Query& q, bool additional) {
     const std::size_t rdata_at = r.pos();
     r.skip(rdlength);
     if (r.failed()) return false;
+    if (type == type::TSIG) q.has_tsig = true;  // anywhere: tsig::find judges where
     if (type != type::OPT) return true;
     // RFC 6891 §6.1.1: one OPT, in the additional section, owned by the root.
     if (!additional || !owner_is_root || q.edns.present) return false;
@@ -105,6 +106,7 @@ bool read_record(Reader& r, Query& q, bool additional) {
 void parse_query(std::span<const std::uint8_t> packet, Query& q) {
     q.status = ParseStatus::drop;
     q.has_question = false;
+    q.has_tsig = false;
     q.edns = Edns{};
     if (packet.size() < kHeaderSize) return;
 

@@ -45,6 +45,9 @@ struct Query {
     std::uint8_t label_offsets[128];
 
     Edns edns;
+    // The message holds a TSIG record: it is signed, or malformed if the record is not the
+    // last (dns/tsig.hpp judges; the plain answering path never sees such a message).
+    bool has_tsig = false;
 
     std::span<const std::uint8_t> name_span() const { return {name, name_size}; }
 };

@@ -129,7 +129,7 @@ Daemon::~Daemon() = default;
 bool Daemon::open_sockets() {
     const config::Config& config = loaded_.config;
     server_ = std::make_unique<server::Server>(server_settings(config), [this](unsigned) {
-        auto handler = std::make_unique<DnsHandler>(publisher_.published());
+        auto handler = std::make_unique<DnsHandler>(publisher_.published(), publisher_.transfers());
         std::lock_guard lock(handlers_mutex_);
         handler_counters_.push_back(&handler->counters());
         return handler;

@@ -1,15 +1,63 @@
-// Joins the transports to answer::answer_packet.
+// Joins the transports to answer::respond, and hands the rare signed or transfer messages to
+// transfer::Responder.
 #include "nolbd/dns_handler.hpp"
 
-namespace nolb::nolbd {
+#include <ctime>
 
-DnsHandler::DnsHandler(const util::Published<zone::Snapshot>& published)
-    : reader_(published), snapshot_(&reader_.value()) {}
+namespace nolb::nolbd {
+namespace {
+
+// A zone transfer's messages, for the TCP path to ask for one at a time.
+class TransferStream final : public server::Stream {
+  public:
+    explicit TransferStream(std::unique_ptr<transfer::MessageStream> messages)
+        : messages_(std::move(messages)) {}
+    std::size_t next(std::span<std::uint8_t> out) override { return messages_->next(out); }
+
+  private:
+    std::unique_ptr<transfer::MessageStream> messages_;
+};
+
+}  // namespace
+
+DnsHandler::DnsHandler(const util::Published<zone::Snapshot>& published,
+                       const util::Published<transfer::State>& transfers)
+    : reader_(published), snapshot_(&reader_.value()), transfers_(transfers) {}
 
 std::size_t DnsHandler::answer(std::span<const std::uint8_t> message, server::Transport transport,
-                               std::span<std::uint8_t> out) {
-    // server::Transport and answer::Transport are one type (util/transport.hpp).
-    return answer::answer_packet(*snapshot_, message, transport, rng_, out, counters_);
+                               const sockaddr_storage& peer, std::span<std::uint8_t> out) {
+    dns::Query q;
+    dns::parse_query(message, q);
+    if (transfer::is_special(q)) [[unlikely]]
+        return special(message, q, transport, peer, out, nullptr);
+    const std::size_t size = answer::respond(*snapshot_, q, transport, rng_, out);
+    answer::count(counters_, q, out.first(size));
+    return size;
+}
+
+std::size_t DnsHandler::answer_tcp(std::span<const std::uint8_t> message,
+                                   const sockaddr_storage& peer, std::span<std::uint8_t> out,
+                                   std::unique_ptr<server::Stream>& more) {
+    dns::Query q;
+    dns::parse_query(message, q);
+    if (transfer::is_special(q)) [[unlikely]]
+        return special(message, q, server::Transport::tcp, peer, out, &more);
+    const std::size_t size = answer::respond(*snapshot_, q, server::Transport::tcp, rng_, out);
+    answer::count(counters_, q, out.first(size));
+    return size;
+}
+
+std::size_t DnsHandler::special(std::span<const std::uint8_t> message, const dns::Query& q,
+                                server::Transport transport, const sockaddr_storage& peer,
+                                std::span<std::uint8_t> out,
+                                std::unique_ptr<server::Stream>* more) {
+    transfer::Served served = responder_.serve(
+        *snapshot_, transfers_.refresh(), message, q, transport, util::address_of(peer),
+        static_cast<std::uint64_t>(std::time(nullptr)), rng_, out);
+    answer::count(counters_, q, out.first(served.size));
+    if (more != nullptr && served.more)
+        *more = std::make_unique<TransferStream>(std::move(served.more));
+    return served.size;
 }
 
 }  // namespace nolb::nolbd

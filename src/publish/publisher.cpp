@@ -30,11 +30,24 @@ std::string address_key(const health::AddressState& s) {
 
 }  // namespace
 
-Publisher::Publisher() : published_(nullptr) {}
+Publisher::Publisher()
+    : published_(nullptr), transfers_(std::make_shared<const transfer::State>()) {}
 
 Publisher::~Publisher() = default;
 
 void Publisher::adopt(const config::Config& config, std::shared_ptr<const zone::Model> model) {
+    // A zone kept across a reload keeps its journal: the next publish records the change the
+    // reload made (a serial that no longer follows on starts the journal again).
+    std::vector<transfer::Journal> journals;
+    const std::shared_ptr<const zone::Snapshot> before = published_.get();
+    for (const config::Zone& z : config.zones) {
+        journals.emplace_back(z.transfer.journal_changes, z.transfer.journal_bytes);
+        if (!before) continue;
+        for (std::size_t old = 0; old < before->zones.size() && old < journals_.size(); ++old)
+            if (before->zones[old].origin_text == z.origin) journals.back().adopt(journals_[old]);
+    }
+    journals_ = std::move(journals);
+    access_ = std::make_shared<const transfer::Access>(config);
     config_ = &config;
     compiler_ = std::make_unique<zone::Compiler>(std::move(model));
     service_index_.clear();
@@ -122,10 +135,27 @@ bool Publisher::publish(const std::vector<health::AddressState>& states, const c
     const std::vector<std::size_t> changed = take_changes(states, planned, now);
     if (!force && changed.empty()) return false;
     serials_ = zone::next_serials(compiler_->model(), serials_);
-    published_.publish(compiler_->render(available_, serials_, changed));
+    std::shared_ptr<const zone::Snapshot> before = published_.get();
+    std::shared_ptr<const zone::Snapshot> after = compiler_->render(available_, serials_, changed);
+    record_changes(before.get(), *after);
+    published_.publish(std::move(after));
     ++generation_;
     record(why, force, milliseconds_since(started));
     return true;
+}
+
+void Publisher::record_changes(const zone::Snapshot* before, const zone::Snapshot& after) {
+    auto state = std::make_shared<transfer::State>();
+    state->access = access_;
+    for (std::size_t zi = 0; zi < after.zones.size() && zi < journals_.size(); ++zi) {
+        const zone::Zone& now = after.zones[zi];
+        if (before == nullptr || !now.image) continue;
+        for (const zone::Zone& then : before->zones)
+            if (then.origin_text == now.origin_text && then.image)
+                journals_[zi].record(*then.image, *now.image);
+    }
+    state->journals = journals_;
+    transfers_.publish(std::move(state));
 }
 
 void Publisher::record(const char* why, bool force, double ms) {

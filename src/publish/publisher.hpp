@@ -24,6 +24,7 @@
 #include "health/drains.hpp"
 #include "health/plan.hpp"
 #include "health/state.hpp"
+#include "transfer/state.hpp"
 #include "util/published.hpp"
 #include "zone/compile.hpp"
 #include "zone/model.hpp"
@@ -69,6 +70,9 @@ class Publisher {
 
     const std::vector<health::ServicePlan>& plan() const { return plan_; }
     const util::Published<zone::Snapshot>& published() const { return published_; }
+    // Who may transfer and each zone's journal, published just before each snapshot: a
+    // worker that reads a journal newer than its snapshot stops at the snapshot's serial.
+    const util::Published<transfer::State>& transfers() const { return transfers_; }
     std::shared_ptr<const zone::Snapshot> snapshot() const { return published_.get(); }
     std::uint64_t generation() const { return generation_; }
     const PublishTimes& times() const { return times_; }
@@ -81,6 +85,9 @@ class Publisher {
                                           const std::vector<std::size_t>& planned,
                                           health::Clock::time_point now);
     void record(const char* why, bool force, double ms);
+    // Adds what changed in each zone from `before` to `after` to its journal, and publishes
+    // the journals with the access rules.
+    void record_changes(const zone::Snapshot* before, const zone::Snapshot& after);
 
     const config::Config* config_ = nullptr;
     std::unique_ptr<zone::Compiler> compiler_;
@@ -94,6 +101,9 @@ class Publisher {
     bool replan_all_ = true;
     std::vector<std::uint32_t> serials_;
     util::Published<zone::Snapshot> published_;
+    std::shared_ptr<const transfer::Access> access_;
+    std::vector<transfer::Journal> journals_;  // by zone
+    util::Published<transfer::State> transfers_;
     std::uint64_t generation_ = 0;
     PublishTimes times_;
     // By "service/node/address": drains wait a TTL past the moment an address left.

@@ -9,6 +9,8 @@
 #include <memory>
 #include <span>
 
+#include <sys/socket.h>
+
 #include "util/transport.hpp"
 
 namespace nolb::server {
@@ -32,15 +34,17 @@ class Handler {
     virtual ~Handler() = default;
     // Called before a batch; a handler refreshes what it caches (e.g. the snapshot) here.
     virtual void begin_batch() = 0;
-    // Writes the response to `out` and returns its length; 0 means send nothing.
+    // Writes the response to `out` and returns its length; 0 means send nothing. `peer` is
+    // the client's address, for what is allowed to some clients only (zone transfers).
     virtual std::size_t answer(std::span<const std::uint8_t> message, Transport transport,
-                               std::span<std::uint8_t> out) = 0;
+                               const sockaddr_storage& peer, std::span<std::uint8_t> out) = 0;
     // Over TCP: the same, and a response may go on after this first message, in the messages
     // of `more` (set it to go on). Messages that follow on the connection wait for the end.
     virtual std::size_t answer_tcp(std::span<const std::uint8_t> message,
-                                   std::span<std::uint8_t> out, std::unique_ptr<Stream>& more) {
+                                   const sockaddr_storage& peer, std::span<std::uint8_t> out,
+                                   std::unique_ptr<Stream>& more) {
         (void)more;
-        return answer(message, Transport::tcp, out);
+        return answer(message, Transport::tcp, peer, out);
     }
 };
 

@@ -125,6 +125,7 @@ struct TcpServer::Connection {
     FrameBuffer in{kInitialInput};
     std::vector<std::uint8_t> out;   // length-prefixed responses not yet sent
     std::unique_ptr<Stream> stream;  // the rest of a response of several messages
+    sockaddr_storage peer{};
     std::size_t out_sent = 0;
     std::uint32_t client_ticket = ClientLimiter::kNoSlot;
     IoWait io_wait = IoWait::none;
@@ -241,6 +242,7 @@ void TcpServer::accept_from(Listener& listener) {
             if (limits_.clients != nullptr) limits_.clients->release(ticket);
             continue;
         }
+        connection->peer = peer;
         start(*connection, std::move(client), ticket);
     }
 }
@@ -352,7 +354,8 @@ std::size_t TcpServer::answer_complete(Connection& connection) {
         }
         if (frame.status == FrameStatus::incomplete) break;
         if (answered == 0) handler_->begin_batch();
-        queue(connection, handler_->answer_tcp(frame.message, scratch, connection.stream));
+        queue(connection,
+              handler_->answer_tcp(frame.message, connection.peer, scratch, connection.stream));
         ++answered;
         ++queued;
     }

@@ -121,7 +121,7 @@ unsigned UdpLoop::answer(unsigned received, Handler& handler, RateLimiter& limit
         }
         std::span<const std::uint8_t> message(in_data_.get() + i * kUdpBufferSize, in_[i].msg_len);
         std::span<std::uint8_t> out(out_data_.get() + i * kUdpBufferSize, kUdpBufferSize);
-        std::size_t length = handler.answer(message, Transport::udp, out);
+        std::size_t length = handler.answer(message, Transport::udp, peers_[i], out);
         if (length == 0 || length > out.size()) {
             counters_.udp_dropped.add();
             continue;

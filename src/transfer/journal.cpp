@@ -64,10 +64,20 @@ void Journal::record(const zone::Image& before, const zone::Image& after) {
     auto delta = std::make_shared<const Delta>(diff(before, after));
     bytes_ += delta->bytes();
     deltas_.push_back(std::move(delta));
+    trim();
+}
+
+void Journal::trim() {
     while (!deltas_.empty() && (deltas_.size() > max_deltas_ || bytes_ > max_bytes_)) {
         bytes_ -= deltas_.front()->bytes();
         deltas_.pop_front();
     }
+}
+
+void Journal::adopt(const Journal& older) {
+    deltas_ = older.deltas_;
+    bytes_ = older.bytes_;
+    trim();
 }
 
 std::vector<std::shared_ptr<const Delta>> Journal::since(std::uint32_t serial) const {

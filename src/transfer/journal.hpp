@@ -41,6 +41,10 @@ class Journal {
     // changed the zone's data) clears the journal first: only a chain can be served.
     void record(const zone::Image& before, const zone::Image& after);
 
+    // Takes the deltas of `older` (the same zone's journal before a reload), within this
+    // journal's caps.
+    void adopt(const Journal& older);
+
     // The deltas from `serial` to the newest, in order; empty when the journal does not reach
     // back to `serial` (or holds nothing newer).
     std::vector<std::shared_ptr<const Delta>> since(std::uint32_t serial) const;
@@ -49,6 +53,8 @@ class Journal {
     std::size_t bytes() const { return bytes_; }
 
   private:
+    void trim();  // drops the oldest deltas past either cap
+
     std::size_t max_deltas_, max_bytes_;
     std::deque<std::shared_ptr<const Delta>> deltas_;
     std::size_t bytes_ = 0;

@@ -51,7 +51,7 @@ class EchoHandler : public Handler {
   public:
     explicit EchoHandler(HandlerStats& stats) : stats_(stats) { ++stats_.handlers; }
     void begin_batch() override { stats_.batches.fetch_add(1); }
-    std::size_t answer(std::span<const std::uint8_t> message, Transport,
+    std::size_t answer(std::span<const std::uint8_t> message, Transport, const sockaddr_storage&,
                        std::span<std::uint8_t> out) override {
         stats_.messages.fetch_add(1);
         if (message.size() >= 4 && std::memcmp(message.data(), "drop", 4) == 0) return 0;
@@ -62,12 +62,12 @@ class EchoHandler : public Handler {
     }
 
     // "stream N": the echo, then N messages "s-1-", "s-2-", ... of kStreamMessage bytes each.
-    std::size_t answer_tcp(std::span<const std::uint8_t> message, std::span<std::uint8_t> out,
-                           std::unique_ptr<Stream>& more) override {
+    std::size_t answer_tcp(std::span<const std::uint8_t> message, const sockaddr_storage& peer,
+                           std::span<std::uint8_t> out, std::unique_ptr<Stream>& more) override {
         const std::string_view text(reinterpret_cast<const char*>(message.data()), message.size());
         if (text.starts_with("stream "))
             more = std::make_unique<Numbered>(std::stoi(std::string(text.substr(7))));
-        return answer(message, Transport::tcp, out);
+        return answer(message, Transport::tcp, peer, out);
     }
 
     static constexpr std::size_t kStreamMessage = 20000;
