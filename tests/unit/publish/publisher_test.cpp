@@ -152,3 +152,46 @@ TEST_F(PublisherTest, DrainsMarkTheServicesTheyName) {
 
 }  // namespace
 }  // namespace nolb::publish
+
+namespace nolb::publish {
+namespace {
+
+// Each published change goes into the zone's journal, published with the access rules before
+// the snapshot; the journal's newest delta ends at the snapshot's serial; a reload of the same
+// zone keeps the journal, and its next publish chains on.
+TEST(Publisher, JournalsFollowThePublishedSerials) {
+    config::Config config = two_services();
+    config.zones[0].soa.serial.reset();  // "auto": every publish moves it
+    std::vector<health::AddressState> states =
+        test::address_states(config, std::vector<Observed>(6, Observed::up));
+    const health::Clock::time_point t0 = health::Clock::now();
+    Publisher publisher;
+    publisher.adopt(config, zone::load(config));
+    ASSERT_TRUE(publisher.publish(states, "startup", true, t0));
+
+    auto state = publisher.transfers().get();
+    ASSERT_NE(state->access, nullptr);
+    ASSERT_EQ(state->journals.size(), 1u);
+    EXPECT_EQ(state->journals[0].size(), 0u);  // the first snapshot has nothing to differ from
+    const std::uint32_t first = publisher.snapshot()->zones[0].serial;
+
+    states[0].observed = Observed::down;
+    publisher.mark("www.demo.test.");
+    ASSERT_TRUE(publisher.publish(states, "test", false, t0 + std::chrono::seconds(1)));
+    state = publisher.transfers().get();
+    const std::uint32_t second = publisher.snapshot()->zones[0].serial;
+    ASSERT_NE(first, second);
+    const auto deltas = state->journals[0].since(first);
+    ASSERT_EQ(deltas.size(), 1u);
+    EXPECT_EQ(deltas[0]->to, second);
+    EXPECT_EQ(deltas[0]->deleted_count, 1u);  // london's IPv4 address
+    EXPECT_EQ(deltas[0]->added_count, 0u);
+
+    publisher.adopt(config, zone::load(config));
+    ASSERT_TRUE(publisher.publish(states, "reload", true, t0 + std::chrono::seconds(2)));
+    state = publisher.transfers().get();
+    EXPECT_EQ(state->journals[0].since(first).size(), 2u) << "the reload chained on";
+}
+
+}  // namespace
+}  // namespace nolb::publish
