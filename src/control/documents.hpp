@@ -57,8 +57,32 @@ struct ServiceStatus {
     bool operator==(const ServiceStatus&) const = default;
 };
 
+// A secondary of a zone, as nolbd has seen it: its last transfer request (transfer::Secondaries).
+struct SecondaryStatus {
+    std::string address;
+    std::string last;  // what its last request got: axfr, ixfr, up_to_date, refused
+    double last_at = 0;
+    std::optional<std::uint32_t> held;  // the serial its last IXFR said it held
+    std::optional<std::uint32_t> sent;  // the serial it was last sent
+    // It was last sent an older serial than the zone's; for how long the zone has had a newer
+    // one (0 when that time is no longer known).
+    bool behind = false;
+    double behind_s = 0;
+
+    bool operator==(const SecondaryStatus&) const = default;
+};
+
+struct ZoneStatus {
+    std::string origin;
+    std::uint32_t serial = 0;
+    std::vector<SecondaryStatus> secondaries;
+
+    bool operator==(const ZoneStatus&) const = default;
+};
+
 struct Status {
     std::vector<ServiceStatus> services;
+    std::vector<ZoneStatus> zones;  // every zone, unless one service was asked for
 
     bool operator==(const Status&) const = default;
 };
@@ -173,6 +197,14 @@ struct RrlStats {
     bool operator==(const RrlStats&) const = default;
 };
 
+// Zone transfers and signed messages served (daemon side: transfer::Totals).
+struct TransferStats {
+    std::uint64_t axfr = 0, ixfr = 0, up_to_date = 0, refused = 0, not_zone = 0, tsig_errors = 0,
+                  signed_other = 0;
+
+    bool operator==(const TransferStats&) const = default;
+};
+
 struct Stats {
     std::uint64_t generation = 0;
     double uptime_s = 0;
@@ -183,6 +215,7 @@ struct Stats {
     TcpStats tcp;
     UdpStats udp;
     RrlStats rrl;
+    TransferStats transfers;
 
     bool operator==(const Stats&) const = default;
 };

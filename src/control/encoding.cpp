@@ -65,8 +65,18 @@ void to_json(Json& j, const ServiceStatus& v) {
          {"nodes", v.nodes}};
 }
 
+void to_json(Json& j, const SecondaryStatus& v) {
+    j = {{"address", v.address},    {"last", v.last},          {"last_at", v.last_at},
+         {"held", or_null(v.held)}, {"sent", or_null(v.sent)}, {"behind", v.behind},
+         {"behind_s", v.behind_s}};
+}
+
+void to_json(Json& j, const ZoneStatus& v) {
+    j = {{"origin", v.origin}, {"serial", v.serial}, {"secondaries", v.secondaries}};
+}
+
 void to_json(Json& j, const Status& v) {
-    j = {{"services", v.services}};
+    j = {{"services", v.services}, {"zones", v.zones}};
 }
 
 void to_json(Json& j, const DrainMatch& v) {
@@ -147,7 +157,15 @@ void to_json(Json& j, const Stats& v) {
            {"io_timed_out", v.tcp.io_timed_out}}},
          {"udp", {{"received", v.udp.received}, {"sent", v.udp.sent}, {"errors", v.udp.errors}}},
          {"rrl",
-          {{"limited", v.rrl.limited}, {"slipped", v.rrl.slipped}, {"dropped", v.rrl.dropped}}}};
+          {{"limited", v.rrl.limited}, {"slipped", v.rrl.slipped}, {"dropped", v.rrl.dropped}}},
+         {"transfers",
+          {{"axfr", v.transfers.axfr},
+           {"ixfr", v.transfers.ixfr},
+           {"up_to_date", v.transfers.up_to_date},
+           {"refused", v.transfers.refused},
+           {"not_zone", v.transfers.not_zone},
+           {"tsig_errors", v.transfers.tsig_errors},
+           {"signed_other", v.transfers.signed_other}}}};
 }
 
 void to_json(Json& j, const WatchEvent& v) {
@@ -194,8 +212,25 @@ void from_json(const Json& j, ServiceStatus& v) {
     field(j, "nodes", v.nodes);
 }
 
+void from_json(const Json& j, SecondaryStatus& v) {
+    field(j, "address", v.address);
+    field(j, "last", v.last);
+    field(j, "last_at", v.last_at);
+    optional_field(j, "held", v.held);
+    optional_field(j, "sent", v.sent);
+    field(j, "behind", v.behind);
+    field(j, "behind_s", v.behind_s);
+}
+
+void from_json(const Json& j, ZoneStatus& v) {
+    field(j, "origin", v.origin);
+    field(j, "serial", v.serial);
+    field(j, "secondaries", v.secondaries);
+}
+
 void from_json(const Json& j, Status& v) {
     field(j, "services", v.services);
+    field(j, "zones", v.zones);
 }
 
 void from_json(const Json& j, DrainMatch& v) {
@@ -286,6 +321,14 @@ void from_json(const Json& j, Stats& v) {
     field(rrl, "limited", v.rrl.limited);
     field(rrl, "slipped", v.rrl.slipped);
     field(rrl, "dropped", v.rrl.dropped);
+    const Json& transfers = j.at("transfers");
+    field(transfers, "axfr", v.transfers.axfr);
+    field(transfers, "ixfr", v.transfers.ixfr);
+    field(transfers, "up_to_date", v.transfers.up_to_date);
+    field(transfers, "refused", v.transfers.refused);
+    field(transfers, "not_zone", v.transfers.not_zone);
+    field(transfers, "tsig_errors", v.transfers.tsig_errors);
+    field(transfers, "signed_other", v.transfers.signed_other);
 }
 
 void from_json(const Json& j, WatchEvent& v) {

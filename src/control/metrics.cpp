@@ -93,6 +93,21 @@ constexpr FamilyDoc kFamilies[] = {
      "TCP connections, by what became of them",
      {"result"},
      "accepted, refused, refused_per_client, evicted, timed_out, io_timed_out"},
+    {"nolb_zone_transfers_total",
+     "counter",
+     "Zone transfer requests answered, by what was sent: the whole zone (AXFR, or IXFR the "
+     "journal could not serve), the journal's differences, or the SOA alone",
+     {"kind"},
+     "axfr, ixfr, up_to_date"},
+    {"nolb_zone_transfers_refused_total",
+     "counter",
+     "Zone transfer requests refused, by reason",
+     {"reason"},
+     "not_allowed, not_zone"},
+    {"nolb_tsig_errors_total", "counter",
+     "Signed messages whose TSIG was malformed or did not verify (BADKEY, BADSIG, BADTIME)"},
+    {"nolb_tsig_signed_total", "counter",
+     "Signed queries other than transfers, answered with a signed response"},
     {"nolb_probes_total", "counter", "Health probes sent"},
     {"nolb_probe_failures_total", "counter", "Health probes that failed"},
     {"nolb_probes_late_total", "counter",
@@ -167,6 +182,15 @@ class Exposition {
               std::pair{"evicted", t.evicted}, std::pair{"timed_out", t.timed_out},
               std::pair{"io_timed_out", t.io_timed_out}})
             sample(family("nolb_tcp_connections_total"), {result}, value(count));
+        constexpr std::size_t transfers = family("nolb_zone_transfers_total");
+        sample(transfers, {"axfr"}, value(stats.transfers.axfr));
+        sample(transfers, {"ixfr"}, value(stats.transfers.ixfr));
+        sample(transfers, {"up_to_date"}, value(stats.transfers.up_to_date));
+        constexpr std::size_t refused = family("nolb_zone_transfers_refused_total");
+        sample(refused, {"not_allowed"}, value(stats.transfers.refused));
+        sample(refused, {"not_zone"}, value(stats.transfers.not_zone));
+        sample(family("nolb_tsig_errors_total"), {}, value(stats.transfers.tsig_errors));
+        sample(family("nolb_tsig_signed_total"), {}, value(stats.transfers.signed_other));
         sample(family("nolb_probes_total"), {}, value(stats.probes.sent));
         sample(family("nolb_probe_failures_total"), {}, value(stats.probes.failed));
         sample(family("nolb_probes_late_total"), {}, value(stats.probes.late));

@@ -183,6 +183,38 @@ void explain_service(const View& view, const std::string& owner, std::uint16_t q
 
 }  // namespace
 
+namespace {
+
+// Each zone's serial and the secondaries seen asking for it.
+std::vector<ZoneStatus> zone_status(const View& view) {
+    std::vector<ZoneStatus> out;
+    const std::shared_ptr<const zone::Snapshot> snapshot = view.publisher.snapshot();
+    if (!snapshot) return out;
+    const double now = unix_seconds(health::Clock::now());
+    for (std::size_t zi = 0; zi < snapshot->zones.size(); ++zi) {
+        const zone::Zone& z = snapshot->zones[zi];
+        ZoneStatus zone{z.origin_text, z.serial, {}};
+        for (const transfer::SecondaryRecord& r : view.secondaries) {
+            if (r.zone != z.origin_text) continue;
+            SecondaryStatus s;
+            s.address = r.address;
+            s.last = r.last;
+            s.last_at = r.last_at;
+            if (r.held_known) s.held = r.held;
+            if (r.sent_known) s.sent = r.sent;
+            s.behind = r.sent_known && r.sent != z.serial;
+            if (s.behind)
+                if (const std::optional<double> since = view.publisher.newer_since(zi, r.sent))
+                    s.behind_s = std::max(0.0, now - *since);
+            zone.secondaries.push_back(std::move(s));
+        }
+        out.push_back(std::move(zone));
+    }
+    return out;
+}
+
+}  // namespace
+
 Status status(const View& view, const std::optional<std::string>& service) {
     const std::string wanted = service ? absolute_lower(*service) : std::string();
     const auto& plans = view.publisher.plan();
@@ -203,6 +235,7 @@ Status status(const View& view, const std::optional<std::string>& service) {
         out.services[shown[a.service_index]].nodes[a.node_index].addresses.push_back(
             address_status(*a.state, a.plan && a.plan->published));
     });
+    if (!service) out.zones = zone_status(view);
     return out;
 }
 
@@ -317,6 +350,9 @@ Stats stats(const Counts& c) {
                n.tcp_evicted,  n.tcp_timed_out, n.tcp_io_timed_out};
     out.udp = {n.udp_received, n.udp_sent, n.udp_send_errors};
     out.rrl = {n.rrl_limited, n.rrl_slipped, n.rrl_dropped};
+    const transfer::Totals& t = c.transfers;
+    out.transfers = {t.axfr,     t.ixfr,        t.up_to_date,  t.refused,
+                     t.not_zone, t.tsig_errors, t.signed_other};
     return out;
 }
 

@@ -19,6 +19,7 @@
 #include "health/state.hpp"
 #include "publish/publisher.hpp"
 #include "server/counters.hpp"
+#include "transfer/serve.hpp"
 
 namespace nolb::control {
 
@@ -27,6 +28,7 @@ struct View {
     const config::Config& config;
     const std::vector<health::AddressState>& states;  // as health::Monitor::states()
     const publish::Publisher& publisher;
+    std::vector<transfer::SecondaryRecord> secondaries = {};  // transfer::Secondaries::list()
 };
 
 // Every service, or only `service` ("www.demo.test" or "www.demo.test.", any case).
@@ -56,6 +58,7 @@ DrainResult drain_result(const View& view, const DrainChange& change, const std:
 // The daemon's counters, each read by its owner.
 struct Counts {
     answer::Totals queries;
+    transfer::Totals transfers;
     health::MonitorStats monitor;
     server::Counters network;
     publish::PublishTimes publish;

@@ -143,6 +143,27 @@ std::string format_latency(double milliseconds) {
     return printf_text("%.2fs", milliseconds / 1000);
 }
 
+namespace {
+
+// The secondaries seen per zone, after the services: one table, nothing when none was seen.
+std::string format_secondaries(const std::vector<control::ZoneStatus>& zones, const Clock& clock) {
+    std::vector<std::vector<std::string>> rows{
+        {"ZONE", "SERIAL", "SECONDARY", "LAST REQUEST", "GOT", "HELD", "SENT", "BEHIND"}};
+    auto serial = [](const std::optional<std::uint32_t>& s) {
+        return s ? std::to_string(*s) : std::string("-");
+    };
+    for (const control::ZoneStatus& zone : zones)
+        for (const control::SecondaryStatus& s : zone.secondaries)
+            rows.push_back({zone.origin, std::to_string(zone.serial), s.address,
+                            format_clock_time(s.last_at, clock) + " (" +
+                                format_ago(clock.now - s.last_at) + ")",
+                            s.last, serial(s.held), serial(s.sent),
+                            s.behind ? "yes, " + format_duration(s.behind_s) : "no"});
+    return rows.size() == 1 ? std::string() : "\n" + format_table(rows);
+}
+
+}  // namespace
+
 std::string format_status(const control::Status& status, const Clock& clock) {
     std::vector<std::vector<std::string>> rows{
         {"SERVICE", "NODE", "ADDRESS", "STATE", "SINCE", "LAST", "LATENCY", "OK/FAIL", "ADMIN"}};
@@ -153,10 +174,10 @@ std::string format_status(const control::Status& status, const Clock& clock) {
             for (const control::AddressStatus& address : node.addresses)
                 rows.push_back(status_row(service, node, address, clock));
     }
-    if (rows.size() == 1) return "no services\n";
-    std::string out = format_table(rows);
+    std::string out = rows.size() == 1 ? "no services\n" : format_table(rows);
     for (const std::string& note : notes)
         out += "note: " + note + "\n";
+    out += format_secondaries(status.zones, clock);
     return out;
 }
 
@@ -176,6 +197,10 @@ std::string format_stats(const control::Stats& stats) {
            n(stats.udp.errors) + "\n";
     out += "rrl: limited " + n(stats.rrl.limited) + ", slipped " + n(stats.rrl.slipped) +
            ", dropped " + n(stats.rrl.dropped) + "\n";
+    const control::TransferStats& x = stats.transfers;
+    out += "transfers: axfr " + n(x.axfr) + ", ixfr " + n(x.ixfr) + ", up to date " +
+           n(x.up_to_date) + ", refused " + n(x.refused) + ", not a zone " + n(x.not_zone) +
+           "; tsig errors " + n(x.tsig_errors) + ", other signed " + n(x.signed_other) + "\n";
     out += "tcp: accepted " + n(tcp.accepted) + ", refused " + n(tcp.refused) + ", timed out " +
            n(tcp.timed_out) + ", refused per client " + n(tcp.refused_per_client) + ", evicted " +
            n(tcp.evicted) + ", io timed out " + n(tcp.io_timed_out) + "\n";

@@ -129,9 +129,11 @@ Daemon::~Daemon() = default;
 bool Daemon::open_sockets() {
     const config::Config& config = loaded_.config;
     server_ = std::make_unique<server::Server>(server_settings(config), [this](unsigned) {
-        auto handler = std::make_unique<DnsHandler>(publisher_.published(), publisher_.transfers());
+        auto handler = std::make_unique<DnsHandler>(publisher_.published(), publisher_.transfers(),
+                                                    &secondaries_);
         std::lock_guard lock(handlers_mutex_);
         handler_counters_.push_back(&handler->counters());
+        handler_tallies_.push_back(&handler->transfer_tally());
         return handler;
     });
     try {
@@ -323,6 +325,11 @@ bool Daemon::save_drains() {
 control::Stats Daemon::stats() {
     control::Counts counts;
     counts.queries = query_totals();
+    {
+        std::lock_guard lock(handlers_mutex_);
+        for (const transfer::Tally* t : handler_tallies_)
+            counts.transfers.add(t->read());
+    }
     counts.monitor = monitor_.stats();
     if (server_) counts.network = server_->counters();
     counts.publish = publisher_.times();

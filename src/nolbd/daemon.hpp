@@ -26,6 +26,7 @@
 #include "nolbd/run.hpp"
 #include "publish/publisher.hpp"
 #include "server/server.hpp"
+#include "transfer/serve.hpp"
 #include "util/event.hpp"
 #include "zone/model.hpp"
 
@@ -70,7 +71,9 @@ class Daemon final : public control::Backend {
     static void on_stop(evutil_socket_t, short, void* self);
     static void on_reload(evutil_socket_t, short, void* self);
 
-    control::View view() const { return {loaded_.config, monitor_.states(), publisher_}; }
+    control::View view() const {
+        return {loaded_.config, monitor_.states(), publisher_, secondaries_.list()};
+    }
     void publish(const char* why, bool force) { publisher_.publish(monitor_.states(), why, force); }
     void on_transition(const health::Transition& t);
     // Writes the drains to control.state_file, if there is one; false (and logged) on failure.
@@ -89,6 +92,8 @@ class Daemon final : public control::Backend {
     health::Monitor monitor_;
     publish::Publisher publisher_;
     std::chrono::steady_clock::time_point started_;
+    // Written by the workers when they serve a transfer: declared before them, to outlive them.
+    transfer::Secondaries secondaries_;
 
     std::unique_ptr<server::Server> server_;
     std::unique_ptr<control::Server> control_;
@@ -97,6 +102,7 @@ class Daemon final : public control::Backend {
     // Workers register their counters as they start; read on the main thread.
     mutable std::mutex handlers_mutex_;
     std::vector<const answer::Counters*> handler_counters_;
+    std::vector<const transfer::Tally*> handler_tallies_;
 
     int next_watch_id_ = 1;
     std::map<int, std::function<void(const control::WatchEvent&)>> watchers_;

@@ -21,8 +21,12 @@ class TransferStream final : public server::Stream {
 }  // namespace
 
 DnsHandler::DnsHandler(const util::Published<zone::Snapshot>& published,
-                       const util::Published<transfer::State>& transfers)
-    : reader_(published), snapshot_(&reader_.value()), transfers_(transfers) {}
+                       const util::Published<transfer::State>& transfers,
+                       transfer::Secondaries* secondaries)
+    : reader_(published),
+      snapshot_(&reader_.value()),
+      transfers_(transfers),
+      responder_(secondaries) {}
 
 std::size_t DnsHandler::answer(std::span<const std::uint8_t> message, server::Transport transport,
                                const sockaddr_storage& peer, std::span<std::uint8_t> out) {

@@ -19,8 +19,10 @@ namespace nolb::nolbd {
 
 class DnsHandler final : public server::Handler {
   public:
+    // `secondaries`, shared by the workers, records each transfer request (null: not kept).
     DnsHandler(const util::Published<zone::Snapshot>& published,
-               const util::Published<transfer::State>& transfers);
+               const util::Published<transfer::State>& transfers,
+               transfer::Secondaries* secondaries = nullptr);
 
     void begin_batch() override { snapshot_ = &reader_.refresh(); }
     std::size_t answer(std::span<const std::uint8_t> message, server::Transport transport,

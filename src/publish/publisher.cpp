@@ -156,6 +156,25 @@ void Publisher::record_changes(const zone::Snapshot* before, const zone::Snapsho
     }
     state->journals = journals_;
     transfers_.publish(std::move(state));
+
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    for (std::size_t zi = 0; zi < after.zones.size() && zi < serial_times_.size(); ++zi) {
+        auto& times = serial_times_[zi];
+        if (!times.empty() && times.back().first == after.zones[zi].serial) continue;
+        times.emplace_back(after.zones[zi].serial, now);
+        if (times.size() > 1024) times.pop_front();
+    }
+}
+
+std::optional<double> Publisher::newer_since(std::size_t zone, std::uint32_t serial) const {
+    if (zone >= serial_times_.size() || serial_times_[zone].empty()) return std::nullopt;
+    const auto& times = serial_times_[zone];
+    for (std::size_t i = 0; i + 1 < times.size(); ++i)
+        if (times[i].first == serial) return times[i + 1].second;
+    // Older than every serial remembered: behind at least since the oldest.
+    if (static_cast<std::int32_t>(serial - times.front().first) < 0) return times.front().second;
+    return std::nullopt;
 }
 
 void Publisher::record(const char* why, bool force, double ms) {

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,6 +74,9 @@ class Publisher {
     // Who may transfer and each zone's journal, published just before each snapshot: a
     // worker that reads a journal newer than its snapshot stops at the snapshot's serial.
     const util::Published<transfer::State>& transfers() const { return transfers_; }
+    // When zone `zone` first published a serial newer than `serial` (seconds since the epoch):
+    // since when a secondary that holds `serial` has been behind. nullopt when not known.
+    std::optional<double> newer_since(std::size_t zone, std::uint32_t serial) const;
     std::shared_ptr<const zone::Snapshot> snapshot() const { return published_.get(); }
     std::uint64_t generation() const { return generation_; }
     const PublishTimes& times() const { return times_; }
@@ -103,6 +107,8 @@ class Publisher {
     util::Published<zone::Snapshot> published_;
     std::shared_ptr<const transfer::Access> access_;
     std::vector<transfer::Journal> journals_;  // by zone
+    // By zone: its recent serials and when each was published, oldest first.
+    std::vector<std::deque<std::pair<std::uint32_t, double>>> serial_times_;
     util::Published<transfer::State> transfers_;
     std::uint64_t generation_ = 0;
     PublishTimes times_;

@@ -86,6 +86,21 @@ std::optional<std::uint32_t> ixfr_serial(std::span<const std::uint8_t> message) 
     return std::nullopt;
 }
 
+void Totals::add(const Totals& o) {
+    axfr += o.axfr;
+    ixfr += o.ixfr;
+    up_to_date += o.up_to_date;
+    refused += o.refused;
+    not_zone += o.not_zone;
+    tsig_errors += o.tsig_errors;
+    signed_other += o.signed_other;
+}
+
+Totals Tally::read() const {
+    return {axfr.get(),     ixfr.get(),        up_to_date.get(),  refused.get(),
+            not_zone.get(), tsig_errors.get(), signed_other.get()};
+}
+
 void Responder::log_refusal(const std::optional<util::IpAddress>& client, std::uint64_t now,
                             const char* what, const std::string& detail) {
     const std::string who = client ? client->to_string() : "(not an IP client)";
@@ -94,6 +109,14 @@ void Responder::log_refusal(const std::optional<util::IpAddress>& client, std::u
     entry->second = now;
     if (logged_.size() > 4096) logged_.clear();  // a scan from many addresses: forget, log again
     log::warning(what, {{"client", who}, {"detail", detail}});
+}
+
+void Responder::note(const zone::Snapshot& snapshot, std::uint32_t zone,
+                     const std::optional<util::IpAddress>& client, std::uint64_t now,
+                     const char* last, const std::uint32_t* held, const std::uint32_t* sent) {
+    if (secondaries_ == nullptr || !client) return;
+    secondaries_->note(snapshot.zones[zone].origin_text, client->to_string(), last,
+                       static_cast<double>(now), held, sent);
 }
 
 Served Responder::serve(const zone::Snapshot& snapshot, const State& state,
@@ -177,6 +200,7 @@ Served Responder::serve(const zone::Snapshot& snapshot, const State& state,
             : Decision::not_allowed;
     if (decision != Decision::allowed) {
         tally_.refused.add();
+        note(snapshot, *zone, client, now, "refused", nullptr, nullptr);
         log_refusal(client, now, "zone transfer refused",
                     std::string(decision == Decision::unsigned_ ? "not signed with a key of "
                                                                 : "address not allowed for ") +
@@ -193,22 +217,29 @@ Served Responder::serve(const zone::Snapshot& snapshot, const State& state,
             return error(dns::rcode::REFUSED, request.signing);
         }
         tally_.axfr.add();
+        note(snapshot, *zone, client, now, "axfr", nullptr, &current);
         stream.emplace(axfr(request, snapshot, *zone));
     } else {
         const std::optional<std::uint32_t> theirs = ixfr_serial(message);
         if (!theirs) return error(dns::rcode::FORMERR, request.signing);
+        const std::uint32_t* held = &*theirs;
         std::vector<std::shared_ptr<const Delta>> deltas;
         if (transport == util::Transport::tcp && !serial_at_or_after(*theirs, current) &&
             *zone < state.journals.size())
             deltas = chain(state.journals[*zone], *theirs, current);
         if (transport == util::Transport::udp || serial_at_or_after(*theirs, current)) {
+            // Over UDP the SOA alone says what is current; only TCP brings the change.
             tally_.up_to_date.add();
+            note(snapshot, *zone, client, now, "up_to_date", held,
+                 transport == util::Transport::tcp ? &current : nullptr);
             stream.emplace(ixfr(request, snapshot, *zone, {}));
         } else if (!deltas.empty()) {
             tally_.ixfr.add();
+            note(snapshot, *zone, client, now, "ixfr", held, &current);
             stream.emplace(ixfr(request, snapshot, *zone, std::move(deltas)));
         } else {
             tally_.axfr.add();  // the journal does not reach their serial: the whole zone
+            note(snapshot, *zone, client, now, "axfr", held, &current);
             stream.emplace(axfr(request, snapshot, *zone));
         }
     }

@@ -23,6 +23,7 @@
 
 #include "answer/respond.hpp"
 #include "dns/query.hpp"
+#include "transfer/secondaries.hpp"
 #include "transfer/state.hpp"
 #include "transfer/stream.hpp"
 #include "util/counter.hpp"
@@ -39,15 +40,23 @@ inline bool is_special(const dns::Query& q) {
             (q.has_question && (q.qtype == dns::type::AXFR || q.qtype == dns::type::IXFR)));
 }
 
+// What the workers served here, as read: a sum over workers or one worker's view.
+struct Totals {
+    std::uint64_t axfr = 0, ixfr = 0, up_to_date = 0, refused = 0, not_zone = 0, tsig_errors = 0,
+                  signed_other = 0;
+    void add(const Totals& other);
+};
+
 // A worker's tallies of what it served here, read by stats and metrics.
 struct Tally {
     util::Count axfr;          // whole zones sent (AXFR, and IXFR the journal could not serve)
     util::Count ixfr;          // IXFR answered from the journal
-    util::Count up_to_date;    // IXFR answered with the SOA alone
+    util::Count up_to_date;    // IXFR answered with the SOA alone (up to date, or over UDP)
     util::Count refused;       // transfers refused: address or key not allowed
     util::Count not_zone;      // transfers of a name that is no zone's apex (NOTAUTH)
     util::Count tsig_errors;   // signatures rejected (FORMERR, BADKEY, BADSIG, BADTRUNC, BADTIME)
     util::Count signed_other;  // other signed messages answered and signed
+    Totals read() const;
 };
 
 struct Served {
@@ -55,9 +64,12 @@ struct Served {
     std::unique_ptr<MessageStream> more;  // over TCP, the messages that follow it
 };
 
-// One per worker: its tallies and when it last logged each client's refusal.
+// One per worker: its tallies and when it last logged each client's refusal. Each transfer
+// request is also noted in `secondaries` (shared by the workers) when one is given.
 class Responder {
   public:
+    explicit Responder(Secondaries* secondaries = nullptr) : secondaries_(secondaries) {}
+
     // `client` is the message's source (nullopt: not an IP socket). `now`: seconds since the
     // epoch. `out` must hold 65,535 octets over TCP, 512 at least over UDP.
     Served serve(const zone::Snapshot& snapshot, const State& state,
@@ -72,6 +84,12 @@ class Responder {
     void log_refusal(const std::optional<util::IpAddress>& client, std::uint64_t now,
                      const char* what, const std::string& detail);
 
+    // Notes a transfer request of zone `zone` in secondaries_.
+    void note(const zone::Snapshot& snapshot, std::uint32_t zone,
+              const std::optional<util::IpAddress>& client, std::uint64_t now, const char* last,
+              const std::uint32_t* held, const std::uint32_t* sent);
+
+    Secondaries* secondaries_;
     Tally tally_;
     std::unordered_map<std::string, std::uint64_t> logged_;  // client -> when last logged
 };

@@ -5,6 +5,8 @@
 # drain changes the zone: IXFR from the old serial carries exactly what left, between the SOAs
 # of both serials; IXFR from the current serial gets the SOA alone, and over UDP too. The
 # whole zone as AXFR gave it passes ldns-read-zone, and a name outside the zone gets NOTAUTH.
+# nolbctl status then shows the secondary (here dig) with the serial it was sent, and stats
+# counts the transfers, the refusal and the rejected signature.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../../tools/health.sh"
 
@@ -66,5 +68,15 @@ dig_q @127.0.0.1 -p "$DNS_PORT" -y "$KEY" demo.test "IXFR=$second"
 expect_eq "IXFR from the current serial: the SOA alone" "$second" "$(soa_serials)"
 dig_q @127.0.0.1 -p "$DNS_PORT" -y "$KEY" +notcp demo.test "IXFR=$first"
 expect_eq "IXFR over UDP: the SOA alone" "$second" "$(soa_serials)"
+
+# --- What nolbctl shows of it
+ctl_json status
+expect_eq "status --json: the zone's serial" "$second" "$(jqo '.zones[0].serial')"
+expect_eq "status --json: 127.0.0.1 was last sent the current serial, not behind" "$second false" \
+    "$(jqo '.zones[0].secondaries[] | select(.address == "127.0.0.1") | "\(.sent) \(.behind)"')"
+ctl stats
+expect_match "stats counts the transfers and the refusal" \
+    '^transfers: axfr [2-9][0-9]*, ixfr [1-9][0-9]*, up to date [1-9][0-9]*, refused [1-9]' "$OUT"
+expect_match "stats counts the rejected signature" 'tsig errors [1-9]' "$OUT"
 
 finish

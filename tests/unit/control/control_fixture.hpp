@@ -45,7 +45,11 @@ inline Status status_document() {
                          true,
                          {{"127.0.0.3", "127.0.0.3", "down", false, 1700000000,
                            "2 probes failed: timeout", 0, 7, 110, 30, 3, timeout}}});
-    return {{www}};
+    ZoneStatus zone{"demo.test.", 1700000600, {}};
+    zone.secondaries.push_back(
+        {"127.0.0.53", "ixfr", 1700000513, 1700000500, 1700000600, false, 0});
+    zone.secondaries.push_back({"127.0.0.54", "axfr", 1700000100, {}, 1700000099, true, 480});
+    return {{www}, {zone}};
 }
 
 inline Stats stats_document() {
@@ -60,6 +64,7 @@ inline Stats stats_document() {
     stats.tcp = {3, 0, 2, 6, 1, 5};
     stats.udp = {12, 11, 0};
     stats.rrl = {9, 4, 5};
+    stats.transfers = {2, 5, 30, 1, 1, 3, 4};
     return stats;
 }
 

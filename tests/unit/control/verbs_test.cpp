@@ -85,6 +85,43 @@ TEST_F(VerbsTest, StatusOfEveryServiceOrOne) {
     }
 }
 
+// The zones' serials, and each secondary seen with whether it holds the current serial: one
+// sent the current serial is up to date; one last sent an older serial is behind since the
+// zone first published a newer one.
+TEST_F(VerbsTest, StatusShowsEachZonesSecondaries) {
+    config.zones[0].soa.serial.reset();  // "auto": every publish moves it
+    publisher.adopt(config, zone::load(config));
+    publisher.publish(states, "reload", true, t0);
+    const std::uint32_t old_serial = publisher.snapshot()->zones[0].serial;
+    set(0, Observed::down);
+    const std::uint32_t serial = publisher.snapshot()->zones[0].serial;
+    transfer::Secondaries seen;
+    seen.note("demo.test.", "192.0.2.1", "ixfr", 1000, &old_serial, &serial);
+    seen.note("demo.test.", "192.0.2.2", "axfr", 1000, nullptr, &old_serial);
+    seen.note("other.test.", "192.0.2.3", "axfr", 1000, nullptr, &old_serial);
+    View v = view();
+    v.secondaries = seen.list();
+
+    const Status all = status(v, std::nullopt);
+    ASSERT_EQ(all.zones.size(), 1u);
+    EXPECT_EQ(all.zones[0].origin, "demo.test.");
+    EXPECT_EQ(all.zones[0].serial, serial);
+    ASSERT_EQ(all.zones[0].secondaries.size(), 2u);  // other.test. is not ours
+    const SecondaryStatus& current = all.zones[0].secondaries[0];
+    EXPECT_EQ(current.address, "192.0.2.1");
+    EXPECT_EQ(current.held, old_serial);
+    EXPECT_EQ(current.sent, serial);
+    EXPECT_FALSE(current.behind);
+    const SecondaryStatus& late = all.zones[0].secondaries[1];
+    EXPECT_EQ(late.last, "axfr");
+    EXPECT_EQ(late.held, std::nullopt);
+    EXPECT_TRUE(late.behind);
+    EXPECT_GE(late.behind_s, 0.0);
+    EXPECT_LT(late.behind_s, 60.0);
+
+    EXPECT_TRUE(status(v, "www.demo.test").zones.empty()) << "a service's status has no zones";
+}
+
 TEST_F(VerbsTest, StatusShowsDrainsAndAllDown) {
     drain("www.demo.test./geneva", true, t0);
     set(0, Observed::down);

@@ -45,13 +45,21 @@ TEST(NolbctlFormat, SmallFormats) {
 }
 
 TEST(NolbctlFormat, StatusTable) {
-    EXPECT_EQ(format_status(status_document(), kNow),
-              "SERVICE         NODE    ADDRESS    STATE  SINCE              LAST     LATENCY  "
-              "OK/FAIL  ADMIN\n"
-              "www.demo.test.  london  127.0.0.2  up     22:20:03 (2m ago)  ok       0.4ms    "
-              "5/0      -\n"
-              "www.demo.test.  geneva  127.0.0.3  down   22:13:20 (8m ago)  timeout  1.00s    "
-              "0/7      drained\n");
+    EXPECT_EQ(
+        format_status(status_document(), kNow),
+        "SERVICE         NODE    ADDRESS    STATE  SINCE              LAST     LATENCY  "
+        "OK/FAIL  ADMIN\n"
+        "www.demo.test.  london  127.0.0.2  up     22:20:03 (2m ago)  ok       0.4ms    "
+        "5/0      -\n"
+        "www.demo.test.  geneva  127.0.0.3  down   22:13:20 (8m ago)  timeout  1.00s    "
+        "0/7      drained\n"
+        "\n"
+        "ZONE        SERIAL      SECONDARY   LAST REQUEST        GOT   HELD        SENT        "
+        "BEHIND\n"
+        "demo.test.  1700000600  127.0.0.53  22:21:53 (10s ago)  ixfr  1700000500  1700000600  "
+        "no\n"
+        "demo.test.  1700000600  127.0.0.54  22:15:00 (7m ago)   axfr  -           1700000099  "
+        "yes, 8m\n");
 }
 
 TEST(NolbctlFormat, StatusShowsTheHttpStatusOfAFailedProbe) {
@@ -91,6 +99,8 @@ TEST(NolbctlFormat, Stats) {
               "  by rcode: NOERROR 13, NXDOMAIN 2\n"
               "udp: received 12, sent 11, errors 0\n"
               "rrl: limited 9, slipped 4, dropped 5\n"
+              "transfers: axfr 2, ixfr 5, up to date 30, refused 1, not a zone 1; tsig errors 3, "
+              "other signed 4\n"
               "tcp: accepted 3, refused 0, timed out 1, refused per client 2, evicted 6, io "
               "timed out 5\n"
               "probes: sent 230, failed 31, late 0, overlapped 3\n"

@@ -113,7 +113,9 @@ TEST_F(DaemonTest, ServesTheVerbsOverTheLoadedConfiguration) {
     EXPECT_EQ(status.services[0].ttl, 20u);
     EXPECT_EQ(status.services[0].health, "none");
     EXPECT_EQ(node_names(status), (std::vector<std::string>{"london", "geneva"}));
-    EXPECT_EQ(daemon.status("www.demo.test."), status);
+    EXPECT_EQ(daemon.status("www.demo.test.").services, status.services);
+    ASSERT_EQ(status.zones.size(), 1u);
+    EXPECT_TRUE(status.zones[0].secondaries.empty());
     EXPECT_THROW(daemon.status("ftp.demo.test."), std::invalid_argument);
 
     const control::Explain explain = daemon.explain("www.demo.test.", "A");

@@ -91,7 +91,8 @@ struct Lab {
     zone::Compiler compiler;
     std::shared_ptr<const zone::Snapshot> snapshot;
     transfer::State state;
-    transfer::Responder responder;
+    transfer::Secondaries seen;
+    transfer::Responder responder{&seen};
     util::Rng rng{7};
 };
 
@@ -294,6 +295,25 @@ TEST(Serve, IxfrFromTheJournal) {
     EXPECT_EQ(soas, 6u);
     EXPECT_EQ(rrs.size(), 6u + 3u);  // and the three addresses that left
     EXPECT_EQ(lab.responder.tally().ixfr.get(), 1u);
+}
+
+TEST(Serve, NotesWhatEachSecondaryHolds) {
+    Lab lab;
+    lab.ask(make_query("demo.test.", LDNS_RR_TYPE_AXFR), util::Transport::tcp, "127.0.0.7");
+    lab.publish({{true, true, false, false}, {true, true, true, true}}, 11);
+    lab.ask(ixfr_query(10), util::Transport::tcp, "127.0.0.8");
+    lab.ask(make_query("demo.test.", LDNS_RR_TYPE_AXFR), util::Transport::tcp, "10.9.9.9");
+    const std::vector<transfer::SecondaryRecord> seen = lab.seen.list();
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_EQ(seen[0].address, "10.9.9.9");
+    EXPECT_EQ(seen[0].last, "refused");
+    EXPECT_EQ(seen[1].address, "127.0.0.7");
+    EXPECT_EQ(seen[1].last, "axfr");
+    EXPECT_EQ(seen[1].sent, 10u);
+    EXPECT_EQ(seen[2].last, "ixfr");
+    EXPECT_EQ(seen[2].held, 10u);
+    EXPECT_EQ(seen[2].sent, 11u);
+    EXPECT_EQ(seen[2].zone, "demo.test.");
 }
 
 TEST(Serve, IxfrUpToDateOverUdpOrUnreachableByTheJournal) {
