@@ -358,6 +358,33 @@ TEST_F(NotifyTest, NotifiesEachNewSerialOfAPublishedSnapshot) {
     EXPECT_EQ(messages_.size(), 1u);
 }
 
+// A reload keeps what a target (by zone origin and endpoint) has been told, so an unchanged
+// serial is not sent again; a target added is told the serial at once.
+TEST_F(NotifyTest, AReloadKeepsEachTargetsState) {
+    notifier_.configure({zone()});
+    notifier_.serial_changed(0, 13, soa_with(13));
+    ASSERT_TRUE(wait_for(1));
+    reply(0, answer_to(messages_[0]));
+    run(100ms);
+    ASSERT_EQ(notifier_.status(0)[0].answered, 1u);
+
+    Udp added;
+    transfer::NotifyZone other = zone();
+    other.origin = "other.test.";
+    transfer::NotifyZone again = zone();
+    again.targets.push_back(added.endpoint());
+    notifier_.configure({other, again});  // demo.test. is now the second zone
+    run(200ms);
+    EXPECT_EQ(messages_.size(), 1u) << "the secondary has had serial 13";
+    const auto status = notifier_.status(1);
+    ASSERT_EQ(status.size(), 2u);
+    EXPECT_EQ(status[0].sent, 1u);
+    EXPECT_EQ(status[0].answered, 1u);
+    EXPECT_EQ(status[1].serial, 13u) << "the target added is told at once";
+    EXPECT_TRUE(notifier_.status(0)[0].sent == 0) << "other.test. has no serial yet";
+    EXPECT_TRUE(notifier_.status(2).empty());
+}
+
 TEST(NotifyZones, TargetsComeFromNotifyAndTheNameServersGlue) {
     config::Config c = demo_config();
     config::Zone& z = c.zones[0];
