@@ -120,6 +120,22 @@ std::string rcode_text(std::uint16_t rcode) {
     }
 }
 
+std::string tsig_error_text(dns::tsig::Error error) {
+    switch (error) {
+        case dns::tsig::Error::none:
+            return "none";
+        case dns::tsig::Error::badsig:
+            return "BADSIG";
+        case dns::tsig::Error::badkey:
+            return "BADKEY";
+        case dns::tsig::Error::badtime:
+            return "BADTIME";
+        case dns::tsig::Error::badtrunc:
+            return "BADTRUNC";
+    }
+    return std::to_string(static_cast<unsigned>(error));
+}
+
 // A UDP socket, with its read event freed before the descriptor is closed.
 struct Socket {
     int fd = -1;
@@ -336,16 +352,21 @@ struct Notifier::Impl {
     bool signed_well(std::span<const std::uint8_t> message, const ZoneState& zone, Target& target,
                      const Attempt& attempt) {
         dns::tsig::Record record;
-        dns::tsig::Error error = dns::tsig::Error::badsig;
-        if (dns::tsig::find(message, record) == dns::tsig::Found::found)
-            error = dns::tsig::verify_response(message, record, *zone.settings.key, attempt.mac,
-                                               true, unix_now());
+        if (dns::tsig::find(message, record) != dns::tsig::Found::found) {
+            if (may_log(target))
+                log::warning(
+                    "notify answer unsigned; ignored",
+                    {{"zone", zone.settings.origin}, {"target", target.status.target.to_string()}});
+            return false;
+        }
+        const dns::tsig::Error error = dns::tsig::verify_response(
+            message, record, *zone.settings.key, attempt.mac, true, unix_now());
         if (error == dns::tsig::Error::none) return true;
         if (may_log(target))
             log::warning("notify answer without a good TSIG; ignored",
                          {{"zone", zone.settings.origin},
                           {"target", target.status.target.to_string()},
-                          {"tsig_error", static_cast<unsigned>(error)}});
+                          {"tsig_error", tsig_error_text(error)}});
         return false;
     }
 
