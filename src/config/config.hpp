@@ -74,12 +74,19 @@ struct Key {
     Source where;
 };
 
-// Who may take a zone by transfer (AXFR, IXFR) and how much history IXFR keeps.
+// Who may take a zone by transfer (AXFR, IXFR), how much history IXFR keeps, and whom NOTIFY
+// (RFC 1996) tells of each new serial.
 struct Transfer {
     std::vector<util::Prefix> allow;  // client addresses that may transfer; empty: nobody
     std::vector<std::string> keys;    // when not empty, a transfer must be signed by one of these
     std::size_t journal_changes = 1000;    // serials IXFR can start from
     std::size_t journal_bytes = 16 << 20;  // and the most their differences may take
+    std::vector<util::Endpoint> notify;    // secondaries told of each new serial
+    bool notify_ns = true;   // and the glue addresses of the zone's name servers but the mname's
+    std::string notify_key;  // the key NOTIFY is signed with (default: keys' first); "": none
+    std::chrono::milliseconds notify_gap{1000};  // the least time between two to one target
+    unsigned notify_retries = 5;                 // unanswered, sent again this many times
+    std::chrono::milliseconds notify_retry_interval{1000};  // the first wait; it doubles
     bool enabled() const { return !allow.empty(); }
 };
 

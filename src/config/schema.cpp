@@ -788,6 +788,33 @@ void store_transfer_keys(Transfer& transfer, const Value& value, Context& ctx) {
     }
 }
 
+// Secondaries to NOTIFY, written as the listen endpoints are: "ADDR", "ADDR:PORT", "[V6]:PORT".
+void store_notify(Transfer& transfer, const Value& value, Context& ctx) {
+    for (const Value& element : value.items) {
+        auto endpoint = util::Endpoint::parse(element.string, 53);
+        if (!endpoint) {
+            ctx.error(element, in_quotes(element.string) +
+                                   " is not an endpoint (ADDR, ADDR:PORT or [IPV6]:PORT)");
+            continue;
+        }
+        if (ctx.unique(value.path, endpoint->to_string(), element,
+                       endpoint->to_string() + " is already listed"))
+            transfer.notify.push_back(*endpoint);
+    }
+}
+
+void store_notify_key(Transfer& transfer, const Value& value, Context& ctx) {
+    if (value.string.empty()) return;  // unsigned, whatever keys says
+    auto name = read_absolute_name(value, ctx);
+    if (name) transfer.notify_key = name->to_string();
+}
+
+// NOTIFY is signed by default with the key the secondaries already use for transfers.
+void finish_transfer(Transfer& transfer, const Value& table, Context&) {
+    if (!table.member("notify_key") && !transfer.keys.empty())
+        transfer.notify_key = transfer.keys.front();
+}
+
 constexpr Item<Transfer> kTransferItems[] = {
     {.key = "allow",
      .type = Type::strings,
@@ -816,8 +843,57 @@ constexpr Item<Transfer> kTransferItems[] = {
      .meaning = "The most octets the kept changes may take; the oldest go first.",
      .store = [](Transfer& t, const Value& v,
                  Context&) { t.journal_bytes = static_cast<std::size_t>(v.integer); }},
+    {.key = "notify",
+     .type = Type::strings,
+     .meaning = "Secondaries told by NOTIFY (RFC 1996, over UDP) each time the zone's serial "
+                "moves, so that they transfer it at once rather than at the SOA refresh: "
+                "\"ADDR\" (port 53), \"ADDR:PORT\" or \"[IPV6]:PORT\", as listen is written. "
+                "Needs allow: a secondary notified must be able to transfer the zone.",
+     .store = store_notify},
+    {.key = "notify_ns",
+     .type = Type::boolean,
+     .fallback = "true",
+     .meaning = "Also notify, on port 53, the glue addresses of the zone's [[zone.ns]] names, "
+                "except the SOA mname's (the primary) and nolbd's own listen endpoints. Only "
+                "names inside the zone have addresses in the configuration; names outside it "
+                "are not looked up, so list their servers in notify. Nothing is notified while "
+                "allow is empty.",
+     .store = [](Transfer& t, const Value& v, Context&) { t.notify_ns = v.boolean; }},
+    {.key = "notify_key",
+     .type = Type::string,
+     .default_note = "the first of keys; none without keys",
+     .meaning = "The [[key]] that signs NOTIFY messages (TSIG); an answer must then be signed "
+                "with it too, or it is ignored. \"\" sends them unsigned.",
+     .store = store_notify_key},
+    {.key = "notify_gap",
+     .type = Type::seconds,
+     .max = 3600,
+     .fallback = "1",
+     .meaning = "The least time, in seconds, between two NOTIFY to one secondary. Serials that "
+                "move faster are not queued: the next message carries the newest serial when "
+                "it goes, so a burst of changes costs one message per gap. An integer or a "
+                "float.",
+     .store = [](Transfer& t, const Value& v, Context&) { t.notify_gap = to_milliseconds(v); }},
+    {.key = "notify_retries",
+     .type = Type::integer,
+     .max = 10,
+     .fallback = "5",
+     .meaning = "How many times an unanswered NOTIFY is sent again before nolbd gives up on it "
+                "(until the serial next moves); 0 sends it once.",
+     .store = [](Transfer& t, const Value& v,
+                 Context&) { t.notify_retries = static_cast<unsigned>(v.integer); }},
+    {.key = "notify_retry_interval",
+     .type = Type::seconds,
+     .min = 0.01,
+     .max = 60,
+     .fallback = "1",
+     .meaning = "Seconds to wait for the answer to a NOTIFY before sending it again; the wait "
+                "doubles with each retry (1, 2, 4, 8, 16 and 32 s by default, about a minute "
+                "in all). An integer or a float.",
+     .store = [](Transfer& t, const Value& v,
+                 Context&) { t.notify_retry_interval = to_milliseconds(v); }},
 };
-constexpr Table<Transfer> kTransfer{kTransferItems};
+constexpr Table<Transfer> kTransfer{kTransferItems, finish_transfer};
 
 // ---- [[zone]]
 
@@ -918,7 +994,8 @@ constexpr Item<Zone> kZoneItems[] = {
     {.key = "transfer",
      .type = Type::table,
      .fallback = "{}",
-     .meaning = "Zone transfers to secondaries: who may take the zone, with which keys.",
+     .meaning = "Zone transfers to secondaries: who may take the zone, with which keys, and "
+                "whom NOTIFY tells of each new serial.",
      .nested = describe_rows<kTransfer>,
      .store = [](Zone& z, const Value& v, Context& ctx) { walk(kTransfer, v, z.transfer, ctx); }},
 };
@@ -1309,8 +1386,9 @@ void store_keys(Config& config, const Value& value, Context& ctx) {
     }
 }
 
-// Checks across tables, once everything is read: the keys a transfer names exist, and a zone
-// that is transferred moves its serial with every change.
+// Checks across tables, once everything is read: the keys a transfer or NOTIFY names exist, a
+// zone notifies only secondaries that may transfer it, and a zone that is transferred moves its
+// serial with every change.
 void finish_config(Config& config, const Value& document, Context& ctx) {
     const Value* zones = document.member("zone");
     for (std::size_t zi = 0; zi < config.zones.size(); ++zi) {
@@ -1327,6 +1405,16 @@ void finish_config(Config& config, const Value& document, Context& ctx) {
         }
         if (keys && !zone.transfer.keys.empty() && !zone.transfer.enabled())
             ctx.error(*keys, "keys without allow: nobody may transfer the zone");
+        const Value* notify_key = transfer ? transfer->member("notify_key") : nullptr;
+        if (notify_key && !zone.transfer.notify_key.empty() &&
+            std::none_of(config.keys.begin(), config.keys.end(),
+                         [&](const Key& key) { return key.name == zone.transfer.notify_key; }))
+            ctx.error(*notify_key, "no [[key]] is named " + zone.transfer.notify_key);
+        const Value* notify = transfer ? transfer->member("notify") : nullptr;
+        if (notify && !zone.transfer.notify.empty() && !zone.transfer.enabled())
+            ctx.error(*notify,
+                      "notify without allow: the secondaries notified could not transfer the "
+                      "zone");
         const Value* soa = table ? table->member("soa") : nullptr;
         const Value* serial = soa ? soa->member("serial") : nullptr;
         if (zone.transfer.enabled() && zone.soa.serial && serial)
@@ -1356,7 +1444,7 @@ constexpr Item<Config> kConfigItems[] = {
      .store = [](Config& c, const Value& v, Context& ctx) { walk(kServer, v, c.server, ctx); }},
     {.key = "key",
      .type = Type::tables,
-     .meaning = "TSIG keys that sign zone transfers, one [[key]] table each.",
+     .meaning = "TSIG keys that sign zone transfers and NOTIFY, one [[key]] table each.",
      .nested = describe_rows<kKey>,
      .store = store_keys},
     {.key = "zone",

@@ -106,6 +106,7 @@ Daemon::Daemon(const Options& options, Loaded loaded, PrivilegePlan privileges)
       privileges_(std::move(privileges)),
       base_(util::make_event_base()),
       monitor_(base_.get()),
+      notifier_(base_.get(), loaded_.config.server.listen),
       started_(std::chrono::steady_clock::now()) {
     for (int signal : {SIGINT, SIGTERM})
         signals_.push_back(util::make_signal_event(base_.get(), signal, &Daemon::on_stop, this));
@@ -116,6 +117,7 @@ Daemon::Daemon(const Options& options, Loaded loaded, PrivilegePlan privileges)
     if (!loaded_.config.control.state_file.empty())
         publisher_.set_drains(health::read_drains(loaded_.config.control.state_file));
     publisher_.adopt(loaded_.config, loaded_.model);
+    notifier_.configure(loaded_.config);
     monitor_.configure(loaded_.config);
     monitor_.on_change([this] { publish("health", false); });
     monitor_.on_transition([this](const health::Transition& t) { on_transition(t); });
@@ -174,6 +176,8 @@ int Daemon::serve() {
             return;
         }
         started = true;
+        answering_ = true;
+        notifier_.published(*publisher_.snapshot());
         log::info("ready", {{"listen", join(server_->endpoints())},
                             {"zones", config.zones.size()},
                             {"services", config.services.size()},
@@ -264,6 +268,7 @@ control::ReloadResult Daemon::reload() {
         log::warning("some settings take effect only after a restart", {{"settings", changed}});
     loaded_ = std::move(next);
     publisher_.adopt(loaded_.config, loaded_.model);
+    notifier_.configure(loaded_.config);
     monitor_.configure(loaded_.config);
     publish("reload", true);
     apply_log_level(options_, loaded_.config.server);

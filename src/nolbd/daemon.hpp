@@ -27,6 +27,7 @@
 #include "publish/publisher.hpp"
 #include "server/server.hpp"
 #include "transfer/serve.hpp"
+#include "transfer/notify.hpp"
 #include "util/event.hpp"
 #include "zone/model.hpp"
 
@@ -74,7 +75,11 @@ class Daemon final : public control::Backend {
     control::View view() const {
         return {loaded_.config, monitor_.states(), publisher_, secondaries_.list()};
     }
-    void publish(const char* why, bool force) { publisher_.publish(monitor_.states(), why, force); }
+    void publish(const char* why, bool force) {
+        publisher_.publish(monitor_.states(), why, force);
+        // Secondaries told before nolbd answers would ask for the zone in vain.
+        if (answering_) notifier_.published(*publisher_.snapshot());
+    }
     void on_transition(const health::Transition& t);
     // Writes the drains to control.state_file, if there is one; false (and logged) on failure.
     bool save_drains();
@@ -91,6 +96,8 @@ class Daemon final : public control::Backend {
     std::vector<util::Event> signals_;
     health::Monitor monitor_;
     publish::Publisher publisher_;
+    transfer::Notifier notifier_;
+    bool answering_ = false;
     std::chrono::steady_clock::time_point started_;
     // Written by the workers when they serve a transfer: declared before them, to outlive them.
     transfer::Secondaries secondaries_;

@@ -18,16 +18,19 @@ std::string wire_name(const std::string& text) {
 
 }  // namespace
 
+dns::tsig::Key tsig_key(const config::Key& k) {
+    dns::tsig::Key key;
+    key.name = wire_name(k.name);
+    key.algorithm =
+        dns::tsig::parse_algorithm(k.algorithm).value_or(dns::tsig::Algorithm::hmac_sha256);
+    key.secret = k.secret;
+    return key;
+}
+
 Access::Access(const config::Config& config) {
     keys_.reserve(config.keys.size());
-    for (const config::Key& k : config.keys) {
-        dns::tsig::Key key;
-        key.name = wire_name(k.name);
-        key.algorithm =
-            dns::tsig::parse_algorithm(k.algorithm).value_or(dns::tsig::Algorithm::hmac_sha256);
-        key.secret = k.secret;
-        keys_.push_back(std::move(key));
-    }
+    for (const config::Key& k : config.keys)
+        keys_.push_back(tsig_key(k));
     for (const config::Zone& z : config.zones) {
         ZoneAccess access;
         access.allow = z.transfer.allow;

@@ -25,6 +25,9 @@ enum class Decision : std::uint8_t {
     unsigned_,    // the zone asks for a key and the request was not signed with one of them
 };
 
+// A configured key as the signing code takes it: name in wire form, algorithm parsed.
+dns::tsig::Key tsig_key(const config::Key& key);
+
 class Access {
   public:
     // Config::keys and Config::zones, in order (a snapshot's zones are in the same order).

@@ -954,6 +954,70 @@ TEST(Schema, KeysAndTransfers) {
     std::filesystem::remove_all(dir);
 }
 
+// [zone.transfer]'s NOTIFY keys: endpoints written as listen's are, the key that signs them
+// (keys' first unless named; "" for none) and the timings, each mistake named where it is.
+TEST(Schema, Notify) {
+    char name[] = "/tmp/nolb-notify-XXXXXX";
+    ASSERT_NE(::mkdtemp(name), nullptr);
+    const std::filesystem::path dir = name;
+    std::ofstream(dir / "k.key") << "Zm9vYmFy\n";
+    const std::string keys = "[[key]]\nname = \"a.\"\nsecret_file = \"" + (dir / "k.key").string() +
+                             "\"\n[[key]]\nname = \"b.\"\nsecret_file = \"" +
+                             (dir / "k.key").string() + "\"\n";
+    const std::string zone =
+        "[[zone]]\norigin = \"demo.test\"\n[[zone.ns]]\nname = \"ns.example.\"\n"
+        "[zone.transfer]\nallow = [\"127.0.0.1\"]\n";
+
+    const Transfer defaults = read(zone).zones[0].transfer;
+    EXPECT_TRUE(defaults.notify.empty());
+    EXPECT_TRUE(defaults.notify_ns);
+    EXPECT_EQ(defaults.notify_key, "");
+    EXPECT_EQ(defaults.notify_gap, std::chrono::milliseconds(1000));
+    EXPECT_EQ(defaults.notify_retries, 5u);
+    EXPECT_EQ(defaults.notify_retry_interval, std::chrono::milliseconds(1000));
+    EXPECT_EQ(read(keys + zone + "keys = [\"b.\", \"a.\"]\n").zones[0].transfer.notify_key, "b.")
+        << "signed by default with the first of keys";
+    EXPECT_EQ(
+        read(keys + zone + "keys = [\"b.\"]\nnotify_key = \"\"\n").zones[0].transfer.notify_key, "")
+        << "\"\" sends NOTIFY unsigned";
+
+    const Transfer t = read(keys + zone +
+                            "notify = [\"192.0.2.7\", \"192.0.2.8:5300\", \"[2001:db8::9]:53\"]\n"
+                            "notify_ns = false\nnotify_key = \"A\"\nnotify_gap = 0.25\n"
+                            "notify_retries = 0\nnotify_retry_interval = 3\n")
+                           .zones[0]
+                           .transfer;
+    ASSERT_EQ(t.notify.size(), 3u);
+    EXPECT_EQ(t.notify[0].to_string(), "192.0.2.7:53");
+    EXPECT_EQ(t.notify[1].to_string(), "192.0.2.8:5300");
+    EXPECT_EQ(t.notify[2].to_string(), "[2001:db8::9]:53");
+    EXPECT_FALSE(t.notify_ns);
+    EXPECT_EQ(t.notify_key, "a.");
+    EXPECT_EQ(t.notify_gap, std::chrono::milliseconds(250));
+    EXPECT_EQ(t.notify_retries, 0u);
+    EXPECT_EQ(t.notify_retry_interval, std::chrono::milliseconds(3000));
+
+    EXPECT_EQ(problem(zone + "notify = [\"192.0.2.7#53\"]\n"),
+              "t.toml:7:11: zone[0].transfer.notify[0]: \"192.0.2.7#53\" is not an endpoint "
+              "(ADDR, ADDR:PORT or [IPV6]:PORT)");
+    EXPECT_EQ(problem(zone + "notify = [\"192.0.2.7\", \"192.0.2.7:53\"]\n"),
+              "t.toml:7:24: zone[0].transfer.notify[1]: 192.0.2.7:53 is already listed on line 7");
+    EXPECT_EQ(problem(zone + "notify_key = \"nope.\"\n"),
+              "t.toml:7:14: zone[0].transfer.notify_key: no [[key]] is named nope.");
+    EXPECT_EQ(problem(zone + "notify_gap = 3601\n"),
+              "t.toml:7:14: zone[0].transfer.notify_gap: 3601 is out of range (0..3600)");
+    EXPECT_EQ(problem(zone + "notify_retries = 11\n"),
+              "t.toml:7:18: zone[0].transfer.notify_retries: 11 is out of range (0..10)");
+    EXPECT_EQ(problem(zone + "notify_retry_interval = 0\n"),
+              "t.toml:7:25: zone[0].transfer.notify_retry_interval: 0 is out of range "
+              "(0.01..60)");
+    EXPECT_EQ(problem("[[zone]]\norigin = \"demo.test\"\n[[zone.ns]]\nname = \"ns.example.\"\n"
+                      "[zone.transfer]\nnotify = [\"192.0.2.7\"]\n"),
+              "t.toml:6:10: zone[0].transfer.notify: notify without allow: the secondaries "
+              "notified could not transfer the zone");
+    std::filesystem::remove_all(dir);
+}
+
 // describe_schema() is what the reference is written from. Each table's keys in it must be the
 // keys the walk accepts there: a stray key in a table is answered with the list of its rows,
 // which must be the described ones, in every table of a file that has them all.
