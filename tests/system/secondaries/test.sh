@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# secondaries: nolbd as the primary of real secondaries, NSD, Knot and BIND, each on a loopback
+# port of its own with transfers signed with xfr.demo.test. (hmac-sha256). Each takes the zone
+# and answers as nolbd does: its serial, www's addresses. A drain changes the zone: each
+# secondary follows to the new serial without london's address, by IXFR (as its own log says),
+# and comes back after the undrain. A zone file a secondary writes passes named-checkzone. An
+# NSD with a wrong secret never gets the zone, and nolbd logs why.
+#
+# nolbd sends no NOTIFY yet: the secondaries learn of a change by their SOA refresh, which the
+# zone sets to 2 s (Knot's floor) and each secondary is told to honour. Every wait goes through
+# wait_until_secondary_serial, bounded; when NOTIFY comes the refresh can be made long, so that
+# only the NOTIFY explains a prompt transfer, and the bound tightened.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../../tools/health.sh"
+
+NSD=${NSD:-/usr/sbin/nsd}
+KNOTD=${KNOTD:-/usr/sbin/knotd}
+NAMED=${NAMED:-/usr/sbin/named}
+need_program nolbctl "$NOLBCTL"
+# The secondaries come from Debian's nsd, knot and bind9 (contrib/install-deps.sh test); without
+# them the scenario fails, saying so, rather than pass with nothing checked.
+need_program nsd "$NSD"
+need_program knotd "$KNOTD"
+need_program named "$NAMED"
+command -v named-checkzone >/dev/null || die "named-checkzone is installed (bind9-utils)"
+
+REFRESH=2                # the SOA's refresh and retry, seconds
+PROPAGATION_MS=30000     # how long a secondary may take to follow a change
+SECRET=$(head -c 32 /dev/urandom | base64)
+WRONG_SECRET=$(head -c 32 /dev/urandom | base64)
+
+# Ports are taken one after the other before anything binds them: each must differ from those
+# already taken.
+declare -a TAKEN_PORTS=()
+take_port() {
+    local port i
+    for ((i = 0; i < 20; i++)); do
+        port=$(free_port) || return 1
+        if [[ " ${TAKEN_PORTS[*]} " != *" $port "* ]]; then
+            TAKEN_PORTS+=("$port")
+            echo "$port"
+            return 0
+        fi
+    done
+    return 1
+}
+# take_port runs in a subshell when its output is captured: the caller adds the port to the list.
+DNS_PORT=$(take_port) || die "find a free port for nolbd"
+TAKEN_PORTS+=("$DNS_PORT")
+CONTROL_SOCKET="$TMP/run/nolbd.sock"
+printf '%s\n' "$SECRET" >"$TMP/xfr.key"
+write_config "$SCENARIO_DIR/nolbd.toml.in" "$TMP/nolbd.toml" "$DNS_PORT" "REFRESH=$REFRESH"
+start_nolbd "$TMP/nolbd.toml" "$DNS_PORT"
+
+# ---------------------------------------------------------------------------- secondaries
+
+declare -A SEC_PORT=() SEC_LOG=() SEC_DIR=() SEC_KIND=()
+SECONDARIES=()
+
+# start_secondary NAME KIND SECRET: starts a secondary of KIND (nsd, knot, bind) in the
+# foreground of a background job, with its own port, folder and log, and waits (bounded) until
+# it answers on its port. It has the zone or not: that is for the checks to say.
+start_secondary() {
+    local name=$1 kind=$2 secret=$3 port dir log conf
+    port=$(take_port) || die "find a free port for $name"
+    TAKEN_PORTS+=("$port")
+    dir="$TMP/$name"
+    log="$TMP/$name.log"
+    mkdir -p "$dir"
+    local -a cmd
+    case "$kind" in
+    nsd)
+        conf="$dir/nsd.conf"
+        write_config "$SCENARIO_DIR/nsd.conf.in" "$conf" "$port" "DIR=$dir" "SECRET=$secret" \
+            "PRIMARY_PORT=$DNS_PORT"
+        cmd=("$NSD" -d -c "$conf")
+        ;;
+    knot)
+        conf="$dir/knot.conf"
+        write_config "$SCENARIO_DIR/knot.conf.in" "$conf" "$port" "DIR=$dir" "SECRET=$secret" \
+            "PRIMARY_PORT=$DNS_PORT"
+        cmd=("$KNOTD" -c "$conf")
+        ;;
+    bind)
+        conf="$dir/named.conf"
+        write_config "$SCENARIO_DIR/named.conf.in" "$conf" "$port" "DIR=$dir" "SECRET=$secret" \
+            "PRIMARY_PORT=$DNS_PORT"
+        # -g: the foreground, logging to stderr; -d 3: the level at which it says whether a
+        # transfer was incremental; -4: IPv4 alone, as it listens; -n 1: one worker is plenty
+        # for one zone. As root it stays root (no -u): its folder is the scenario's own.
+        cmd=("$NAMED" -g -d 3 -4 -n 1 -c "$conf")
+        ;;
+    esac
+    "${cmd[@]}" >"$log" 2>&1 &
+    local pid=$!
+    track "$pid" "$name" "$log"
+    SEC_PORT[$name]=$port SEC_LOG[$name]=$log SEC_DIR[$name]=$dir
+    SEC_KIND[$name]=$kind
+    SECONDARIES+=("$name")
+    secondary_up() { ! alive "$pid" || answers_on "$port"; }
+    if ! wait_for 20 secondary_up || ! alive "$pid"; then
+        LAST_CMD="${cmd[*]}"
+        die "$name ($kind) starts and answers on port $port" "log:" "$(block "$(tail -n 30 "$log")")"
+    fi
+}
+
+# serial_at PORT: the zone's serial as the server on PORT answers it ("" without an answer).
+serial_at() {
+    dig @127.0.0.1 -p "$1" +time=1 +tries=1 +norec +short demo.test SOA 2>/dev/null | awk '{ print $3 }'
+}
+# addresses_at PORT NAME TYPE: the addresses the server on PORT answers, sorted, one line.
+addresses_at() {
+    dig @127.0.0.1 -p "$1" +time=1 +tries=1 +norec +short "$2" "$3" 2>/dev/null | sort |
+        tr '\n' ' ' | sed 's/ $//'
+}
+secondary_serial() { serial_at "${SEC_PORT[$1]}"; }
+
+# wait_until_secondary_serial NAME SERIAL [LIMIT-MS]: polls the secondary NAME until it answers
+# with SERIAL, at most LIMIT-MS (PROPAGATION_MS), measuring from T0_MS when the caller set it.
+# ELAPSED_MS is the time it took (or the time given up after).
+at_serial() { [[ "$(secondary_serial "$1")" == "$2" ]]; }
+wait_until_secondary_serial() {
+    time_until "${3:-$PROPAGATION_MS}" at_serial "$1" "$2"
+}
+
+# wait_until_all_at SERIAL SINCE-MS: polls every secondary at once until each answers with
+# SERIAL or PROPAGATION_MS pass since SINCE-MS, so that a slow one does not add to the time
+# measured for the others. REACHED_MS[NAME] is how long after SINCE-MS it was first seen at
+# SERIAL; unset for one that never was.
+declare -A REACHED_MS=()
+wait_until_all_at() {
+    local serial=$1 since=$2 name pending now
+    REACHED_MS=()
+    while true; do
+        pending=0
+        for name in "${SECONDARIES[@]}"; do
+            [[ -n "${REACHED_MS[$name]:-}" ]] && continue
+            if at_serial "$name" "$serial"; then
+                REACHED_MS[$name]=$(($(now_ms) - since))
+            else
+                pending=1
+            fi
+        done
+        now=$(now_ms)
+        ((pending && now - since <= PROPAGATION_MS)) || break
+        sleep 0.05
+    done
+}
+
+# log_lines NAME: how many lines the secondary NAME has logged, to read only what follows.
+log_lines() { wc -l <"${SEC_LOG[$1]}"; }
+log_after() { tail -n "+$(($2 + 1))" "${SEC_LOG[$1]}"; }   # NAME LINE
+
+# How each secondary says, in its log, that it took a change by IXFR.
+declare -A IXFR_LOGGED=(
+    # NSD names no transfer's kind; with store-ixfr it keeps an IXFR it received (and nothing
+    # for an AXFR), saying so.
+    [nsd]='writing zone demo\.test\. IXFR data to file'
+    [knot]='\[demo\.test\.\] IXFR, incoming, remote 127\.0\.0\.1@[0-9]+, finished'
+    # At debug level 3 (named -d 3); "got nonincremental response" for an AXFR.
+    [bind]="transfer of 'demo\.test/IN' from 127\.0\.0\.1#[0-9]+: got incremental response"
+)
+
+# zone_file_checks NAME SERIAL: the zone file the secondary NAME wrote passes named-checkzone
+# (BIND's with its journal, -j) and is at SERIAL. Secondaries write it a moment after the
+# transfer (NSD within zonefiles-write's second): bounded, the check is repeated until then.
+checkzone() {
+    local file="${SEC_DIR[$1]}/demo.test.zone" journal=()
+    [[ -e "$file.jnl" ]] && journal=(-j)
+    run named-checkzone "${journal[@]}" demo.test "$file"
+}
+zone_file_at() { checkzone "$1" && grep -q "loaded serial $2\$" <<<"$OUT"; }
+zone_file_checks() {
+    local name=$1 serial=$2
+    if wait_for 10 zone_file_at "$name" "$serial"; then
+        pass "named-checkzone accepts the zone file $name wrote, at serial $serial"
+    else
+        fail "named-checkzone accepts the zone file $name wrote, at serial $serial" \
+            "files: $(ls "${SEC_DIR[$name]}" | tr '\n' ' ')" "$(out_excerpt)"
+    fi
+}
+
+# ---------------------------------------------------------------------------- the zone, taken
+
+start_secondary nsd nsd "$SECRET"
+start_secondary knot knot "$SECRET"
+start_secondary bind bind "$SECRET"
+
+first=$(serial_at "$DNS_PORT")
+[[ -n "$first" ]] || die "nolbd answers its SOA" "dig @127.0.0.1 -p $DNS_PORT demo.test SOA: no serial"
+www_all=$(addresses_at "$DNS_PORT" www.demo.test A)
+expect_eq "nolbd answers www with its three nodes" "127.0.0.2 127.0.0.3 127.0.0.4" "$www_all"
+
+for name in "${SECONDARIES[@]}"; do
+    if wait_until_secondary_serial "$name" "$first"; then
+        pass "$name serves demo.test. at nolbd's serial $first (${ELAPSED_MS} ms after start)"
+    else
+        LAST_CMD="dig @127.0.0.1 -p ${SEC_PORT[$name]} demo.test SOA"
+        fail "$name serves demo.test. at nolbd's serial $first" \
+            "serial after ${ELAPSED_MS} ms: '$(secondary_serial "$name")'" \
+            "log:" "$(block "$(tail -n 20 "${SEC_LOG[$name]}")")"
+        continue
+    fi
+    expect_eq "$name answers www's A as nolbd does" "$www_all" \
+        "$(addresses_at "${SEC_PORT[$name]}" www.demo.test A)"
+    expect_eq "$name answers www's AAAA as nolbd does" \
+        "$(addresses_at "$DNS_PORT" www.demo.test AAAA)" \
+        "$(addresses_at "${SEC_PORT[$name]}" www.demo.test AAAA)"
+    expect_eq "$name answers the static mail A" 192.0.2.25 \
+        "$(addresses_at "${SEC_PORT[$name]}" mail.demo.test A)"
+done
+
+# ---------------------------------------------------------------------------- a change, followed
+
+# follow_change WHAT EXPECTED-A: after a change nolbd has published, each secondary answers its
+# new serial and EXPECTED-A for www within PROPAGATION_MS, having logged an IXFR.
+follow_change() {
+    local what=$1 expected=$2 serial name
+    serial=$(serial_at "$DNS_PORT")
+    expect_eq "nolbd answers www after $what" "$expected" "$(addresses_at "$DNS_PORT" www.demo.test A)"
+    wait_until_all_at "$serial" "$CHANGE_MS"
+    for name in "${SECONDARIES[@]}"; do
+        if [[ -n "${REACHED_MS[$name]:-}" ]]; then
+            pass "$name follows $what to serial $serial in ${REACHED_MS[$name]} ms (bound $PROPAGATION_MS ms)"
+            PROPAGATION+=("$name, $what: ${REACHED_MS[$name]} ms")
+        else
+            LAST_CMD="dig @127.0.0.1 -p ${SEC_PORT[$name]} demo.test SOA"
+            fail "$name follows $what to serial $serial within $PROPAGATION_MS ms" \
+                "serial now: '$(secondary_serial "$name")'" \
+                "log since the change:" "$(block "$(log_after "$name" "${MARK[$name]}")")"
+            continue
+        fi
+        expect_eq "$name answers www after $what as nolbd does" "$expected" \
+            "$(addresses_at "${SEC_PORT[$name]}" www.demo.test A)"
+        # The log line may follow the answer by a moment.
+        ixfr_logged() { log_after "$1" "${MARK[$1]}" | grep -Eq -- "${IXFR_LOGGED[${SEC_KIND[$1]}]}"; }
+        if wait_for 5 ixfr_logged "$name"; then
+            pass "$name took $what by IXFR: $(log_after "$name" "${MARK[$name]}" |
+                grep -E -- "${IXFR_LOGGED[${SEC_KIND[$name]}]}" | tail -n 1 | cut -c1-160)"
+        else
+            fail "$name took $what by IXFR (its log says so)" \
+                "expected a line matching: ${IXFR_LOGGED[${SEC_KIND[$name]}]}" \
+                "log since the change:" "$(block "$(log_after "$name" "${MARK[$name]}")")"
+        fi
+    done
+}
+
+declare -A MARK=()
+PROPAGATION=()
+mark_logs() { local n; for n in "${SECONDARIES[@]}"; do MARK[$n]=$(log_lines "$n"); done; }
+
+mark_logs
+CHANGE_MS=$(now_ms)
+ctl drain london
+expect_eq "nolbctl drain london" 0 "$RC"
+expect_ne "the drain moved nolbd's serial" "$first" "$(serial_at "$DNS_PORT")"
+follow_change "the drain" "127.0.0.3 127.0.0.4"
+
+mark_logs
+CHANGE_MS=$(now_ms)
+ctl undrain london
+expect_eq "nolbctl undrain london" 0 "$RC"
+follow_change "the undrain" "127.0.0.2 127.0.0.3 127.0.0.4"
+
+last=$(serial_at "$DNS_PORT")
+for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$last"; done
+
+# ---------------------------------------------------------------------------- a wrong secret
+
+nolbd_mark=$(log_mark)
+start_secondary nsd-wrong-secret nsd "$WRONG_SECRET"
+refusal_logged() { logged_since "$nolbd_mark" 'TSIG signature rejected|zone transfer refused'; }
+if wait_for 15 refusal_logged; then
+    pass "nolbd logs the refusal of the wrong secret: $(log_since "$nolbd_mark" |
+        grep -E 'TSIG signature rejected|zone transfer refused' | head -n 1 | cut -c1-200)"
+else
+    fail "nolbd logs the refusal of the wrong secret within 15 s" \
+        "nolbd's log since:" "$(block "$(log_since "$nolbd_mark")")"
+fi
+# By now the NSD has tried, and been refused, more than once (its retry is the SOA's 2 s).
+sleep $((REFRESH * 2))
+expect_match "the NSD with a wrong secret says why it has no zone" \
+    'bad tsig signature|tsig error \(Bad Signature\)' "$(<"${SEC_LOG[nsd-wrong-secret]}")"
+dig_q @127.0.0.1 -p "${SEC_PORT[nsd-wrong-secret]}" +norec demo.test SOA
+expect_ne "the NSD with a wrong secret has no zone to answer from" NOERROR "$(status_of)"
+expect_eq "the NSD with a wrong secret answers no www" "" \
+    "$(addresses_at "${SEC_PORT[nsd-wrong-secret]}" www.demo.test A)"
+
+say "propagation, from the nolbctl command to the new serial: $(printf '%s; ' "${PROPAGATION[@]}" | sed 's/; $//')"
+finish
