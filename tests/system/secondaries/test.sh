@@ -3,8 +3,9 @@
 # port of its own with transfers signed with xfr.demo.test. (hmac-sha256). Each takes the zone
 # and answers as nolbd does: its serial, www's addresses. A drain changes the zone: each
 # secondary follows to the new serial without london's address, by IXFR (as its own log says),
-# and comes back after the undrain. A zone file a secondary writes passes named-checkzone. An
-# NSD with a wrong secret never gets the zone, and nolbd logs why.
+# and comes back after the undrain. After each, the zone file each secondary wrote passes
+# named-checkzone and holds, record for record, the zone nolbd sends by AXFR. An NSD with a wrong
+# secret never gets the zone, and nolbd logs why.
 #
 # nolbd sends no NOTIFY yet: the secondaries learn of a change by their SOA refresh, which the
 # zone sets to 2 s (Knot's floor) and each secondary is told to honour. Every wait goes through
@@ -162,21 +163,42 @@ declare -A IXFR_LOGGED=(
 )
 
 # zone_file_checks NAME SERIAL: the zone file the secondary NAME wrote passes named-checkzone
-# (BIND's with its journal, -j) and is at SERIAL. Secondaries write it a moment after the
-# transfer (NSD within zonefiles-write's second): bounded, the check is repeated until then.
+# (BIND's with its journal, -j), is at SERIAL and holds, record for record, the zone nolbd sends
+# by AXFR now: what the IXFRs built is the primary's zone. Secondaries write the file a moment
+# after the transfer (NSD within zonefiles-write's second): bounded, the check is repeated until
+# then.
 checkzone() {
     local file="${SEC_DIR[$1]}/demo.test.zone" journal=()
     [[ -e "$file.jnl" ]] && journal=(-j)
     run named-checkzone "${journal[@]}" demo.test "$file"
 }
 zone_file_at() { checkzone "$1" && grep -q "loaded serial $2\$" <<<"$OUT"; }
+# canonical FILE [-j]: the zone in FILE as named-checkzone dumps it, one record a line, sorted.
+canonical() {
+    named-checkzone -q "${@:2}" -D -o - demo.test "$1" 2>&1 | tr -s ' \t' ' ' | sort
+}
+primary_zone() {
+    dig @127.0.0.1 -p "$DNS_PORT" +time=2 +tries=1 -y "hmac-sha256:xfr.demo.test.:$SECRET" \
+        demo.test AXFR 2>/dev/null | grep -Ev '^(;|$)' | grep -v 'TSIG' | sed '$d' >"$TMP/primary.zone"
+    canonical "$TMP/primary.zone"
+}
 zone_file_checks() {
-    local name=$1 serial=$2
-    if wait_for 10 zone_file_at "$name" "$serial"; then
-        pass "named-checkzone accepts the zone file $name wrote, at serial $serial"
-    else
+    local name=$1 serial=$2 file="${SEC_DIR[$1]}/demo.test.zone" journal=()
+    if ! wait_for 10 zone_file_at "$name" "$serial"; then
         fail "named-checkzone accepts the zone file $name wrote, at serial $serial" \
             "files: $(ls "${SEC_DIR[$name]}" | tr '\n' ' ')" "$(out_excerpt)"
+        return
+    fi
+    pass "named-checkzone accepts the zone file $name wrote, at serial $serial"
+    [[ -e "$file.jnl" ]] && journal=(-j)
+    local theirs ours
+    theirs=$(canonical "$file" "${journal[@]}")
+    ours=$(primary_zone)
+    if [[ -n "$ours" && "$theirs" == "$ours" ]]; then
+        pass "$name's zone file holds nolbd's zone record for record ($(grep -c . <<<"$ours") records)"
+    else
+        fail "$name's zone file holds nolbd's zone record for record" \
+            "diff (nolbd's AXFR, $name's file):" "$(block "$(diff <(echo "$ours") <(echo "$theirs"))")"
     fi
 }
 
@@ -232,6 +254,9 @@ follow_change() {
         fi
         expect_eq "$name answers www after $what as nolbd does" "$expected" \
             "$(addresses_at "${SEC_PORT[$name]}" www.demo.test A)"
+        expect_eq "$name answers www's AAAA after $what as nolbd does" \
+            "$(addresses_at "$DNS_PORT" www.demo.test AAAA)" \
+            "$(addresses_at "${SEC_PORT[$name]}" www.demo.test AAAA)"
         # The log line may follow the answer by a moment.
         ixfr_logged() { log_after "$1" "${MARK[$1]}" | grep -Eq -- "${IXFR_LOGGED[${SEC_KIND[$1]}]}"; }
         if wait_for 5 ixfr_logged "$name"; then
@@ -255,6 +280,7 @@ ctl drain london
 expect_eq "nolbctl drain london" 0 "$RC"
 expect_ne "the drain moved nolbd's serial" "$first" "$(serial_at "$DNS_PORT")"
 follow_change "the drain" "127.0.0.3 127.0.0.4"
+for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$(serial_at "$DNS_PORT")"; done
 
 mark_logs
 CHANGE_MS=$(now_ms)
