@@ -50,7 +50,12 @@ DNS_PORT=$(take_port) || die "find a free port for nolbd"
 TAKEN_PORTS+=("$DNS_PORT")
 CONTROL_SOCKET="$TMP/run/nolbd.sock"
 printf '%s\n' "$SECRET" >"$TMP/xfr.key"
-write_config "$SCENARIO_DIR/nolbd.toml.in" "$TMP/nolbd.toml" "$DNS_PORT" "REFRESH=$REFRESH"
+BULK_NAMES=2000
+bulk=$(for ((i = 1; i <= BULK_NAMES; i++)); do
+    printf ', "h%04d.bulk A 198.51.100.%d"' "$i" $((i % 250 + 1))
+done)
+write_config "$SCENARIO_DIR/nolbd.toml.in" "$TMP/nolbd.toml" "$DNS_PORT" "REFRESH=$REFRESH" \
+    "BULK=$bulk"
 start_nolbd "$TMP/nolbd.toml" "$DNS_PORT"
 
 # ---------------------------------------------------------------------------- secondaries
@@ -211,6 +216,11 @@ start_secondary bind bind "$SECRET"
 first=$(serial_at "$DNS_PORT")
 [[ -n "$first" ]] || die "nolbd answers its SOA" "dig @127.0.0.1 -p $DNS_PORT demo.test SOA: no serial"
 www_all=$(addresses_at "$DNS_PORT" www.demo.test A)
+# The AXFR the secondaries take is a stream of signed messages, not one.
+dig_q @127.0.0.1 -p "$DNS_PORT" -y "hmac-sha256:xfr.demo.test.:$SECRET" demo.test AXFR
+messages=$(grep -Eo 'messages [0-9]+' <<<"$OUT" | awk '{ print $2 }')
+expect_true "nolbd's AXFR takes several messages (${messages:-?})" test "${messages:-0}" -gt 1
+
 expect_eq "nolbd answers www with its three nodes" "127.0.0.2 127.0.0.3 127.0.0.4" "$www_all"
 
 for name in "${SECONDARIES[@]}"; do
@@ -230,6 +240,8 @@ for name in "${SECONDARIES[@]}"; do
         "$(addresses_at "${SEC_PORT[$name]}" www.demo.test AAAA)"
     expect_eq "$name answers the static mail A" 192.0.2.25 \
         "$(addresses_at "${SEC_PORT[$name]}" mail.demo.test A)"
+    expect_eq "$name answers the last of the bulk names" "198.51.100.$((BULK_NAMES % 250 + 1))" \
+        "$(addresses_at "${SEC_PORT[$name]}" "h$(printf %04d "$BULK_NAMES").bulk.demo.test" A)"
 done
 
 # ---------------------------------------------------------------------------- a change, followed
