@@ -6,7 +6,8 @@
 # and comes back after the undrain. After each, the zone file each secondary wrote passes
 # named-checkzone and holds, record for record, the zone nolbd sends by AXFR. Two changes between
 # two refreshes come in one IXFR; a burst of four, past the journal, as the whole zone. An NSD
-# with a wrong secret never gets the zone, and nolbd logs why.
+# with a wrong secret, a Knot with a key nolbd does not know and a BIND that does not sign never
+# get the zone: nolbd logs each refusal and each secondary says why.
 #
 # nolbd sends no NOTIFY yet: the secondaries learn of a change by their SOA refresh, which the
 # zone sets to 2 s (Knot's floor) and each secondary is told to honour. Every wait goes through
@@ -64,34 +65,41 @@ start_nolbd "$TMP/nolbd.toml" "$DNS_PORT"
 declare -A SEC_PORT=() SEC_LOG=() SEC_DIR=() SEC_KIND=()
 SECONDARIES=()
 
-# start_secondary NAME KIND SECRET: starts a secondary of KIND (nsd, knot, bind) in the
-# foreground of a background job, with its own port, folder and log, and waits (bounded) until
-# it answers on its port. It has the zone or not: that is for the checks to say.
+# start_secondary NAME KIND SOURCE KEY SECRET: starts a secondary of KIND (nsd, knot, bind) in
+# the foreground of a background job, with its own port, folder and log, asking nolbd from the
+# loopback address SOURCE with the TSIG key KEY and its SECRET (KEY "-": unsigned, BIND only),
+# and waits (bounded) until it answers on its port. It has the zone or not: that is for the
+# checks to say.
 start_secondary() {
-    local name=$1 kind=$2 secret=$3 port dir log conf
+    local name=$1 kind=$2 source=$3 key=$4 secret=$5 port dir log conf primary_key
     port=$(take_port) || die "find a free port for $name"
     TAKEN_PORTS+=("$port")
     dir="$TMP/$name"
     log="$TMP/$name.log"
     mkdir -p "$dir"
     local -a cmd
+    if [[ "$key" == - ]]; then
+        [[ "$kind" == bind ]] || die "start $name: only BIND is started unsigned"
+        key=unused.demo.test. primary_key=""
+    else
+        primary_key=" key \"$key\""
+    fi
+    local -a fill=("DIR=$dir" "SOURCE=$source" "KEY=$key" "SECRET=$secret"
+        "PRIMARY_PORT=$DNS_PORT" "PRIMARY_KEY=$primary_key")
     case "$kind" in
     nsd)
         conf="$dir/nsd.conf"
-        write_config "$SCENARIO_DIR/nsd.conf.in" "$conf" "$port" "DIR=$dir" "SECRET=$secret" \
-            "PRIMARY_PORT=$DNS_PORT"
+        write_config "$SCENARIO_DIR/nsd.conf.in" "$conf" "$port" "${fill[@]}"
         cmd=("$NSD" -d -c "$conf")
         ;;
     knot)
         conf="$dir/knot.conf"
-        write_config "$SCENARIO_DIR/knot.conf.in" "$conf" "$port" "DIR=$dir" "SECRET=$secret" \
-            "PRIMARY_PORT=$DNS_PORT"
+        write_config "$SCENARIO_DIR/knot.conf.in" "$conf" "$port" "${fill[@]}"
         cmd=("$KNOTD" -c "$conf")
         ;;
     bind)
         conf="$dir/named.conf"
-        write_config "$SCENARIO_DIR/named.conf.in" "$conf" "$port" "DIR=$dir" "SECRET=$secret" \
-            "PRIMARY_PORT=$DNS_PORT"
+        write_config "$SCENARIO_DIR/named.conf.in" "$conf" "$port" "${fill[@]}"
         # -g: the foreground, logging to stderr; -d 3: the level at which it says whether a
         # transfer was incremental; -4: IPv4 alone, as it listens; -n 1: one worker is plenty
         # for one zone. As root it stays root (no -u): its folder is the scenario's own.
@@ -232,9 +240,9 @@ zone_file_checks() {
 
 # ---------------------------------------------------------------------------- the zone, taken
 
-start_secondary nsd nsd "$SECRET"
-start_secondary knot knot "$SECRET"
-start_secondary bind bind "$SECRET"
+start_secondary nsd nsd 127.0.0.1 xfr.demo.test. "$SECRET"
+start_secondary knot knot 127.0.0.1 xfr.demo.test. "$SECRET"
+start_secondary bind bind 127.0.0.1 xfr.demo.test. "$SECRET"
 
 first=$(serial_at "$DNS_PORT")
 [[ -n "$first" ]] || die "nolbd answers its SOA" "dig @127.0.0.1 -p $DNS_PORT demo.test SOA: no serial"
@@ -366,27 +374,49 @@ done
 follow_change "a burst of four changes" "127.0.0.2" any
 for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$(serial_at "$DNS_PORT")"; done
 
-# ---------------------------------------------------------------------------- a wrong secret
+# ---------------------------------------------------------------------------- refused
 
-# nolbd logs a refusal once a minute per client address: this is the scenario's first.
-nolbd_mark=$(log_mark)
-start_secondary nsd-wrong-secret nsd "$WRONG_SECRET"
-refusal_logged() { logged_since "$nolbd_mark" 'TSIG signature rejected|zone transfer refused'; }
-if wait_for 15 refusal_logged; then
-    pass "nolbd logs the refusal of the wrong secret: $(log_since "$nolbd_mark" |
-        grep -E 'TSIG signature rejected|zone transfer refused' | head -n 1 | cut -c1-200)"
-else
-    fail "nolbd logs the refusal of the wrong secret within 15 s" \
-        "nolbd's log since:" "$(block "$(log_since "$nolbd_mark")")"
-fi
-# By now the NSD has tried, and been refused, more than once (its retry is the SOA's 2 s).
-sleep $((REFRESH * 2))
-expect_match "the NSD with a wrong secret says why it has no zone" \
-    'bad tsig signature|tsig error \(Bad Signature\)' "$(<"${SEC_LOG[nsd-wrong-secret]}")"
-dig_q @127.0.0.1 -p "${SEC_PORT[nsd-wrong-secret]}" +norec demo.test SOA
-expect_ne "the NSD with a wrong secret has no zone to answer from" NOERROR "$(status_of)"
-expect_eq "the NSD with a wrong secret answers no www" "" \
-    "$(addresses_at "${SEC_PORT[nsd-wrong-secret]}" www.demo.test A)"
+# Three secondaries nolbd must refuse, each asking from a loopback address of its own, since
+# nolbd logs a refusal once a minute per client address: an NSD with the right key's name and a
+# wrong secret (BADSIG), a Knot with a key nolbd does not know (BADKEY) and a BIND that does not
+# sign (REFUSED). None gets the zone; nolbd logs each, and each says why in its own log.
+# refused NAME KIND SOURCE KEY SECRET NOLBD-LOG-REGEX OWN-LOG-REGEX
+refused() {
+    local name=$1 source=$3 nolbd_says=$6 own_says=$7 mark
+    mark=$(log_mark)
+    start_secondary "$@"
+    refusal_logged() { log_since "$mark" | grep -F "client=$source" | grep -Eq -- "$nolbd_says"; }
+    if wait_for 15 refusal_logged; then
+        pass "nolbd logs the refusal of $name: $(log_since "$mark" | grep -F "client=$source" |
+            grep -E -- "$nolbd_says" | head -n 1 | cut -c1-200)"
+    else
+        fail "nolbd logs the refusal of $name ($nolbd_says, client=$source) within 15 s" \
+            "nolbd's log since:" "$(block "$(log_since "$mark")")"
+    fi
+    own_logged() { log_excerpt "$name" 0 | grep -Eq -- "$own_says"; }
+    if wait_for 10 own_logged; then
+        pass "$name says why it has no zone: $(log_excerpt "$name" 0 | grep -E -- "$own_says" |
+            head -n 1 | cut -c1-200)"
+    else
+        fail "$name says why it has no zone ($own_says)" "log:" "$(block "$(log_excerpt "$name" 0)")"
+    fi
+}
+refused nsd-wrong-secret nsd 127.0.0.21 xfr.demo.test. "$WRONG_SECRET" \
+    'msg="TSIG signature rejected".*detail="error 16, key xfr\.demo\.test\."' \
+    'bad tsig signature|tsig error \(Bad Signature\)'
+refused knot-unknown-key knot 127.0.0.22 other.demo.test. "$SECRET" \
+    'msg="TSIG signature rejected".*detail="error 17, key other\.demo\.test\."' \
+    'refresh, remote nolbd, .*failed \((failed to verify TSIG|.*BADKEY.*)\)'
+refused bind-unsigned bind 127.0.0.23 - "$SECRET" \
+    'msg="zone transfer refused".*not signed' \
+    "transfer of 'demo\.test/IN' from .*(REFUSED|refused)|zone demo\.test/IN: refresh: .*(REFUSED|refused)"
+# By now each has tried, and been refused, more than once (their retry is the SOA's 2 s).
+sleep "$REFRESH"
+for name in nsd-wrong-secret knot-unknown-key bind-unsigned; do
+    dig_q @127.0.0.1 -p "${SEC_PORT[$name]}" +norec demo.test SOA
+    expect_ne "$name has no zone to answer from" NOERROR "$(status_of)"
+    expect_eq "$name answers no www" "" "$(addresses_at "${SEC_PORT[$name]}" www.demo.test A)"
+done
 
 say "propagation, from the nolbctl command to the new serial: $(printf '%s; ' "${PROPAGATION[@]}" | sed 's/; $//')"
 finish
