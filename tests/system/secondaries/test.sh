@@ -50,6 +50,13 @@ take_port() {
 # take_port runs in a subshell when its output is captured: the caller adds the port to the list.
 DNS_PORT=$(take_port) || die "find a free port for nolbd"
 TAKEN_PORTS+=("$DNS_PORT")
+# The secondaries' ports are known before nolbd's config is written, so that it can name them
+# (as the secondaries to NOTIFY, when nolbd sends NOTIFY).
+declare -A SEC_PORT=()
+for name in nsd knot bind; do
+    SEC_PORT[$name]=$(take_port) || die "find a free port for $name"
+    TAKEN_PORTS+=("${SEC_PORT[$name]}")
+done
 CONTROL_SOCKET="$TMP/run/nolbd.sock"
 printf '%s\n' "$SECRET" >"$TMP/xfr.key"
 BULK_NAMES=2000
@@ -62,18 +69,21 @@ start_nolbd "$TMP/nolbd.toml" "$DNS_PORT"
 
 # ---------------------------------------------------------------------------- secondaries
 
-declare -A SEC_PORT=() SEC_LOG=() SEC_DIR=() SEC_KIND=()
+declare -A SEC_LOG=() SEC_DIR=() SEC_KIND=()
 SECONDARIES=()
 
 # start_secondary NAME KIND SOURCE KEY SECRET: starts a secondary of KIND (nsd, knot, bind) in
-# the foreground of a background job, with its own port, folder and log, asking nolbd from the
-# loopback address SOURCE with the TSIG key KEY and its SECRET (KEY "-": unsigned, BIND only),
-# and waits (bounded) until it answers on its port. It has the zone or not: that is for the
-# checks to say.
+# the foreground of a background job, with its own port (SEC_PORT[NAME], or a free one), folder
+# and log, asking nolbd from the loopback address SOURCE with the TSIG key KEY and its SECRET
+# (KEY "-": unsigned, BIND only), and waits (bounded) until it answers on its port. It has the
+# zone or not: that is for the checks to say.
 start_secondary() {
     local name=$1 kind=$2 source=$3 key=$4 secret=$5 port dir log conf primary_key
-    port=$(take_port) || die "find a free port for $name"
-    TAKEN_PORTS+=("$port")
+    port=${SEC_PORT[$name]:-}
+    if [[ -z "$port" ]]; then
+        port=$(take_port) || die "find a free port for $name"
+        TAKEN_PORTS+=("$port")
+    fi
     dir="$TMP/$name"
     log="$TMP/$name.log"
     mkdir -p "$dir"
