@@ -10,9 +10,10 @@
 # get the zone: nolbd logs each refusal and each secondary says why.
 #
 # nolbd sends no NOTIFY yet: the secondaries learn of a change by their SOA refresh, which the
-# zone sets to 2 s (Knot's floor) and each secondary is told to honour. Every wait goes through
-# wait_until_secondary_serial, bounded; when NOTIFY comes the refresh can be made long, so that
-# only the NOTIFY explains a prompt transfer, and the bound tightened.
+# zone sets to 2 s (Knot's floor) and each secondary is told to honour. Every wait for a serial
+# is bounded: wait_until_secondary_serial for one secondary, wait_until_all_at for all at once.
+# When NOTIFY comes, the refresh can be made long, so that only the NOTIFY explains a prompt
+# transfer, and the bound tightened.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../../tools/health.sh"
 
@@ -266,7 +267,7 @@ expect_eq "nolbd answers www with its three nodes" "127.0.0.2 127.0.0.3 127.0.0.
 
 for name in "${SECONDARIES[@]}"; do
     if wait_until_secondary_serial "$name" "$first"; then
-        pass "$name serves demo.test. at nolbd's serial $first (${ELAPSED_MS} ms after start)"
+        pass "$name serves demo.test. at nolbd's serial $first (waited ${ELAPSED_MS} ms)"
     else
         LAST_CMD="dig @127.0.0.1 -p ${SEC_PORT[$name]} demo.test SOA"
         fail "$name serves demo.test. at nolbd's serial $first" \
@@ -284,6 +285,7 @@ for name in "${SECONDARIES[@]}"; do
     expect_eq "$name answers the last of the bulk names" "198.51.100.$((BULK_NAMES % 250 + 1))" \
         "$(addresses_at "${SEC_PORT[$name]}" "h$(printf %04d "$BULK_NAMES").bulk.demo.test" A)"
 done
+for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$first"; done
 
 # ---------------------------------------------------------------------------- a change, followed
 
