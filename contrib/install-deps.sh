@@ -39,6 +39,10 @@ test=(
     # the real python the calibration drives (tests/system/calibrate), beside curl and chromium;
     # matplotlib for the benchmark harness's plots, which its unit test (bench.harness) draws
     python3 python3-matplotlib
+    # the secondaries tests/system/secondaries runs against nolbd's zone transfers: NSD, Knot
+    # and BIND (their system services are not started, see policy-rc.d below), and BIND's
+    # named-checkzone for the zone files they write
+    nsd knot bind9 bind9-utils
     # the fuzz targets (tests/fuzz): clang, and its libFuzzer and sanitizer runtimes, which
     # Debian 12 packages apart from the compiler
     clang libclang-rt-14-dev
@@ -120,8 +124,8 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 
-# The unbound package would start a system resolver on port 53, and gdnsd, nsd and knot system
-# name servers. The tests and the benchmark run their own on loopback high ports, so keep
+# The unbound package would start a system resolver on port 53, and gdnsd, nsd, knot and bind9
+# system name servers. The tests and the benchmark run their own on loopback high ports, so keep
 # package scripts from starting services during this install (policy-rc.d exit 101 = "action
 # forbidden"), unless the host already has a policy of its own.
 policy=/usr/sbin/policy-rc.d
