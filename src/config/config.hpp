@@ -85,7 +85,9 @@ struct Transfer {
     bool notify_ns = true;   // and the glue addresses of the zone's name servers but the mname's
     std::string notify_key;  // the key NOTIFY is signed with (default: keys' first); "": none
     std::chrono::milliseconds notify_gap{1000};  // the least time between two to one target
-    unsigned notify_retries = 5;                 // unanswered, sent again this many times
+    // `nolbctl check` warns of a secondary last sent a serial this much older than the zone's.
+    std::chrono::milliseconds max_lag{60'000};
+    unsigned notify_retries = 5;  // unanswered, sent again this many times
     std::chrono::milliseconds notify_retry_interval{1000};  // the first wait; it doubles
     bool enabled() const { return !allow.empty(); }
 };

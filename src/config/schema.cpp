@@ -892,6 +892,15 @@ constexpr Item<Transfer> kTransferItems[] = {
                 "in all). An integer or a float.",
      .store = [](Transfer& t, const Value& v,
                  Context&) { t.notify_retry_interval = to_milliseconds(v); }},
+    {.key = "max_lag",
+     .type = Type::seconds,
+     .max = 86400 * 7,
+     .fallback = "60",
+     .meaning = "nolbctl check warns (exit 1) of a secondary whose last transfer brought a serial "
+                "the zone has had a newer one than for longer than this many seconds: it has "
+                "missed changes (NOTIFY lost, transfers failing). 0 turns the warning off. An "
+                "integer or a float.",
+     .store = [](Transfer& t, const Value& v, Context&) { t.max_lag = to_milliseconds(v); }},
 };
 constexpr Table<Transfer> kTransfer{kTransferItems, finish_transfer};
 

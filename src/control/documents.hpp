@@ -72,10 +72,24 @@ struct SecondaryStatus {
     bool operator==(const SecondaryStatus&) const = default;
 };
 
+// A NOTIFY target of a zone (daemon side: transfer::TargetStatus).
+struct NotifyStatus {
+    std::string target;                     // "192.0.2.54:53"
+    std::optional<std::uint32_t> sent;      // the serial of the last message sent
+    std::optional<std::uint32_t> answered;  // of the last one answered
+    std::optional<double> sent_at, answered_at;
+    std::optional<std::string> rcode;  // of the last answer
+    std::uint64_t in_flight = 0;       // messages of the NOTIFY waiting for its answer
+    std::uint64_t messages = 0, notifies_answered = 0, notifies_failed = 0;
+
+    bool operator==(const NotifyStatus&) const = default;
+};
+
 struct ZoneStatus {
     std::string origin;
     std::uint32_t serial = 0;
     std::vector<SecondaryStatus> secondaries;
+    std::vector<NotifyStatus> notify;
 
     bool operator==(const ZoneStatus&) const = default;
 };
@@ -146,9 +160,18 @@ struct CheckService {
     bool operator==(const CheckService&) const = default;
 };
 
+// A secondary further behind than its zone's max_lag.
+struct CheckSecondary {
+    std::string zone, address;
+    double behind_s = 0;
+
+    bool operator==(const CheckSecondary&) const = default;
+};
+
 struct Check {
-    int status = 0;  // 0 every node up, 1 some down, 2 a service has none up
+    int status = 0;  // 0 every node up, 1 some down or a secondary lagging, 2 a service has none up
     std::vector<CheckService> services;
+    std::vector<CheckSecondary> lagging;
 
     bool operator==(const Check&) const = default;
 };

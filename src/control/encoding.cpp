@@ -71,8 +71,24 @@ void to_json(Json& j, const SecondaryStatus& v) {
          {"behind_s", v.behind_s}};
 }
 
+void to_json(Json& j, const NotifyStatus& v) {
+    j = {{"target", v.target},
+         {"sent", or_null(v.sent)},
+         {"answered", or_null(v.answered)},
+         {"sent_at", or_null(v.sent_at)},
+         {"answered_at", or_null(v.answered_at)},
+         {"rcode", or_null(v.rcode)},
+         {"in_flight", v.in_flight},
+         {"messages", v.messages},
+         {"notifies_answered", v.notifies_answered},
+         {"notifies_failed", v.notifies_failed}};
+}
+
 void to_json(Json& j, const ZoneStatus& v) {
-    j = {{"origin", v.origin}, {"serial", v.serial}, {"secondaries", v.secondaries}};
+    j = {{"origin", v.origin},
+         {"serial", v.serial},
+         {"secondaries", v.secondaries},
+         {"notify", v.notify}};
 }
 
 void to_json(Json& j, const Status& v) {
@@ -123,8 +139,12 @@ void to_json(Json& j, const CheckService& v) {
     j = {{"name", v.name}, {"up", v.up}, {"total", v.total}};
 }
 
+void to_json(Json& j, const CheckSecondary& v) {
+    j = {{"zone", v.zone}, {"address", v.address}, {"behind_s", v.behind_s}};
+}
+
 void to_json(Json& j, const Check& v) {
-    j = {{"status", v.status}, {"services", v.services}};
+    j = {{"status", v.status}, {"services", v.services}, {"lagging", v.lagging}};
 }
 
 void to_json(Json& j, const Stats& v) {
@@ -222,10 +242,24 @@ void from_json(const Json& j, SecondaryStatus& v) {
     field(j, "behind_s", v.behind_s);
 }
 
+void from_json(const Json& j, NotifyStatus& v) {
+    field(j, "target", v.target);
+    optional_field(j, "sent", v.sent);
+    optional_field(j, "answered", v.answered);
+    optional_field(j, "sent_at", v.sent_at);
+    optional_field(j, "answered_at", v.answered_at);
+    optional_field(j, "rcode", v.rcode);
+    field(j, "in_flight", v.in_flight);
+    field(j, "messages", v.messages);
+    field(j, "notifies_answered", v.notifies_answered);
+    field(j, "notifies_failed", v.notifies_failed);
+}
+
 void from_json(const Json& j, ZoneStatus& v) {
     field(j, "origin", v.origin);
     field(j, "serial", v.serial);
     field(j, "secondaries", v.secondaries);
+    field(j, "notify", v.notify);
 }
 
 void from_json(const Json& j, Status& v) {
@@ -281,9 +315,16 @@ void from_json(const Json& j, CheckService& v) {
     field(j, "total", v.total);
 }
 
+void from_json(const Json& j, CheckSecondary& v) {
+    field(j, "zone", v.zone);
+    field(j, "address", v.address);
+    field(j, "behind_s", v.behind_s);
+}
+
 void from_json(const Json& j, Check& v) {
     field(j, "status", v.status);
     field(j, "services", v.services);
+    field(j, "lagging", v.lagging);
 }
 
 void from_json(const Json& j, Stats& v) {

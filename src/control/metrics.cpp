@@ -147,6 +147,24 @@ constexpr FamilyDoc kFamilies[] = {
      "gauge",
      "1 when the node is drained by an operator",
      {"service", "node"}},
+    {"nolb_zone_serial", "gauge", "The zone's published SOA serial", {"zone"}},
+    {"nolb_secondary_serial",
+     "gauge",
+     "The serial a secondary's last transfer brought it",
+     {"zone", "address"}},
+    {"nolb_secondary_behind_seconds",
+     "gauge",
+     "How long the zone has had a newer serial than the secondary was last sent; 0 when it "
+     "is current",
+     {"zone", "address"}},
+    {"nolb_notify_messages_total",
+     "counter",
+     "NOTIFY messages sent to the target, retries included",
+     {"zone", "target"}},
+    {"nolb_notify_failed_total",
+     "counter",
+     "NOTIFYs given up unanswered after their last retry",
+     {"zone", "target"}},
     {"nolb_service_all_down",
      "gauge",
      "1 when every address of the service is down and its all_down rule applies",
@@ -207,6 +225,22 @@ class Exposition {
                 sample(family("nolb_node_drained"), {service.name, node.name}, value(node.drained));
                 for (const AddressStatus& address : node.addresses)
                     add(service, node, address);
+            }
+        }
+        for (const ZoneStatus& zone : status.zones) {
+            sample(family("nolb_zone_serial"), {zone.origin}, value(std::uint64_t{zone.serial}));
+            for (const SecondaryStatus& s : zone.secondaries) {
+                if (s.sent)
+                    sample(family("nolb_secondary_serial"), {zone.origin, s.address},
+                           value(std::uint64_t{*s.sent}));
+                sample(family("nolb_secondary_behind_seconds"), {zone.origin, s.address},
+                       value(s.behind ? s.behind_s : 0.0));
+            }
+            for (const NotifyStatus& n : zone.notify) {
+                sample(family("nolb_notify_messages_total"), {zone.origin, n.target},
+                       value(n.messages));
+                sample(family("nolb_notify_failed_total"), {zone.origin, n.target},
+                       value(n.notifies_failed));
             }
         }
     }

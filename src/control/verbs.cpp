@@ -190,10 +190,12 @@ std::vector<ZoneStatus> zone_status(const View& view) {
     std::vector<ZoneStatus> out;
     const std::shared_ptr<const zone::Snapshot> snapshot = view.publisher.snapshot();
     if (!snapshot) return out;
-    const double now = unix_seconds(health::Clock::now());
+    // Wall-clock time, as the publisher stamps serials with it.
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     for (std::size_t zi = 0; zi < snapshot->zones.size(); ++zi) {
         const zone::Zone& z = snapshot->zones[zi];
-        ZoneStatus zone{z.origin_text, z.serial, {}};
+        ZoneStatus zone{z.origin_text, z.serial, {}, {}};
         for (const transfer::SecondaryRecord& r : view.secondaries) {
             if (r.zone != z.origin_text) continue;
             SecondaryStatus s;
@@ -207,6 +209,27 @@ std::vector<ZoneStatus> zone_status(const View& view) {
                 if (const std::optional<double> since = view.publisher.newer_since(zi, r.sent))
                     s.behind_s = std::max(0.0, now - *since);
             zone.secondaries.push_back(std::move(s));
+        }
+        if (zi < view.notify.size()) {
+            auto seconds = [](const std::optional<std::chrono::system_clock::time_point>& t) {
+                return t ? std::optional(
+                               std::chrono::duration<double>(t->time_since_epoch()).count())
+                         : std::nullopt;
+            };
+            for (const transfer::TargetStatus& t : view.notify[zi]) {
+                NotifyStatus n;
+                n.target = t.target.to_string();
+                n.sent = t.serial;
+                n.answered = t.serial_answered;
+                n.sent_at = seconds(t.sent_at);
+                n.answered_at = seconds(t.answered_at);
+                if (t.rcode) n.rcode = answer::rcode_name(*t.rcode);
+                n.in_flight = t.attempts;
+                n.messages = t.sent;
+                n.notifies_answered = t.answered;
+                n.notifies_failed = t.failed;
+                zone.notify.push_back(std::move(n));
+            }
         }
         out.push_back(std::move(zone));
     }
@@ -261,6 +284,19 @@ Check check(const View& view) {
         else if (counted.up < counted.total && out.status < 1)
             out.status = 1;
         out.services.push_back(std::move(counted));
+    }
+    for (const ZoneStatus& zone : zone_status(view)) {
+        const auto configured =
+            std::find_if(config.zones.begin(), config.zones.end(),
+                         [&](const config::Zone& z) { return z.origin == zone.origin; });
+        if (configured == config.zones.end()) continue;
+        const double max_lag = std::chrono::duration<double>(configured->transfer.max_lag).count();
+        if (max_lag <= 0) continue;
+        for (const SecondaryStatus& s : zone.secondaries) {
+            if (!s.behind || s.behind_s <= max_lag) continue;
+            out.lagging.push_back({zone.origin, s.address, s.behind_s});
+            out.status = std::max(out.status, 1);
+        }
     }
     return out;
 }

@@ -19,6 +19,7 @@
 #include "health/state.hpp"
 #include "publish/publisher.hpp"
 #include "server/counters.hpp"
+#include "transfer/notify.hpp"
 #include "transfer/serve.hpp"
 
 namespace nolb::control {
@@ -28,14 +29,16 @@ struct View {
     const config::Config& config;
     const std::vector<health::AddressState>& states;  // as health::Monitor::states()
     const publish::Publisher& publisher;
-    std::vector<transfer::SecondaryRecord> secondaries = {};  // transfer::Secondaries::list()
+    std::vector<transfer::SecondaryRecord> secondaries = {};       // transfer::Secondaries::list()
+    std::vector<std::vector<transfer::TargetStatus>> notify = {};  // by zone: Notifier::status
 };
 
 // Every service, or only `service` ("www.demo.test" or "www.demo.test.", any case).
 Status status(const View& view, const std::optional<std::string>& service);
 
 // A node counts as up when one of its addresses is; drained nodes are left out. 0: every
-// service has all its nodes up; 1: some are down; 2: a service has none up.
+// service has all its nodes up; 1: some are down, or a secondary is further behind than its
+// zone's max_lag; 2: a service has none up.
 Check check(const View& view);
 
 // What the published snapshot answers for NAME and TYPE, asked as a client over TCP would,

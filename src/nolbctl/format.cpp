@@ -159,7 +159,21 @@ std::string format_secondaries(const std::vector<control::ZoneStatus>& zones, co
                                 format_ago(clock.now - s.last_at) + ")",
                             s.last, serial(s.held), serial(s.sent),
                             s.behind ? "yes, " + format_duration(s.behind_s) : "no"});
-    return rows.size() == 1 ? std::string() : "\n" + format_table(rows);
+    std::string out = rows.size() == 1 ? std::string() : "\n" + format_table(rows);
+    std::vector<std::vector<std::string>> notify{
+        {"ZONE", "NOTIFY", "SENT", "SERIAL", "ANSWERED", "RCODE", "MESSAGES", "FAILED"}};
+    auto when = [&clock](const std::optional<double>& at) {
+        return at ? format_clock_time(*at, clock) : std::string("-");
+    };
+    for (const control::ZoneStatus& zone : zones)
+        for (const control::NotifyStatus& n : zone.notify)
+            notify.push_back({zone.origin, n.target, when(n.sent_at), serial(n.sent),
+                              n.in_flight > 0 ? "waiting (" + std::to_string(n.in_flight) + " sent)"
+                                              : when(n.answered_at),
+                              n.rcode.value_or("-"), std::to_string(n.messages),
+                              std::to_string(n.notifies_failed)});
+    if (notify.size() > 1) out += "\n" + format_table(notify);
+    return out;
 }
 
 }  // namespace
@@ -281,6 +295,9 @@ std::string format_check(const control::Check& check) {
         out += "every service fully up (" + std::to_string(check.services.size()) + " services)";
     else
         out += join(short_of_nodes, ", ");
+    for (const control::CheckSecondary& s : check.lagging)
+        out += "; secondary " + s.address + " of " + s.zone + " behind for " +
+               format_duration(s.behind_s);
     return out + "\n";
 }
 

@@ -26,8 +26,8 @@
 #include "nolbd/run.hpp"
 #include "publish/publisher.hpp"
 #include "server/server.hpp"
-#include "transfer/serve.hpp"
 #include "transfer/notify.hpp"
+#include "transfer/serve.hpp"
 #include "util/event.hpp"
 #include "zone/model.hpp"
 
@@ -73,7 +73,11 @@ class Daemon final : public control::Backend {
     static void on_reload(evutil_socket_t, short, void* self);
 
     control::View view() const {
-        return {loaded_.config, monitor_.states(), publisher_, secondaries_.list()};
+        std::vector<std::vector<transfer::TargetStatus>> notify;
+        for (std::size_t zi = 0; zi < loaded_.config.zones.size(); ++zi)
+            notify.push_back(notifier_.status(zi));
+        return {loaded_.config, monitor_.states(), publisher_, secondaries_.list(),
+                std::move(notify)};
     }
     void publish(const char* why, bool force) {
         publisher_.publish(monitor_.states(), why, force);

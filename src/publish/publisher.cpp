@@ -39,14 +39,20 @@ void Publisher::adopt(const config::Config& config, std::shared_ptr<const zone::
     // A zone kept across a reload keeps its journal: the next publish records the change the
     // reload made (a serial that no longer follows on starts the journal again).
     std::vector<transfer::Journal> journals;
+    std::vector<std::deque<std::pair<std::uint32_t, double>>> serial_times(config.zones.size());
     const std::shared_ptr<const zone::Snapshot> before = published_.get();
     for (const config::Zone& z : config.zones) {
         journals.emplace_back(z.transfer.journal_changes, z.transfer.journal_bytes);
         if (!before) continue;
-        for (std::size_t old = 0; old < before->zones.size() && old < journals_.size(); ++old)
-            if (before->zones[old].origin_text == z.origin) journals.back().adopt(journals_[old]);
+        for (std::size_t old = 0; old < before->zones.size() && old < journals_.size(); ++old) {
+            if (before->zones[old].origin_text != z.origin) continue;
+            journals.back().adopt(journals_[old]);
+            if (old < serial_times_.size())
+                serial_times[journals.size() - 1] = std::move(serial_times_[old]);
+        }
     }
     journals_ = std::move(journals);
+    serial_times_ = std::move(serial_times);
     access_ = std::make_shared<const transfer::Access>(config);
     config_ = &config;
     compiler_ = std::make_unique<zone::Compiler>(std::move(model));

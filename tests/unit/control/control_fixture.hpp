@@ -45,10 +45,14 @@ inline Status status_document() {
                          true,
                          {{"127.0.0.3", "127.0.0.3", "down", false, 1700000000,
                            "2 probes failed: timeout", 0, 7, 110, 30, 3, timeout}}});
-    ZoneStatus zone{"demo.test.", 1700000600, {}};
+    ZoneStatus zone{"demo.test.", 1700000600, {}, {}};
     zone.secondaries.push_back(
         {"127.0.0.53", "ixfr", 1700000513, 1700000500, 1700000600, false, 0});
     zone.secondaries.push_back({"127.0.0.54", "axfr", 1700000100, {}, 1700000099, true, 480});
+    NotifyStatus answered{"127.0.0.53:53", 1700000600, 1700000600, 1700000512, 1700000512.01,
+                          "NOERROR",       0,          4,          4,          0};
+    NotifyStatus silent{"127.0.0.54:53", 1700000600, {}, 1700000520, {}, {}, 2, 9, 0, 1};
+    zone.notify = {answered, silent};
     return {{www}, {zone}};
 }
 
@@ -84,7 +88,7 @@ inline Explain explain_document(const std::string& name, const std::string& type
 }
 
 inline Check check_document() {
-    return {1, {{"www.demo.test.", 1, 2}}};
+    return {1, {{"www.demo.test.", 1, 2}}, {{"demo.test.", "127.0.0.54", 480}}};
 }
 
 inline WatchEvent transition(const std::string& node, const std::string& from,

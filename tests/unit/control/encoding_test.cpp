@@ -44,7 +44,8 @@ TEST(ControlEncoding, EveryDocumentRoundTrips) {
 // The wire format, as nolbctl --json and scripts see it.
 TEST(ControlEncoding, TheJsonOnTheSocket) {
     EXPECT_EQ(Json(check_document()).dump(),
-              R"({"services":[{"name":"www.demo.test.","total":2,"up":1}],"status":1})");
+              R"({"lagging":[{"address":"127.0.0.54","behind_s":480.0,"zone":"demo.test."}],)"
+              R"("services":[{"name":"www.demo.test.","total":2,"up":1}],"status":1})");
     FakeBackend backend;
     EXPECT_EQ(Json(backend.drain("london", true)).dump(),
               R"({"drained":true,"matched":[{"node":"london","service":"www.demo.test."}],)"

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "unit/health/states.hpp"
 #include "unit/support.hpp"
 #include "zone/compile.hpp"
@@ -120,6 +122,50 @@ TEST_F(VerbsTest, StatusShowsEachZonesSecondaries) {
     EXPECT_LT(late.behind_s, 60.0);
 
     EXPECT_TRUE(status(v, "www.demo.test").zones.empty()) << "a service's status has no zones";
+
+    // NOTIFY targets as the Notifier reports them, rcode by name.
+    transfer::TargetStatus target;
+    target.target = *util::Endpoint::parse("192.0.2.1:5300", 53);
+    target.serial = serial;
+    target.rcode = 5;
+    target.sent = 3;
+    target.failed = 1;
+    v.notify = {{target}};
+    const Status notified = status(v, std::nullopt);
+    ASSERT_EQ(notified.zones[0].notify.size(), 1u);
+    const NotifyStatus& n = notified.zones[0].notify[0];
+    EXPECT_EQ(n.target, "192.0.2.1:5300");
+    EXPECT_EQ(n.sent, serial);
+    EXPECT_EQ(n.rcode, "REFUSED");
+    EXPECT_EQ(n.messages, 3u);
+    EXPECT_EQ(n.notifies_failed, 1u);
+    EXPECT_EQ(n.answered_at, std::nullopt);
+}
+
+// check warns (1) of a secondary further behind than its zone's max_lag, and not of one within
+// it, nor with max_lag = 0.
+TEST_F(VerbsTest, CheckWarnsOfALaggingSecondary) {
+    config.zones[0].soa.serial.reset();
+    publisher.adopt(config, zone::load(config));
+    publisher.publish(states, "reload", true, t0);
+    const std::uint32_t old_serial = publisher.snapshot()->zones[0].serial;
+    set(0, Observed::down);  // a new serial; london's other address keeps it "up"
+    transfer::Secondaries seen;
+    seen.note("demo.test.", "192.0.2.2", "axfr", 1000, nullptr, &old_serial);
+    View v = view();
+    v.secondaries = seen.list();
+
+    config.zones[0].transfer.max_lag = std::chrono::milliseconds(0);
+    EXPECT_EQ(check(v).status, 0) << "max_lag = 0: no warning";
+    config.zones[0].transfer.max_lag = std::chrono::hours(1);
+    EXPECT_EQ(check(v).status, 0) << "behind, but within max_lag";
+    config.zones[0].transfer.max_lag = std::chrono::milliseconds(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const Check lagging = check(v);
+    EXPECT_EQ(lagging.status, 1);
+    ASSERT_EQ(lagging.lagging.size(), 1u);
+    EXPECT_EQ(lagging.lagging[0].address, "192.0.2.2");
+    EXPECT_GT(lagging.lagging[0].behind_s, 0.001);
 }
 
 TEST_F(VerbsTest, StatusShowsDrainsAndAllDown) {
@@ -134,19 +180,19 @@ TEST_F(VerbsTest, StatusShowsDrainsAndAllDown) {
 }
 
 TEST_F(VerbsTest, CheckCountsNodesNotAddresses) {
-    EXPECT_EQ(check(view()), (Check{0, {{"www.demo.test.", 2, 2}, {"api.demo.test.", 2, 2}}}));
+    EXPECT_EQ(check(view()), (Check{0, {{"www.demo.test.", 2, 2}, {"api.demo.test.", 2, 2}}, {}}));
     set(0, Observed::down);  // london's other address is up
     EXPECT_EQ(check(view()).status, 0);
     set(1, Observed::down);
-    EXPECT_EQ(check(view()), (Check{1, {{"www.demo.test.", 1, 2}, {"api.demo.test.", 2, 2}}}));
+    EXPECT_EQ(check(view()), (Check{1, {{"www.demo.test.", 1, 2}, {"api.demo.test.", 2, 2}}, {}}));
     set(4, Observed::down);
     set(5, Observed::down);
-    EXPECT_EQ(check(view()), (Check{2, {{"www.demo.test.", 1, 2}, {"api.demo.test.", 0, 2}}}));
+    EXPECT_EQ(check(view()), (Check{2, {{"www.demo.test.", 1, 2}, {"api.demo.test.", 0, 2}}, {}}));
     // Drained nodes are the operator's choice, not counted.
     drain("london", true, t0);
-    EXPECT_EQ(check(view()), (Check{2, {{"www.demo.test.", 1, 1}, {"api.demo.test.", 0, 1}}}));
+    EXPECT_EQ(check(view()), (Check{2, {{"www.demo.test.", 1, 1}, {"api.demo.test.", 0, 1}}, {}}));
     drain("api.demo.test./paris", true, t0);
-    EXPECT_EQ(check(view()), (Check{2, {{"www.demo.test.", 1, 1}, {"api.demo.test.", 0, 0}}}));
+    EXPECT_EQ(check(view()), (Check{2, {{"www.demo.test.", 1, 1}, {"api.demo.test.", 0, 0}}, {}}));
 }
 
 TEST_F(VerbsTest, WhatADrainNames) {

@@ -59,7 +59,14 @@ TEST(NolbctlFormat, StatusTable) {
         "demo.test.  1700000600  127.0.0.53  22:21:53 (10s ago)  ixfr  1700000500  1700000600  "
         "no\n"
         "demo.test.  1700000600  127.0.0.54  22:15:00 (7m ago)   axfr  -           1700000099  "
-        "yes, 8m\n");
+        "yes, 8m\n"
+        "\n"
+        "ZONE        NOTIFY         SENT      SERIAL      ANSWERED          RCODE    MESSAGES  "
+        "FAILED\n"
+        "demo.test.  127.0.0.53:53  22:21:52  1700000600  22:21:52          NOERROR  4         "
+        "0\n"
+        "demo.test.  127.0.0.54:53  22:22:00  1700000600  waiting (2 sent)  -        9         "
+        "1\n");
 }
 
 TEST(NolbctlFormat, StatusShowsTheHttpStatusOfAFailedProbe) {
@@ -163,10 +170,12 @@ TEST(NolbctlFormat, Reload) {
 }
 
 TEST(NolbctlFormat, Check) {
-    EXPECT_EQ(format_check(check_document()), "WARNING: www.demo.test. 1/2 up\n");
-    EXPECT_EQ(format_check({0, {{"a.", 2, 2}, {"b.", 1, 1}}}),
+    EXPECT_EQ(format_check(check_document()),
+              "WARNING: www.demo.test. 1/2 up; secondary 127.0.0.54 of demo.test. behind for 8m\n");
+    EXPECT_EQ(format_check({0, {{"a.", 2, 2}, {"b.", 1, 1}}, {}}),
               "OK: every service fully up (2 services)\n");
-    EXPECT_EQ(format_check({2, {{"a.", 0, 2}, {"b.", 1, 2}}}), "CRITICAL: a. 0/2 up, b. 1/2 up\n");
+    EXPECT_EQ(format_check({2, {{"a.", 0, 2}, {"b.", 1, 2}}, {}}),
+              "CRITICAL: a. 0/2 up, b. 1/2 up\n");
 }
 
 TEST(NolbctlFormat, WatchEvent) {
