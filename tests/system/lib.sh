@@ -10,7 +10,10 @@
 
 set -uo pipefail
 
-SCENARIO_DIR=$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)
+# The scenario is the script bash was started with, tests/system/<scenario>/test.sh, also when
+# that script runs another scenario's script as a variant of it (secondaries-notify runs
+# secondaries/test.sh): its folder names the scenario, its temporary folder and its messages.
+SCENARIO_DIR=$(cd "$(dirname "${BASH_SOURCE[-1]}")" && pwd)
 SCENARIO=$(basename "$SCENARIO_DIR")
 NOLB_SOURCE_DIR=${NOLB_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 DATA="$NOLB_SOURCE_DIR/tests/system/data"

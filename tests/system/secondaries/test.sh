@@ -9,13 +9,23 @@
 # with a wrong secret, a Knot with a key nolbd does not know and a BIND that does not sign never
 # get the zone: nolbd logs each refusal and each secondary says why.
 #
-# nolbd sends no NOTIFY yet: the secondaries learn of a change by their SOA refresh, which the
-# zone sets to 2 s (Knot's floor) and each secondary is told to honour. Every wait for a serial
-# is bounded: wait_until_secondary_serial for one secondary, wait_until_all_at for all at once.
-# When NOTIFY comes, the refresh can be made long, so that only the NOTIFY explains a prompt
-# transfer, and the bound tightened.
-source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/../../tools/health.sh"
+# Two modes, SECONDARIES_MODE. "refresh" (this scenario): nolbd notifies no one, and the
+# secondaries learn of a change by their SOA refresh, which the zone sets to 2 s (Knot's floor)
+# and each secondary is told to honour. "notify" (tests/system/secondaries-notify, which runs
+# this script): nolbd lists the three as notify endpoints and the refresh and retry are an hour,
+# so that only a NOTIFY explains a transfer within seconds; each secondary's log shows the NOTIFY
+# that told it, and ten changes in two seconds cost each only a few, nolbd keeping notify_gap
+# between two. Every wait for a serial is bounded: wait_until_secondary_serial for one secondary,
+# wait_until_all_at for all at once. After each change, nolbctl status lists each secondary by
+# the address it asks from, sent the newest serial and not behind.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../../tools/health.sh"
+
+MODE=${SECONDARIES_MODE:-refresh}
+[[ "$MODE" == refresh || "$MODE" == notify ]] || die "SECONDARIES_MODE is refresh or notify" \
+    "SECONDARIES_MODE=$MODE"
+# The configuration templates are this script's neighbours, whichever scenario runs it.
+TEMPLATES=${TEMPLATES:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 
 NSD=${NSD:-/usr/sbin/nsd}
 KNOTD=${KNOTD:-/usr/sbin/knotd}
@@ -28,8 +38,13 @@ need_program knotd "$KNOTD"
 need_program named "$NAMED"
 command -v named-checkzone >/dev/null || die "named-checkzone is installed (bind9-utils)"
 
-REFRESH=2                # the SOA's refresh and retry, seconds
-PROPAGATION_MS=30000     # how long a secondary may take to follow a change
+if [[ "$MODE" == notify ]]; then
+    REFRESH=3600         # the SOA's refresh and retry, seconds: never within the scenario
+    PROPAGATION_MS=10000 # how long a secondary may take to follow a change, told by NOTIFY
+else
+    REFRESH=2
+    PROPAGATION_MS=30000 # three refreshes, with room for a slow machine
+fi
 SECRET=$(head -c 32 /dev/urandom | base64)
 WRONG_SECRET=$(head -c 32 /dev/urandom | base64)
 
@@ -52,21 +67,31 @@ take_port() {
 DNS_PORT=$(take_port) || die "find a free port for nolbd"
 TAKEN_PORTS+=("$DNS_PORT")
 # The secondaries' ports are known before nolbd's config is written, so that it can name them
-# (as the secondaries to NOTIFY, when nolbd sends NOTIFY).
+# as the secondaries to notify (in the notify mode).
 declare -A SEC_PORT=()
 for name in nsd knot bind; do
     SEC_PORT[$name]=$(take_port) || die "find a free port for $name"
     TAKEN_PORTS+=("${SEC_PORT[$name]}")
 done
+# Each asks nolbd from a loopback address of its own, so that nolbctl status (one line per
+# address) and nolbd's log tell them apart. NOTIFY comes to each from 127.0.0.1, whatever this.
+declare -A SEC_SOURCE=([nsd]=127.0.0.11 [knot]=127.0.0.12 [bind]=127.0.0.13)
+notify_list=""
+if [[ "$MODE" == notify ]]; then
+    notify_list=$(printf '"127.0.0.1:%s", ' "${SEC_PORT[nsd]}" "${SEC_PORT[knot]}" "${SEC_PORT[bind]}")
+    notify_list=${notify_list%, }
+fi
 CONTROL_SOCKET="$TMP/run/nolbd.sock"
 printf '%s\n' "$SECRET" >"$TMP/xfr.key"
 BULK_NAMES=2000
 bulk=$(for ((i = 1; i <= BULK_NAMES; i++)); do
     printf ', "h%04d.bulk A 198.51.100.%d"' "$i" $((i % 250 + 1))
 done)
-write_config "$SCENARIO_DIR/nolbd.toml.in" "$TMP/nolbd.toml" "$DNS_PORT" "REFRESH=$REFRESH" \
-    "BULK=$bulk"
-start_nolbd "$TMP/nolbd.toml" "$DNS_PORT"
+write_config "$TEMPLATES/nolbd.toml.in" "$TMP/nolbd.toml" "$DNS_PORT" "REFRESH=$REFRESH" \
+    "BULK=$bulk" "NOTIFY=$notify_list"
+# At debug level nolbd logs each NOTIFY it sends ("notify sent"), counted against what each
+# secondary says it received.
+start_nolbd "$TMP/nolbd.toml" "$DNS_PORT" --log-level debug
 
 # ---------------------------------------------------------------------------- secondaries
 
@@ -100,17 +125,17 @@ start_secondary() {
     case "$kind" in
     nsd)
         conf="$dir/nsd.conf"
-        write_config "$SCENARIO_DIR/nsd.conf.in" "$conf" "$port" "${fill[@]}"
+        write_config "$TEMPLATES/nsd.conf.in" "$conf" "$port" "${fill[@]}"
         cmd=("$NSD" -d -c "$conf")
         ;;
     knot)
         conf="$dir/knot.conf"
-        write_config "$SCENARIO_DIR/knot.conf.in" "$conf" "$port" "${fill[@]}"
+        write_config "$TEMPLATES/knot.conf.in" "$conf" "$port" "${fill[@]}"
         cmd=("$KNOTD" -c "$conf")
         ;;
     bind)
         conf="$dir/named.conf"
-        write_config "$SCENARIO_DIR/named.conf.in" "$conf" "$port" "${fill[@]}"
+        write_config "$TEMPLATES/named.conf.in" "$conf" "$port" "${fill[@]}"
         # -g: the foreground, logging to stderr; -d 3: the level at which it says whether a
         # transfer was incremental; -4: IPv4 alone, as it listens; -n 1: one worker is plenty
         # for one zone. As root it stays root (no -u): its folder is the scenario's own.
@@ -149,27 +174,30 @@ wait_until_secondary_serial() {
     time_until "${3:-$PROPAGATION_MS}" at_serial "$1" "$2"
 }
 
-# wait_until_all_at SERIAL SINCE-MS: polls every secondary at once until each answers with
-# SERIAL or PROPAGATION_MS pass since SINCE-MS, so that a slow one does not add to the time
-# measured for the others. REACHED_MS[NAME] is how long after SINCE-MS it was first seen at
-# SERIAL; unset for one that never was.
+# wait_until_all_at SERIAL SINCE-MS: polls every secondary until each answers with SERIAL or
+# PROPAGATION_MS pass since SINCE-MS, each in a poller of its own, so that neither a slow one nor
+# the time dig takes to ask the others (some 100 ms each on a busy machine) adds to the time
+# measured for one. REACHED_MS[NAME] is how long after SINCE-MS it was first seen at SERIAL;
+# unset for one that never was.
 declare -A REACHED_MS=()
 wait_until_all_at() {
-    local serial=$1 since=$2 name pending now
+    local serial=$1 since=$2 name
+    local -A poller=()
     REACHED_MS=()
-    while true; do
-        pending=0
-        for name in "${SECONDARIES[@]}"; do
-            [[ -n "${REACHED_MS[$name]:-}" ]] && continue
-            if at_serial "$name" "$serial"; then
-                REACHED_MS[$name]=$(($(now_ms) - since))
-            else
-                pending=1
-            fi
-        done
-        now=$(now_ms)
-        ((pending && now - since <= PROPAGATION_MS)) || break
-        sleep 0.05
+    for name in "${SECONDARIES[@]}"; do
+        rm -f "$TMP/reached.$name"
+        (
+            until at_serial "$name" "$serial"; do
+                (($(now_ms) - since > PROPAGATION_MS)) && exit 0
+                sleep 0.02
+            done
+            echo $(($(now_ms) - since)) >"$TMP/reached.$name"
+        ) &
+        poller[$name]=$!
+    done
+    for name in "${SECONDARIES[@]}"; do
+        wait "${poller[$name]}"
+        [[ -s "$TMP/reached.$name" ]] && REACHED_MS[$name]=$(<"$TMP/reached.$name")
     done
 }
 
@@ -196,6 +224,33 @@ declare -A TRANSFER_LOGGED=(
     [knot]='(IXFR|AXFR), incoming, [^,]*, (finished|.*AXFR[^,]*)'
     [bind]='got (non)?incremental response'
 )
+
+# How each secondary, logging as its config here says, tells of a NOTIFY it received for the
+# zone: one line per message, so that one sent again is counted again.
+declare -A NOTIFY_LOGGED=(
+    [nsd]='notify for demo\.test\. from 127\.0\.0\.1 serial [0-9]+'
+    [knot]='\[demo\.test\.\] notify, incoming, remote 127\.0\.0\.1@[0-9]+'
+    [bind]="received notify for zone 'demo\.test'"
+)
+# notifies_logged NAME LINE: how many NOTIFY the secondary NAME logged after line LINE.
+notifies_logged() { log_after "$1" "$2" | grep -Ec -- "${NOTIFY_LOGGED[${SEC_KIND[$1]}]}"; }
+# notifies_sent NAME LINE: how many NOTIFY nolbd logged sending to NAME after its log's line LINE.
+notifies_sent() {
+    log_since "$2" | grep -F 'msg="notify sent"' | grep -Fc " target=127.0.0.1:${SEC_PORT[$1]} "
+}
+
+# status_checks SERIAL: nolbctl status --json lists each secondary by the address it asks from,
+# last sent SERIAL and not behind.
+status_checks() {
+    local serial=$1 name
+    ctl_json status
+    for name in "${SECONDARIES[@]}"; do
+        # shellcheck disable=SC2016  # $a is jq's, given with --arg
+        expect_eq "status --json: $name (${SEC_SOURCE[$name]}) was sent serial $serial, not behind" \
+            "$serial false" "$(jqo --arg a "${SEC_SOURCE[$name]}" \
+            '.zones[0].secondaries[] | select(.address == $a) | "\(.sent) \(.behind)"')"
+    done
+}
 
 # zone_file_checks NAME SERIAL: the zone file the secondary NAME wrote passes named-checkzone
 # (BIND's with its journal, -j), is at SERIAL and holds, record for record, the zone nolbd sends
@@ -251,9 +306,9 @@ zone_file_checks() {
 
 # ---------------------------------------------------------------------------- the zone, taken
 
-start_secondary nsd nsd 127.0.0.1 xfr.demo.test. "$SECRET"
-start_secondary knot knot 127.0.0.1 xfr.demo.test. "$SECRET"
-start_secondary bind bind 127.0.0.1 xfr.demo.test. "$SECRET"
+start_secondary nsd nsd "${SEC_SOURCE[nsd]}" xfr.demo.test. "$SECRET"
+start_secondary knot knot "${SEC_SOURCE[knot]}" xfr.demo.test. "$SECRET"
+start_secondary bind bind "${SEC_SOURCE[bind]}" xfr.demo.test. "$SECRET"
 
 first=$(serial_at "$DNS_PORT")
 [[ -n "$first" ]] || die "nolbd answers its SOA" "dig @127.0.0.1 -p $DNS_PORT demo.test SOA: no serial"
@@ -295,12 +350,13 @@ for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$first"; done
 follow_change() {
     local what=$1 expected=$2 how=${3:-ixfr} serial name
     serial=$(serial_at "$DNS_PORT")
-    expect_eq "nolbd answers www after $what" "$expected" "$(addresses_at "$DNS_PORT" www.demo.test A)"
     wait_until_all_at "$serial" "$CHANGE_MS"
+    expect_eq "nolbd answers www after $what" "$expected" "$(addresses_at "$DNS_PORT" www.demo.test A)"
     for name in "${SECONDARIES[@]}"; do
         if [[ -n "${REACHED_MS[$name]:-}" ]] && ((REACHED_MS[$name] <= PROPAGATION_MS)); then
             pass "$name follows $what to serial $serial in ${REACHED_MS[$name]} ms (bound $PROPAGATION_MS ms)"
             PROPAGATION+=("$name, $what: ${REACHED_MS[$name]} ms")
+            TAKEN_MS[$name]+=" ${REACHED_MS[$name]}"
         else
             LAST_CMD="dig @127.0.0.1 -p ${SEC_PORT[$name]} demo.test SOA"
             fail "$name follows $what to serial $serial within $PROPAGATION_MS ms" \
@@ -314,6 +370,17 @@ follow_change() {
         expect_eq "$name answers www's AAAA after $what as nolbd does" \
             "$(addresses_at "$DNS_PORT" www.demo.test AAAA)" \
             "$(addresses_at "${SEC_PORT[$name]}" www.demo.test AAAA)"
+        # With a refresh of an hour, only a NOTIFY can have sent it to nolbd so soon.
+        if [[ "$MODE" == notify ]]; then
+            if (($(notifies_logged "$name" "${MARK[$name]}") > 0)); then
+                pass "$name was told of $what by NOTIFY: $(log_after "$name" "${MARK[$name]}" |
+                    grep -E -- "${NOTIFY_LOGGED[${SEC_KIND[$name]}]}" | head -n 1 | cut -c1-160)"
+            else
+                fail "$name was told of $what by NOTIFY (its log says so)" \
+                    "expected a line matching: ${NOTIFY_LOGGED[${SEC_KIND[$name]}]}" \
+                    "log since the change:" "$(block "$(log_excerpt "$name" "${MARK[$name]}")")"
+            fi
+        fi
         if [[ "$how" == any ]]; then
             say "$name took $what by: $(log_after "$name" "${MARK[$name]}" | grep -v ': client @' |
                 grep -Eo "${TRANSFER_LOGGED[${SEC_KIND[$name]}]}" | sort | uniq -c |
@@ -331,11 +398,18 @@ follow_change() {
                 "log since the change:" "$(block "$(log_excerpt "$name" "${MARK[$name]}")")"
         fi
     done
+    status_checks "$serial"
 }
 
-declare -A MARK=()
-PROPAGATION=()
+declare -A MARK=() TAKEN_MS=()
+PROPAGATION=() FLAP_COUNTS=()
 mark_logs() { local n; for n in "${SECONDARIES[@]}"; do MARK[$n]=$(log_lines "$n"); done; }
+# median_max MS...: "median M ms, max X ms" (of an even count, the lower of the two middle ones).
+median_max() {
+    local -a sorted
+    mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
+    printf 'median %s ms, max %s ms' "${sorted[$(((${#sorted[@]} - 1) / 2))]}" "${sorted[-1]}"
+}
 
 mark_logs
 CHANGE_MS=$(now_ms)
@@ -354,7 +428,8 @@ follow_change "the undrain" "127.0.0.2 127.0.0.3 127.0.0.4"
 for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$(serial_at "$DNS_PORT")"; done
 
 # Two changes between two refreshes: the IXFR that follows carries both (nolbd's journal has
-# one change per serial), unless a refresh happened to fall between them.
+# one change per serial), unless a refresh happened to fall between them. Told by NOTIFY, a
+# secondary takes the first at once and the second at the next NOTIFY, notify_gap (1 s) later.
 mark_logs
 CHANGE_MS=$(now_ms)
 ctl drain geneva
@@ -376,6 +451,8 @@ for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$(serial_at "$DNS_
 # A burst of four changes, past the journal's three (journal_changes): a secondary still at the
 # serial before the burst is sent the whole zone in answer to its IXFR (RFC 1995 section 4), one
 # whose refresh fell within the burst the changes it lacks. Either way it ends at nolbd's zone.
+# Told by NOTIFY, a secondary asks at the first change and again a notify_gap later, by when the
+# rest are still within the journal: an IXFR most likely, the whole zone only on a slow machine.
 mark_logs
 CHANGE_MS=$(now_ms)
 for change in "drain london" "drain geneva" "undrain london" "drain paris"; do
@@ -385,6 +462,66 @@ for change in "drain london" "drain geneva" "undrain london" "drain paris"; do
 done
 follow_change "a burst of four changes" "127.0.0.2" any
 for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$(serial_at "$DNS_PORT")"; done
+
+for name in "${SECONDARIES[@]}"; do
+    # shellcheck disable=SC2086  # the times, one word each
+    [[ -n "${TAKEN_MS[$name]:-}" ]] && say "$name followed the changes above ($MODE mode)," \
+        "from the nolbctl command to the new serial: $(median_max ${TAKEN_MS[$name]})" \
+        "(each, ms:${TAKEN_MS[$name]})"
+done
+
+# ---------------------------------------------------------------------------- a flap
+
+# Ten changes as fast as nolbctl makes them, about two seconds (geneva undrained and drained
+# again, five times, nolbd's serial read after each): nolbd sends a secondary one NOTIFY at the
+# first and then at most one per notify_gap (1 s), the newest serial at the time, so each
+# secondary receives a few, not ten, and ends at the last serial. The counts are taken from each
+# secondary's log and from nolbd's ("notify sent", at debug level), once notify_gap has passed
+# after the last serial was reached, for a NOTIFY still due. The refresh mode sends no NOTIFY:
+# there is nothing to count.
+if [[ "$MODE" == notify ]]; then
+    FLAP_NOTIFIES=6    # the most NOTIFY a secondary may get for the ten changes
+    mark_logs
+    nolbd_mark=$(log_mark)
+    flap_start=$(now_ms)
+    flap_failed=() flap_serials=()
+    for ((i = 0; i < 5; i++)); do
+        for verb in undrain drain; do
+            ctl "$verb" geneva
+            ((RC == 0)) || flap_failed+=("nolbctl $verb geneva: exit $RC: $OUT")
+            flap_serials+=("$(serial_at "$DNS_PORT")")
+        done
+    done
+    CHANGE_MS=$(now_ms)
+    if ((${#flap_failed[@]} == 0)); then pass "the ten nolbctl commands of the flap exit 0"; else
+        fail "the ten nolbctl commands of the flap exit 0" "${flap_failed[@]}"
+    fi
+    # One serial per change, each newer than the one before: ten serials to coalesce.
+    expect_eq "the flap published ten serials, one after the other (in $((CHANGE_MS - flap_start)) ms)" \
+        10 "$(printf '%s\n' "${flap_serials[@]}" | sort -un | grep -c .)"
+    follow_change "the flap's last change" "127.0.0.2" any
+    sleep 2
+    for name in "${SECONDARIES[@]}"; do
+        received=$(notifies_logged "$name" "${MARK[$name]}")
+        sent=$(notifies_sent "$name" "$nolbd_mark")
+        FLAP_COUNTS+=("$name: $received received, $sent sent")
+        if ((received >= 1 && received <= FLAP_NOTIFIES && sent <= FLAP_NOTIFIES)); then
+            pass "$name received $received NOTIFY for the ten changes, nolbd sent it $sent (at most $FLAP_NOTIFIES)"
+        else
+            fail "$name received between 1 and $FLAP_NOTIFIES NOTIFY for the ten changes, nolbd sent it at most $FLAP_NOTIFIES" \
+                "received (its log): $received; sent (nolbd's log): $sent" \
+                "its NOTIFY:" "$(block "$(log_after "$name" "${MARK[$name]}" |
+                    grep -E -- "${NOTIFY_LOGGED[${SEC_KIND[$name]}]}")")"
+        fi
+    done
+    say "NOTIFY for the ten changes of the flap: $(printf '%s; ' "${FLAP_COUNTS[@]}" | sed 's/; $//')"
+    # Nothing arrived meanwhile to move them: each is still at nolbd's last serial.
+    final=$(serial_at "$DNS_PORT")
+    expect_eq "the flap's last serial is nolbd's serial" "${flap_serials[-1]}" "$final"
+    for name in "${SECONDARIES[@]}"; do
+        expect_eq "$name ends the flap at nolbd's serial" "$final" "$(secondary_serial "$name")"
+    done
+fi
 
 # ---------------------------------------------------------------------------- refused
 
@@ -422,8 +559,10 @@ refused knot-unknown-key knot 127.0.0.22 other.demo.test. "$SECRET" \
 refused bind-unsigned bind 127.0.0.23 - "$SECRET" \
     'msg="zone transfer refused".*not signed' \
     "transfer of 'demo\.test/IN' from .*(REFUSED|refused)|zone demo\.test/IN: refresh: .*(REFUSED|refused)"
-# By now each has tried, and been refused, more than once (their retry is the SOA's 2 s).
-sleep "$REFRESH"
+# By now each has tried, and been refused: more than once in the refresh mode (their retry is
+# the SOA's 2 s), at least once in the notify mode (the one try a secondary without the zone
+# makes at start, its retry being an hour).
+sleep 2
 for name in nsd-wrong-secret knot-unknown-key bind-unsigned; do
     dig_q @127.0.0.1 -p "${SEC_PORT[$name]}" +norec demo.test SOA
     expect_ne "$name has no zone to answer from" NOERROR "$(status_of)"
