@@ -58,6 +58,19 @@ inline config::Config demo_config() {
     return c;
 }
 
+// `c` with api.demo.test., four nodes n0..n3 at 192.0.2.10-13 (TTL 30): a second service, so
+// that a zone's changes can touch one service and not the other.
+inline config::Config with_api(config::Config c) {
+    config::Service api;
+    api.name = "api.demo.test.";
+    api.ttl = 30;
+    for (int n = 0; n < 4; ++n)
+        api.nodes.push_back(node(("n" + std::to_string(n)).c_str(),
+                                 {ip(("192.0.2." + std::to_string(10 + n)).c_str())}));
+    c.services.push_back(api);
+    return c;
+}
+
 struct QueryOptions {
     std::uint16_t qclass = LDNS_RR_CLASS_IN;
     bool edns = false;

@@ -411,42 +411,32 @@ median_max() {
     printf 'median %s ms, max %s ms' "${sorted[$(((${#sorted[@]} - 1) / 2))]}" "${sorted[-1]}"
 }
 
-mark_logs
-CHANGE_MS=$(now_ms)
-ctl drain london
-expect_eq "nolbctl drain london" 0 "$RC"
+# change LABEL ADDRESSES "VERB NODE"...: makes the changes with nolbctl, one after the other,
+# then waits for every secondary to answer www with ADDRESSES at nolbd's new serial and checks
+# the zone file each wrote.
+change() {
+    local label=$1 addresses=$2 one
+    shift 2
+    mark_logs
+    CHANGE_MS=$(now_ms)
+    for one in "$@"; do
+        # shellcheck disable=SC2086  # a verb and a node
+        ctl $one
+        expect_eq "nolbctl $one" 0 "$RC"
+    done
+    follow_change "$label" "$addresses"
+    for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$(serial_at "$DNS_PORT")"; done
+}
+
+change "the drain" "127.0.0.3 127.0.0.4" "drain london"
 expect_ne "the drain moved nolbd's serial" "$first" "$(serial_at "$DNS_PORT")"
-follow_change "the drain" "127.0.0.3 127.0.0.4"
-for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$(serial_at "$DNS_PORT")"; done
-
-mark_logs
-CHANGE_MS=$(now_ms)
-ctl undrain london
-expect_eq "nolbctl undrain london" 0 "$RC"
-follow_change "the undrain" "127.0.0.2 127.0.0.3 127.0.0.4"
-
-for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$(serial_at "$DNS_PORT")"; done
+change "the undrain" "127.0.0.2 127.0.0.3 127.0.0.4" "undrain london"
 
 # Two changes between two refreshes: the IXFR that follows carries both (nolbd's journal has
 # one change per serial), unless a refresh happened to fall between them. Told by NOTIFY, a
 # secondary takes the first at once and the second at the next NOTIFY, notify_gap (1 s) later.
-mark_logs
-CHANGE_MS=$(now_ms)
-ctl drain geneva
-expect_eq "nolbctl drain geneva" 0 "$RC"
-ctl drain paris
-expect_eq "nolbctl drain paris" 0 "$RC"
-follow_change "two drains" "127.0.0.2"
-for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$(serial_at "$DNS_PORT")"; done
-
-mark_logs
-CHANGE_MS=$(now_ms)
-ctl undrain geneva
-expect_eq "nolbctl undrain geneva" 0 "$RC"
-ctl undrain paris
-expect_eq "nolbctl undrain paris" 0 "$RC"
-follow_change "two undrains" "127.0.0.2 127.0.0.3 127.0.0.4"
-for name in "${SECONDARIES[@]}"; do zone_file_checks "$name" "$(serial_at "$DNS_PORT")"; done
+change "two drains" "127.0.0.2" "drain geneva" "drain paris"
+change "two undrains" "127.0.0.2 127.0.0.3 127.0.0.4" "undrain geneva" "undrain paris"
 
 # A burst of four changes, past the journal's three (journal_changes): a secondary still at the
 # serial before the burst is sent the whole zone in answer to its IXFR (RFC 1995 section 4), one

@@ -32,17 +32,7 @@ std::multiset<std::string> records(const zone::Image& image) {
 
 // demo.test. with a second service of four nodes, and a compiler over it.
 struct Zone {
-    Zone() {
-        config::Config c = demo_config();
-        config::Service api;
-        api.name = "api.demo.test.";
-        api.ttl = 30;
-        for (int n = 0; n < 4; ++n)
-            api.nodes.push_back(node(("n" + std::to_string(n)).c_str(),
-                                     {ip(("192.0.2." + std::to_string(10 + n)).c_str())}));
-        c.services.push_back(api);
-        compiler = std::make_unique<zone::Compiler>(zone::load(c));
-    }
+    Zone() { compiler = std::make_unique<zone::Compiler>(zone::load(with_api(demo_config()))); }
     std::shared_ptr<const zone::Image> render(zone::Availability available, std::uint32_t serial) {
         return compiler->render(available, {serial})->zones[0].image;
     }

@@ -39,14 +39,7 @@ config::Key key_config(const char* name, std::uint8_t seed) {
 // 127.0.0.0/8, signed with xfr.demo.test. when `require_key`; a second key that the zone does
 // not name.
 config::Config transfer_config(bool require_key) {
-    config::Config c = demo_config();
-    config::Service api;
-    api.name = "api.demo.test.";
-    api.ttl = 30;
-    for (int n = 0; n < 4; ++n)
-        api.nodes.push_back(node(("n" + std::to_string(n)).c_str(),
-                                 {ip(("192.0.2." + std::to_string(10 + n)).c_str())}));
-    c.services.push_back(api);
+    config::Config c = with_api(demo_config());
     c.keys = {key_config("xfr.demo.test.", 1), key_config("other.demo.test.", 2)};
     c.zones[0].transfer.allow = {*util::Prefix::parse("127.0.0.0/8")};
     if (require_key) c.zones[0].transfer.keys = {"xfr.demo.test."};
