@@ -281,6 +281,22 @@ void append_unsigned(std::vector<std::uint8_t>& message, const Record& request, 
                   {}, error, {});
 }
 
+const char* error_name(Error error) {
+    switch (error) {
+        case Error::none:
+            return "none";
+        case Error::badsig:
+            return "BADSIG";
+        case Error::badkey:
+            return "BADKEY";
+        case Error::badtime:
+            return "BADTIME";
+        case Error::badtrunc:
+            return "BADTRUNC";
+    }
+    return "unknown";
+}
+
 Error verify_response(std::span<const std::uint8_t> message, const Record& record, const Key& key,
                       std::span<const std::uint8_t> request_mac, bool first, std::uint64_t now) {
     if (record.key_name != key.name || record.algorithm != algorithm_wire(key.algorithm))

@@ -41,6 +41,9 @@ enum class Error : std::uint16_t {
     badtrunc = 22,
 };
 
+// "BADSIG", "BADKEY", ...; "none" for none.
+const char* error_name(Error error);
+
 // A TSIG record found at the end of a message.
 struct Record {
     std::size_t offset = 0;         // where the record starts; the message without it ends here

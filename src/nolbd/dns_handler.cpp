@@ -30,23 +30,23 @@ DnsHandler::DnsHandler(const util::Published<zone::Snapshot>& published,
 
 std::size_t DnsHandler::answer(std::span<const std::uint8_t> message, server::Transport transport,
                                const sockaddr_storage& peer, std::span<std::uint8_t> out) {
-    dns::Query q;
-    dns::parse_query(message, q);
-    if (transfer::is_special(q)) [[unlikely]]
-        return special(message, q, transport, peer, out, nullptr);
-    const std::size_t size = answer::respond(*snapshot_, q, transport, rng_, out);
-    answer::count(counters_, q, out.first(size));
-    return size;
+    return reply(message, transport, peer, out, nullptr);
 }
 
 std::size_t DnsHandler::answer_tcp(std::span<const std::uint8_t> message,
                                    const sockaddr_storage& peer, std::span<std::uint8_t> out,
                                    std::unique_ptr<server::Stream>& more) {
+    return reply(message, server::Transport::tcp, peer, out, &more);
+}
+
+std::size_t DnsHandler::reply(std::span<const std::uint8_t> message, server::Transport transport,
+                              const sockaddr_storage& peer, std::span<std::uint8_t> out,
+                              std::unique_ptr<server::Stream>* more) {
     dns::Query q;
     dns::parse_query(message, q);
     if (transfer::is_special(q)) [[unlikely]]
-        return special(message, q, server::Transport::tcp, peer, out, &more);
-    const std::size_t size = answer::respond(*snapshot_, q, server::Transport::tcp, rng_, out);
+        return special(message, q, transport, peer, out, more);
+    const std::size_t size = answer::respond(*snapshot_, q, transport, rng_, out);
     answer::count(counters_, q, out.first(size));
     return size;
 }

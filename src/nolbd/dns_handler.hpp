@@ -36,6 +36,10 @@ class DnsHandler final : public server::Handler {
     const transfer::Tally& transfer_tally() const { return responder_.tally(); }
 
   private:
+    // Parses `message` and answers it; `more` is null over UDP.
+    std::size_t reply(std::span<const std::uint8_t> message, server::Transport transport,
+                      const sockaddr_storage& peer, std::span<std::uint8_t> out,
+                      std::unique_ptr<server::Stream>* more);
     std::size_t special(std::span<const std::uint8_t> message, const dns::Query& query,
                         server::Transport transport, const sockaddr_storage& peer,
                         std::span<std::uint8_t> out, std::unique_ptr<server::Stream>* more);

@@ -155,7 +155,8 @@ void Publisher::record_changes(const zone::Snapshot* before, const zone::Snapsho
     state->access = access_;
     for (std::size_t zi = 0; zi < after.zones.size() && zi < journals_.size(); ++zi) {
         const zone::Zone& now = after.zones[zi];
-        if (before == nullptr || !now.image) continue;
+        // A zone nobody may transfer needs no differences worked out.
+        if (before == nullptr || !now.image || !config_->zones[zi].transfer.enabled()) continue;
         for (const zone::Zone& then : before->zones)
             if (then.origin_text == now.origin_text && then.image)
                 journals_[zi].record(*then.image, *now.image);

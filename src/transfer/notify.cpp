@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "answer/respond.hpp"
 #include "dns/name.hpp"
 #include "dns/types.hpp"
 #include "dns/wire.hpp"
@@ -97,43 +98,6 @@ std::optional<std::uint16_t> notify_response_rcode(std::span<const std::uint8_t>
 bool same_key(const std::optional<dns::tsig::Key>& a, const std::optional<dns::tsig::Key>& b) {
     if (!a || !b) return !a && !b;
     return a->name == b->name && a->algorithm == b->algorithm && a->secret == b->secret;
-}
-
-std::string rcode_text(std::uint16_t rcode) {
-    switch (rcode) {
-        case dns::rcode::NOERROR:
-            return "NOERROR";
-        case dns::rcode::FORMERR:
-            return "FORMERR";
-        case dns::rcode::SERVFAIL:
-            return "SERVFAIL";
-        case dns::rcode::NXDOMAIN:
-            return "NXDOMAIN";
-        case dns::rcode::NOTIMP:
-            return "NOTIMP";
-        case dns::rcode::REFUSED:
-            return "REFUSED";
-        case dns::rcode::NOTAUTH:
-            return "NOTAUTH";
-        default:
-            return std::to_string(rcode);
-    }
-}
-
-std::string tsig_error_text(dns::tsig::Error error) {
-    switch (error) {
-        case dns::tsig::Error::none:
-            return "none";
-        case dns::tsig::Error::badsig:
-            return "BADSIG";
-        case dns::tsig::Error::badkey:
-            return "BADKEY";
-        case dns::tsig::Error::badtime:
-            return "BADTIME";
-        case dns::tsig::Error::badtrunc:
-            return "BADTRUNC";
-    }
-    return std::to_string(static_cast<unsigned>(error));
 }
 
 // A UDP socket, with its read event freed before the descriptor is closed.
@@ -366,7 +330,7 @@ struct Notifier::Impl {
             log::warning("notify answer without a good TSIG; ignored",
                          {{"zone", zone.settings.origin},
                           {"target", target.status.target.to_string()},
-                          {"tsig_error", tsig_error_text(error)}});
+                          {"tsig_error", dns::tsig::error_name(error)}});
         return false;
     }
 
@@ -385,7 +349,7 @@ struct Notifier::Impl {
                          {{"zone", zone.settings.origin},
                           {"target", target.status.target.to_string()},
                           {"serial", serial},
-                          {"rcode", rcode_text(rcode)}});
+                          {"rcode", answer::rcode_name(rcode)}});
         }
         end_flight(target);
         consider(target);

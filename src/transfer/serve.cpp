@@ -33,6 +33,14 @@ std::size_t put(const Bytes& message, std::span<std::uint8_t> out) {
     return message.size();
 }
 
+// Signs the complete message of `size` octets in `out` as the response to `signing`'s request;
+// returns its new size (0 if it no longer fits, which the callers' reserve rules out).
+std::size_t sign(std::span<std::uint8_t> out, std::size_t size, const Signing& signing) {
+    Bytes m(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(size));
+    dns::tsig::Signer(*signing.key, signing.request_mac, signing.now).sign(m);
+    return put(m, out);
+}
+
 // The zone whose apex the question names, if any.
 std::optional<std::uint32_t> zone_of(const zone::Snapshot& s, const dns::Query& q) {
     const zone::Node* node = s.find(q.name, q.name_size);
@@ -127,11 +135,7 @@ Served Responder::serve(const zone::Snapshot& snapshot, const State& state,
     // Writes a response with no data, signed like the request if it was.
     auto error = [&](std::uint16_t rcode, const std::optional<Signing>& signing) {
         served.size = answer::respond_error(snapshot, q, rcode, out);
-        if (signing && served.size > 0) {
-            Bytes m(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(served.size));
-            dns::tsig::Signer(*signing->key, signing->request_mac, signing->now).sign(m);
-            served.size = put(m, out);
-        }
+        if (signing && served.size > 0) served.size = sign(out, served.size, *signing);
         return std::move(served);
     };
 
@@ -149,7 +153,7 @@ Served Responder::serve(const zone::Snapshot& snapshot, const State& state,
         if (verdict.error != dns::tsig::Error::none) {
             tally_.tsig_errors.add();
             log_refusal(client, now, "TSIG signature rejected",
-                        "error " + std::to_string(static_cast<unsigned>(verdict.error)) + ", key " +
+                        std::string(dns::tsig::error_name(verdict.error)) + ", key " +
                             dns::text_from_wire(record.key_name));
             served.size = answer::respond_error(snapshot, q, dns::rcode::NOTAUTH, out);
             if (served.size == 0) return served;
@@ -181,11 +185,7 @@ Served Responder::serve(const zone::Snapshot& snapshot, const State& state,
         if (signing) tally_.signed_other.add();
         const std::size_t reserve = signing ? tsig_size(*signing->key) : 0;
         served.size = answer::respond(snapshot, q, transport, rng, out, reserve);
-        if (signing && served.size > 0) {
-            Bytes m(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(served.size));
-            dns::tsig::Signer(*signing->key, signing->request_mac, signing->now).sign(m);
-            served.size = put(m, out);
-        }
+        if (signing && served.size > 0) served.size = sign(out, served.size, *signing);
         return served;
     }
 
@@ -212,10 +212,8 @@ Served Responder::serve(const zone::Snapshot& snapshot, const State& state,
     const std::uint32_t current = snapshot.zones[*zone].serial;
     std::optional<MessageStream> stream;
     if (q.qtype == dns::type::AXFR) {
-        if (transport == util::Transport::udp) {
-            tally_.refused.add();
-            return error(dns::rcode::REFUSED, request.signing);
-        }
+        // Not an access refusal (counted by rcode only): AXFR is a TCP exchange (RFC 5936 §4.2).
+        if (transport == util::Transport::udp) return error(dns::rcode::REFUSED, request.signing);
         tally_.axfr.add();
         note(snapshot, *zone, client, now, "axfr", nullptr, &current);
         stream.emplace(axfr(request, snapshot, *zone));

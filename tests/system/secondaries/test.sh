@@ -541,10 +541,10 @@ refused() {
     fi
 }
 refused nsd-wrong-secret nsd 127.0.0.21 xfr.demo.test. "$WRONG_SECRET" \
-    'msg="TSIG signature rejected".*detail="error 16, key xfr\.demo\.test\."' \
+    'msg="TSIG signature rejected".*detail="BADSIG, key xfr\.demo\.test\."' \
     'bad tsig signature|tsig error \(Bad Signature\)'
 refused knot-unknown-key knot 127.0.0.22 other.demo.test. "$SECRET" \
-    'msg="TSIG signature rejected".*detail="error 17, key other\.demo\.test\."' \
+    'msg="TSIG signature rejected".*detail="BADKEY, key other\.demo\.test\."' \
     'refresh, remote nolbd, .*failed \((failed to verify TSIG|.*BADKEY.*)\)'
 refused bind-unsigned bind 127.0.0.23 - "$SECRET" \
     'msg="zone transfer refused".*not signed' \

@@ -156,12 +156,14 @@ TEST_F(PublisherTest, DrainsMarkTheServicesTheyName) {
 namespace nolb::publish {
 namespace {
 
-// Each published change goes into the zone's journal, published with the access rules before
-// the snapshot; the journal's newest delta ends at the snapshot's serial; a reload of the same
-// zone keeps the journal, and its next publish chains on.
+// Each published change goes into the journal of a zone that allows transfers, published with
+// the access rules before the snapshot; the journal's newest delta ends at the snapshot's
+// serial; a reload of the same zone keeps the journal, and its next publish chains on. A zone
+// nobody may transfer keeps no journal.
 TEST(Publisher, JournalsFollowThePublishedSerials) {
     config::Config config = two_services();
     config.zones[0].soa.serial.reset();  // "auto": every publish moves it
+    config.zones[0].transfer.allow = {*util::Prefix::parse("192.0.2.0/24")};
     std::vector<health::AddressState> states =
         test::address_states(config, std::vector<Observed>(6, Observed::up));
     const health::Clock::time_point t0 = health::Clock::now();
@@ -191,6 +193,15 @@ TEST(Publisher, JournalsFollowThePublishedSerials) {
     ASSERT_TRUE(publisher.publish(states, "reload", true, t0 + std::chrono::seconds(2)));
     state = publisher.transfers().get();
     EXPECT_EQ(state->journals[0].since(first).size(), 2u) << "the reload chained on";
+
+    config.zones[0].transfer.allow.clear();
+    publisher.adopt(config, zone::load(config));
+    ASSERT_TRUE(publisher.publish(states, "reload", true, t0 + std::chrono::seconds(3)));
+    states[0].observed = Observed::up;
+    publisher.mark("www.demo.test.");
+    ASSERT_TRUE(publisher.publish(states, "test", false, t0 + std::chrono::seconds(4)));
+    EXPECT_EQ(publisher.transfers().get()->journals[0].size(), 2u)
+        << "kept from before, but nothing added once nobody may transfer";
 }
 
 }  // namespace
